@@ -1,0 +1,16 @@
+"""The registry of architectures. Adding one: write its file, then add its ARCHITECTURE to the tuple below."""
+from __future__ import annotations
+
+from core.architectures import bilstm, textcnn, tfidf
+from core.architectures.base import Architecture, ArchConfig, TextClassifier
+
+REGISTRY: dict[str, Architecture] = {a.name: a for a in (tfidf.ARCHITECTURE, textcnn.ARCHITECTURE, bilstm.ARCHITECTURE)}
+
+
+def get_architecture(name: str) -> Architecture:
+    if name not in REGISTRY:
+        raise ValueError(f"There is no architecture called '{name}'. Architectures: {', '.join(REGISTRY)}.")
+    return REGISTRY[name]
+
+
+__all__ = ["REGISTRY", "Architecture", "ArchConfig", "TextClassifier", "get_architecture"]

@@ -1,0 +1,119 @@
+"""What every architecture provides: a config dataclass that drives the UI form, and a scikit-learn style model."""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any, ClassVar, Sequence
+
+import numpy as np
+from sklearn.metrics import accuracy_score, f1_score, log_loss
+
+from core.datasets import TextSet
+from core.training import Callback
+
+BUNDLE_FILE = "bundle.json"
+
+
+def option(default: Any, help: str, **limits: Any) -> Any:
+    """A config field whose help text and limits (min, max, step, choices) build the UI form."""
+    return field(default=default, metadata={"help": help, **limits})
+
+
+@dataclass
+class ArchConfig:
+    seed: int = option(42, "Random seed; the same seed on the same data gives the same model.", min=0, max=2**31 - 1)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "ArchConfig":
+        """Build a config from user values, checking each against its field's limits."""
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise ValueError(f"Unknown setting(s) {', '.join(unknown)}. Settings: {', '.join(known)}.")
+        converted = {}
+        for name, raw in values.items():
+            spec = known[name]
+            kind = type(spec.default)
+            value = kind(raw) if not isinstance(raw, kind) else raw
+            meta = spec.metadata
+            if "choices" in meta and value not in meta["choices"]:
+                raise ValueError(f"{name} must be one of {', '.join(map(str, meta['choices']))}; got {value}.")
+            if "min" in meta and value < meta["min"] or "max" in meta and value > meta["max"]:
+                raise ValueError(f"{name} must be between {meta.get('min')} and {meta.get('max')}; got {value}.")
+            converted[name] = value
+        return cls(**converted)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def classification_metrics(y_true: Sequence[int], proba: np.ndarray) -> dict[str, float]:
+    """Loss, accuracy and macro-F1 of class-index targets against predicted probabilities."""
+    predicted = proba.argmax(axis=1)
+    labels = list(range(proba.shape[1]))
+    return {
+        "loss": float(log_loss(y_true, proba, labels=labels)),
+        "accuracy": float(accuracy_score(y_true, predicted)),
+        "macro_f1": float(f1_score(y_true, predicted, labels=labels, average="macro", zero_division=0)),
+    }
+
+
+class TextClassifier:
+    """scikit-learn conventions: `fit` returns self, learned state ends in `_`, `classes_` orders `predict_proba`."""
+
+    config_cls: ClassVar[type[ArchConfig]] = ArchConfig
+    arch_name: ClassVar[str] = ""
+
+    def __init__(self, config: ArchConfig | None = None):
+        self.config = config or self.config_cls()
+
+    def fit(self, train: TextSet, val: TextSet | None = None, callbacks: Sequence[Callback] = ()) -> "TextClassifier":
+        raise NotImplementedError
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        raise NotImplementedError
+
+    def predict(self, texts: Sequence[str]) -> np.ndarray:
+        return self.classes_[self.predict_proba(texts).argmax(axis=1)]
+
+    def save(self, directory: Path) -> None:
+        """Write the model's files, then bundle.json naming the architecture, config and classes."""
+        directory.mkdir(parents=True, exist_ok=True)
+        self._save_weights(directory)
+        bundle = {"arch": self.arch_name, "config": self.config.to_dict(), "classes": self.classes_.tolist()}
+        (directory / BUNDLE_FILE).write_text(json.dumps(bundle, indent=2, ensure_ascii=False), encoding="utf-8")
+
+    @classmethod
+    def load(cls, directory: Path) -> "TextClassifier":
+        bundle = json.loads((directory / BUNDLE_FILE).read_text(encoding="utf-8"))
+        model = cls(cls.config_cls.from_dict(bundle["config"]))
+        model.classes_ = np.array(bundle["classes"], dtype=object)
+        model._load_weights(directory)
+        return model
+
+    def _encode_labels(self, labels: Sequence[str]) -> np.ndarray:
+        """Set `classes_` (sorted) and return each label's index into it."""
+        self.classes_ = np.array(sorted(set(labels)), dtype=object)
+        return np.searchsorted(self.classes_, np.asarray(labels, dtype=object))
+
+    def _label_indices(self, labels: Sequence[str]) -> np.ndarray:
+        return np.searchsorted(self.classes_, np.asarray(labels, dtype=object))
+
+    def _save_weights(self, directory: Path) -> None:
+        raise NotImplementedError
+
+    def _load_weights(self, directory: Path) -> None:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Architecture:
+    name: str
+    title: str
+    description: str
+    model_cls: type[TextClassifier]
+
+    @property
+    def config_cls(self) -> type[ArchConfig]:
+        return self.model_cls.config_cls

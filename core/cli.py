@@ -1,0 +1,138 @@
+"""`python -m core ...`: everything the dashboard does, headless."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from core.architectures import REGISTRY, get_architecture
+from core.data import DataError, guess_columns, prepare, read_table, split, validate
+from core.datasets import save_dataset
+from core.prediction import load_run_model, predict_table
+from core.samples import SAMPLES, get_sample
+from core.store import Store
+from core.training import Callback, TrainState
+from core.worker import execute_run, worker_main
+
+
+class ProgressPrinter(Callback):
+    """Training progress on stderr, one line per evaluation and a few per epoch."""
+
+    def on_step_end(self, state: TrainState) -> None:
+        every = max(1, state.steps_per_epoch // 4)
+        if state.step % every == 0:
+            eta = f", ETA {state.eta:.0f}s" if state.eta is not None else ""
+            print(f"  epoch {state.epoch + 1}/{state.epochs} step {state.step}/{state.total_steps} "
+                  f"loss {state.loss:.4f} ({state.elapsed:.0f}s{eta})", file=sys.stderr)
+
+    def on_evaluate(self, state: TrainState, metrics: dict[str, float]) -> None:
+        shown = ", ".join(f"val {k} {v:.4f}" for k, v in metrics.items())
+        print(f"epoch {state.epoch}/{state.epochs}: {shown}", file=sys.stderr)
+
+
+def parse_settings(pairs: Sequence[str]) -> dict[str, str]:
+    settings = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise ValueError(f"--set takes key=value; got '{pair}'.")
+        settings[key.strip()] = value.strip()
+    return settings
+
+
+def cmd_samples(args: argparse.Namespace) -> int:
+    for s in SAMPLES.values():
+        print(f"{s.name:10} {s.title}: {s.description}")
+    return 0
+
+
+def cmd_architectures(args: argparse.Namespace) -> int:
+    for a in REGISTRY.values():
+        print(f"{a.name:8} {a.title}: {a.description}")
+        for key, value in a.config_cls().to_dict().items():
+            print(f"           {key}={value}")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    store = Store()
+    if args.sample:
+        sample = get_sample(args.sample)
+        df, text_col, label_col, name = sample.load(), "text", "label", sample.title
+    else:
+        df = read_table(Path(args.data))
+        guessed_text, guessed_label = guess_columns(df)
+        text_col, label_col, name = args.text_col or guessed_text, args.label_col or guessed_label, Path(args.data).name
+        missing = [c for c in (text_col, label_col) if c not in df.columns]
+        if missing:
+            raise DataError(f"No column {', '.join(map(repr, missing))} in {name}. Columns: {', '.join(df.columns)}.")
+    for issue in validate(df, text_col, label_col):
+        print(f"{issue.level}: {issue.message}", file=sys.stderr)
+        if issue.level == "error":
+            return 2
+    dataset = save_dataset(store, split(prepare(df, text_col, label_col), seed=args.seed), name)
+    config = parse_settings(args.set)
+    get_architecture(args.arch).config_cls.from_dict(config)
+    run_id = store.create_run(dataset.id, args.arch, config)
+    print(f"run {run_id}: training {args.arch} on {name} ({dataset.n_rows:,} rows)", file=sys.stderr)
+    run = execute_run(store, run_id, [ProgressPrinter()])
+    summary = {"run_id": run.id, "status": run.status, "arch": run.arch, "dataset": name,
+               "test_accuracy": run.result.get("accuracy"), "test_macro_f1": run.result.get("macro_f1"),
+               "train_seconds": run.result.get("train_seconds"), "error": run.error}
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(f"run {run.id} {run.status}" + (f": test accuracy {summary['test_accuracy']:.4f}, macro-F1 "
+              f"{summary['test_macro_f1']:.4f}, {summary['train_seconds']:.1f}s" if run.status == "succeeded"
+              else f": {run.error}"))
+    return 0 if run.status == "succeeded" else 1
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    table = predict_table(load_run_model(Store(), args.run), args.texts)
+    if args.json:
+        classes = [c for c in table.columns if c not in ("text", "predicted", "confidence")]
+        print(json.dumps([{"text": r["text"], "label": r["predicted"], "probabilities": {c: r[c] for c in classes}}
+                          for r in table.to_dict("records")], ensure_ascii=False))
+    else:
+        for r in table.to_dict("records"):
+            print(f"{r['predicted']}\t{r['confidence']:.3f}\t{r['text']}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m core", description="Classifier Studio without the browser.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("samples", help="list the built-in sample datasets").set_defaults(func=cmd_samples)
+    sub.add_parser("architectures", help="list architectures and their default settings").set_defaults(func=cmd_architectures)
+    train = sub.add_parser("train", help="train a model and evaluate it on the held-out test split")
+    source = train.add_mutually_exclusive_group(required=True)
+    source.add_argument("--sample", choices=list(SAMPLES), help="a built-in sample dataset")
+    source.add_argument("--data", help="a CSV / TSV / JSONL / Excel / Parquet file")
+    train.add_argument("--text-col", help="column with the texts (guessed when left out)")
+    train.add_argument("--label-col", help="column with the labels (guessed when left out)")
+    train.add_argument("--arch", default="tfidf", choices=list(REGISTRY))
+    train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="an architecture setting")
+    train.add_argument("--seed", type=int, default=42, help="seed of the train/validation/test split")
+    train.add_argument("--json", action="store_true", help="print one JSON summary last")
+    train.set_defaults(func=cmd_train)
+    predict = sub.add_parser("predict", help="predict labels with a finished run's model")
+    predict.add_argument("--run", type=int, required=True)
+    predict.add_argument("--json", action="store_true")
+    predict.add_argument("texts", nargs="+")
+    predict.set_defaults(func=cmd_predict)
+    worker = sub.add_parser("worker", help="(internal) train one queued run")
+    worker.add_argument("run_id", type=int)
+    worker.set_defaults(func=lambda a: worker_main(a.run_id))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (DataError, ValueError, KeyError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,40 @@
+"""Load a finished run's model and predict with it."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Sequence
+
+import pandas as pd
+
+from core.architectures import TextClassifier, get_architecture
+from core.architectures.base import BUNDLE_FILE
+from core.store import Store
+from core.worker import MODEL_DIR
+from core.workspace import run_dir
+
+
+def load_model(path: Path) -> TextClassifier:
+    """Load a saved model folder (the one holding bundle.json)."""
+    bundle = path / BUNDLE_FILE
+    if not bundle.exists():
+        raise FileNotFoundError(f"No model in '{path}': {BUNDLE_FILE} is missing.")
+    arch = json.loads(bundle.read_text(encoding="utf-8"))["arch"]
+    return get_architecture(arch).model_cls.load(path)
+
+
+def load_run_model(store: Store, run_id: int) -> TextClassifier:
+    run = store.get_run(run_id)
+    if run.status != "succeeded":
+        raise ValueError(f"Run {run_id} is {run.status}; only a finished (succeeded) run has a model to predict with.")
+    return load_model(run_dir(run_id, store.root) / MODEL_DIR)
+
+
+def predict_table(model: TextClassifier, texts: Sequence[str]) -> pd.DataFrame:
+    """One row per text: the predicted label, its probability, and every class's probability."""
+    proba = model.predict_proba(list(texts))
+    table = pd.DataFrame(proba, columns=[str(c) for c in model.classes_])
+    table.insert(0, "confidence", proba.max(axis=1))
+    table.insert(0, "predicted", model.classes_[proba.argmax(axis=1)].astype(str))
+    table.insert(0, "text", list(texts))
+    return table

@@ -1,0 +1,251 @@
+"""The SQLite workspace store: datasets, runs and their metrics.
+
+Each call opens its own short connection, so the store is safe to share between Streamlit's script
+threads and worker processes. WAL mode lets the dashboard read while a worker writes.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from core.workspace import workspace_dir
+
+ACTIVE = ("queued", "running")
+FINISHED = ("succeeded", "failed", "cancelled", "interrupted")
+# Status only moves forward: a transition is allowed only out of these states.
+TRANSITIONS = {
+    "running": ("queued",),
+    "succeeded": ("running",),
+    "failed": ("queued", "running"),
+    "cancelled": ("queued", "running"),
+    "interrupted": ("running",),
+}
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS datasets (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    path TEXT NOT NULL,
+    n_rows INTEGER NOT NULL,
+    classes TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    dataset_id TEXT NOT NULL REFERENCES datasets(id),
+    arch TEXT NOT NULL,
+    config TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'queued',
+    pid INTEGER,
+    created_at REAL NOT NULL,
+    started_at REAL,
+    finished_at REAL,
+    cancel_requested INTEGER NOT NULL DEFAULT 0,
+    progress TEXT NOT NULL DEFAULT '{}',
+    result TEXT NOT NULL DEFAULT '{}',
+    error TEXT,
+    traceback TEXT
+);
+CREATE TABLE IF NOT EXISTS metrics (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    step INTEGER NOT NULL,
+    epoch REAL NOT NULL,
+    split TEXT NOT NULL,
+    name TEXT NOT NULL,
+    value REAL NOT NULL,
+    time REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS metrics_by_run ON metrics(run_id, id);
+"""
+
+
+@dataclass(frozen=True)
+class Run:
+    id: int
+    dataset_id: str
+    arch: str
+    config: dict[str, Any]
+    status: str
+    pid: int | None
+    created_at: float
+    started_at: float | None
+    finished_at: float | None
+    cancel_requested: bool
+    progress: dict[str, Any]
+    result: dict[str, Any]
+    error: str | None
+    traceback: str | None
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE
+
+
+@dataclass(frozen=True)
+class DatasetRecord:
+    id: str
+    name: str
+    path: str
+    n_rows: int
+    classes: list[str]
+    created_at: float
+
+
+class Store:
+    def __init__(self, root: Path | None = None):
+        self.root = Path(root) if root is not None else workspace_dir()
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.path = self.root / "studio.sqlite3"
+        conn = sqlite3.connect(self.path, timeout=30)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.executescript(SCHEMA)
+        finally:
+            conn.close()
+
+    @contextmanager
+    def _connect(self, write: bool = True) -> Iterator[sqlite3.Connection]:
+        """A short connection; writes run in one immediate transaction, reads take no write lock."""
+        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        try:
+            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        finally:
+            conn.close()
+
+    # datasets
+    def add_dataset(self, dataset_id: str, name: str, path: str, n_rows: int, classes: list[str]) -> DatasetRecord:
+        """Record a dataset; the same content added twice keeps its first record."""
+        with self._connect() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO datasets (id, name, path, n_rows, classes, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (dataset_id, name, path, n_rows, json.dumps(classes), time.time()),
+            )
+        return self.get_dataset(dataset_id)
+
+    def get_dataset(self, dataset_id: str) -> DatasetRecord:
+        with self._connect(write=False) as conn:
+            row = conn.execute("SELECT * FROM datasets WHERE id = ?", (dataset_id,)).fetchone()
+        if row is None:
+            raise KeyError(f"No dataset with id {dataset_id}.")
+        return _dataset(row)
+
+    def list_datasets(self) -> list[DatasetRecord]:
+        with self._connect(write=False) as conn:
+            rows = conn.execute("SELECT * FROM datasets ORDER BY created_at DESC").fetchall()
+        return [_dataset(r) for r in rows]
+
+    # runs
+    def create_run(self, dataset_id: str, arch: str, config: dict[str, Any]) -> int:
+        with self._connect() as conn:
+            cur = conn.execute(
+                "INSERT INTO runs (dataset_id, arch, config, created_at) VALUES (?, ?, ?, ?)",
+                (dataset_id, arch, json.dumps(config), time.time()),
+            )
+            return int(cur.lastrowid)
+
+    def get_run(self, run_id: int) -> Run:
+        with self._connect(write=False) as conn:
+            row = conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+        if row is None:
+            raise KeyError(f"No run with id {run_id}.")
+        return _run(row)
+
+    def list_runs(self, status: tuple[str, ...] | None = None, dataset_id: str | None = None) -> list[Run]:
+        query, args = "SELECT * FROM runs WHERE 1=1", []
+        if status:
+            query += f" AND status IN ({','.join('?' * len(status))})"
+            args += list(status)
+        if dataset_id:
+            query += " AND dataset_id = ?"
+            args.append(dataset_id)
+        with self._connect(write=False) as conn:
+            rows = conn.execute(query + " ORDER BY id DESC", args).fetchall()
+        return [_run(r) for r in rows]
+
+    def transition(self, run_id: int, status: str, **fields: Any) -> bool:
+        """Move a run to `status` if its current status allows it; False when another process got there first."""
+        allowed = TRANSITIONS[status]
+        now = time.time()
+        updates = {"status": status, **fields}
+        if status == "running":
+            updates["started_at"] = now
+        elif status in FINISHED:
+            updates["finished_at"] = now
+        for key in ("progress", "result"):
+            if key in updates:
+                updates[key] = json.dumps(updates[key])
+        sets = ", ".join(f"{k} = ?" for k in updates)
+        with self._connect() as conn:
+            cur = conn.execute(
+                f"UPDATE runs SET {sets} WHERE id = ? AND status IN ({','.join('?' * len(allowed))})",
+                [*updates.values(), run_id, *allowed],
+            )
+            return cur.rowcount == 1
+
+    def set_progress(self, run_id: int, progress: dict[str, Any]) -> None:
+        with self._connect() as conn:
+            conn.execute("UPDATE runs SET progress = ? WHERE id = ?", (json.dumps(progress), run_id))
+
+    def reserve_launch(self, run_id: int) -> bool:
+        """Mark a queued run as being launched; False when another process is launching it."""
+        with self._connect() as conn:
+            cur = conn.execute("UPDATE runs SET pid = -1 WHERE id = ? AND status = 'queued' AND pid IS NULL", (run_id,))
+            return cur.rowcount == 1
+
+    def set_pid(self, run_id: int, pid: int | None) -> None:
+        with self._connect() as conn:
+            conn.execute("UPDATE runs SET pid = ? WHERE id = ? AND status IN ('queued', 'running')", (pid, run_id))
+
+    def request_cancel(self, run_id: int) -> None:
+        with self._connect() as conn:
+            conn.execute("UPDATE runs SET cancel_requested = 1 WHERE id = ?", (run_id,))
+
+    def cancel_requested(self, run_id: int) -> bool:
+        with self._connect(write=False) as conn:
+            row = conn.execute("SELECT cancel_requested FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return bool(row and row[0])
+
+    # metrics
+    def log_metrics(self, run_id: int, step: int, epoch: float, split: str, values: dict[str, float]) -> None:
+        now = time.time()
+        with self._connect() as conn:
+            conn.executemany(
+                "INSERT INTO metrics (run_id, step, epoch, split, name, value, time) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(run_id, step, epoch, split, name, float(v), now) for name, v in values.items()],
+            )
+
+    def metrics_since(self, run_id: int, after_id: int = 0) -> list[dict[str, Any]]:
+        """Metric rows of a run newer than `after_id`, oldest first; live charts pass the last id they have."""
+        with self._connect(write=False) as conn:
+            rows = conn.execute(
+                "SELECT id, step, epoch, split, name, value, time FROM metrics WHERE run_id = ? AND id > ? ORDER BY id",
+                (run_id, after_id),
+            ).fetchall()
+        return [dict(r) for r in rows]
+
+
+def _run(row: sqlite3.Row) -> Run:
+    data = dict(row)
+    data["config"] = json.loads(data["config"])
+    data["progress"] = json.loads(data["progress"])
+    data["result"] = json.loads(data["result"])
+    data["cancel_requested"] = bool(data["cancel_requested"])
+    return Run(**data)
+
+
+def _dataset(row: sqlite3.Row) -> DatasetRecord:
+    data = dict(row)
+    data["classes"] = json.loads(data["classes"])
+    return DatasetRecord(**data)

@@ -1,0 +1,40 @@
+"""A subword tokenizer trained on the training split with Hugging Face `tokenizers`.
+
+English words fall into WordPiece subwords; Chinese, Japanese and Korean characters are split one by one
+(the BERT normalizer puts spaces around them), so no language depends on whitespace-separated words.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
+
+PAD, UNK = "[PAD]", "[UNK]"
+PAD_ID = 0
+TOKENIZER_FILE = "tokenizer.json"
+
+
+def train_tokenizer(texts: Sequence[str], vocab_size: int, max_length: int, lowercase: bool = True) -> Tokenizer:
+    tokenizer = Tokenizer(models.WordPiece(unk_token=UNK))
+    tokenizer.normalizer = normalizers.BertNormalizer(clean_text=True, handle_chinese_chars=True, lowercase=lowercase)
+    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, min_frequency=2, special_tokens=[PAD, UNK],
+                                        show_progress=False)
+    tokenizer.train_from_iterator(texts, trainer=trainer)
+    tokenizer.enable_truncation(max_length)
+    return tokenizer
+
+
+def encode(tokenizer: Tokenizer, texts: Sequence[str]) -> list[list[int]]:
+    """Token ids per text; an empty encoding becomes one [UNK] so every text has a length of at least 1."""
+    unk = tokenizer.token_to_id(UNK)
+    return [enc.ids or [unk] for enc in tokenizer.encode_batch(list(texts))]
+
+
+def save_tokenizer(tokenizer: Tokenizer, directory: Path) -> None:
+    tokenizer.save(str(directory / TOKENIZER_FILE))
+
+
+def load_tokenizer(directory: Path) -> Tokenizer:
+    return Tokenizer.from_file(str(directory / TOKENIZER_FILE))

@@ -1,0 +1,143 @@
+"""The one training loop for every torch model, and the callback hooks every model reports through.
+
+The loop knows nothing about the model: it takes batches of (inputs, targets), calls the module, and
+tells callbacks what happened. Callbacks stop training by setting `state.should_stop`.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Sequence
+
+import torch
+from torch import nn
+
+
+@dataclass
+class TrainState:
+    """Where training stands; callbacks read it and may set `should_stop`."""
+    epochs: int = 1
+    steps_per_epoch: int = 0
+    epoch: int = 0  # epochs finished
+    step: int = 0  # optimizer steps taken
+    loss: float = float("nan")  # last training-batch loss
+    val_metrics: dict[str, float] = field(default_factory=dict)
+    start_time: float = field(default_factory=time.time)
+    should_stop: bool = False
+    stop_reason: str | None = None
+
+    @property
+    def total_steps(self) -> int:
+        return self.epochs * self.steps_per_epoch
+
+    @property
+    def fractional_epoch(self) -> float:
+        return self.step / self.steps_per_epoch if self.steps_per_epoch else float(self.epoch)
+
+    @property
+    def elapsed(self) -> float:
+        return time.time() - self.start_time
+
+    @property
+    def eta(self) -> float | None:
+        if self.step == 0 or not self.total_steps:
+            return None
+        return self.elapsed / self.step * max(self.total_steps - self.step, 0)
+
+    def stop(self, reason: str) -> None:
+        self.should_stop = True
+        self.stop_reason = reason
+
+
+class Callback:
+    """No-op hooks; override the ones you need."""
+
+    def on_train_begin(self, state: TrainState) -> None: ...
+
+    def on_step_end(self, state: TrainState) -> None: ...
+
+    def on_evaluate(self, state: TrainState, metrics: dict[str, float]) -> None: ...
+
+    def on_epoch_end(self, state: TrainState) -> None: ...
+
+    def on_train_end(self, state: TrainState) -> None: ...
+
+
+class CallbackList(Callback):
+    def __init__(self, callbacks: Sequence[Callback] = ()):
+        self.callbacks = list(callbacks)
+
+    def on_train_begin(self, state: TrainState) -> None:
+        for cb in self.callbacks:
+            cb.on_train_begin(state)
+
+    def on_step_end(self, state: TrainState) -> None:
+        for cb in self.callbacks:
+            cb.on_step_end(state)
+
+    def on_evaluate(self, state: TrainState, metrics: dict[str, float]) -> None:
+        for cb in self.callbacks:
+            cb.on_evaluate(state, metrics)
+
+    def on_epoch_end(self, state: TrainState) -> None:
+        for cb in self.callbacks:
+            cb.on_epoch_end(state)
+
+    def on_train_end(self, state: TrainState) -> None:
+        for cb in self.callbacks:
+            cb.on_train_end(state)
+
+
+Batch = tuple[dict[str, torch.Tensor], torch.Tensor]
+
+
+def to_device(batch: Batch, device: torch.device) -> Batch:
+    inputs, targets = batch
+    return {k: v.to(device, non_blocking=True) for k, v in inputs.items()}, targets.to(device, non_blocking=True)
+
+
+def train_loop(
+    module: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    batches: Callable[[int], Iterable[Batch]],
+    steps_per_epoch: int,
+    epochs: int,
+    evaluate: Callable[[], dict[str, float]],
+    callbacks: Sequence[Callback] = (),
+    device: torch.device = torch.device("cpu"),
+    scheduler: Any = None,
+    grad_clip: float | None = 1.0,
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = nn.functional.cross_entropy,
+) -> TrainState:
+    """Train `module` for `epochs`, evaluating after each; `batches(epoch)` yields that epoch's batches."""
+    hooks = CallbackList(callbacks)
+    state = TrainState(epochs=epochs, steps_per_epoch=steps_per_epoch)
+    module.to(device)
+    hooks.on_train_begin(state)
+    while state.epoch < epochs and not state.should_stop:
+        module.train()
+        for batch in batches(state.epoch):
+            inputs, targets = to_device(batch, device)
+            loss = loss_fn(module(**inputs), targets)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if grad_clip:
+                nn.utils.clip_grad_norm_(module.parameters(), grad_clip)
+            optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
+            state.step += 1
+            state.loss = loss.item()
+            hooks.on_step_end(state)
+            if state.should_stop:
+                break
+        if state.should_stop and state.step % steps_per_epoch:
+            break  # a stop mid-epoch ends training without a partial-epoch evaluation
+        state.epoch += 1
+        module.eval()
+        with torch.no_grad():
+            state.val_metrics = evaluate()
+        hooks.on_evaluate(state, state.val_metrics)
+        hooks.on_epoch_end(state)
+    hooks.on_train_end(state)
+    return state

@@ -1,0 +1,116 @@
+"""Train one run from the store: the body of `python -m core worker RUN_ID` and of `python -m core train`."""
+from __future__ import annotations
+
+import os
+import signal
+import time
+import traceback
+from typing import Sequence
+
+import pandas as pd
+
+from core import jobs
+from core.architectures import get_architecture
+from core.datasets import load_dataset, subset
+from core.evaluation import evaluate, save_report
+from core.store import Run, Store
+from core.training import Callback, TrainState
+from core.workspace import run_dir
+
+MODEL_DIR = "model"
+PREDICTIONS_FILE = "test_predictions.parquet"
+
+
+class Cancelled(Exception):
+    """Raised in the worker when the user's Stop arrives as a signal rather than through the loop."""
+
+
+class StoreLogger(Callback):
+    """Writes metrics and progress to the store at most every `interval` seconds, and watches for Stop."""
+
+    def __init__(self, store: Store, run_id: int, interval: float = 0.5):
+        self.store, self.run_id, self.interval = store, run_id, interval
+        self._last = 0.0
+        self._losses: list[float] = []
+        self.cancelled = False
+
+    def _flush(self, state: TrainState) -> None:
+        if self._losses:
+            self.store.log_metrics(self.run_id, state.step, state.fractional_epoch, "train",
+                                   {"loss": sum(self._losses) / len(self._losses)})
+            self._losses = []
+        self.store.set_progress(self.run_id, {
+            "epoch": state.epoch, "epochs": state.epochs, "step": state.step, "total_steps": state.total_steps,
+            "elapsed": state.elapsed, "eta": state.eta,
+        })
+        if self.store.cancel_requested(self.run_id):
+            self.cancelled = True
+            state.stop("cancelled")
+        self._last = time.time()
+
+    def on_train_begin(self, state: TrainState) -> None:
+        self._flush(state)
+
+    def on_step_end(self, state: TrainState) -> None:
+        self._losses.append(state.loss)
+        if time.time() - self._last >= self.interval:
+            self._flush(state)
+
+    def on_evaluate(self, state: TrainState, metrics: dict[str, float]) -> None:
+        self._flush(state)
+        if metrics:
+            self.store.log_metrics(self.run_id, state.step, state.fractional_epoch, "val", metrics)
+
+    def on_train_end(self, state: TrainState) -> None:
+        self._flush(state)
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Cancelled()
+
+
+def execute_run(store: Store, run_id: int, callbacks: Sequence[Callback] = ()) -> Run:
+    """Claim a queued run, train it, evaluate it on the test split and save it; never raises for a failed run."""
+    if not store.transition(run_id, "running", pid=os.getpid()):
+        return store.get_run(run_id)
+    run = store.get_run(run_id)
+    folder = run_dir(run_id, store.root)
+    logger = StoreLogger(store, run_id)
+    try:
+        arch = get_architecture(run.arch)
+        model = arch.model_cls(arch.config_cls.from_dict(run.config))
+        df = load_dataset(store, run.dataset_id)
+        started = time.time()
+        model.fit(subset(df, "train"), subset(df, "val"), [logger, *callbacks])
+        train_seconds = time.time() - started
+        if logger.cancelled:
+            store.transition(run_id, "cancelled")
+            return store.get_run(run_id)
+        test = df[(df["split"] == "test") & df["label"].isin(model.classes_)]
+        proba = model.predict_proba(test["text"].tolist())
+        report = evaluate(test["label"].tolist(), proba, model.classes_.tolist())
+        model.save(folder / MODEL_DIR)
+        save_report(report, folder)
+        predictions = pd.DataFrame(proba, columns=[str(c) for c in model.classes_])
+        predictions.insert(0, "predicted", model.classes_[proba.argmax(axis=1)].astype(str))
+        predictions.insert(0, "label", test["label"].to_numpy())
+        predictions.insert(0, "text", test["text"].to_numpy())
+        predictions.to_parquet(folder / PREDICTIONS_FILE, index=False)
+        store.transition(run_id, "succeeded", result={
+            "accuracy": report["accuracy"], "macro_f1": report["macro_f1"], "n_test": report["n_test"],
+            "train_seconds": train_seconds,
+        })
+    except Cancelled:
+        store.transition(run_id, "cancelled")
+    except Exception as exc:  # a failed run is recorded, never propagated: the worker must exit cleanly
+        store.transition(run_id, "failed", error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
+    return store.get_run(run_id)
+
+
+def worker_main(run_id: int) -> int:
+    """Entry point of a worker process: train the run, then hand the slot to the next queued run."""
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    store = Store()
+    run = execute_run(store, run_id)
+    jobs.dispatch(store)
+    return 0 if run.status in ("succeeded", "cancelled") else 1

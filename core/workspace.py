@@ -1,0 +1,26 @@
+"""Where datasets, runs and the store live on disk."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+WORKSPACE_ENV = "CLASSIFIER_STUDIO_WORKSPACE"
+
+
+def workspace_dir() -> Path:
+    """The workspace folder: `$CLASSIFIER_STUDIO_WORKSPACE`, else `./workspace`."""
+    path = Path(os.environ.get(WORKSPACE_ENV, "workspace")).resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def datasets_dir(root: Path | None = None) -> Path:
+    path = (root or workspace_dir()) / "datasets"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def run_dir(run_id: int, root: Path | None = None) -> Path:
+    path = (root or workspace_dir()) / "runs" / str(run_id)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
