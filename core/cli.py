@@ -10,7 +10,7 @@ from typing import Sequence
 from core.architectures import REGISTRY, get_architecture
 from core.data import DataError, guess_columns, prepare, read_table, split, validate
 from core.datasets import save_dataset
-from core.prediction import load_run_model, predict_table
+from core.prediction import load_run_model, predict_table, probability_column
 from core.samples import SAMPLES, get_sample
 from core.store import Store
 from core.training import Callback, TrainState
@@ -91,10 +91,12 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    table = predict_table(load_run_model(Store(), args.run), args.texts)
+    model = load_run_model(Store(), args.run)
+    table = predict_table(model, args.texts)
     if args.json:
-        classes = [c for c in table.columns if c not in ("text", "predicted", "confidence")]
-        print(json.dumps([{"text": r["text"], "label": r["predicted"], "probabilities": {c: r[c] for c in classes}}
+        classes = model.classes_.tolist()
+        print(json.dumps([{"text": r["text"], "label": r["predicted"],
+                           "probabilities": {c: r[probability_column(c)] for c in classes}}
                           for r in table.to_dict("records")], ensure_ascii=False))
     else:
         for r in table.to_dict("records"):

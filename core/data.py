@@ -199,11 +199,16 @@ def split(df: pd.DataFrame, val_frac: float = 0.1, test_frac: float = 0.2, seed:
     rare = out["label"].isin(counts[counts < MIN_PER_CLASS].index)
     common = out[~rare]
     out["split"] = "train"
-    rest, test = train_test_split(common.index, test_size=test_frac, random_state=seed, stratify=common["label"])
-    out.loc[test, "split"] = "test"
-    if val_frac > 0:
-        rest_labels = common.loc[rest, "label"]
-        stratify = rest_labels if rest_labels.value_counts().min() >= 2 else None
-        _, val = train_test_split(rest, test_size=val_frac / (1 - test_frac), random_state=seed, stratify=stratify)
-        out.loc[val, "split"] = "val"
+    try:
+        rest, test = train_test_split(common.index, test_size=test_frac, random_state=seed, stratify=common["label"])
+        out.loc[test, "split"] = "test"
+        if val_frac > 0:
+            rest_labels = common.loc[rest, "label"]
+            stratify = rest_labels if rest_labels.value_counts().min() >= 2 else None
+            _, val = train_test_split(rest, test_size=val_frac / (1 - test_frac), random_state=seed, stratify=stratify)
+            out.loc[val, "split"] = "val"
+    except ValueError as exc:
+        raise DataError(f"There are too few rows to hold out validation and test examples of every class "
+                        f"({len(common):,} rows, {common['label'].nunique()} classes). Add rows, raise the shares, "
+                        f"or merge small classes. ({exc})") from exc
     return out

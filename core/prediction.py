@@ -5,13 +5,13 @@ import json
 from pathlib import Path
 from typing import Sequence
 
+import numpy as np
 import pandas as pd
 
 from core.architectures import TextClassifier, get_architecture
 from core.architectures.base import BUNDLE_FILE
 from core.store import Store
-from core.worker import MODEL_DIR
-from core.workspace import run_dir
+from core.workspace import MODEL_DIR, run_dir
 
 
 def load_model(path: Path) -> TextClassifier:
@@ -30,11 +30,19 @@ def load_run_model(store: Store, run_id: int) -> TextClassifier:
     return load_model(run_dir(run_id, store.root) / MODEL_DIR)
 
 
-def predict_table(model: TextClassifier, texts: Sequence[str]) -> pd.DataFrame:
-    """One row per text: the predicted label, its probability, and every class's probability."""
-    proba = model.predict_proba(list(texts))
-    table = pd.DataFrame(proba, columns=[str(c) for c in model.classes_])
-    table.insert(0, "confidence", proba.max(axis=1))
-    table.insert(0, "predicted", model.classes_[proba.argmax(axis=1)].astype(str))
+def probability_column(label: str) -> str:
+    return f"P({label})"
+
+
+def prediction_frame(texts: Sequence[str], proba: np.ndarray, classes: Sequence[str]) -> pd.DataFrame:
+    """One row per text: the text, the predicted label, its probability, then `P(class)` for every class."""
+    classes = np.asarray(classes, dtype=object)
+    table = pd.DataFrame(proba, columns=[probability_column(str(c)) for c in classes])
+    table.insert(0, "confidence", proba.max(axis=1) if len(proba) else [])
+    table.insert(0, "predicted", classes[proba.argmax(axis=1)].astype(str) if len(proba) else [])
     table.insert(0, "text", list(texts))
     return table
+
+
+def predict_table(model: TextClassifier, texts: Sequence[str]) -> pd.DataFrame:
+    return prediction_frame(texts, model.predict_proba(list(texts)), model.classes_)

@@ -7,18 +7,14 @@ import time
 import traceback
 from typing import Sequence
 
-import pandas as pd
-
 from core import jobs
 from core.architectures import get_architecture
 from core.datasets import load_dataset, subset
 from core.evaluation import evaluate, save_report
+from core.prediction import prediction_frame
 from core.store import Run, Store
 from core.training import Callback, TrainState
-from core.workspace import run_dir
-
-MODEL_DIR = "model"
-PREDICTIONS_FILE = "test_predictions.parquet"
+from core.workspace import MODEL_DIR, PREDICTIONS_FILE, run_dir
 
 
 class Cancelled(Exception):
@@ -91,10 +87,8 @@ def execute_run(store: Store, run_id: int, callbacks: Sequence[Callback] = ()) -
         report = evaluate(test["label"].tolist(), proba, model.classes_.tolist())
         model.save(folder / MODEL_DIR)
         save_report(report, folder)
-        predictions = pd.DataFrame(proba, columns=[str(c) for c in model.classes_])
-        predictions.insert(0, "predicted", model.classes_[proba.argmax(axis=1)].astype(str))
-        predictions.insert(0, "label", test["label"].to_numpy())
-        predictions.insert(0, "text", test["text"].to_numpy())
+        predictions = prediction_frame(test["text"].tolist(), proba, model.classes_)
+        predictions.insert(1, "label", test["label"].to_numpy())
         predictions.to_parquet(folder / PREDICTIONS_FILE, index=False)
         store.transition(run_id, "succeeded", result={
             "accuracy": report["accuracy"], "macro_f1": report["macro_f1"], "n_test": report["n_test"],

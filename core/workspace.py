@@ -14,6 +14,10 @@ def workspace_dir() -> Path:
     return path
 
 
+MODEL_DIR = "model"  # inside a run folder: the saved model bundle
+PREDICTIONS_FILE = "test_predictions.parquet"  # inside a run folder: the test split with predictions
+
+
 def datasets_dir(root: Path | None = None) -> Path:
     path = (root or workspace_dir()) / "datasets"
     path.mkdir(parents=True, exist_ok=True)

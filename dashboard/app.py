@@ -1,0 +1,25 @@
+"""Classifier Studio: `streamlit run dashboard/app.py`."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# `streamlit run` puts dashboard/ on sys.path, not the repository root; the pages import core and dashboard.
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+
+from core.device import available_devices  # noqa: E402
+from dashboard.navigation import pages  # noqa: E402
+from dashboard.state import get_store  # noqa: E402
+
+st.set_page_config(page_title="Classifier Studio", page_icon="🧪", layout="wide")
+get_store()
+
+navigation = st.navigation(pages())
+with st.sidebar:
+    device = available_devices()[0]
+    st.caption(f"Training device: {'GPU (' + device + ')' if device != 'cpu' else 'CPU (no GPU found)'}")
+navigation.run()

@@ -1,0 +1,67 @@
+"""Plotly figure builders. Each keeps `uirevision` so a live update does not reset the user's zoom."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), uirevision="keep")
+
+
+def class_distribution(labels: pd.Series) -> go.Figure:
+    counts = labels.astype(str).value_counts()
+    fig = go.Figure(go.Bar(x=counts.index.tolist(), y=counts.to_numpy(), hovertemplate="%{x}: %{y:,} rows<extra></extra>"))
+    fig.update_layout(title="Examples per class", xaxis_title="class", yaxis_title="rows", **LAYOUT)
+    fig.update_xaxes(type="category")
+    return fig
+
+
+def training_curves(metrics: pd.DataFrame) -> go.Figure:
+    """Loss (training and validation) on the left; validation accuracy and macro-F1 on the right."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss (lower is better)", "Validation scores (higher is better)"))
+    series = [("train", "loss", 1, "training loss"), ("val", "loss", 1, "validation loss"),
+              ("val", "accuracy", 2, "validation accuracy"), ("val", "macro_f1", 2, "validation macro-F1")]
+    for split, name, col, title in series:
+        part = metrics[(metrics["split"] == split) & (metrics["name"] == name)] if len(metrics) else metrics
+        if len(part):
+            mode = "lines" if split == "train" and len(part) > 1 else "lines+markers"
+            fig.add_trace(go.Scatter(x=part["epoch"], y=part["value"], mode=mode, name=title,
+                                     hovertemplate=f"{title}: %{{y:.4f}}<br>epoch %{{x:.2f}}<extra></extra>"), row=1, col=col)
+    fig.update_xaxes(title_text="epoch")
+    fig.update_yaxes(range=[0, 1.02], row=1, col=2)
+    fig.update_layout(height=360, legend=dict(orientation="h", y=-0.25), **LAYOUT)
+    return fig
+
+
+def confusion_matrix(matrix: Sequence[Sequence[int]], classes: Sequence[str], normalize: bool) -> go.Figure:
+    """Rows are the true class, columns the predicted one; normalized rows show each true class's share."""
+    counts = np.asarray(matrix, dtype=float)
+    totals = counts.sum(axis=1, keepdims=True)
+    shares = np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
+    z = shares if normalize else counts
+    text = [[f"{v:.0%}" for v in row] for row in shares] if normalize else [[f"{int(v):,}" for v in row] for row in counts]
+    labels = [str(c) for c in classes]
+    fig = go.Figure(go.Heatmap(
+        z=z, x=labels, y=labels, text=text, texttemplate="%{text}" if len(labels) <= 20 else None,
+        colorscale="Blues", customdata=counts,
+        hovertemplate="true: %{y}<br>predicted: %{x}<br>%{customdata:,} examples<extra></extra>",
+    ))
+    side = max(360, min(900, 60 + 32 * len(labels)))
+    fig.update_layout(title="Confusion matrix (rows: true class, columns: predicted class)", height=side, **LAYOUT)
+    fig.update_xaxes(title_text="predicted class", type="category", tickangle=-45 if len(labels) > 6 else 0)
+    fig.update_yaxes(title_text="true class", type="category", autorange="reversed")
+    return fig
+
+
+def probabilities(classes: Sequence[str], values: Sequence[float]) -> go.Figure:
+    order = np.argsort(values)
+    fig = go.Figure(go.Bar(x=np.asarray(values)[order], y=[str(classes[i]) for i in order], orientation="h",
+                           text=[f"{values[i]:.1%}" for i in order], textposition="auto",
+                           hovertemplate="%{y}: %{x:.1%}<extra></extra>"))
+    fig.update_layout(title="Probability of each class", height=max(220, 40 + 30 * len(classes)),
+                      xaxis=dict(range=[0, 1], tickformat=".0%"), **LAYOUT)
+    fig.update_yaxes(type="category")
+    return fig

@@ -1,0 +1,90 @@
+"""Render helpers shared by the pages. User-provided text never reaches Markdown unescaped."""
+from __future__ import annotations
+
+import re
+from dataclasses import MISSING, fields
+from typing import Any, Sequence
+
+import streamlit as st
+
+from core.architectures import REGISTRY
+from core.architectures.base import ArchConfig
+from core.data import Issue
+from core.store import DatasetRecord, Run, Store
+
+MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+STATUS_ICONS = {"queued": "⏳", "running": "🏃", "succeeded": "✅", "failed": "❌", "cancelled": "⏹️", "interrupted": "⚠️"}
+
+
+def escape_md(text: Any) -> str:
+    """Backslash-escape Markdown so dataset text, labels and file names show literally."""
+    return MARKDOWN_SPECIALS.sub(r"\\\1", str(text))
+
+
+def show_issues(issues: Sequence[Issue]) -> None:
+    for issue in issues:
+        (st.error if issue.level == "error" else st.warning)(escape_md(issue.message))
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def config_form(config_cls: type[ArchConfig], key: str) -> dict[str, Any]:
+    """One input per config field, built from the field's default, help text and limits."""
+    values: dict[str, Any] = {}
+    columns = st.columns(3)
+    for i, spec in enumerate(fields(config_cls)):
+        meta, default = spec.metadata, spec.default if spec.default is not MISSING else None
+        widget_key = f"{key}.{spec.name}"
+        label = spec.name.replace("_", " ")
+        with columns[i % 3]:
+            if "choices" in meta:
+                options = list(meta["choices"])
+                values[spec.name] = st.selectbox(label, options, index=options.index(default), help=meta["help"], key=widget_key)
+            elif isinstance(default, bool):
+                values[spec.name] = st.checkbox(label, value=default, help=meta["help"], key=widget_key)
+            elif isinstance(default, int):
+                values[spec.name] = st.number_input(label, min_value=meta.get("min"), max_value=meta.get("max"),
+                                                    value=default, step=1, help=meta["help"], key=widget_key)
+            elif isinstance(default, float):
+                small = 0 < abs(default) < 0.01
+                values[spec.name] = st.number_input(label, min_value=float(meta.get("min", 0.0)), max_value=meta.get("max"),
+                                                    value=default, step=default / 2 if small else 0.05,
+                                                    format="%.1e" if small else "%.3f", help=meta["help"], key=widget_key)
+            else:
+                values[spec.name] = st.text_input(label, value=str(default), help=meta["help"], key=widget_key)
+    return values
+
+
+def dataset_label(dataset: DatasetRecord) -> str:
+    return f"{dataset.name} · {dataset.n_rows:,} rows · {len(dataset.classes)} classes"
+
+
+def run_label(run: Run, datasets: dict[str, DatasetRecord]) -> str:
+    arch = REGISTRY[run.arch].title if run.arch in REGISTRY else run.arch
+    data = datasets[run.dataset_id].name if run.dataset_id in datasets else run.dataset_id
+    score = f" · accuracy {run.result['accuracy']:.1%}" if "accuracy" in run.result else ""
+    return f"#{run.id} {STATUS_ICONS.get(run.status, '')} {arch} on {data} · {run.status}{score}"
+
+
+def run_picker(store: Store, label: str, runs: Sequence[Run], preferred: int | None, key: str) -> Run | None:
+    """A run chooser, preselecting `preferred` (else the newest); kept in the URL so a refresh keeps it."""
+    if not runs:
+        return None
+    datasets = {d.id: d for d in store.list_datasets()}
+    by_id = {r.id: r for r in runs}
+    ids = list(by_id)
+    if key not in st.session_state and preferred in by_id:
+        st.session_state[key] = preferred
+    chosen = st.selectbox(label, ids, format_func=lambda i: run_label(by_id[i], datasets), key=key, bind="query-params")
+    return by_id.get(chosen)

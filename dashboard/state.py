@@ -1,0 +1,28 @@
+"""The only session-state keys, and the process-wide singletons the pages share."""
+from __future__ import annotations
+
+import streamlit as st
+
+from core import jobs
+from core.store import Store
+
+DATASET = "dataset_id"  # the dataset chosen on the Data page, preselected on Train
+RUN = "run_id"  # the run last started or picked; preselected on Train, Results and Predict
+DRAFT = "draft"  # (name, DataFrame) read from a sample or an upload, not yet saved
+METRICS_CACHE = "metrics_cache"  # run id -> (last metric row id, rows) for incremental live charts
+
+
+@st.cache_resource
+def get_store() -> Store:
+    """One store per server process; at start it reconciles runs whose workers died while it was down."""
+    store = Store()
+    jobs.reconcile(store)
+    return store
+
+
+def current(key: str, default=None):
+    return st.session_state.get(key, default)
+
+
+def remember(key: str, value) -> None:
+    st.session_state[key] = value

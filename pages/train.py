@@ -1,0 +1,117 @@
+import time
+
+import pandas as pd
+import streamlit as st
+
+from core import jobs
+from core.architectures import REGISTRY
+from dashboard import navigation
+from dashboard.charts import training_curves
+from dashboard.components import config_form, dataset_label, duration, escape_md, run_picker
+from dashboard.state import DATASET, METRICS_CACHE, RUN, current, get_store, remember
+
+# A second click on Start within this many seconds, with the same choices, is the same request.
+DOUBLE_CLICK_SECONDS = 5
+
+st.title("🏋️ Train")
+store = get_store()
+datasets = store.list_datasets()
+if not datasets:
+    st.info("There is no dataset yet. Choose one first.")
+    st.page_link(navigation.DATA, label="Choose data", icon="📄")
+    st.stop()
+
+by_id = {d.id: d for d in datasets}
+ids = list(by_id)
+preferred = current(DATASET)
+dataset_id = st.selectbox("Dataset", ids, index=ids.index(preferred) if preferred in by_id else 0,
+                          format_func=lambda i: dataset_label(by_id[i]))
+remember(DATASET, dataset_id)
+
+arch_name = st.radio("Model", list(REGISTRY), format_func=lambda n: REGISTRY[n].title,
+                     captions=[a.description for a in REGISTRY.values()], horizontal=True)
+arch = REGISTRY[arch_name]
+with st.expander("Settings: the defaults work well; hover over ⓘ for what each one does"):
+    settings = config_form(arch.config_cls, key=f"config.{arch_name}")
+
+if st.button("Start training", type="primary"):
+    request = (dataset_id, arch_name, tuple(sorted(settings.items())))
+    last = st.session_state.get("last_start")
+    if last and last[0] == request and time.time() - last[1] < DOUBLE_CLICK_SECONDS:
+        st.toast("That run has already started.")
+    else:
+        try:
+            run_id = jobs.start(store, dataset_id, arch_name, settings)
+        except ValueError as exc:
+            st.error(escape_md(exc))
+        else:
+            st.session_state["last_start"] = (request, time.time())
+            remember(RUN, run_id)
+            st.session_state["train.run"] = run_id
+
+st.divider()
+runs = store.list_runs()
+run = run_picker(store, "Run to watch", runs, current(RUN), key="train.run")
+if run is None:
+    st.stop()
+remember(RUN, run.id)
+
+
+def new_metrics(run_id: int) -> pd.DataFrame:
+    """All metric rows of the run, reading from the store only those newer than the last call's."""
+    cache = st.session_state.setdefault(METRICS_CACHE, {})
+    last_id, rows = cache.get(run_id, (0, []))
+    fresh = store.metrics_since(run_id, last_id)
+    if fresh:
+        rows = rows + fresh
+        cache[run_id] = (fresh[-1]["id"], rows)
+    return pd.DataFrame(rows, columns=["id", "step", "epoch", "split", "name", "value", "time"])
+
+
+def live_view(run_id: int, watching: bool) -> None:
+    run = store.get_run(run_id)
+    if run.status == "running" and not jobs.pid_alive(run.pid):
+        jobs.reconcile(store)
+        run = store.get_run(run_id)
+    if watching and not run.active:
+        st.rerun()  # one full rerun shows the final state and stops the timer
+    p = run.progress
+    if run.status == "queued":
+        st.info("Waiting for a free training slot; it starts by itself.")
+    elif run.status == "running":
+        total = p.get("total_steps") or 0
+        st.progress(min(1.0, p.get("step", 0) / total) if total else 0.0,
+                    text=f"Epoch {min(p.get('epoch', 0) + 1, p.get('epochs', 1))} of {p.get('epochs', '?')} · "
+                         f"step {p.get('step', 0):,} of {total:,} · {duration(p.get('elapsed'))} elapsed · "
+                         f"about {duration(p.get('eta'))} left")
+    elif run.status == "succeeded":
+        r = run.result
+        st.success(f"Finished in {duration(r.get('train_seconds'))}: test accuracy {r['accuracy']:.1%}, "
+                   f"macro-F1 {r['macro_f1']:.3f} on {r['n_test']:,} held-out texts.")
+        left, right = st.columns(2)
+        with left:
+            st.page_link(navigation.RESULTS, label="See the results", icon="📊")
+        with right:
+            st.page_link(navigation.PREDICT, label="Try predictions", icon="🔮")
+    elif run.status == "failed":
+        st.error(f"Training failed: {escape_md(run.error)}")
+        with st.expander("Technical details"):
+            st.code(run.traceback or "", language=None)
+    elif run.status == "cancelled":
+        st.warning("This run was stopped. Its curves up to that point are kept below.")
+    else:
+        st.warning(escape_md(run.error or "The training process stopped unexpectedly."))
+    if run.active:
+        if run.cancel_requested:
+            st.caption("Stopping…")
+        elif st.button("Stop", key=f"stop.{run_id}"):
+            jobs.cancel(store, run_id)
+            st.rerun(scope="fragment")
+    metrics = new_metrics(run_id)
+    if len(metrics):
+        st.plotly_chart(training_curves(metrics), key=f"curves.{run_id}")
+    elif run.active:
+        st.caption("The curves appear after the first training steps.")
+
+
+st.fragment(live_view, run_every=1 if run.active else None)(run.id, run.active)

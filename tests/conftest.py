@@ -1,0 +1,36 @@
+"""Fixtures shared by every test: an empty workspace per test and a tiny, easily separable dataset."""
+from __future__ import annotations
+
+import random
+
+import pandas as pd
+import pytest
+
+from core.store import Store
+from core.workspace import WORKSPACE_ENV
+
+WORDS = {
+    "sport": ["goal", "match", "team", "coach", "league", "score", "player", "stadium"],
+    "food": ["pasta", "recipe", "cheese", "bake", "dinner", "sauce", "kitchen", "bread"],
+    "tech": ["laptop", "software", "chip", "robot", "network", "code", "server", "phone"],
+}
+
+
+def make_texts(n_per_class: int = 20, seed: int = 0) -> pd.DataFrame:
+    """Short texts whose words give their class away, so any working model learns them fast."""
+    rng = random.Random(seed)
+    rows = [(" ".join(rng.choices(words, k=6)), label) for label, words in WORDS.items() for _ in range(n_per_class)]
+    rng.shuffle(rows)
+    return pd.DataFrame(rows, columns=["text", "label"])
+
+
+@pytest.fixture
+def workspace(tmp_path, monkeypatch) -> Store:
+    """A fresh workspace folder, also seen by worker processes through the environment."""
+    monkeypatch.setenv(WORKSPACE_ENV, str(tmp_path / "workspace"))
+    return Store(tmp_path / "workspace")
+
+
+@pytest.fixture
+def tiny_df() -> pd.DataFrame:
+    return make_texts()
