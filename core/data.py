@@ -1,13 +1,13 @@
 """Read a user's table, guess its columns, check it in plain language, and split it."""
 from __future__ import annotations
 
+import csv
 import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-import numpy as np
 import pandas as pd
 from charset_normalizer import from_bytes
 from sklearn.model_selection import train_test_split
@@ -72,10 +72,14 @@ def _decode(raw: bytes, encoding: str | None, filename: str | None) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        best = from_bytes(raw).best()
+        matches = from_bytes(raw)
+        best = matches.best()
         if best is None:
             raise DataError(f"Could not tell the text encoding of '{filename}'. Save it as UTF-8 and upload again.")
-        return str(best)
+        # On short Western text several single-byte code pages score the same, and the first listed
+        # (often cp1250) wins, turning ï into ď. Excel on Western Windows saves cp1252, so it wins ties.
+        tied = [m for m in matches if m.encoding == "cp1252" and (m.chaos, m.coherence) == (best.chaos, best.coherence)]
+        return str(tied[0] if tied else best)
 
 
 def _read_text_table(text: str, suffix: str) -> pd.DataFrame:
@@ -92,8 +96,15 @@ def _read_text_table(text: str, suffix: str) -> pd.DataFrame:
             label, _, body = zip(*(line.partition("\t") for line in lines))
             return pd.DataFrame({"label": label, "text": body})
         return pd.DataFrame({"text": lines})
-    # sep=None lets pandas' python engine sniff comma, semicolon, tab or pipe.
-    return pd.read_csv(io.StringIO(text), sep=None, engine="python", dtype=str, keep_default_na=False, na_values=[""])
+    return pd.read_csv(io.StringIO(text), sep=_sniff_delimiter(text), dtype=str, keep_default_na=False, na_values=[""])
+
+
+def _sniff_delimiter(text: str) -> str:
+    # Only real separators are candidates: left free, a sniffer splits a one-column file on some letter.
+    try:
+        return csv.Sniffer().sniff(text[:65536], delimiters=",;\t|").delimiter
+    except csv.Error:
+        return ","
 
 
 def guess_columns(df: pd.DataFrame) -> tuple[str, str | None]:
@@ -145,7 +156,7 @@ def validate(df: pd.DataFrame, text_col: str, label_col: str | None) -> list[Iss
     if len(counts) < 2:
         only = counts.index[0] if len(counts) else "none"
         issues.append(Issue("error", f"Only one class ('{only}') has usable rows; a classifier needs at least 2 classes."))
-    dropped = list(np.flatnonzero(~usable.to_numpy()))
+    dropped = list(usable[~usable].index)
     if dropped:
         issues.append(Issue("warning", f"{len(dropped):,} rows have no text or no label and will be left out.", dropped))
     duplicated = text[usable].duplicated()

@@ -13,7 +13,6 @@ from core.data import Issue
 from core.store import DatasetRecord, Run, Store
 
 MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
-STATUS_ICONS = {"queued": "⏳", "running": "🏃", "succeeded": "✅", "failed": "❌", "cancelled": "⏹️", "interrupted": "⚠️"}
 
 
 def escape_md(text: Any) -> str:
@@ -74,7 +73,7 @@ def run_label(run: Run, datasets: dict[str, DatasetRecord]) -> str:
     arch = REGISTRY[run.arch].title if run.arch in REGISTRY else run.arch
     data = datasets[run.dataset_id].name if run.dataset_id in datasets else run.dataset_id
     score = f" · accuracy {run.result['accuracy']:.1%}" if "accuracy" in run.result else ""
-    return f"#{run.id} {STATUS_ICONS.get(run.status, '')} {arch} on {data} · {run.status}{score}"
+    return f"#{run.id} · {arch} on {data} · {run.status}{score}"
 
 
 def run_picker(store: Store, label: str, runs: Sequence[Run], preferred: int | None, key: str) -> Run | None:

@@ -11,13 +11,24 @@ DATA = PAGES / "data.py"
 TRAIN = PAGES / "train.py"
 RESULTS = PAGES / "results.py"
 PREDICT = PAGES / "predict.py"
+ICONS = {
+    HOME: ":material/home:",
+    DATA: ":material/table_view:",
+    TRAIN: ":material/model_training:",
+    RESULTS: ":material/analytics:",
+    PREDICT: ":material/online_prediction:",
+}
 
 
 def pages() -> list[st.Page]:
     return [
-        st.Page(HOME, title="Home", icon="🏠", default=True),
-        st.Page(DATA, title="1 · Data", icon="📄", url_path="data"),
-        st.Page(TRAIN, title="2 · Train", icon="🏋️", url_path="train"),
-        st.Page(RESULTS, title="3 · Results", icon="📊", url_path="results"),
-        st.Page(PREDICT, title="4 · Predict", icon="🔮", url_path="predict"),
+        st.Page(HOME, title="Home", icon=ICONS[HOME], default=True),
+        st.Page(DATA, title="1 · Data", icon=ICONS[DATA], url_path="data"),
+        st.Page(TRAIN, title="2 · Train", icon=ICONS[TRAIN], url_path="train"),
+        st.Page(RESULTS, title="3 · Results", icon=ICONS[RESULTS], url_path="results"),
+        st.Page(PREDICT, title="4 · Predict", icon=ICONS[PREDICT], url_path="predict"),
     ]
+
+
+def link(page: Path, label: str) -> None:
+    st.page_link(page, label=label, icon=ICONS[page])

@@ -9,7 +9,7 @@ from dashboard.charts import class_distribution
 from dashboard.components import escape_md, show_issues
 from dashboard.state import DATASET, DRAFT, current, get_store, remember
 
-st.title("📄 Data")
+st.title("Data")
 st.write("Choose the texts the model will learn from: a ready-made sample, or your own table with one column "
          "of texts and one column of labels.")
 
@@ -99,4 +99,4 @@ if st.button("Use this dataset", type="primary"):
     st.success(f"Saved {escape_md(dataset.name)}: {counts.get('train', 0):,} training, {counts.get('val', 0):,} "
                f"validation and {counts.get('test', 0):,} test texts.")
 if current(DATASET):
-    st.page_link(navigation.TRAIN, label="Next: train a model", icon="🏋️")
+    navigation.link(navigation.TRAIN, "Next: train a model")

@@ -5,7 +5,7 @@ from dashboard import navigation
 from dashboard.components import run_label
 from dashboard.state import get_store
 
-st.title("🧪 Classifier Studio")
+st.title("Classifier Studio")
 st.markdown(
     "Teach a computer to sort texts into categories (spam or not, which topic, what a question asks for) "
     "without writing code. Three steps:"
@@ -14,16 +14,16 @@ step1, step2, step3 = st.columns(3)
 with step1:
     st.subheader("1 · Data")
     st.write("Pick a sample dataset or upload a table with a text column and a label column.")
-    st.page_link(navigation.DATA, label="Choose data", icon="📄")
+    navigation.link(navigation.DATA, "Choose data")
 with step2:
     st.subheader("2 · Train")
     st.write("Pick a model, press Start and watch it learn. Training goes on if you close the tab.")
-    st.page_link(navigation.TRAIN, label="Train a model", icon="🏋️")
+    navigation.link(navigation.TRAIN, "Train a model")
 with step3:
     st.subheader("3 · Results and predictions")
     st.write("See where the model is right and wrong on texts it never saw, then try your own sentences.")
-    st.page_link(navigation.RESULTS, label="See results", icon="📊")
-    st.page_link(navigation.PREDICT, label="Try predictions", icon="🔮")
+    navigation.link(navigation.RESULTS, "See results")
+    navigation.link(navigation.PREDICT, "Try predictions")
 
 store = get_store()
 runs = store.list_runs()

@@ -10,13 +10,13 @@ from dashboard.charts import probabilities
 from dashboard.components import run_picker
 from dashboard.state import RUN, current, get_store, remember
 
-st.title("🔮 Predict")
+st.title("Predict")
 store = get_store()
 finished = store.list_runs(status=("succeeded",))
 run = run_picker(store, "Model", finished, current(RUN), key="predict.run")
 if run is None:
     st.info("No model has finished training yet.")
-    st.page_link(navigation.TRAIN, label="Train a model", icon="🏋️")
+    navigation.link(navigation.TRAIN, "Train a model")
     st.stop()
 remember(RUN, run.id)
 
@@ -34,7 +34,7 @@ def fill_example() -> None:
 
 text = st.text_area("Text to classify", key="predict.text", height=120,
                     placeholder="Type or paste a text, or press 'Random test example'.")
-left, right = st.columns([1, 5])
+left, right, _ = st.columns([1, 2, 5])
 left.button("Predict", type="primary")
 right.button("Random test example", on_click=fill_example)
 if not (text or "").strip():

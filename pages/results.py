@@ -8,14 +8,14 @@ from dashboard.charts import confusion_matrix
 from dashboard.components import run_picker
 from dashboard.state import RUN, current, get_store, remember
 
-st.title("📊 Results")
+st.title("Results")
 st.write("How the model did on the test texts: examples it never saw while learning.")
 store = get_store()
 finished = store.list_runs(status=("succeeded",))
 run = run_picker(store, "Run", finished, current(RUN), key="results.run")
 if run is None:
     st.info("No run has finished yet.")
-    st.page_link(navigation.TRAIN, label="Train a model", icon="🏋️")
+    navigation.link(navigation.TRAIN, "Train a model")
     st.stop()
 remember(RUN, run.id)
 report = load_report(run_dir(run.id, store.root))
@@ -48,4 +48,4 @@ st.dataframe(table, hide_index=True, column_config={
     name: st.column_config.ProgressColumn(name, help=text, min_value=0.0, max_value=1.0, format="%.3f")
     for name, text in HELP.items()
 })
-st.page_link(navigation.PREDICT, label="Try the model on your own sentences", icon="🔮")
+navigation.link(navigation.PREDICT, "Try the model on your own sentences")

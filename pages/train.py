@@ -13,12 +13,12 @@ from dashboard.state import DATASET, METRICS_CACHE, RUN, current, get_store, rem
 # A second click on Start within this many seconds, with the same choices, is the same request.
 DOUBLE_CLICK_SECONDS = 5
 
-st.title("🏋️ Train")
+st.title("Train")
 store = get_store()
 datasets = store.list_datasets()
 if not datasets:
     st.info("There is no dataset yet. Choose one first.")
-    st.page_link(navigation.DATA, label="Choose data", icon="📄")
+    navigation.link(navigation.DATA, "Choose data")
     st.stop()
 
 by_id = {d.id: d for d in datasets}
@@ -31,7 +31,7 @@ remember(DATASET, dataset_id)
 arch_name = st.radio("Model", list(REGISTRY), format_func=lambda n: REGISTRY[n].title,
                      captions=[a.description for a in REGISTRY.values()], horizontal=True)
 arch = REGISTRY[arch_name]
-with st.expander("Settings: the defaults work well; hover over ⓘ for what each one does"):
+with st.expander("Settings: the defaults work well; hover over the ? of each for what it does"):
     settings = config_form(arch.config_cls, key=f"config.{arch_name}")
 
 if st.button("Start training", type="primary"):
@@ -78,9 +78,11 @@ def live_view(run_id: int, watching: bool) -> None:
     p = run.progress
     if run.status == "queued":
         st.info("Waiting for a free training slot; it starts by itself.")
+    elif run.status == "running" and not p.get("total_steps"):
+        st.progress(0.0, text="Preparing the data and the model…")
     elif run.status == "running":
-        total = p.get("total_steps") or 0
-        st.progress(min(1.0, p.get("step", 0) / total) if total else 0.0,
+        total = p["total_steps"]
+        st.progress(min(1.0, p.get("step", 0) / total),
                     text=f"Epoch {min(p.get('epoch', 0) + 1, p.get('epochs', 1))} of {p.get('epochs', '?')} · "
                          f"step {p.get('step', 0):,} of {total:,} · {duration(p.get('elapsed'))} elapsed · "
                          f"about {duration(p.get('eta'))} left")
@@ -90,9 +92,9 @@ def live_view(run_id: int, watching: bool) -> None:
                    f"macro-F1 {r['macro_f1']:.3f} on {r['n_test']:,} held-out texts.")
         left, right = st.columns(2)
         with left:
-            st.page_link(navigation.RESULTS, label="See the results", icon="📊")
+            navigation.link(navigation.RESULTS, "See the results")
         with right:
-            st.page_link(navigation.PREDICT, label="Try predictions", icon="🔮")
+            navigation.link(navigation.PREDICT, "Try predictions")
     elif run.status == "failed":
         st.error(f"Training failed: {escape_md(run.error)}")
         with st.expander("Technical details"):
@@ -104,9 +106,8 @@ def live_view(run_id: int, watching: bool) -> None:
     if run.active:
         if run.cancel_requested:
             st.caption("Stopping…")
-        elif st.button("Stop", key=f"stop.{run_id}"):
-            jobs.cancel(store, run_id)
-            st.rerun(scope="fragment")
+        else:
+            st.button("Stop", key=f"stop.{run_id}", on_click=jobs.cancel, args=(store, run_id))
     metrics = new_metrics(run_id)
     if len(metrics):
         st.plotly_chart(training_curves(metrics), key=f"curves.{run_id}")

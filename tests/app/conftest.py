@@ -1,0 +1,81 @@
+"""Fixtures for the AppTest page tests: a fresh app per test over its own workspace, plus ready-made store rows.
+
+Every fixture works on the temporary workspace from tests/conftest.py. Streamlit's caches are process-wide
+(`get_store` is an `st.cache_resource`, the pages cache uploads and models), so they are cleared around each
+test; otherwise a test would see the previous test's store, or a model cached under the same run id.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from core.data import prepare, split
+from core.datasets import save_dataset
+from core.store import DatasetRecord, Run, Store
+from core.worker import execute_run
+
+ROOT = Path(__file__).resolve().parents[2]
+ENTRYPOINT = ROOT / "dashboard" / "app.py"
+# Pages by the path AppTest.switch_page expects: relative to the entrypoint's folder.
+PAGES = {name: f"../pages/{name}.py" for name in ("home", "data", "train", "results", "predict")}
+TIMEOUT = 60
+
+
+def _clear_caches() -> None:
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+@pytest.fixture
+def store(workspace: Store) -> Store:
+    """The test's workspace store; the app's `get_store()` opens the same folder (through the environment)."""
+    _clear_caches()
+    yield workspace
+    _clear_caches()
+
+
+@pytest.fixture
+def open_page(store: Store) -> Callable[[str], AppTest]:
+    """`open_page("data")`: a new session of the app, run once on the entrypoint, then switched to the page."""
+
+    def _open(page: str) -> AppTest:
+        at = AppTest.from_file(str(ENTRYPOINT), default_timeout=TIMEOUT)
+        at.run()
+        assert not at.exception, at.exception
+        if page != "home":
+            at.switch_page(PAGES[page])
+            at.run()
+        return at
+
+    return _open
+
+
+@pytest.fixture
+def dataset(store: Store, tiny_df: pd.DataFrame) -> DatasetRecord:
+    """The tiny three-class dataset, split and saved as the Data page would."""
+    return save_dataset(store, split(prepare(tiny_df, "text", "label"), 0.1, 0.2, 42), "tiny topics")
+
+
+@pytest.fixture
+def trained_run(store: Store, dataset: DatasetRecord) -> Run:
+    """A succeeded TF-IDF run on the tiny dataset, trained inline (no worker process)."""
+    run_id = store.create_run(dataset.id, "tfidf", {})
+    run = execute_run(store, run_id)
+    assert run.status == "succeeded", run.error
+    return run
+
+
+@pytest.fixture
+def running_run(store: Store, dataset: DatasetRecord) -> Run:
+    """A 'running' run owned by this test process (so reconcile keeps it), moved to cancelled afterwards."""
+    run_id = store.create_run(dataset.id, "tfidf", {})
+    assert store.transition(run_id, "running", pid=os.getpid())
+    yield store.get_run(run_id)
+    store.transition(run_id, "cancelled")
+

@@ -1,0 +1,102 @@
+"""Train page: no dataset, a real worker run from Start to the final curves, a failed run, Stop."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from core import jobs
+from dashboard.state import RUN
+
+WORKER_TIMEOUT = 90
+
+
+def start_button(at):
+    return next(b for b in at.button if b.label == "Start training")
+
+
+def wait_for_finish(store, run_id: int, timeout: float = WORKER_TIMEOUT):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        run = store.get_run(run_id)
+        if not run.active:
+            return run
+        time.sleep(0.5)
+    log = jobs.worker_log(store, run_id)
+    pytest.fail(f"run {run_id} still {store.get_run(run_id).status} after {timeout} s; worker log:\n{log}")
+
+
+def test_no_dataset_points_to_the_data_page(open_page):
+    at = open_page("train")
+    assert not at.exception
+    assert at.info, "an empty workspace should say a dataset is needed"
+    links = at.get("page_link")
+    assert links and "data" in links[0].proto.page.lower()
+    assert not [b for b in at.button if b.label == "Start training"]
+
+
+def test_start_training_runs_a_worker_and_shows_the_result(open_page, store, dataset):
+    at = open_page("train")
+    assert not at.exception
+    assert next(s for s in at.selectbox if s.label == "Dataset").value == dataset.id
+    next(r for r in at.radio if r.label == "Model").set_value("tfidf")
+    at.run()
+    start_button(at).click()
+    at.run()
+    assert not at.exception
+    runs = store.list_runs()
+    assert len(runs) == 1
+    run = runs[0]
+    assert (run.dataset_id, run.arch) == (dataset.id, "tfidf")
+    assert at.session_state[RUN] == run.id
+
+    finished = wait_for_finish(store, run.id)
+    assert finished.status == "succeeded", f"{finished.error}\n{finished.traceback}\n{jobs.worker_log(store, run.id)}"
+    at.run()
+    assert not at.exception
+    assert at.success and "test accuracy" in at.success[0].value
+    assert f"curves.{run.id}" in [c.key for c in at.get("plotly_chart")]
+    assert not [b for b in at.button if b.key == f"stop.{run.id}"], "a finished run has no Stop button"
+
+
+def test_failed_run_shows_error_and_traceback(open_page, store, dataset):
+    run_id = store.create_run(dataset.id, "tfidf", {})
+    assert store.transition(run_id, "running", pid=12345678)
+    trace = 'Traceback (most recent call last):\n  File "core/worker.py", line 1\nRuntimeError: out of memory'
+    assert store.transition(run_id, "failed", error="RuntimeError: out of memory", traceback=trace)
+    at = open_page("train")
+    assert not at.exception
+    assert at.error and "Training failed" in at.error[0].value and "out of memory" in at.error[0].value
+    details = [e for e in at.expander if e.label == "Technical details"]
+    assert details, [e.label for e in at.expander]
+    assert trace in [c.value for c in details[0].code]
+
+
+@pytest.fixture
+def no_terminate(monkeypatch):
+    """The running run's pid is this test process: the Stop grace-period timer must never signal it."""
+    terminated: list[int] = []
+    monkeypatch.setattr(jobs, "_terminate_if_running", lambda store, run_id: terminated.append(run_id))
+    return terminated
+
+
+def test_stop_requests_cancel_of_an_active_run(open_page, store, running_run, no_terminate):
+    at = open_page("train")
+    assert not at.exception
+    assert at.get("progress"), "a running run shows its progress"
+    at.button(key=f"stop.{running_run.id}").click()
+    at.run()
+    run = store.get_run(running_run.id)
+    assert run.cancel_requested
+    assert run.status == "running"  # the worker, not the page, ends the run
+    at.run()
+    assert not at.exception
+    assert "Stopping…" in [c.value for c in at.caption]
+    assert not [b for b in at.button if b.key == f"stop.{running_run.id}"]
+
+
+def test_stop_click_does_not_raise(open_page, store, running_run, no_terminate):
+    at = open_page("train")
+    at.button(key=f"stop.{running_run.id}").click()
+    at.run()
+    assert not at.exception, at.exception[0].message
