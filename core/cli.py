@@ -57,6 +57,8 @@ def cmd_architectures(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    # Stored checked and complete, as `jobs.start` stores them, not as the raw text of --set.
+    config = get_architecture(args.arch).config_cls.from_dict(parse_settings(args.set)).to_dict()
     store = Store()
     if args.sample:
         sample = get_sample(args.sample)
@@ -73,8 +75,6 @@ def cmd_train(args: argparse.Namespace) -> int:
         if issue.level == "error":
             return 2
     dataset = save_dataset(store, split(prepare(df, text_col, label_col), seed=args.seed), name)
-    config = parse_settings(args.set)
-    get_architecture(args.arch).config_cls.from_dict(config)
     run_id = store.create_run(dataset.id, args.arch, config)
     print(f"run {run_id}: training {args.arch} on {name} ({dataset.n_rows:,} rows)", file=sys.stderr)
     run = execute_run(store, run_id, [ProgressPrinter()])

@@ -22,8 +22,6 @@ SLOTS_ENV = "CLASSIFIER_STUDIO_SLOTS"
 CANCEL_GRACE_SECONDS = 10.0
 WORKER_LOG = "worker.log"
 ROOT = Path(__file__).resolve().parent.parent
-# Popen handles of the workers this process launched, polled so finished ones do not linger as zombies.
-_children: dict[int, subprocess.Popen] = {}
 
 
 def slots() -> int:
@@ -46,7 +44,6 @@ def start(store: Store, dataset_id: str, arch: str, config: dict[str, Any]) -> i
 
 def dispatch(store: Store) -> list[int]:
     """Launch workers for the oldest queued runs while slots are free; returns the run ids launched."""
-    _reap()
     busy = sum(1 for r in store.list_runs(status=("queued", "running")) if r.pid is not None)
     waiting = sorted((r for r in store.list_runs(status=("queued",)) if r.pid is None), key=lambda r: r.id)
     launched = []
@@ -63,20 +60,14 @@ def _launch(store: Store, run_id: int) -> int:
     proc = subprocess.Popen([sys.executable, "-m", "core", "worker", str(run_id)], cwd=ROOT, env=env,
                             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     log.close()
-    _children[proc.pid] = proc
+    # Waiting in a thread collects the worker's exit status at once, so no zombie lingers behind it.
+    threading.Thread(target=proc.wait, daemon=True).start()
     return proc.pid
-
-
-def _reap() -> None:
-    for pid, proc in list(_children.items()):
-        if proc.poll() is not None:
-            del _children[pid]
 
 
 def pid_alive(pid: int | None) -> bool:
     if pid is None or pid <= 0:
         return False
-    _reap()
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

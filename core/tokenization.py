@@ -19,8 +19,11 @@ def train_tokenizer(texts: Sequence[str], vocab_size: int, max_length: int, lowe
     tokenizer = Tokenizer(models.WordPiece(unk_token=UNK))
     tokenizer.normalizer = normalizers.BertNormalizer(clean_text=True, handle_chinese_chars=True, lowercase=lowercase)
     tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    # No "##" prefix on word-inner pieces: tokenizers assigns the ids of those prefixed pieces in hash-map
+    # order, which changes merge ties and so the vocabulary from run to run (huggingface/tokenizers#1794),
+    # and the same seed on the same data must give the same model.
     trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, min_frequency=2, special_tokens=[PAD, UNK],
-                                        show_progress=False)
+                                        show_progress=False, continuing_subword_prefix="")
     tokenizer.train_from_iterator(texts, trainer=trainer)
     tokenizer.enable_truncation(max_length)
     return tokenizer

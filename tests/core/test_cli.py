@@ -1,0 +1,121 @@
+"""`python -m core ...` as a user runs it: real subprocesses against the test's workspace."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from core.architectures import REGISTRY, get_architecture
+from core.cli import main
+from core.samples import SAMPLES
+from core.store import Store
+from core.workspace import WORKSPACE_ENV
+
+
+@pytest.fixture
+def cli(workspace: Store, tmp_path: Path):
+    """Run `python -m core ARGS` in tmp_path with the test's workspace; returns the finished process."""
+    assert os.environ[WORKSPACE_ENV] == str(workspace.root)
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "core", *args], cwd=tmp_path, env=os.environ.copy(),
+                              capture_output=True, text=True, timeout=120)
+
+    return run
+
+
+@pytest.fixture
+def tiny_csv(tmp_path: Path, tiny_df: pd.DataFrame) -> Path:
+    path = tmp_path / "tiny.csv"
+    tiny_df.to_csv(path, index=False)
+    return path
+
+
+def test_train_then_predict(cli, tiny_csv, workspace):
+    out = cli("train", "--data", tiny_csv.name, "--arch", "tfidf", "--set", "C=5", "--json")
+    assert out.returncode == 0, out.stderr
+    summary = json.loads(out.stdout.strip().splitlines()[-1])
+    assert summary["status"] == "succeeded" and summary["error"] is None
+    assert summary["arch"] == "tfidf" and summary["dataset"] == "tiny.csv"
+    assert summary["test_accuracy"] >= 0.9 and summary["test_macro_f1"] >= 0.9
+    assert "val accuracy" in out.stderr  # progress goes to stderr, so stdout stays parseable
+
+    run = workspace.get_run(summary["run_id"])
+    assert run.status == "succeeded"
+    # The stored settings are the checked, complete ones, as for a run started from the dashboard.
+    assert run.config == get_architecture("tfidf").config_cls(C=5.0).to_dict()
+
+    out = cli("predict", "--run", str(run.id), "--json", "goal match team league", "pasta cheese bread")
+    assert out.returncode == 0, out.stderr
+    rows = json.loads(out.stdout)
+    assert [r["text"] for r in rows] == ["goal match team league", "pasta cheese bread"]
+    assert [r["label"] for r in rows] == ["sport", "food"]
+    for r in rows:
+        assert list(r["probabilities"]) == ["food", "sport", "tech"]
+        assert sum(r["probabilities"].values()) == pytest.approx(1.0)
+        assert max(r["probabilities"], key=r["probabilities"].get) == r["label"]
+
+
+def test_bad_setting_exits_2_with_a_clear_message(cli, tiny_csv, workspace):
+    out = cli("train", "--data", tiny_csv.name, "--arch", "tfidf", "--set", "bogus=1", "--json")
+    assert out.returncode == 2
+    assert "error: Unknown setting(s) bogus" in out.stderr and "max_iter" in out.stderr
+    assert "Traceback" not in out.stderr and out.stdout == ""
+    assert workspace.list_runs() == []
+
+
+# The same entry point in-process: listings and error paths, without paying for a Python start each.
+
+def test_samples(capsys):
+    assert main(["samples"]) == 0
+    out = capsys.readouterr().out
+    for sample in SAMPLES.values():
+        assert sample.name in out and sample.title in out
+
+
+def test_architectures(capsys):
+    assert main(["architectures"]) == 0
+    out = capsys.readouterr().out
+    for arch in REGISTRY.values():
+        assert arch.title in out
+        for key, value in arch.config_cls().to_dict().items():
+            assert f"{key}={value}" in out
+
+
+def test_setting_without_equals(workspace, tiny_csv, capsys):
+    assert main(["train", "--data", str(tiny_csv), "--set", "C"]) == 2
+    assert "--set takes key=value; got 'C'" in capsys.readouterr().err
+
+
+def test_out_of_range_setting(workspace, tiny_csv, capsys):
+    assert main(["train", "--data", str(tiny_csv), "--arch", "textcnn", "--set", "epochs=0"]) == 2
+    assert "epochs must be between 1 and 200; got 0" in capsys.readouterr().err
+    assert workspace.list_runs() == []
+
+
+def test_missing_column(workspace, tiny_csv, capsys):
+    assert main(["train", "--data", str(tiny_csv), "--label-col", "topic"]) == 2
+    assert "No column 'topic' in tiny.csv. Columns: text, label." in capsys.readouterr().err
+
+
+def test_data_error_is_reported(workspace, tmp_path, capsys):
+    one_class = tmp_path / "one.csv"
+    pd.DataFrame({"text": ["a", "b", "c"], "label": ["x", "x", "x"]}).to_csv(one_class, index=False)
+    assert main(["train", "--data", str(one_class)]) == 2
+    assert "error: Only one class ('x')" in capsys.readouterr().err
+    assert main(["train", "--data", str(tmp_path / "missing.csv")]) == 2
+    assert main(["train", "--data", str(one_class.with_suffix(".docx"))]) == 2
+
+
+def test_predict_needs_a_finished_run(workspace, capsys):
+    assert main(["predict", "--run", "7", "hello"]) == 2
+    assert "No run with id 7" in capsys.readouterr().err
+    dataset = workspace.add_dataset("d", "d", "/x.parquet", 3, ["a", "b"])
+    run_id = workspace.create_run(dataset.id, "tfidf", {})
+    assert main(["predict", "--run", str(run_id), "hello"]) == 2
+    assert f"Run {run_id} is queued" in capsys.readouterr().err

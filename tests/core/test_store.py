@@ -1,0 +1,186 @@
+"""The SQLite workspace store: status transitions, claims, metrics cursors, datasets, cancel flags."""
+from __future__ import annotations
+
+import threading
+import time
+
+import pandas as pd
+import pytest
+
+from core.data import split
+from core.datasets import content_id, load_dataset, save_dataset, subset
+from core.store import Store
+
+
+@pytest.fixture
+def dataset_id(workspace: Store) -> str:
+    return workspace.add_dataset("d1", "tiny", "/nowhere.parquet", 60, ["a", "b"]).id
+
+
+def test_new_run_is_queued(workspace, dataset_id):
+    run_id = workspace.create_run(dataset_id, "tfidf", {"C": 1.0})
+    run = workspace.get_run(run_id)
+    assert (run.status, run.active, run.pid, run.started_at, run.finished_at) == ("queued", True, None, None, None)
+    assert run.config == {"C": 1.0} and run.progress == {} and run.result == {} and run.cancel_requested is False
+    assert run.created_at <= time.time()
+
+
+def test_status_moves_forward(workspace, dataset_id):
+    run_id = workspace.create_run(dataset_id, "tfidf", {})
+    assert workspace.transition(run_id, "running", pid=1234)
+    running = workspace.get_run(run_id)
+    assert running.status == "running" and running.pid == 1234 and running.started_at is not None
+    assert workspace.transition(run_id, "succeeded", result={"accuracy": 0.9})
+    done = workspace.get_run(run_id)
+    assert done.status == "succeeded" and done.result == {"accuracy": 0.9} and not done.active
+    assert done.finished_at >= done.started_at
+    for status in ("running", "failed", "cancelled", "interrupted", "succeeded"):
+        assert not workspace.transition(run_id, status), f"succeeded -> {status} must be refused"
+    assert workspace.get_run(run_id) == done
+
+
+def test_refused_transitions(workspace, dataset_id):
+    queued = workspace.create_run(dataset_id, "tfidf", {})
+    assert not workspace.transition(queued, "succeeded")  # never trained
+    assert not workspace.transition(queued, "interrupted")  # no worker was running
+    assert workspace.get_run(queued).status == "queued"
+    assert workspace.transition(queued, "cancelled")
+    assert not workspace.transition(queued, "running")  # a cancelled run is never claimed
+    failed = workspace.create_run(dataset_id, "tfidf", {})
+    assert workspace.transition(failed, "failed", error="ValueError: bad", traceback="Traceback ...")
+    run = workspace.get_run(failed)
+    assert (run.status, run.error, run.traceback) == ("failed", "ValueError: bad", "Traceback ...")
+
+
+def test_interrupted_only_from_running(workspace, dataset_id):
+    run_id = workspace.create_run(dataset_id, "textcnn", {})
+    workspace.transition(run_id, "running", pid=1)
+    assert workspace.transition(run_id, "interrupted", error="gone")
+    assert not workspace.transition(run_id, "running")
+
+
+def test_only_one_of_two_claims_wins(workspace, dataset_id):
+    run_id = workspace.create_run(dataset_id, "tfidf", {})
+    assert workspace.transition(run_id, "running", pid=1)
+    assert not Store(workspace.root).transition(run_id, "running", pid=2)  # a second process's view
+    assert workspace.get_run(run_id).pid == 1
+
+
+def test_concurrent_claims_have_one_winner(workspace, dataset_id):
+    run_ids = [workspace.create_run(dataset_id, "tfidf", {}) for _ in range(5)]
+    contenders = 8
+    barrier = threading.Barrier(contenders)
+    wins: dict[int, list[int]] = {run_id: [] for run_id in run_ids}
+
+    def claim(worker: int) -> None:
+        store = Store(workspace.root)
+        barrier.wait()
+        for run_id in run_ids:
+            if store.transition(run_id, "running", pid=1000 + worker):
+                wins[run_id].append(worker)
+
+    threads = [threading.Thread(target=claim, args=(i,)) for i in range(contenders)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert all(len(winners) == 1 for winners in wins.values()), wins
+    for run_id, (winner,) in wins.items():
+        assert workspace.get_run(run_id).pid == 1000 + winner
+
+
+def test_reserve_launch_once(workspace, dataset_id):
+    run_id = workspace.create_run(dataset_id, "tfidf", {})
+    assert workspace.reserve_launch(run_id)
+    assert not workspace.reserve_launch(run_id)
+    assert workspace.get_run(run_id).pid == -1
+    workspace.set_pid(run_id, 4321)
+    assert workspace.get_run(run_id).pid == 4321
+    workspace.transition(run_id, "cancelled")
+    workspace.set_pid(run_id, 999)  # a finished run keeps its pid
+    assert workspace.get_run(run_id).pid == 4321
+
+
+def test_list_runs_filters(workspace, dataset_id):
+    other = workspace.add_dataset("d2", "other", "/x.parquet", 10, ["a", "b"]).id
+    a = workspace.create_run(dataset_id, "tfidf", {})
+    b = workspace.create_run(dataset_id, "textcnn", {})
+    c = workspace.create_run(other, "tfidf", {})
+    workspace.transition(b, "running", pid=1)
+    assert [r.id for r in workspace.list_runs()] == [c, b, a]
+    assert [r.id for r in workspace.list_runs(status=("queued",))] == [c, a]
+    assert [r.id for r in workspace.list_runs(status=("queued", "running"), dataset_id=dataset_id)] == [b, a]
+    with pytest.raises(KeyError, match="No run with id 99"):
+        workspace.get_run(99)
+
+
+def test_progress(workspace, dataset_id):
+    run_id = workspace.create_run(dataset_id, "textcnn", {})
+    workspace.set_progress(run_id, {"epoch": 1, "epochs": 5, "eta": None})
+    assert workspace.get_run(run_id).progress == {"epoch": 1, "epochs": 5, "eta": None}
+
+
+def test_metrics_since_is_an_incremental_cursor(workspace, dataset_id):
+    run_id = workspace.create_run(dataset_id, "textcnn", {})
+    other = workspace.create_run(dataset_id, "textcnn", {})
+    workspace.log_metrics(run_id, 1, 0.5, "train", {"loss": 1.0})
+    workspace.log_metrics(other, 1, 0.5, "train", {"loss": 9.0})
+    workspace.log_metrics(run_id, 2, 1.0, "val", {"loss": 0.8, "accuracy": 0.5})
+    first = workspace.metrics_since(run_id)
+    assert [(m["step"], m["epoch"], m["split"], m["name"], m["value"]) for m in first] == [
+        (1, 0.5, "train", "loss", 1.0), (2, 1.0, "val", "loss", 0.8), (2, 1.0, "val", "accuracy", 0.5)]
+    assert [m["id"] for m in first] == sorted(m["id"] for m in first)
+    cursor = first[-1]["id"]
+    assert workspace.metrics_since(run_id, cursor) == []
+    workspace.log_metrics(run_id, 3, 1.5, "train", {"loss": 0.4})
+    newer = workspace.metrics_since(run_id, cursor)
+    assert [(m["step"], m["name"], m["value"]) for m in newer] == [(3, "loss", 0.4)]
+    assert newer[0]["id"] > cursor and newer[0]["time"] >= first[0]["time"]
+    assert [m["value"] for m in workspace.metrics_since(other)] == [9.0]
+
+
+def test_cancel_flag(workspace, dataset_id):
+    run_id = workspace.create_run(dataset_id, "textcnn", {})
+    other = workspace.create_run(dataset_id, "textcnn", {})
+    assert not workspace.cancel_requested(run_id)
+    workspace.request_cancel(run_id)
+    assert workspace.cancel_requested(run_id) and workspace.get_run(run_id).cancel_requested
+    assert not workspace.cancel_requested(other)
+    assert not workspace.cancel_requested(12345)  # no such run
+
+
+def test_store_survives_reopening(workspace, dataset_id):
+    run_id = workspace.create_run(dataset_id, "tfidf", {"C": 2.0})
+    again = Store(workspace.root)
+    assert again.get_run(run_id).config == {"C": 2.0}
+    assert (workspace.root / "studio.sqlite3").exists()
+
+
+def test_default_root_from_environment(workspace):
+    assert Store().root == workspace.root
+
+
+# datasets
+
+def test_datasets_dedupe_by_content(workspace, tiny_df):
+    df = split(tiny_df, seed=0)
+    first = save_dataset(workspace, df, "tiny.csv")
+    second = save_dataset(workspace, df.copy(), "renamed.csv")
+    assert second.id == first.id == content_id(df)
+    assert second.name == "tiny.csv"  # the first record is kept
+    assert len(workspace.list_datasets()) == 1
+    assert (first.n_rows, first.classes) == (60, ["food", "sport", "tech"])
+    files = list((workspace.root / "datasets").iterdir())
+    assert [f.name for f in files] == [f"{first.id}.parquet"]
+    loaded = load_dataset(workspace, first.id)
+    pd.testing.assert_frame_equal(loaded, df[["text", "label", "split"]].reset_index(drop=True), check_dtype=False)
+    assert subset(loaded, "test").texts == df.loc[df["split"] == "test", "text"].tolist()
+
+
+def test_different_content_is_another_dataset(workspace, tiny_df):
+    a = save_dataset(workspace, split(tiny_df, seed=0), "a")
+    b = save_dataset(workspace, split(tiny_df, seed=1), "a")  # same rows, another split
+    assert a.id != b.id
+    assert {d.id for d in workspace.list_datasets()} == {a.id, b.id}
+    with pytest.raises(KeyError):
+        workspace.get_dataset("nope")

@@ -1,0 +1,186 @@
+"""The one torch training loop, with a tiny module and synthetic tensors."""
+from __future__ import annotations
+
+import time
+
+import pytest
+import torch
+from torch import nn
+
+from core.training import Callback, CallbackList, TrainState, train_loop
+
+N, FEATURES, CLASSES, BATCH = 96, 4, 3, 16  # 6 steps per epoch
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread():
+    """Tiny models train several times faster on one thread than on threads that wait for each other."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+class Tiny(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(FEATURES, CLASSES)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.linear(x)
+
+
+def separable(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    y = torch.arange(N) % CLASSES
+    centers = torch.eye(CLASSES, FEATURES) * 4
+    return centers[y] + torch.randn(N, FEATURES, generator=g) * 0.5, y
+
+
+class Log(Callback):
+    def __init__(self, stop_at_step: int | None = None):
+        self.events: list[tuple[str, int, int]] = []
+        self.losses: list[float] = []
+        self.etas: list[float | None] = []
+        self.elapsed: list[float] = []
+        self.metrics: list[dict[str, float]] = []
+        self.stop_at_step = stop_at_step
+
+    def on_train_begin(self, state):
+        self.events.append(("begin", state.step, state.epoch))
+        self.etas.append(state.eta)
+
+    def on_step_end(self, state):
+        self.events.append(("step", state.step, state.epoch))
+        self.losses.append(state.loss)
+        self.etas.append(state.eta)
+        self.elapsed.append(state.elapsed)
+        if state.step == self.stop_at_step:
+            state.stop("enough")
+
+    def on_evaluate(self, state, metrics):
+        self.events.append(("evaluate", state.step, state.epoch))
+        self.metrics.append(metrics)
+
+    def on_epoch_end(self, state):
+        self.events.append(("epoch_end", state.step, state.epoch))
+
+    def on_train_end(self, state):
+        self.events.append(("end", state.step, state.epoch))
+
+
+def run(epochs: int = 5, callbacks=(), seed: int = 0) -> tuple[TrainState, nn.Module]:
+    torch.manual_seed(seed)
+    x, y = separable(seed)
+    module = Tiny()
+    optimizer = torch.optim.SGD(module.parameters(), lr=0.1)
+    order = torch.Generator().manual_seed(seed)
+
+    def batches(epoch: int):
+        perm = torch.randperm(N, generator=order)
+        for start in range(0, N, BATCH):
+            idx = perm[start : start + BATCH]
+            yield {"x": x[idx]}, y[idx]
+
+    def evaluate() -> dict[str, float]:
+        logits = module(x)
+        return {"loss": nn.functional.cross_entropy(logits, y).item(),
+                "accuracy": (logits.argmax(1) == y).float().mean().item()}
+
+    state = train_loop(module, optimizer, batches, N // BATCH, epochs, evaluate, callbacks)
+    return state, module
+
+
+def test_loss_falls_and_the_module_learns():
+    log = Log()
+    state, _ = run(epochs=5, callbacks=[log])
+    first_epoch, last_epoch = log.losses[:6], log.losses[-6:]
+    assert sum(last_epoch) / 6 < 0.5 * sum(first_epoch) / 6
+    assert log.metrics[-1]["loss"] < log.metrics[0]["loss"]
+    assert log.metrics[-1]["accuracy"] == 1.0
+    assert state.val_metrics == log.metrics[-1]
+    assert state.loss == log.losses[-1]
+
+
+def test_state_counts_steps_and_epochs():
+    log = Log()
+    state, _ = run(epochs=3, callbacks=[log])
+    assert (state.step, state.epoch, state.steps_per_epoch, state.total_steps) == (18, 3, 6, 18)
+    assert state.fractional_epoch == 3.0
+    assert not state.should_stop and state.stop_reason is None
+    assert [s for kind, s, _ in log.events if kind == "step"] == list(range(1, 19))
+    assert [(s, e) for kind, s, e in log.events if kind == "evaluate"] == [(6, 1), (12, 2), (18, 3)]
+    assert log.events[0] == ("begin", 0, 0) and log.events[-1] == ("end", 18, 3)
+
+
+def test_eta_and_elapsed():
+    log = Log()
+    before = time.time()
+    state, _ = run(epochs=2, callbacks=[log])
+    assert log.etas[0] is None  # no step taken yet
+    assert all(eta is not None and eta >= 0 for eta in log.etas[1:])
+    assert log.etas[-1] == 0.0
+    assert log.elapsed == sorted(log.elapsed)
+    assert 0 < state.elapsed <= time.time() - before + 1e-3
+    assert state.elapsed < 30
+
+
+def test_eta_formula():
+    state = TrainState(epochs=2, steps_per_epoch=5, start_time=time.time() - 10.0)
+    assert state.eta is None
+    state.step = 4
+    assert state.eta == pytest.approx(10.0 / 4 * 6, rel=0.01)
+    assert state.fractional_epoch == 0.8
+    assert TrainState().eta is None
+
+
+def test_stop_mid_epoch_skips_the_partial_evaluation():
+    log = Log(stop_at_step=8)  # in the second epoch
+    state, _ = run(epochs=5, callbacks=[log])
+    assert state.should_stop and state.stop_reason == "enough"
+    assert state.step == 8 and state.epoch == 1
+    assert [kind for kind, *_ in log.events].count("evaluate") == 1
+    assert log.events[-1] == ("end", 8, 1)
+
+
+def test_stop_at_epoch_end_still_evaluates_that_epoch():
+    log = Log(stop_at_step=12)  # the last step of the second epoch
+    state, _ = run(epochs=5, callbacks=[log])
+    assert state.step == 12 and state.epoch == 2
+    assert [(s, e) for kind, s, e in log.events if kind == "evaluate"] == [(6, 1), (12, 2)]
+
+
+def test_stop_before_training_takes_no_step():
+    class StopAtBegin(Callback):
+        def on_train_begin(self, state):
+            state.stop("cancelled")
+
+    log = Log()
+    state, _ = run(epochs=3, callbacks=[StopAtBegin(), log])
+    assert state.step == 0 and state.epoch == 0 and state.stop_reason == "cancelled"
+    assert [kind for kind, *_ in log.events] == ["begin", "end"]
+
+
+def test_every_callback_sees_every_hook_in_order():
+    first, second = Log(), Log()
+    run(epochs=1, callbacks=[first, second])
+    assert first.events == second.events
+    assert [kind for kind, *_ in first.events] == ["begin"] + ["step"] * 6 + ["evaluate", "epoch_end", "end"]
+
+
+def test_callback_base_hooks_are_no_ops():
+    state = TrainState()
+    hooks = CallbackList([Callback()])
+    hooks.on_train_begin(state)
+    hooks.on_step_end(state)
+    hooks.on_evaluate(state, {})
+    hooks.on_epoch_end(state)
+    hooks.on_train_end(state)
+    assert state == TrainState(start_time=state.start_time)
+
+
+def test_same_seed_same_weights():
+    _, a = run(epochs=2, seed=3)
+    _, b = run(epochs=2, seed=3)
+    for pa, pb in zip(a.parameters(), b.parameters()):
+        torch.testing.assert_close(pa, pb)
