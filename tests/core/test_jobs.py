@@ -228,3 +228,17 @@ def test_reconcile_without_live_workers(workspace, tiny_dataset, monkeypatch):
     assert workspace.get_run(being_launched).pid == -1
     assert workspace.get_run(alive).status == "running"
     assert len(dispatched) == 1
+
+
+def test_worker_outlives_the_process_that_started_it(workspace, tiny_dataset):
+    """A stand-in for the dashboard starts a run and dies at once; the worker trains on, and a new one reattaches."""
+    long_ish = {**LONG, "epochs": 3}
+    server = subprocess.run(
+        [sys.executable, "-c", "import os, sys; from core import jobs; from core.store import Store; "
+         f"print(jobs.start(Store(), '{tiny_dataset.id}', 'textcnn', {long_ish!r})); sys.stdout.flush(); os._exit(0)"],
+        capture_output=True, text=True, check=True, timeout=60)
+    run_id = int(server.stdout.strip())
+    wait_until(workspace, run_id, lambda r: r.status == "running", what="it to start")
+
+    assert jobs.reconcile(workspace) == []  # the restarted dashboard finds the worker alive and keeps the run
+    assert wait_finished(workspace, run_id, timeout=90).status == "succeeded"
