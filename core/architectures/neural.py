@@ -52,6 +52,22 @@ def collate(ids: Sequence[list[int]], targets: Sequence[int] | None = None) -> B
     return {"tokens": tokens, "mask": tokens != PAD_ID}, target
 
 
+def length_bucketed(lengths: Sequence[int], batch_size: int, generator: torch.Generator,
+                    pool_batches: int = 50) -> list[list[int]]:
+    """Shuffled batches of indices whose texts have similar lengths, so little of each batch is padding.
+
+    Texts are shuffled, cut into pools of `pool_batches` batches, sorted by length within each pool and
+    batched; the batch order is then shuffled again so lengths do not rise steadily through an epoch.
+    """
+    order = torch.randperm(len(lengths), generator=generator).tolist()
+    pool = batch_size * pool_batches
+    batches = []
+    for start in range(0, len(order), pool):
+        by_length = sorted(order[start : start + pool], key=lengths.__getitem__)
+        batches += [by_length[i : i + batch_size] for i in range(0, len(by_length), batch_size)]
+    return [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]
+
+
 class TorchClassifier(TextClassifier):
     config_cls = NeuralConfig
 
@@ -66,13 +82,12 @@ class TorchClassifier(TextClassifier):
         self.tokenizer_ = train_tokenizer(train.texts, cfg.vocab_size, cfg.max_length)
         self.module_ = self.build_module(self.tokenizer_.get_vocab_size(), len(self.classes_))
         train_ids = encode(self.tokenizer_, train.texts)
+        lengths = [len(ids) for ids in train_ids]
         generator = torch.Generator().manual_seed(cfg.seed)
         steps_per_epoch = -(-len(train_ids) // cfg.batch_size)
 
         def batches(epoch: int) -> Iterator[Batch]:
-            order = torch.randperm(len(train_ids), generator=generator).tolist()
-            for start in range(0, len(order), cfg.batch_size):
-                chunk = order[start : start + cfg.batch_size]
+            for chunk in length_bucketed(lengths, cfg.batch_size, generator):
                 yield collate([train_ids[i] for i in chunk], targets[chunk])
 
         def evaluate() -> dict[str, float]:

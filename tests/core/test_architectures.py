@@ -13,6 +13,7 @@ import torch
 
 from core.architectures import REGISTRY, Architecture, get_architecture
 from core.architectures.base import BUNDLE_FILE, TextClassifier
+from core.architectures.neural import length_bucketed
 from core.data import split
 from core.datasets import TextSet, subset
 from core.prediction import load_model
@@ -316,3 +317,14 @@ def test_learns_chinese(name, tmp_path):
     model.save(tmp_path / "model")
     np.testing.assert_allclose(load_model(tmp_path / "model").predict_proba(test.texts), model.predict_proba(test.texts),
                                atol=1e-6, rtol=0)
+
+
+def test_length_bucketed_batches_cover_every_text_once_with_similar_lengths():
+    lengths = [random.Random(i).randint(1, 200) for i in range(1000)]
+    batches = length_bucketed(lengths, batch_size=16, generator=torch.Generator().manual_seed(0), pool_batches=10)
+    assert sorted(i for batch in batches for i in batch) == list(range(1000))
+    assert all(len(batch) <= 16 for batch in batches)
+    spread = sum(max(lengths[i] for i in b) - min(lengths[i] for i in b) for b in batches) / len(batches)
+    assert spread < 40  # random batches of 16 from 1..200 spread about 170
+    again = length_bucketed(lengths, batch_size=16, generator=torch.Generator().manual_seed(0), pool_batches=10)
+    assert again == batches
