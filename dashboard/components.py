@@ -77,13 +77,20 @@ def run_label(run: Run, datasets: dict[str, DatasetRecord]) -> str:
 
 
 def run_picker(store: Store, label: str, runs: Sequence[Run], preferred: int | None, key: str) -> Run | None:
-    """A run chooser, preselecting `preferred` (else the newest); kept in the URL so a refresh keeps it."""
+    """A run chooser, preselecting the URL's `?run=`, else `preferred`, else the newest; the choice goes back
+    into the URL so a refresh or a shared link shows the same run."""
     if not runs:
         return None
     datasets = {d.id: d for d in store.list_datasets()}
     by_id = {r.id: r for r in runs}
-    ids = list(by_id)
-    if key not in st.session_state and preferred in by_id:
-        st.session_state[key] = preferred
-    chosen = st.selectbox(label, ids, format_func=lambda i: run_label(by_id[i], datasets), key=key, bind="query-params")
-    return by_id.get(chosen)
+    if key not in st.session_state or st.session_state[key] not in by_id:
+        asked = st.query_params.get("run", "")
+        for candidate in (int(asked) if asked.isdigit() else None, preferred):
+            if candidate in by_id:
+                st.session_state[key] = candidate
+                break
+        else:
+            st.session_state[key] = next(iter(by_id))
+    chosen = st.selectbox(label, list(by_id), format_func=lambda i: run_label(by_id[i], datasets), key=key)
+    st.query_params["run"] = str(chosen)
+    return by_id[chosen]
