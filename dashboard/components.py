@@ -11,6 +11,8 @@ from core.architectures import REGISTRY
 from core.architectures.base import ArchConfig
 from core.data import Issue
 from core.store import DatasetRecord, Run, Store
+from dashboard import navigation
+from dashboard.state import RUN, current, remember
 
 MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 
@@ -94,3 +96,14 @@ def run_picker(store: Store, label: str, runs: Sequence[Run], preferred: int | N
     chosen = st.selectbox(label, list(by_id), format_func=lambda i: run_label(by_id[i], datasets), key=key)
     st.query_params["run"] = str(chosen)
     return by_id[chosen]
+
+
+def finished_run_or_stop(store: Store, label: str, key: str) -> Run:
+    """Pick a succeeded run (remembered across pages), or say there is none yet and stop the page."""
+    run = run_picker(store, label, store.list_runs(status=("succeeded",)), current(RUN), key=key)
+    if run is None:
+        st.info("No model has finished training yet.")
+        navigation.link(navigation.TRAIN, "Train a model")
+        st.stop()
+    remember(RUN, run.id)
+    return run

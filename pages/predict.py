@@ -5,20 +5,13 @@ import streamlit as st
 
 from core.prediction import load_run_model, predict_table, probability_column
 from core.workspace import PREDICTIONS_FILE, run_dir
-from dashboard import navigation
 from dashboard.charts import probabilities
-from dashboard.components import run_picker
-from dashboard.state import RUN, current, get_store, remember
+from dashboard.components import finished_run_or_stop
+from dashboard.state import get_store
 
 st.title("Predict")
 store = get_store()
-finished = store.list_runs(status=("succeeded",))
-run = run_picker(store, "Model", finished, current(RUN), key="predict.run")
-if run is None:
-    st.info("No model has finished training yet.")
-    navigation.link(navigation.TRAIN, "Train a model")
-    st.stop()
-remember(RUN, run.id)
+run = finished_run_or_stop(store, "Model", key="predict.run")
 
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the model…")

@@ -5,19 +5,13 @@ from core.evaluation import load_report
 from core.workspace import run_dir
 from dashboard import navigation
 from dashboard.charts import confusion_matrix
-from dashboard.components import run_picker
-from dashboard.state import RUN, current, get_store, remember
+from dashboard.components import finished_run_or_stop
+from dashboard.state import get_store
 
 st.title("Results")
 st.write("How the model did on the test texts: examples it never saw while learning.")
 store = get_store()
-finished = store.list_runs(status=("succeeded",))
-run = run_picker(store, "Run", finished, current(RUN), key="results.run")
-if run is None:
-    st.info("No run has finished yet.")
-    navigation.link(navigation.TRAIN, "Train a model")
-    st.stop()
-remember(RUN, run.id)
+run = finished_run_or_stop(store, "Run", key="results.run")
 report = load_report(run_dir(run.id, store.root))
 if report is None:
     st.error("This run's report is missing from the workspace folder; train the model again to recreate it.")
