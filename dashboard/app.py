@@ -15,7 +15,7 @@ from core.device import available_devices  # noqa: E402
 from dashboard.navigation import pages  # noqa: E402
 from dashboard.state import get_store  # noqa: E402
 
-st.set_page_config(page_title="Classifier Studio", page_icon=":material/science:", layout="wide")
+st.set_page_config(page_title="Classifier Studio", page_icon="🧪", layout="wide")
 get_store()
 
 navigation = st.navigation(pages())

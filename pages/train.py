@@ -68,16 +68,18 @@ def new_metrics(run_id: int) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["id", "step", "epoch", "split", "name", "value", "time"])
 
 
-def live_view(run_id: int, watching: bool) -> None:
+def live_view(run_id: int, shown_status: str) -> None:
     run = store.get_run(run_id)
     if run.status == "running" and not jobs.pid_alive(run.pid):
         jobs.reconcile(store)
         run = store.get_run(run_id)
-    if watching and not run.active:
-        st.rerun()  # one full rerun shows the final state and stops the timer
+    if run.status != shown_status:
+        st.rerun()  # a full rerun updates the run picker, and once the run ends stops the timer
     p = run.progress
-    if run.status == "queued":
+    if run.status == "queued" and run.pid is None:
         st.info("Waiting for a free training slot; it starts by itself.")
+    elif run.status == "queued":
+        st.progress(0.0, text="Starting the training process…")
     elif run.status == "running" and not p.get("total_steps"):
         st.progress(0.0, text="Preparing the data and the model…")
     elif run.status == "running":
@@ -115,4 +117,4 @@ def live_view(run_id: int, watching: bool) -> None:
         st.caption("The curves appear after the first training steps.")
 
 
-st.fragment(live_view, run_every=1 if run.active else None)(run.id, run.active)
+st.fragment(live_view, run_every=1 if run.active else None)(run.id, run.status)

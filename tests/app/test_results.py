@@ -55,3 +55,20 @@ def test_succeeded_run_shows_metrics_confusion_matrix_and_table(open_page, store
     rows = counts.sum(axis=1) > 0
     np.testing.assert_allclose(shares[rows].sum(axis=1), 1.0)
     assert at.session_state[RUN] == trained_run.id
+
+
+def test_run_in_the_url_is_preselected_and_the_choice_goes_back_into_the_url(store, dataset, trained_run):
+    from streamlit.testing.v1 import AppTest
+
+    from core.worker import execute_run
+    from tests.app.conftest import ENTRYPOINT, PAGES, TIMEOUT
+
+    newer = execute_run(store, store.create_run(dataset.id, "tfidf", {"C": 0.01}))
+    at = AppTest.from_file(str(ENTRYPOINT), default_timeout=TIMEOUT)
+    at.query_params["run"] = str(trained_run.id)
+    at.switch_page(PAGES["results"])
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="results.run").value == trained_run.id  # not the newest run
+    at.selectbox(key="results.run").select(newer.id).run()
+    assert at.query_params["run"] == str(newer.id)

@@ -31,15 +31,6 @@ CHINESE = {
 }
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """Tiny models train several times faster on one thread than on threads that wait for each other."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
 def small_config(arch: Architecture):
     names = {f.name for f in fields(arch.config_cls)}
     return arch.config_cls.from_dict({k: v for k, v in SMALL.items() if k in names})

@@ -12,15 +12,6 @@ from core.training import Callback, CallbackList, TrainState, train_loop
 N, FEATURES, CLASSES, BATCH = 96, 4, 3, 16  # 6 steps per epoch
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """Tiny models train several times faster on one thread than on threads that wait for each other."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
 class Tiny(nn.Module):
     def __init__(self):
         super().__init__()
