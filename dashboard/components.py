@@ -47,7 +47,7 @@ def config_form(config_cls: type[ArchConfig], key: str) -> dict[str, Any]:
     for i, spec in enumerate(fields(config_cls)):
         meta, default = spec.metadata, spec.default if spec.default is not MISSING else None
         widget_key = f"{key}.{spec.name}"
-        label = spec.name.replace("_", " ")
+        label = spec.name.replace("_", " ").capitalize()
         with columns[i % 3]:
             if "choices" in meta:
                 options = list(meta["choices"])
