@@ -14,7 +14,7 @@ LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), uirevision="keep")
 def class_distribution(labels: pd.Series) -> go.Figure:
     counts = labels.astype(str).value_counts()
     fig = go.Figure(go.Bar(x=counts.index.tolist(), y=counts.to_numpy(), hovertemplate="%{x}: %{y:,} rows<extra></extra>"))
-    fig.update_layout(title="Examples per class", xaxis_title="class", yaxis_title="rows", **LAYOUT)
+    fig.update_layout(title="Examples per class", xaxis_title="class", yaxis_title="rows", height=320, **LAYOUT)
     fig.update_xaxes(type="category")
     return fig
 
