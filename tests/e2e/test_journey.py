@@ -282,15 +282,20 @@ def upload_and_use(page: "Page", server: Server, csv: Path, artifacts: Path | No
 
 
 def start_textcnn(page: "Page", epochs: int) -> None:
-    """Train page: choose TextCNN, set its epochs in Settings, press Start."""
+    """Train page: choose TextCNN, set epochs and a batch of 4 in Settings, press Start.
+
+    Four texts a step makes many steps of the tiny dataset, so the run trains for several of the page's
+    one-second refreshes even on a fast idle machine (at 32 a step, 30 epochs once took 2 s).
+    """
     page.get_by_text("TextCNN", exact=True).click()
     expect(page.get_by_role("radio", name="TextCNN")).to_be_checked()
     page.get_by_text("Settings:").click()
-    epochs_box = page.get_by_role("spinbutton", name="epochs")
-    expect(epochs_box).to_be_visible()
-    epochs_box.fill(str(epochs))
-    epochs_box.press("Enter")
-    expect(epochs_box).to_have_value(str(epochs))
+    for name, value in (("Epochs", epochs), ("Batch size", 4)):
+        box = page.get_by_role("spinbutton", name=name, exact=True)
+        expect(box).to_be_visible()
+        box.fill(str(value))
+        box.press("Enter")
+        expect(box).to_have_value(str(value))
     page.get_by_role("button", name="Start training").click()
     expect(page.get_by_role("combobox", name="Run to watch")).to_have_value(re.compile(r"^#1 · TextCNN"))
 
@@ -315,12 +320,10 @@ def test_upload_train_results_predict(server, open_page, artifacts, tmp_path):
     upload_and_use(page, server, write_csv(tmp_path), artifacts)
     shot(page, artifacts, "04-train-page")
 
-    # Enough epochs that the run trains for several of the page's one-second refreshes even on a fast
-    # machine (about 6 s on two idle CPU cores; 10 epochs once finished between two refreshes).
-    start_textcnn(page, epochs=30)
+    start_textcnn(page, epochs=40)
     # While it trains: the Stop button, the progress bar and then the live curves.
     expect(page.get_by_role("button", name="Stop")).to_be_visible(timeout=TRAINING_MS)
-    assert "of 30" in progress_text(page)
+    assert "of 40" in progress_text(page)
     expect(page.get_by_test_id("stProgress").first).to_be_visible()
     shot(page, artifacts, "05-training")
     # `.first` below: while Streamlit swaps the live view for the final one, both can be on the page for a moment.
@@ -360,7 +363,7 @@ def test_training_survives_closing_the_tab(server, open_page, artifacts, tmp_pat
     """A run keeps training in its worker process after the page that started it is closed."""
     page = open_page()
     upload_and_use(page, server, write_csv(tmp_path))
-    start_textcnn(page, epochs=60)  # long enough to still be training when the new page opens
+    start_textcnn(page, epochs=80)  # long enough to still be training when the new page opens
     before = step_of(progress_text(page))
     shot(page, artifacts, "01-training-before-close")
     page.context.close()
@@ -370,7 +373,7 @@ def test_training_survives_closing_the_tab(server, open_page, artifacts, tmp_pat
     expect(page.get_by_role("combobox", name="Run to watch")).to_have_value(re.compile(r"^#1 · TextCNN"),
                                                                            timeout=FIRST_LOAD_MS)
     finished = page.get_by_text("Finished in").first
-    progress = page.get_by_text(re.compile(r"Epoch \d+ of 60 · step")).first
+    progress = page.get_by_text(re.compile(r"Epoch \d+ of 80 · step")).first
     expect(finished.or_(progress).first).to_be_visible(timeout=TRAINING_MS)
     if progress.is_visible():  # still training: the step count keeps going up in the new page
         shot(page, artifacts, "02-still-training-after-reopen")
