@@ -95,7 +95,10 @@ class TorchClassifier(TextClassifier):
                 return {}
             return classification_metrics(self._label_indices(val.labels), self.predict_proba(val.texts))
 
-        optimizer = torch.optim.AdamW(self.module_.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
+        self.module_.to(device)
+        # The fused AdamW step is several times faster than the default on CPU as well as on CUDA.
+        optimizer = torch.optim.AdamW(self.module_.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay,
+                                      fused=device.type in ("cpu", "cuda") or None)
         train_loop(self.module_, optimizer, batches, steps_per_epoch, cfg.epochs, evaluate, callbacks, device)
         self.module_.to("cpu").eval()
         return self
