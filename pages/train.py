@@ -51,7 +51,9 @@ if st.button("Start training", type="primary"):
 
 st.divider()
 runs = store.list_runs()
-run = run_picker(store, "Run to watch", runs, current(RUN), key="train.run")
+# A new session (a reopened tab, a restarted server) reattaches to the newest run still training.
+active = next((r.id for r in runs if r.active), None)
+run = run_picker(store, "Run to watch", runs, current(RUN, active), key="train.run")
 if run is None:
     st.stop()
 remember(RUN, run.id)
