@@ -75,8 +75,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         if issue.level == "error":
             return 2
     dataset = save_dataset(store, split(prepare(df, text_col, label_col), seed=args.seed), name)
-    run_id = store.create_run(dataset.id, args.arch, config)
-    store.reserve_launch(run_id)  # this process trains it, so no finishing worker may launch another for it
+    run_id = store.create_run(dataset.id, args.arch, config, reserved=True)
     print(f"run {run_id}: training {args.arch} on {name} ({dataset.n_rows:,} rows)", file=sys.stderr)
     run = execute_run(store, run_id, [ProgressPrinter()])
     summary = {"run_id": run.id, "status": run.status, "arch": run.arch, "dataset": name,

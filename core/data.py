@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import warnings
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,8 +64,18 @@ def read_table(source: str | Path | bytes | BinaryIO, filename: str | None = Non
         raise DataError(f"Could not read '{filename}' as {suffix[1:].upper()}: {exc}") from exc
     if df.empty or df.shape[1] == 0:
         raise DataError(f"'{filename}' has no rows.")
-    df.columns = [str(c).strip() or f"column_{i + 1}" for i, c in enumerate(df.columns)]
+    df.columns = _unique_names([str(c).strip() or f"column_{i + 1}" for i, c in enumerate(df.columns)])
     return df.reset_index(drop=True)
+
+
+def _unique_names(names: list[str]) -> list[str]:
+    """Column names made unique ('text', 'text (2)'), since two columns of one name cannot be told apart."""
+    seen: dict[str, int] = {}
+    unique = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        unique.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
+    return unique
 
 
 def _decode(raw: bytes, encoding: str | None, filename: str | None) -> str:
@@ -96,7 +108,19 @@ def _read_text_table(text: str, suffix: str) -> pd.DataFrame:
             label, _, body = zip(*(line.partition("\t") for line in lines))
             return pd.DataFrame({"label": label, "text": body})
         return pd.DataFrame({"text": lines})
-    return pd.read_csv(io.StringIO(text), sep=_sniff_delimiter(text), dtype=str, keep_default_na=False, na_values=[""])
+    delimiter = _sniff_delimiter(text)
+    with warnings.catch_warnings():
+        # index_col=False keeps pandas from silently turning a surplus first field into the index.
+        warnings.simplefilter("error", pd.errors.ParserWarning)
+        try:
+            return pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False, na_values=[""],
+                               index_col=False)
+        except (pd.errors.ParserError, pd.errors.ParserWarning) as exc:
+            where = re.search(r"line (\d+)", str(exc))
+            line = f"Line {where[1]}" if where else "A line"
+            raise DataError(f"{line} has more fields than the header: a text probably contains the separator "
+                            f"'{delimiter}' without quotes around it. Put such texts in double quotes, or save the "
+                            "file as TSV or Excel.") from exc
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -138,6 +162,9 @@ def _clean_labels(series: pd.Series) -> pd.Series:
 
 def validate(df: pd.DataFrame, text_col: str, label_col: str | None) -> list[Issue]:
     """Plain-language problems with this choice of columns. Errors block training; warnings do not."""
+    if df.shape[1] == 1:
+        return [Issue("error", "The file has only one column. Add a column with the label of each text "
+                      "(the answer the model should learn) and upload it again.")]
     if label_col is None:
         return [Issue("error", "Choose the column that holds the labels (the answer the model should learn).")]
     if text_col == label_col:
@@ -220,6 +247,9 @@ def split(df: pd.DataFrame, val_frac: float = 0.1, test_frac: float = 0.2, seed:
             out.loc[val, "split"] = "val"
     except ValueError as exc:
         raise DataError(f"There are too few rows to hold out validation and test examples of every class "
-                        f"({len(common):,} rows, {common['label'].nunique()} classes). Add rows, raise the shares, "
-                        f"or merge small classes. ({exc})") from exc
+                        f"({len(common):,} rows, {common['label'].nunique()} classes). Add rows, lower the "
+                        "validation and test shares, or merge small classes.") from exc
+    # An unstratified validation draw can take a class's last training rows; a model never learns such a class.
+    for label in set(out["label"]) - set(out.loc[out["split"] == "train", "label"]):
+        out.loc[out.index[out["label"] == label][0], "split"] = "train"
     return out

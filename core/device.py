@@ -25,10 +25,3 @@ def pick_device(choice: str = "auto") -> torch.device:
         raise ValueError(f"Device '{choice}' is not available on this server. Available: {', '.join(found)}.")
     return torch.device(choice)
 
-
-def describe_device(device: torch.device) -> str:
-    if device.type == "cuda":
-        return f"GPU: {torch.cuda.get_device_name(device)}"
-    if device.type == "mps":
-        return "Apple GPU (MPS)"
-    return "CPU"

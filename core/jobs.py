@@ -44,13 +44,19 @@ def start(store: Store, dataset_id: str, arch: str, config: dict[str, Any]) -> i
 
 def dispatch(store: Store) -> list[int]:
     """Launch workers for the oldest queued runs while slots are free; returns the run ids launched."""
-    busy = sum(1 for r in store.list_runs(status=("queued", "running")) if r.pid is not None)
+    # A worker that died without a word (killed, out of memory) holds no slot, even before reconcile marks it.
+    busy = sum(1 for r in store.list_runs(status=("queued", "running")) if r.pid == -1 or pid_alive(r.pid))
     waiting = sorted((r for r in store.list_runs(status=("queued",)) if r.pid is None), key=lambda r: r.id)
     launched = []
     for run in waiting[: max(0, slots() - busy)]:
-        if store.reserve_launch(run.id):
+        if not store.reserve_launch(run.id):
+            continue
+        try:
             store.set_pid(run.id, _launch(store, run.id))
-            launched.append(run.id)
+        except OSError as exc:
+            store.transition(run.id, "failed", error=f"The training process could not be started: {exc}")
+            continue
+        launched.append(run.id)
     return launched
 
 

@@ -119,7 +119,8 @@ class Store:
             yield conn
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:  # not when BEGIN itself failed, e.g. on "database is locked"
+                conn.execute("ROLLBACK")
             raise
         finally:
             conn.close()
@@ -147,11 +148,12 @@ class Store:
         return [_dataset(r) for r in rows]
 
     # runs
-    def create_run(self, dataset_id: str, arch: str, config: dict[str, Any]) -> int:
+    def create_run(self, dataset_id: str, arch: str, config: dict[str, Any], reserved: bool = False) -> int:
+        """Queue a run; a `reserved` one is trained by the calling process, so no dispatcher launches it."""
         with self._connect() as conn:
             cur = conn.execute(
-                "INSERT INTO runs (dataset_id, arch, config, created_at) VALUES (?, ?, ?, ?)",
-                (dataset_id, arch, json.dumps(config), time.time()),
+                "INSERT INTO runs (dataset_id, arch, config, created_at, pid) VALUES (?, ?, ?, ?, ?)",
+                (dataset_id, arch, json.dumps(config), time.time(), -1 if reserved else None),
             )
             return int(cur.lastrowid)
 

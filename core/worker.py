@@ -106,5 +106,7 @@ def worker_main(run_id: int) -> int:
     signal.signal(signal.SIGTERM, _on_sigterm)
     store = Store()
     run = execute_run(store, run_id)
+    # A late Stop signal must not cut short the hand-over of the slot to the next queued run.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     jobs.dispatch(store)
     return 0 if run.status in ("succeeded", "cancelled") else 1

@@ -1,4 +1,4 @@
-"""The only session-state keys, and the process-wide singletons the pages share."""
+"""The session-state keys that pages share, and the process-wide singletons."""
 from __future__ import annotations
 
 import streamlit as st

@@ -6,7 +6,7 @@ import streamlit as st
 from core.prediction import load_run_model, predict_table, probability_column
 from core.workspace import PREDICTIONS_FILE, run_dir
 from dashboard.charts import probabilities
-from dashboard.components import finished_run_or_stop
+from dashboard.components import escape_md, finished_run_or_stop
 from dashboard.state import get_store
 
 st.title("Predict")
@@ -35,6 +35,6 @@ if not (text or "").strip():
 model = model_of(run.id)
 row = predict_table(model, [text]).iloc[0]
 classes = [str(c) for c in model.classes_]
-st.metric("Predicted label", str(row["predicted"]), help="The class with the highest probability.")
+st.metric("Predicted label", escape_md(row["predicted"]), help="The class with the highest probability.")
 st.caption(f"The model is {row['confidence']:.1%} sure.")
 st.plotly_chart(probabilities(classes, [float(row[probability_column(c)]) for c in classes]), key="probabilities")

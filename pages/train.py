@@ -12,6 +12,7 @@ from dashboard.state import DATASET, METRICS_CACHE, RUN, current, get_store, rem
 
 # A second click on Start within this many seconds, with the same choices, is the same request.
 DOUBLE_CLICK_SECONDS = 5
+LOG_TAIL = 4000  # characters of the worker's log shown for a failed or interrupted run
 
 st.title("Train")
 store = get_store()
@@ -99,14 +100,17 @@ def live_view(run_id: int, shown_status: str) -> None:
             navigation.link(navigation.RESULTS, "See the results")
         with right:
             navigation.link(navigation.PREDICT, "Try predictions")
-    elif run.status == "failed":
-        st.error(f"Training failed: {escape_md(run.error)}")
-        with st.expander("Technical details"):
-            st.code(run.traceback or "", language=None)
     elif run.status == "cancelled":
         st.warning("This run was stopped. Its curves up to that point are kept below.")
     else:
-        st.warning(escape_md(run.error or "The training process stopped unexpectedly."))
+        if run.status == "failed":
+            st.error(f"Training failed: {escape_md(run.error)}")
+        else:
+            st.warning(f"{escape_md(run.error or 'The training process stopped unexpectedly.')} "
+                       "Start the run again with the same settings.")
+        with st.expander("Technical details"):
+            st.code("\n\n".join(filter(None, [run.traceback, jobs.worker_log(store, run_id)[-LOG_TAIL:]])) or
+                    "The training process left no log.", language=None)
     if run.active:
         if run.cancel_requested:
             st.caption("Stopping…")

@@ -98,6 +98,9 @@ class TextClassifier:
         return np.searchsorted(self.classes_, np.asarray(labels, dtype=object))
 
     def _label_indices(self, labels: Sequence[str]) -> np.ndarray:
+        unknown = set(labels) - set(self.classes_)
+        if unknown:
+            raise ValueError(f"Labels the model was not trained on: {', '.join(map(str, sorted(unknown)))}.")
         return np.searchsorted(self.classes_, np.asarray(labels, dtype=object))
 
     def _save_weights(self, directory: Path) -> None:

@@ -46,7 +46,10 @@ class TfidfClassifier(TextClassifier):
         targets = self._encode_labels(train.labels)
         analyzer = cfg.analyzer if cfg.analyzer != "auto" else ("char" if uses_cjk(train.texts) else "word")
         self.pipeline_ = Pipeline([
+            # Single-character words count: scikit-learn's default pattern drops "a", "I" and single digits, so
+            # a dataset of short codes would end up with no features at all.
             ("tfidf", TfidfVectorizer(analyzer=analyzer, ngram_range=(1, cfg.max_ngram), sublinear_tf=True,
+                                      token_pattern=r"(?u)\b\w+\b" if analyzer == "word" else None,
                                       min_df=min(cfg.min_df, max(1, len(train.texts) // 10)),
                                       max_features=cfg.max_features, dtype=np.float32)),
             ("clf", LogisticRegression(C=cfg.C, max_iter=cfg.max_iter, random_state=cfg.seed)),

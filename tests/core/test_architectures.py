@@ -319,3 +319,9 @@ def test_length_bucketed_batches_cover_every_text_once_with_similar_lengths():
     assert spread < 40  # random batches of 16 from 1..200 spread about 170
     again = length_bucketed(lengths, batch_size=16, generator=torch.Generator().manual_seed(0), pool_batches=10)
     assert again == batches
+
+
+def test_labels_the_model_never_saw_are_an_error_not_a_neighbouring_class():
+    model = get_architecture("tfidf").model_cls().fit(TextSet(["a b", "c d", "a c", "d b"], ["x", "y", "x", "y"]))
+    with pytest.raises(ValueError, match="not trained on: 0"):
+        model._label_indices(["x", "0"])

@@ -277,3 +277,29 @@ def test_split_too_few_rows():
 def test_split_bad_shares(tiny_df):
     with pytest.raises(DataError, match="shares"):
         split(tiny_df, val_frac=0.5, test_frac=0.5)
+
+
+@pytest.mark.parametrize("raw, line", [(b"text,label\nhello, world,a\nbye,b\n", "A line"),
+                                       (b"text,label\nhi,a\nbye,b\nsee, you,a\n", "Line 4")])
+def test_an_unquoted_separator_inside_a_text_is_reported_not_shifted(raw, line):
+    with pytest.raises(DataError, match=f"{line} has more fields than the header"):
+        read_table(raw, "x.csv")
+
+
+def test_duplicate_column_names_are_made_unique():
+    df = read_table(b"text, text,label\na,b,c\n", "x.csv")
+    assert list(df.columns) == ["text", "text (2)", "label"]
+    assert validate(df, "text (2)", "label")[0].level == "error"  # one class, but no crash
+
+
+def test_a_one_column_file_says_a_label_column_is_needed():
+    df = read_table(b"first line\nsecond line\n", "notes.txt")
+    (issue,) = validate(df, "text", None)
+    assert issue.level == "error" and "only one column" in issue.message
+
+
+def test_every_class_keeps_training_rows_when_validation_cannot_be_stratified():
+    labels = list("aaaaabbbbbbbcccdeeefff")
+    df = prepare(pd.DataFrame({"text": [f"t{i}" for i in range(len(labels))], "label": labels}), "text", "label")
+    out = split(df, val_frac=0.3, test_frac=0.4, seed=0)
+    assert set(out.loc[out["split"] == "train", "label"]) == set(labels)

@@ -242,3 +242,28 @@ def test_worker_outlives_the_process_that_started_it(workspace, tiny_dataset):
 
     assert jobs.reconcile(workspace) == []  # the restarted dashboard finds the worker alive and keeps the run
     assert wait_finished(workspace, run_id, timeout=90).status == "succeeded"
+
+
+def test_a_dead_worker_holds_no_slot(workspace, tiny_dataset, monkeypatch):
+    monkeypatch.setenv(jobs.SLOTS_ENV, "1")
+    launched = []
+    monkeypatch.setattr(jobs, "_launch", lambda store, run_id: launched.append(run_id) or os.getpid())
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    stale = workspace.create_run(tiny_dataset.id, "tfidf", {})
+    workspace.transition(stale, "running", pid=proc.pid)  # its worker was killed; nobody reconciled yet
+
+    waiting = workspace.create_run(tiny_dataset.id, "tfidf", {})
+    assert jobs.dispatch(workspace) == [waiting] == launched
+
+
+def test_a_run_whose_process_cannot_start_fails_with_a_message(workspace, tiny_dataset, monkeypatch):
+    def cannot_start(store, run_id):
+        raise OSError("no such file")
+
+    monkeypatch.setattr(jobs, "_launch", cannot_start)
+    run_id = jobs.start(workspace, tiny_dataset.id, "tfidf", {})
+    run = workspace.get_run(run_id)
+    assert run.status == "failed" and "could not be started" in run.error
+    monkeypatch.setattr(jobs, "_launch", lambda store, run_id: os.getpid())
+    assert jobs.dispatch(workspace) == []  # the failed run no longer blocks a slot or waits for one
