@@ -24,13 +24,17 @@ WORKER_LOG = "worker.log"
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def gpu_count() -> int:
+    import torch
+
+    return torch.cuda.device_count()
+
+
 def slots() -> int:
     """How many runs train at once: `$CLASSIFIER_STUDIO_SLOTS`, else one per GPU, else one."""
     if os.environ.get(SLOTS_ENV):
         return max(1, int(os.environ[SLOTS_ENV]))
-    import torch
-
-    return max(1, torch.cuda.device_count())
+    return max(1, gpu_count())
 
 
 def start(store: Store, dataset_id: str, arch: str, config: dict[str, Any]) -> int:
@@ -45,23 +49,36 @@ def start(store: Store, dataset_id: str, arch: str, config: dict[str, Any]) -> i
 def dispatch(store: Store) -> list[int]:
     """Launch workers for the oldest queued runs while slots are free; returns the run ids launched."""
     # A worker that died without a word (killed, out of memory) holds no slot, even before reconcile marks it.
-    busy = sum(1 for r in store.list_runs(status=("queued", "running")) if r.pid == -1 or pid_alive(r.pid))
+    busy = [r for r in store.list_runs(status=("queued", "running")) if r.pid == -1 or pid_alive(r.pid)]
     waiting = sorted((r for r in store.list_runs(status=("queued",)) if r.pid is None), key=lambda r: r.id)
+    gpus = gpu_count()
+    load = [sum(r.gpu == i for r in busy) for i in range(gpus)]
     launched = []
-    for run in waiting[: max(0, slots() - busy)]:
+    for run in waiting[: max(0, slots() - len(busy))]:
         if not store.reserve_launch(run.id):
             continue
+        # Each run gets the least busy GPU to itself, so two runs never share one while another idles.
+        gpu = load.index(min(load)) if gpus else None
         try:
-            store.set_pid(run.id, _launch(store, run.id))
+            store.set_pid(run.id, _launch(store, run.id, gpu), gpu)
         except OSError as exc:
             store.transition(run.id, "failed", error=f"The training process could not be started: {exc}")
             continue
+        if gpu is not None:
+            load[gpu] += 1
         launched.append(run.id)
     return launched
 
 
-def _launch(store: Store, run_id: int) -> int:
+def worker_env(store: Store, gpu: int | None) -> dict[str, str]:
     env = {**os.environ, WORKSPACE_ENV: str(store.root)}
+    if gpu is not None:
+        env["CUDA_VISIBLE_DEVICES"] = str(gpu)
+    return env
+
+
+def _launch(store: Store, run_id: int, gpu: int | None) -> int:
+    env = worker_env(store, gpu)
     log = open(run_dir(run_id, store.root) / WORKER_LOG, "ab")
     proc = subprocess.Popen([sys.executable, "-m", "core", "worker", str(run_id)], cwd=ROOT, env=env,
                             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)

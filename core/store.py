@@ -42,6 +42,7 @@ CREATE TABLE IF NOT EXISTS runs (
     config TEXT NOT NULL,
     status TEXT NOT NULL DEFAULT 'queued',
     pid INTEGER,
+    gpu INTEGER,
     created_at REAL NOT NULL,
     started_at REAL,
     finished_at REAL,
@@ -73,6 +74,7 @@ class Run:
     config: dict[str, Any]
     status: str
     pid: int | None
+    gpu: int | None
     created_at: float
     started_at: float | None
     finished_at: float | None
@@ -206,9 +208,11 @@ class Store:
             cur = conn.execute("UPDATE runs SET pid = -1 WHERE id = ? AND status = 'queued' AND pid IS NULL", (run_id,))
             return cur.rowcount == 1
 
-    def set_pid(self, run_id: int, pid: int | None) -> None:
+    def set_pid(self, run_id: int, pid: int | None, gpu: int | None = None) -> None:
+        """Record the worker process of a run, and the GPU it was given (None: no GPU, or not launched)."""
         with self._connect() as conn:
-            conn.execute("UPDATE runs SET pid = ? WHERE id = ? AND status IN ('queued', 'running')", (pid, run_id))
+            conn.execute("UPDATE runs SET pid = ?, gpu = ? WHERE id = ? AND status IN ('queued', 'running')",
+                         (pid, gpu, run_id))
 
     def request_cancel(self, run_id: int) -> None:
         with self._connect() as conn:

@@ -247,7 +247,7 @@ def test_worker_outlives_the_process_that_started_it(workspace, tiny_dataset):
 def test_a_dead_worker_holds_no_slot(workspace, tiny_dataset, monkeypatch):
     monkeypatch.setenv(jobs.SLOTS_ENV, "1")
     launched = []
-    monkeypatch.setattr(jobs, "_launch", lambda store, run_id: launched.append(run_id) or os.getpid())
+    monkeypatch.setattr(jobs, "_launch", lambda store, run_id, gpu: launched.append(run_id) or os.getpid())
     proc = subprocess.Popen([sys.executable, "-c", "pass"])
     proc.wait()
     stale = workspace.create_run(tiny_dataset.id, "tfidf", {})
@@ -258,12 +258,34 @@ def test_a_dead_worker_holds_no_slot(workspace, tiny_dataset, monkeypatch):
 
 
 def test_a_run_whose_process_cannot_start_fails_with_a_message(workspace, tiny_dataset, monkeypatch):
-    def cannot_start(store, run_id):
+    def cannot_start(store, run_id, gpu):
         raise OSError("no such file")
 
     monkeypatch.setattr(jobs, "_launch", cannot_start)
     run_id = jobs.start(workspace, tiny_dataset.id, "tfidf", {})
     run = workspace.get_run(run_id)
     assert run.status == "failed" and "could not be started" in run.error
-    monkeypatch.setattr(jobs, "_launch", lambda store, run_id: os.getpid())
+    monkeypatch.setattr(jobs, "_launch", lambda store, run_id, gpu: os.getpid())
     assert jobs.dispatch(workspace) == []  # the failed run no longer blocks a slot or waits for one
+
+
+def test_each_run_gets_a_gpu_of_its_own(workspace, tiny_dataset, monkeypatch):
+    monkeypatch.delenv(jobs.SLOTS_ENV, raising=False)
+    monkeypatch.setattr(jobs, "gpu_count", lambda: 2)
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    given = {}
+
+    def fake_launch(store, run_id, gpu):
+        given[run_id] = gpu
+        return os.getpid()
+
+    monkeypatch.setattr(jobs, "_launch", fake_launch)
+    first, second, third = (jobs.start(workspace, tiny_dataset.id, "tfidf", {}) for _ in range(3))
+    assert given == {first: 0, second: 1}  # two GPUs, two slots: the third run waits
+    assert workspace.get_run(third).pid is None
+
+    workspace.transition(first, "running", pid=os.getpid())
+    workspace.transition(first, "succeeded")
+    assert jobs.dispatch(workspace) == [third] and given[third] == 0  # the GPU the finished run freed
+    assert jobs.worker_env(workspace, 1)["CUDA_VISIBLE_DEVICES"] == "1"
+    assert "CUDA_VISIBLE_DEVICES" not in jobs.worker_env(workspace, None)
