@@ -104,6 +104,8 @@ def _read_text_table(text: str, suffix: str) -> pd.DataFrame:
         return pd.read_csv(io.StringIO(text), sep="\t", dtype=str, keep_default_na=False, na_values=[""])
     if suffix == ".txt":
         lines = [line for line in text.splitlines() if line.strip()]
+        if not lines:
+            raise DataError("The file holds no text, only blank lines.")
         if all("\t" in line for line in lines[:50]):
             label, _, body = zip(*(line.partition("\t") for line in lines))
             return pd.DataFrame({"label": label, "text": body})

@@ -303,3 +303,8 @@ def test_every_class_keeps_training_rows_when_validation_cannot_be_stratified():
     df = prepare(pd.DataFrame({"text": [f"t{i}" for i in range(len(labels))], "label": labels}), "text", "label")
     out = split(df, val_frac=0.3, test_frac=0.4, seed=0)
     assert set(out.loc[out["split"] == "train", "label"]) == set(labels)
+
+
+def test_a_blank_text_file_says_so():
+    with pytest.raises(DataError, match="no text, only blank lines"):
+        read_table(b"  \n\n \t\n", "notes.txt")
