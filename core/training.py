@@ -5,12 +5,17 @@ tells callbacks what happened. Callbacks stop training by setting `state.should_
 """
 from __future__ import annotations
 
+import contextlib
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Sequence
 
 import torch
 from torch import nn
+from torch.optim.lr_scheduler import LambdaLR
+
+SCHEDULES = ("linear", "cosine", "constant")
 
 
 @dataclass
@@ -25,6 +30,7 @@ class TrainState:
     start_time: float = field(default_factory=time.time)
     should_stop: bool = False
     stop_reason: str | None = None
+    best_epoch: int | None = None  # the epoch whose weights the model ends with, when early stopping kept them
 
     @property
     def total_steps(self) -> int:
@@ -108,8 +114,12 @@ def train_loop(
     scheduler: Any = None,
     grad_clip: float | None = 1.0,
     loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = nn.functional.cross_entropy,
+    amp_dtype: torch.dtype | None = None,
 ) -> TrainState:
-    """Train `module` for `epochs`, evaluating after each; `batches(epoch)` yields that epoch's batches."""
+    """Train `module` for `epochs`, evaluating after each; `batches(epoch)` yields that epoch's batches.
+
+    With `amp_dtype` the forward pass runs under autocast in that dtype (bf16 needs no loss scaling).
+    """
     hooks = CallbackList(callbacks)
     state = TrainState(epochs=epochs, steps_per_epoch=steps_per_epoch)
     module.to(device)
@@ -118,7 +128,8 @@ def train_loop(
         module.train()
         for batch in batches(state.epoch):
             inputs, targets = to_device(batch, device)
-            loss = loss_fn(module(**inputs), targets)
+            with autocast(device, amp_dtype):
+                loss = loss_fn(module(**inputs).float(), targets)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if grad_clip:
@@ -141,3 +152,56 @@ def train_loop(
         hooks.on_epoch_end(state)
     hooks.on_train_end(state)
     return state
+
+
+def autocast(device: torch.device, dtype: torch.dtype | None) -> contextlib.AbstractContextManager:
+    return torch.autocast(device.type, dtype=dtype) if dtype is not None else contextlib.nullcontext()
+
+
+def make_scheduler(optimizer: torch.optim.Optimizer, kind: str, total_steps: int, warmup_steps: int) -> LambdaLR:
+    """Linear warmup from zero to the set learning rate, then linear or cosine decay to zero (or constant)."""
+    if kind not in SCHEDULES:
+        raise ValueError(f"Unknown schedule '{kind}'. Schedules: {', '.join(SCHEDULES)}.")
+
+    def factor(step: int) -> float:
+        if step < warmup_steps:
+            return (step + 1) / (warmup_steps + 1)
+        if kind == "constant":
+            return 1.0
+        progress = min(1.0, (step - warmup_steps) / max(1, total_steps - warmup_steps))
+        return 1.0 - progress if kind == "linear" else 0.5 * (1.0 + math.cos(math.pi * progress))
+
+    return LambdaLR(optimizer, factor)
+
+
+class EarlyStopping(Callback):
+    """Keeps the weights of the best validation score and puts them back at the end of training.
+
+    With `patience`, training also stops once that many evaluations in a row brought no improvement. A tie
+    on `metric` goes to the lower validation loss: on small validation sets macro-F1 often reaches its best
+    early, and the later, more confident epoch is the better model.
+    """
+
+    def __init__(self, module: nn.Module, metric: str = "macro_f1", patience: int = 0):
+        self.module, self.metric, self.patience = module, metric, patience
+        self.best: tuple[float, float] | None = None
+        self.best_epoch: int | None = None
+        self.best_weights: dict[str, torch.Tensor] | None = None
+        self.waited = 0
+
+    def on_evaluate(self, state: TrainState, metrics: dict[str, float]) -> None:
+        if self.metric not in metrics:
+            return
+        value = (metrics[self.metric], -metrics.get("loss", 0.0))
+        if self.best is None or value > self.best:
+            self.best, self.best_epoch, self.waited = value, state.epoch, 0
+            self.best_weights = {k: v.detach().to("cpu", copy=True) for k, v in self.module.state_dict().items()}
+            return
+        self.waited += 1
+        if self.patience and self.waited >= self.patience:
+            state.stop(f"validation {self.metric} did not improve for {self.patience} epochs")
+
+    def on_train_end(self, state: TrainState) -> None:
+        if self.best_weights is not None:
+            self.module.load_state_dict(self.best_weights)
+            state.best_epoch = self.best_epoch

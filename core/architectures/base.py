@@ -13,6 +13,17 @@ from core.datasets import TextSet
 from core.training import Callback
 
 BUNDLE_FILE = "bundle.json"
+# Quick trains in a minute or two for a first look; Balanced is the default; Best trades time for accuracy.
+PRESETS = ("quick", "balanced", "best")
+TRUE, FALSE = {"true", "yes", "1", "on"}, {"false", "no", "0", "off"}
+
+
+def to_bool(raw: Any) -> bool:
+    if isinstance(raw, str) and raw.strip().lower() in TRUE | FALSE:
+        return raw.strip().lower() in TRUE
+    if isinstance(raw, (bool, int)):
+        return bool(raw)
+    raise ValueError(f"expected yes or no (true/false); got {raw!r}")
 
 
 def option(default: Any, help: str, **limits: Any) -> Any:
@@ -35,7 +46,10 @@ class ArchConfig:
         for name, raw in values.items():
             spec = known[name]
             kind = type(spec.default)
-            value = kind(raw) if not isinstance(raw, kind) else raw
+            try:
+                value = to_bool(raw) if kind is bool else kind(raw) if not isinstance(raw, kind) else raw
+            except ValueError as exc:
+                raise ValueError(f"{name}: {exc}") from None
             meta = spec.metadata
             if "choices" in meta and value not in meta["choices"]:
                 raise ValueError(f"{name} must be one of {', '.join(map(str, meta['choices']))}; got {value}.")
@@ -46,6 +60,17 @@ class ArchConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def preset_values(cls, preset: str, n_train: int) -> dict[str, Any]:
+        """The settings that `preset` changes from the defaults, for a training split of `n_train` texts."""
+        return {}
+
+    @classmethod
+    def preset(cls, preset: str, n_train: int) -> "ArchConfig":
+        if preset not in PRESETS:
+            raise ValueError(f"Unknown preset '{preset}'. Presets: {', '.join(PRESETS)}.")
+        return cls.from_dict(cls.preset_values(preset, n_train))
 
 
 def classification_metrics(y_true: Sequence[int], proba: np.ndarray) -> dict[str, float]:
@@ -73,6 +98,15 @@ class TextClassifier:
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         raise NotImplementedError
+
+    def check_data(self, texts: Sequence[str]) -> list[str]:
+        """Plain-language warnings about how well this model can read `texts` (say, a tokenizer that does not
+        know their language), shown before training and kept with the run."""
+        return []
+
+    def token_lengths(self, texts: Sequence[str]) -> list[int] | None:
+        """Tokens per text, before cutting at `max_length`; None for a model that reads texts whole."""
+        return None
 
     def predict(self, texts: Sequence[str]) -> np.ndarray:
         return self.classes_[self.predict_proba(texts).argmax(axis=1)]

@@ -7,11 +7,11 @@ import torch
 from torch import nn
 
 from core.architectures.base import Architecture, option
-from core.architectures.neural import NeuralConfig, TorchClassifier
+from core.architectures.scratch import ScratchClassifier, ScratchConfig
 
 
 @dataclass
-class BiLSTMConfig(NeuralConfig):
+class BiLSTMConfig(ScratchConfig):
     hidden_size: int = option(128, "Memory cells per direction: how much the network can carry along a text.", min=8, max=2048)
     num_layers: int = option(1, "Stacked LSTM layers.", min=1, max=4)
 
@@ -34,7 +34,7 @@ class BiLSTMModule(nn.Module):
         return self.out(self.dropout(summary))
 
 
-class BiLSTMClassifier(TorchClassifier):
+class BiLSTMClassifier(ScratchClassifier):
     config_cls = BiLSTMConfig
     arch_name = "bilstm"
 

@@ -7,11 +7,11 @@ import torch
 from torch import nn
 
 from core.architectures.base import Architecture, option
-from core.architectures.neural import NeuralConfig, TorchClassifier
+from core.architectures.scratch import ScratchClassifier, ScratchConfig
 
 
 @dataclass
-class TextCNNConfig(NeuralConfig):
+class TextCNNConfig(ScratchConfig):
     kernel_sizes: str = option("3,4,5", "Widths, in tokens, of the phrase detectors (one set of filters per width).",
                                choices=["2,3,4", "3,4,5", "2,3,4,5", "3,5,7"])
     num_filters: int = option(100, "Filters per width: how many phrase patterns each width can learn.", min=4, max=1024)
@@ -36,7 +36,7 @@ class TextCNNModule(nn.Module):
         return self.out(self.dropout(torch.cat(pooled, dim=1)))
 
 
-class TextCNNClassifier(TorchClassifier):
+class TextCNNClassifier(ScratchClassifier):
     config_cls = TextCNNConfig
     arch_name = "textcnn"
 

@@ -23,7 +23,8 @@ from core.training import Callback, TrainState
 ARCHS = list(REGISTRY)
 # Small settings, applied to whichever of them an architecture has: enough for the tiny data, fast on a CPU.
 SMALL: dict[str, Any] = {"epochs": 8, "batch_size": 8, "learning_rate": 0.01, "max_length": 32, "vocab_size": 500,
-                         "embedding_dim": 16, "num_filters": 8, "hidden_size": 16, "device": "cpu"}
+                         "embedding_dim": 16, "num_filters": 8, "hidden_size": 16, "device": "cpu",
+                         "early_stopping_patience": 0}
 CHINESE = {
     "体育": ["足球", "比赛", "球队", "教练", "联赛", "进球", "球员", "冠军"],
     "美食": ["面条", "菜谱", "奶酪", "烘焙", "晚餐", "酱汁", "厨房", "甜点"],

@@ -1,0 +1,68 @@
+"""Networks trained from nothing on the user's data, with a subword tokenizer learned from the training split.
+
+A family file defines its config fields and `build_module(vocab_size, n_classes)`; this file does the rest.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from core.architectures.base import option
+from core.architectures.neural import TorchClassifier, TrainingConfig
+from core.tokenization import PAD_ID, encode, load_tokenizer, save_tokenizer, train_tokenizer
+
+WEIGHTS_FILE = "model.safetensors"
+
+
+@dataclass
+class ScratchConfig(TrainingConfig):
+    vocab_size: int = option(20_000, "Size of the subword vocabulary learned from the training texts.",
+                             min=500, max=200_000)
+    embedding_dim: int = option(128, "Size of each token's learned vector.", min=8, max=1024)
+    dropout: float = option(0.3, "Share of units switched off at random while training, against overfitting.",
+                            min=0.0, max=0.9)
+
+    @classmethod
+    def preset_values(cls, preset: str, n_train: int) -> dict[str, Any]:
+        values = super().preset_values(preset, n_train)
+        if preset == "quick":
+            values["embedding_dim"] = 64
+        elif preset == "best":
+            values["embedding_dim"] = 256
+        return values
+
+
+class ScratchClassifier(TorchClassifier):
+    config_cls = ScratchConfig
+
+    def build_module(self, vocab_size: int, n_classes: int) -> nn.Module:
+        raise NotImplementedError
+
+    def _fit_tokenizer(self, texts: Sequence[str]) -> None:
+        self.tokenizer_ = train_tokenizer(texts, self.config.vocab_size, self.config.max_length)
+        self.pad_id_ = PAD_ID
+
+    def _encode(self, texts: Sequence[str], truncate: bool = True) -> list[list[int]]:
+        if truncate:
+            return encode(self.tokenizer_, texts)
+        whole = self.tokenizer_.from_str(self.tokenizer_.to_str())
+        whole.no_truncation()
+        return encode(whole, texts)
+
+    def _build_module(self, n_classes: int) -> nn.Module:
+        return self.build_module(self.tokenizer_.get_vocab_size(), n_classes)
+
+    def _save_weights(self, directory: Path) -> None:
+        save_tokenizer(self.tokenizer_, directory)
+        save_file({k: v.contiguous().cpu() for k, v in self.module_.state_dict().items()}, str(directory / WEIGHTS_FILE))
+
+    def _load_weights(self, directory: Path) -> None:
+        self.tokenizer_ = load_tokenizer(directory)
+        self.pad_id_ = PAD_ID
+        self.module_ = self._build_module(len(self.classes_))
+        self.module_.load_state_dict(load_file(str(directory / WEIGHTS_FILE)))
+        self.module_.eval()
