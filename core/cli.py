@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Sequence
 
 from core.architectures import REGISTRY, get_architecture
+from core.architectures.base import PRESETS
 from core.data import DataError, guess_columns, prepare, read_table, split, validate
 from core.datasets import save_dataset
 from core.prediction import load_run_model, predict_table, probability_column
@@ -57,8 +58,9 @@ def cmd_architectures(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    # Stored checked and complete, as `jobs.start` stores them, not as the raw text of --set.
-    config = get_architecture(args.arch).config_cls.from_dict(parse_settings(args.set)).to_dict()
+    config_cls = get_architecture(args.arch).config_cls
+    settings = parse_settings(args.set)
+    config_cls.from_dict(settings)  # bad settings fail before any data is read
     store = Store()
     if args.sample:
         sample = get_sample(args.sample)
@@ -74,7 +76,11 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"{issue.level}: {issue.message}", file=sys.stderr)
         if issue.level == "error":
             return 2
-    dataset = save_dataset(store, split(prepare(df, text_col, label_col), seed=args.seed), name)
+    parts = split(prepare(df, text_col, label_col), seed=args.seed)
+    dataset = save_dataset(store, parts, name)
+    # Stored checked and complete, as `jobs.start` stores them, not as the raw text of --set.
+    preset = config_cls.preset_values(args.preset, int((parts["split"] == "train").sum()))
+    config = config_cls.from_dict({**preset, **settings}).to_dict()
     run_id = store.create_run(dataset.id, args.arch, config, reserved=True)
     print(f"run {run_id}: training {args.arch} on {name} ({dataset.n_rows:,} rows)", file=sys.stderr)
     run = execute_run(store, run_id, [ProgressPrinter()])
@@ -116,6 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--text-col", help="column with the texts (guessed when left out)")
     train.add_argument("--label-col", help="column with the labels (guessed when left out)")
     train.add_argument("--arch", default="tfidf", choices=list(REGISTRY))
+    train.add_argument("--preset", default="balanced", choices=list(PRESETS),
+                       help="settings scaled to the data: quick, balanced (default) or best; --set overrides")
     train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="an architecture setting")
     train.add_argument("--seed", type=int, default=42, help="seed of the train/validation/test split")
     train.add_argument("--json", action="store_true", help="print one JSON summary last")
