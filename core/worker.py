@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import time
 import traceback
 from typing import Sequence
@@ -29,6 +30,8 @@ class StoreLogger(Callback):
         self._last = 0.0
         self._losses: list[float] = []
         self.cancelled = False
+        self.best_epoch: int | None = None
+        self.stop_reason: str | None = None
 
     def _flush(self, state: TrainState) -> None:
         if self._losses:
@@ -59,6 +62,8 @@ class StoreLogger(Callback):
 
     def on_train_end(self, state: TrainState) -> None:
         self._flush(state)
+        self.best_epoch = state.best_epoch
+        self.stop_reason = None if self.cancelled else state.stop_reason
 
 
 def _on_sigterm(signum: int, frame: object) -> None:
@@ -76,8 +81,12 @@ def execute_run(store: Store, run_id: int, callbacks: Sequence[Callback] = ()) -
         arch = get_architecture(run.arch)
         model = arch.model_cls(arch.config_cls.from_dict(run.config))
         df = load_dataset(store, run.dataset_id)
+        train = subset(df, "train")
+        warnings = model.check_data(train.texts)
+        for warning in warnings:
+            print(f"warning: {warning}", file=sys.stderr, flush=True)  # in the worker log and the CLI output
         started = time.time()
-        model.fit(subset(df, "train"), subset(df, "val"), [logger, *callbacks])
+        model.fit(train, subset(df, "val"), [logger, *callbacks])
         train_seconds = time.time() - started
         if logger.cancelled:
             store.transition(run_id, "cancelled")
@@ -86,13 +95,15 @@ def execute_run(store: Store, run_id: int, callbacks: Sequence[Callback] = ()) -
         proba = model.predict_proba(test["text"].tolist())
         report = evaluate(test["label"].tolist(), proba, model.classes_.tolist())
         model.save(folder / MODEL_DIR)
+        model_bytes = sum(f.stat().st_size for f in (folder / MODEL_DIR).rglob("*") if f.is_file())
         save_report(report, folder)
         predictions = prediction_frame(test["text"].tolist(), proba, model.classes_)
         predictions.insert(1, "label", test["label"].to_numpy())
         predictions.to_parquet(folder / PREDICTIONS_FILE, index=False)
         store.transition(run_id, "succeeded", result={
             "accuracy": report["accuracy"], "macro_f1": report["macro_f1"], "n_test": report["n_test"],
-            "train_seconds": train_seconds,
+            "train_seconds": train_seconds, "model_bytes": model_bytes, "warnings": warnings,
+            "best_epoch": logger.best_epoch, "stop_reason": logger.stop_reason,
         })
     except Cancelled:
         store.transition(run_id, "cancelled")

@@ -65,3 +65,14 @@ def probabilities(classes: Sequence[str], values: Sequence[float]) -> go.Figure:
                       xaxis=dict(range=[0, 1], tickformat=".0%"), **LAYOUT)
     fig.update_yaxes(type="category")
     return fig
+
+
+def token_lengths(lengths: Sequence[int], max_length: int) -> go.Figure:
+    """How many tokens the training texts have, with the cut at `max_length` marked."""
+    fig = go.Figure(go.Histogram(x=list(lengths), nbinsx=60, marker_color="#4C78A8",
+                                 hovertemplate="%{x} tokens: %{y:,} texts<extra></extra>"))
+    fig.add_vline(x=max_length, line_color="#E45756", line_dash="dash",
+                  annotation_text=f"max length {max_length}", annotation_position="top right")
+    fig.update_layout(title="Tokens per training text", xaxis_title="tokens", yaxis_title="texts", height=260,
+                      bargap=0.05, **LAYOUT)
+    return fig

@@ -40,18 +40,23 @@ def duration(seconds: float | None) -> str:
     return f"{hours} h {minutes:02d} min"
 
 
-def config_form(config_cls: type[ArchConfig], key: str) -> dict[str, Any]:
-    """One input per config field, built from the field's default, help text and limits."""
+def config_form(config: ArchConfig, key: str) -> dict[str, Any]:
+    """One input per config field, starting from `config`'s values, with the field's help text and limits."""
     values: dict[str, Any] = {}
     columns = st.columns(3)
-    for i, spec in enumerate(fields(config_cls)):
-        meta, default = spec.metadata, spec.default if spec.default is not MISSING else None
+    for i, spec in enumerate(fields(config)):
+        meta, default = spec.metadata, getattr(config, spec.name)
         widget_key = f"{key}.{spec.name}"
         label = spec.name.replace("_", " ").capitalize()
         with columns[i % 3]:
             if "choices" in meta:
                 options = list(meta["choices"])
                 values[spec.name] = st.selectbox(label, options, index=options.index(default), help=meta["help"], key=widget_key)
+            elif "suggestions" in meta:
+                # Pick a known one, or type any other (a Hub id, a folder on the server).
+                options = list(dict.fromkeys([default, *meta["suggestions"]]))
+                values[spec.name] = st.selectbox(label, options, index=0, help=meta["help"], key=widget_key,
+                                                 accept_new_options=True)
             elif isinstance(default, bool):
                 values[spec.name] = st.checkbox(label, value=default, help=meta["help"], key=widget_key)
             elif isinstance(default, int):

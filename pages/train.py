@@ -5,8 +5,11 @@ import streamlit as st
 
 from core import jobs
 from core.architectures import REGISTRY
+from core.architectures.base import PRESETS
+from core.datasets import load_dataset, subset
+from core.preview import Preview, preview
 from dashboard import navigation
-from dashboard.charts import training_curves
+from dashboard.charts import token_lengths, training_curves
 from dashboard.components import config_form, dataset_label, duration, escape_md, run_picker
 from dashboard.state import DATASET, METRICS_CACHE, RUN, current, get_store, remember
 
@@ -32,8 +35,48 @@ remember(DATASET, dataset_id)
 arch_name = st.radio("Model", list(REGISTRY), format_func=lambda n: REGISTRY[n].title,
                      captions=[a.description for a in REGISTRY.values()], horizontal=True)
 arch = REGISTRY[arch_name]
-with st.expander("Settings: the defaults work well; hover over the ? of each for what it does"):
-    settings = config_form(arch.config_cls, key=f"config.{arch_name}")
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def train_texts(dataset_id: str) -> list[str]:
+    return subset(load_dataset(store, dataset_id), "train").texts
+
+
+@st.cache_data(show_spinner="Reading the texts as this model would…", max_entries=16)
+def model_preview(dataset_id: str, arch_name: str, settings: tuple) -> Preview | str:
+    """The preview, or the message of a setting the model cannot work with (shown instead of a chart)."""
+    arch = REGISTRY[arch_name]
+    try:
+        return preview(arch.model_cls(arch.config_cls.from_dict(dict(settings))), train_texts(dataset_id))
+    except (ValueError, OSError) as exc:
+        return str(exc)
+
+
+texts = train_texts(dataset_id)
+preset = st.segmented_control("Preset", PRESETS, default="balanced", required=True, format_func=str.capitalize,
+                              key="train.preset",
+                              help="Quick: a first result in a minute or two. Balanced: good accuracy for the time. "
+                                   "Best: slower, for the last points of accuracy. Settings scale with the data's size.")
+with st.expander("Settings: the preset's values work well; hover over the ? of each for what it does"):
+    # The widgets are keyed by preset and dataset, so choosing either starts from that preset's values.
+    settings = config_form(arch.config_cls.preset(preset, len(texts)),
+                           key=f"config.{arch_name}.{preset}.{dataset_id}")
+
+# Only the settings that change how texts are read: tuning the learning rate does not recompute this.
+READING = ("max_length", "vocab_size", "model")
+shown = model_preview(dataset_id, arch_name, tuple(sorted((k, v) for k, v in settings.items() if k in READING)))
+if isinstance(shown, str):
+    st.error(escape_md(shown))
+else:
+    for warning in shown.warnings:
+        st.warning(escape_md(warning))
+    if shown.lengths is not None:
+        st.caption(f"{shown.cut_share:.0%} of the training texts ({shown.n_cut:,} of {len(shown.lengths):,}) are "
+                   f"longer than the maximum length of {shown.max_length} tokens and will be cut. "
+                   + ("Raise the maximum length in the settings to keep more of them." if shown.cut_share > 0.05
+                      else "That is few enough."))
+        with st.expander("Text lengths in tokens"):
+            st.plotly_chart(token_lengths(shown.lengths, shown.max_length), key="train.lengths")
 
 if st.button("Start training", type="primary"):
     request = (dataset_id, arch_name, tuple(sorted(settings.items())))
@@ -95,6 +138,12 @@ def live_view(run_id: int, shown_status: str) -> None:
         r = run.result
         st.success(f"Finished in {duration(r.get('train_seconds'))}: test accuracy {r['accuracy']:.1%}, "
                    f"macro-F1 {r['macro_f1']:.3f} on {r['n_test']:,} held-out texts.")
+        if r.get("best_epoch") is not None:
+            why = f"Training stopped early: {r['stop_reason']}. " if r.get("stop_reason") else ""
+            st.caption(f"{why}The model keeps the weights of epoch {r['best_epoch']}, "
+                       "the one with the best validation macro-F1.")
+        for warning in r.get("warnings", []):
+            st.warning(escape_md(warning))
         left, right = st.columns(2)
         with left:
             navigation.link(navigation.RESULTS, "See the results")

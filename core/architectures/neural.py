@@ -159,7 +159,7 @@ class TorchClassifier(TextClassifier):
         loss_fn = functools.partial(nn.functional.cross_entropy, weight=weight)
         stopper = EarlyStopping(self.module_, "macro_f1", cfg.early_stopping_patience)
         self.state_ = train_loop(self.module_, optimizer, batches, steps_per_epoch, cfg.epochs, evaluate,
-                                 [*callbacks, stopper], device, scheduler, cfg.grad_clip or None, loss_fn,
+                                 [stopper, *callbacks], device, scheduler, cfg.grad_clip or None, loss_fn,
                                  amp_dtype(device, cfg.mixed_precision))
         self.module_.eval()
         return self

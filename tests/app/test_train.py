@@ -100,3 +100,27 @@ def test_stop_click_does_not_raise(open_page, store, running_run, no_terminate):
     at.button(key=f"stop.{running_run.id}").click()
     at.run()
     assert not at.exception, at.exception[0].message
+
+
+def number_input(at, label: str):
+    return next(n for n in at.number_input if n.label == label)
+
+
+def test_presets_fill_the_settings_and_the_length_preview_shows_the_cut(open_page, dataset):
+    at = open_page("train")
+    next(r for r in at.radio if r.label == "Model").set_value("textcnn")
+    at.run()
+    preset = next(s for s in at.get("button_group") if s.label == "Preset") if at.get("button_group") else None
+    assert preset is not None, "the preset control is missing"
+    balanced = number_input(at, "Epochs").value
+    preset.set_value("quick")
+    at.run()
+    assert not at.exception
+    quick = number_input(at, "Epochs").value
+    assert quick < balanced
+    number_input(at, "Max length").set_value(8)
+    at.run()
+    assert not at.exception
+    cut = next(c.value for c in at.caption if "will be cut" in c.value)
+    assert "of the training texts" in cut and "maximum length of 8 tokens" in cut
+    assert "train.lengths" in [c.key for c in at.get("plotly_chart")]
