@@ -86,7 +86,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     run = execute_run(store, run_id, [ProgressPrinter()])
     summary = {"run_id": run.id, "status": run.status, "arch": run.arch, "dataset": name,
                "test_accuracy": run.result.get("accuracy"), "test_macro_f1": run.result.get("macro_f1"),
-               "train_seconds": run.result.get("train_seconds"), "error": run.error}
+               "train_seconds": run.result.get("train_seconds"), "model_bytes": run.result.get("model_bytes"),
+               "error": run.error}
     if args.json:
         print(json.dumps(summary))
     else:

@@ -24,7 +24,7 @@ from core.workspace import MODEL_DIR, PREDICTIONS_FILE, run_dir
 
 # A textcnn run that would train for minutes: one text per step, 200 epochs.
 LONG = {"epochs": 200, "batch_size": 1, "embedding_dim": 16, "vocab_size": 500, "num_filters": 8, "max_length": 32,
-        "device": "cpu"}
+        "device": "cpu", "early_stopping_patience": 0}
 
 
 def is_worker(pid: int | None, run_id: int) -> bool:

@@ -55,7 +55,7 @@ def upload_and_use(page: "Page", server: Server, csv: Path, artifacts: Path | No
 
 
 def start_textcnn(page: "Page", epochs: int) -> None:
-    """Train page: choose TextCNN, set epochs and a batch of 4 in Settings, press Start.
+    """Train page: choose TextCNN, set epochs, a batch of 4 and no early stopping in Settings, press Start.
 
     Four texts a step makes many steps of the tiny dataset, so the run trains for several of the page's
     one-second refreshes even on a fast idle machine (at 32 a step, 30 epochs once took 2 s).
@@ -63,7 +63,7 @@ def start_textcnn(page: "Page", epochs: int) -> None:
     page.get_by_text("TextCNN", exact=True).click()
     expect(page.get_by_role("radio", name="TextCNN")).to_be_checked()
     page.get_by_text("Settings:").click()
-    for name, value in (("Epochs", epochs), ("Batch size", 4)):
+    for name, value in (("Epochs", epochs), ("Batch size", 4), ("Early stopping patience", 0)):
         box = page.get_by_role("spinbutton", name=name, exact=True)
         expect(box).to_be_visible()
         box.fill(str(value))
