@@ -50,10 +50,11 @@ def cmd_samples(args: argparse.Namespace) -> int:
 
 
 def cmd_architectures(args: argparse.Namespace) -> int:
+    width = max(map(len, REGISTRY))
     for a in REGISTRY.values():
-        print(f"{a.name:8} {a.title}: {a.description}")
+        print(f"{a.name:{width}}  {a.title}: {a.description}")
         for key, value in a.config_cls().to_dict().items():
-            print(f"           {key}={value}")
+            print(f"{'':{width}}    {key}={value}")
     return 0
 
 
