@@ -1,12 +1,17 @@
 """Train page: no dataset, a real worker run from Start to the final curves, a failed run, Stop."""
 from __future__ import annotations
 
+import random
 import time
 
+import pandas as pd
 import pytest
 
 from core import jobs
+from core.data import prepare, split
+from core.datasets import save_dataset
 from dashboard.state import RUN
+from tests.conftest import CHINESE
 
 WORKER_TIMEOUT = 90
 
@@ -124,3 +129,19 @@ def test_presets_fill_the_settings_and_the_length_preview_shows_the_cut(open_pag
     cut = next(c.value for c in at.caption if "will be cut" in c.value)
     assert "of the training texts" in cut and "maximum length of 8 tokens" in cut
     assert "train.lengths" in [c.key for c in at.get("plotly_chart")]
+
+
+def test_a_pretrained_model_that_does_not_know_the_language_is_flagged_before_training(open_page, store):
+    rng = random.Random(0)
+    rows = [("".join(rng.choices(words, k=4)), label) for label, words in CHINESE.items() for _ in range(20)]
+    chinese = save_dataset(store, split(prepare(pd.DataFrame(rows, columns=["text", "label"]), "text", "label"),
+                                        0.1, 0.2, 42), "中文")
+    at = open_page("train")
+    next(r for r in at.radio if r.label == "Model").set_value("finetune")
+    at.run()
+    assert not at.exception
+    assert next(s for s in at.selectbox if s.label == "Dataset").value == chinese.id
+    assert next(s for s in at.selectbox if s.label == "Model").value == "sentence-transformers/all-MiniLM-L6-v2"
+    warnings = [w.value.replace("\\", "") for w in at.warning]  # shown with Markdown escaped
+    assert any("unknown to sentence-transformers/all-MiniLM-L6-v2" in w for w in warnings), warnings
+    assert any("will be cut" in c.value for c in at.caption)
