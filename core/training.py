@@ -133,7 +133,9 @@ def train_loop(
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if grad_clip:
-                nn.utils.clip_grad_norm_(module.parameters(), grad_clip)
+                # Sparse gradients (fastText's n-gram table) touch a few rows per step and cannot be clipped by norm.
+                dense = [p for p in module.parameters() if p.grad is not None and not p.grad.is_sparse]
+                nn.utils.clip_grad_norm_(dense, grad_clip)
             optimizer.step()
             if scheduler is not None:
                 scheduler.step()

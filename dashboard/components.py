@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import MISSING, fields
+from dataclasses import fields
 from typing import Any, Sequence
 
 import streamlit as st

@@ -1,6 +1,7 @@
 """Fixtures shared by every test: an empty workspace per test and a tiny, easily separable dataset."""
 from __future__ import annotations
 
+import os
 import random
 
 import pandas as pd
@@ -9,10 +10,19 @@ import pytest
 from core.store import Store
 from core.workspace import WORKSPACE_ENV
 
+# No test reaches the Hugging Face Hub: a model that is not on disk fails at once instead of after half a minute
+# of retries. Set before transformers is imported, which reads it once; worker processes inherit it.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
 WORDS = {
     "sport": ["goal", "match", "team", "coach", "league", "score", "player", "stadium"],
     "food": ["pasta", "recipe", "cheese", "bake", "dinner", "sauce", "kitchen", "bread"],
     "tech": ["laptop", "software", "chip", "robot", "network", "code", "server", "phone"],
+}
+CHINESE = {
+    "体育": ["足球", "比赛", "球队", "教练", "联赛", "进球", "球员", "冠军"],
+    "美食": ["面条", "菜谱", "奶酪", "烘焙", "晚餐", "酱汁", "厨房", "甜点"],
+    "科技": ["电脑", "软件", "芯片", "机器", "网络", "代码", "手机", "系统"],
 }
 
 

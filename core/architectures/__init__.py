@@ -1,10 +1,18 @@
 """The registry of architectures. Adding one: write its file, then add its ARCHITECTURE to the tuple below."""
 from __future__ import annotations
 
-from core.architectures import bilstm, textcnn, tfidf
+from core.architectures import bilstm, fasttext, finetune, sentence_embeddings, textcnn, tfidf, transformer
 from core.architectures.base import Architecture, ArchConfig, TextClassifier
 
-REGISTRY: dict[str, Architecture] = {a.name: a for a in (tfidf.ARCHITECTURE, textcnn.ARCHITECTURE, bilstm.ARCHITECTURE)}
+REGISTRY: dict[str, Architecture] = {a.name: a for a in (
+    tfidf.ARCHITECTURE,
+    textcnn.ARCHITECTURE,
+    bilstm.ARCHITECTURE,
+    fasttext.ARCHITECTURE,
+    transformer.ARCHITECTURE,
+    sentence_embeddings.ARCHITECTURE,
+    finetune.ARCHITECTURE,
+)}
 
 
 def get_architecture(name: str) -> Architecture:

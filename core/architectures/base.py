@@ -10,7 +10,7 @@ import numpy as np
 from sklearn.metrics import accuracy_score, f1_score, log_loss
 
 from core.datasets import TextSet
-from core.training import Callback
+from core.training import Callback, CallbackList, TrainState
 
 BUNDLE_FILE = "bundle.json"
 # Quick trains in a minute or two for a first look; Balanced is the default; Best trades time for accuracy.
@@ -60,6 +60,12 @@ class ArchConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_saved(cls, values: dict[str, Any]) -> "ArchConfig":
+        """The config of a saved model. A family whose new settings would change how older models work names
+        the values those models had, for the settings they lack."""
+        return cls.from_dict(values)
 
     @classmethod
     def preset_values(cls, preset: str, n_train: int) -> dict[str, Any]:
@@ -121,7 +127,7 @@ class TextClassifier:
     @classmethod
     def load(cls, directory: Path) -> "TextClassifier":
         bundle = json.loads((directory / BUNDLE_FILE).read_text(encoding="utf-8"))
-        model = cls(cls.config_cls.from_dict(bundle["config"]))
+        model = cls(cls.config_cls.from_saved(bundle["config"]))
         model.classes_ = np.array(bundle["classes"], dtype=object)
         model._load_weights(directory)
         return model
@@ -142,6 +148,31 @@ class TextClassifier:
 
     def _load_weights(self, directory: Path) -> None:
         raise NotImplementedError
+
+
+class OneShotClassifier(TextClassifier):
+    """A model fit in one go rather than over epochs; callbacks see that as one step and one evaluation."""
+
+    def _fit_once(self, texts: Sequence[str], targets: np.ndarray) -> np.ndarray:
+        """Fit on `texts` with class-index `targets`; return the training texts' probabilities."""
+        raise NotImplementedError
+
+    def fit(self, train: TextSet, val: TextSet | None = None, callbacks: Sequence[Callback] = ()) -> "OneShotClassifier":
+        hooks = CallbackList(callbacks)
+        targets = self._encode_labels(train.labels)
+        state = TrainState(epochs=1, steps_per_epoch=1)
+        hooks.on_train_begin(state)
+        train_proba = self._fit_once(train.texts, targets)
+        state.step = 1
+        state.loss = classification_metrics(targets, train_proba)["loss"]
+        hooks.on_step_end(state)
+        state.epoch = 1
+        if val is not None and val.texts:
+            state.val_metrics = classification_metrics(self._label_indices(val.labels), self.predict_proba(val.texts))
+            hooks.on_evaluate(state, state.val_metrics)
+        hooks.on_epoch_end(state)
+        hooks.on_train_end(state)
+        return self
 
 
 @dataclass(frozen=True)

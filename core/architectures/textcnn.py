@@ -7,12 +7,13 @@ import torch
 from torch import nn
 
 from core.architectures.base import Architecture, option
-from core.architectures.scratch import ScratchClassifier, ScratchConfig
+from core.architectures.scratch import ScratchClassifier, ScratchConfig, token_embedding
 
 
 @dataclass
 class TextCNNConfig(ScratchConfig):
-    kernel_sizes: str = option("3,4,5", "Widths, in tokens, of the phrase detectors (one set of filters per width).",
+    # Subword tokens are shorter than words, and Chinese ones single characters, so the widths start at 2.
+    kernel_sizes: str = option("2,3,4", "Widths, in tokens, of the phrase detectors (one set of filters per width).",
                                choices=["2,3,4", "3,4,5", "2,3,4,5", "3,5,7"])
     num_filters: int = option(100, "Filters per width: how many phrase patterns each width can learn.", min=4, max=1024)
 
@@ -21,7 +22,7 @@ class TextCNNModule(nn.Module):
     def __init__(self, vocab_size: int, n_classes: int, cfg: TextCNNConfig):
         super().__init__()
         self.kernel_sizes = [int(k) for k in cfg.kernel_sizes.split(",")]
-        self.embedding = nn.Embedding(vocab_size, cfg.embedding_dim, padding_idx=0)
+        self.embedding = token_embedding(vocab_size, cfg.embedding_dim)
         self.convs = nn.ModuleList(nn.Conv1d(cfg.embedding_dim, cfg.num_filters, k) for k in self.kernel_sizes)
         self.dropout = nn.Dropout(cfg.dropout)
         self.out = nn.Linear(cfg.num_filters * len(self.kernel_sizes), n_classes)

@@ -19,22 +19,31 @@ from core.datasets import TextSet, subset
 from core.prediction import load_model
 from core.tokenization import encode, train_tokenizer
 from core.training import Callback, TrainState
+from tests.conftest import CHINESE
 
 ARCHS = list(REGISTRY)
 # Small settings, applied to whichever of them an architecture has: enough for the tiny data, fast on a CPU.
 SMALL: dict[str, Any] = {"epochs": 8, "batch_size": 8, "learning_rate": 0.01, "max_length": 32, "vocab_size": 500,
                          "embedding_dim": 16, "num_filters": 8, "hidden_size": 16, "device": "cpu",
-                         "early_stopping_patience": 0}
-CHINESE = {
-    "体育": ["足球", "比赛", "球队", "教练", "联赛", "进球", "球员", "冠军"],
-    "美食": ["面条", "菜谱", "奶酪", "烘焙", "晚餐", "酱汁", "厨房", "甜点"],
-    "科技": ["电脑", "软件", "芯片", "机器", "网络", "代码", "手机", "系统"],
-}
+                         "early_stopping_patience": 0, "buckets": 1000, "num_layers": 1, "num_heads": 2, "ff_dim": 32}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def small_pretrained_model(tiny_bert):
+    """The pretrained families load the session's tiny BERT in place of a real checkpoint."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(SMALL, "model", str(tiny_bert))
+        yield
+
+
+# Settings on another scale in one family: fastText's Adagrad takes larger steps than AdamW.
+SMALL_FOR: dict[str, dict[str, Any]] = {"fasttext": {"learning_rate": 0.5}}
 
 
 def small_config(arch: Architecture):
     names = {f.name for f in fields(arch.config_cls)}
-    return arch.config_cls.from_dict({k: v for k, v in SMALL.items() if k in names})
+    small = {**SMALL, **SMALL_FOR.get(arch.name, {})}
+    return arch.config_cls.from_dict({k: v for k, v in small.items() if k in names})
 
 
 class Recorder(Callback):
@@ -207,7 +216,7 @@ def test_save_load_round_trip(fitted, tmp_path):
 
 def test_saved_bundle_has_no_pickle(fitted, tmp_path):
     fitted.model.save(tmp_path / "model")
-    names = {p.name for p in (tmp_path / "model").iterdir()}
+    names = {p.name for p in (tmp_path / "model").rglob("*")}
     assert not {n for n in names if n.endswith((".pkl", ".pickle", ".joblib", ".pt", ".bin"))}
 
 

