@@ -44,10 +44,12 @@ def config_form(config: ArchConfig, key: str) -> dict[str, Any]:
     """One input per config field, starting from `config`'s values, with the field's help text and limits."""
     values: dict[str, Any] = {}
     columns = st.columns(3)
-    for i, spec in enumerate(fields(config)):
+    # The pretrained model to start from decides everything else, so it comes first.
+    ordered = sorted(fields(config), key=lambda spec: "suggestions" not in spec.metadata)
+    for i, spec in enumerate(ordered):
         meta, default = spec.metadata, getattr(config, spec.name)
         widget_key = f"{key}.{spec.name}"
-        label = spec.name.replace("_", " ").capitalize()
+        label = meta.get("label", spec.name.replace("_", " ").capitalize())
         with columns[i % 3]:
             if "choices" in meta:
                 options = list(meta["choices"])

@@ -33,7 +33,7 @@ dataset_id = st.selectbox("Dataset", ids, index=ids.index(preferred) if preferre
 remember(DATASET, dataset_id)
 
 arch_name = st.radio("Model", list(REGISTRY), format_func=lambda n: REGISTRY[n].title,
-                     captions=[a.description for a in REGISTRY.values()], horizontal=True)
+                     captions=[a.description for a in REGISTRY.values()])
 arch = REGISTRY[arch_name]
 
 

@@ -24,7 +24,7 @@ MOST_EPOCHS = 20
 @dataclass
 class FineTuneConfig(TrainingConfig):
     model: str = option(MINILM, "The pretrained model: a Hugging Face Hub name, or a folder that holds a saved "
-                        "model (config.json and its weights).", suggestions=list(SUGGESTIONS))
+                        "model (config.json and its weights).", suggestions=list(SUGGESTIONS), label="Pretrained model")
     # Pretrained weights need small steps and few passes; larger steps undo what pretraining learned. On TREC-6
     # MiniLM reached the same test accuracy (0.95) at 5e-5 and 1e-4; 5e-5 is the safer start for larger models.
     epochs: int = option(3, "Most passes over the training data; early stopping may end sooner.", min=1, max=200)

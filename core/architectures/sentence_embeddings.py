@@ -24,7 +24,7 @@ HEAD_FILE = "head.skops"
 class SentenceEmbeddingsConfig(ArchConfig):
     model: str = option(MINILM, "The pretrained encoder: a Hugging Face Hub name, or a folder that holds a saved "
                         "model (config.json and its weights). Sentence-transformers models give the best vectors.",
-                        suggestions=list(SUGGESTIONS))
+                        suggestions=list(SUGGESTIONS), label="Pretrained model")
     max_length: int = option(128, "Tokens read per text; longer texts are cut.", min=8, max=4096)
     batch_size: int = option(64, "Texts encoded at once; lower it if the server runs out of memory.", min=1, max=1024)
     C: float = option(10.0, "Inverse regularization strength: higher fits the training data more closely.",

@@ -141,7 +141,7 @@ def test_a_pretrained_model_that_does_not_know_the_language_is_flagged_before_tr
     at.run()
     assert not at.exception
     assert next(s for s in at.selectbox if s.label == "Dataset").value == chinese.id
-    assert next(s for s in at.selectbox if s.label == "Model").value == "sentence-transformers/all-MiniLM-L6-v2"
+    assert next(s for s in at.selectbox if s.label == "Pretrained model").value == "sentence-transformers/all-MiniLM-L6-v2"
     warnings = [w.value.replace("\\", "") for w in at.warning]  # shown with Markdown escaped
     assert any("unknown to sentence-transformers/all-MiniLM-L6-v2" in w for w in warnings), warnings
     assert any("will be cut" in c.value for c in at.caption)
