@@ -11,7 +11,7 @@ from core.architectures import REGISTRY, get_architecture
 from core.architectures.base import PRESETS
 from core.datasets import TextSet
 from core.preview import preview
-from core.training import Callback, EarlyStopping, TrainState, make_scheduler, train_loop
+from core.training import Callback, EarlyStopping, TrainState, clip_gradients, make_scheduler, train_loop
 from tests.conftest import make_texts
 
 TINY_CNN = {"epochs": 1, "batch_size": 8, "vocab_size": 500, "embedding_dim": 8, "num_filters": 4, "max_length": 16,
@@ -172,3 +172,13 @@ def test_a_model_that_reads_texts_whole_has_no_length_preview():
     arch = get_architecture("tfidf")
     shown = preview(arch.model_cls(), ["a b", "c d"])
     assert shown.lengths is None and shown.n_cut == 0 and shown.warnings == []
+
+
+def test_gradients_over_the_limit_are_scaled_to_it_and_those_within_left_alone():
+    module = nn.Linear(3, 2)
+    module.weight.grad, module.bias.grad = torch.full((2, 3), 10.0), torch.full((2,), 10.0)
+    clip_gradients(module, 1.0)
+    assert torch.cat([module.weight.grad.flatten(), module.bias.grad]).norm().item() == pytest.approx(1.0)
+    module.weight.grad, module.bias.grad = torch.full((2, 3), 0.1), torch.full((2,), 0.1)
+    clip_gradients(module, 1.0)
+    assert torch.equal(module.weight.grad, torch.full((2, 3), 0.1))
