@@ -1,4 +1,5 @@
-"""The held-out test report of a run, computed once with scikit-learn and saved beside the model."""
+"""The held-out test report of a run: computed once with scikit-learn when training ends, saved beside the model,
+so the Results and Compare pages open without recomputing anything."""
 from __future__ import annotations
 
 import json
@@ -6,27 +7,60 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
+import pandas as pd
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
+from core import curves, intervals
+from core.prediction import probability_column
+from core.slices import length_slices
+from core.workspace import PREDICTIONS_FILE
+
 REPORT_FILE = "report.json"
+# Reports of an older version are rebuilt from the saved test predictions when opened, so runs trained before a
+# new view existed show it too.
+REPORT_VERSION = 2
 
 
-def evaluate(y_true: Sequence[str], proba: np.ndarray, classes: Sequence[str]) -> dict[str, Any]:
-    """Accuracy, macro-F1, per-class scores and the confusion matrix (rows: true class, columns: predicted)."""
-    classes = list(classes)
-    y_pred = [classes[i] for i in proba.argmax(axis=1)]
+def evaluate(y_true: Sequence[str], proba: np.ndarray, classes: Sequence[str],
+             texts: Sequence[str] | None = None) -> dict[str, Any]:
+    """Everything the Results page shows about a single-label model on its test texts. Confusion matrix rows are
+    the true class, columns the predicted one. Intervals are 95% bootstrap intervals with a fixed seed."""
+    classes = [str(c) for c in classes]
+    index = {c: i for i, c in enumerate(classes)}
+    codes = np.array([index[str(y)] for y in y_true], dtype=int)
+    predicted_codes = proba.argmax(axis=1) if len(proba) else np.array([], dtype=int)
+    y_true = [classes[i] for i in codes]
+    y_pred = [classes[i] for i in predicted_codes]
     precision, recall, f1, support = precision_recall_fscore_support(y_true, y_pred, labels=classes, zero_division=0)
-    return {
+    report = {
+        "version": REPORT_VERSION,
+        "task": "binary" if len(classes) == 2 else "multiclass",
         "n_test": len(y_true),
         "classes": classes,
         "accuracy": float(accuracy_score(y_true, y_pred)),
         "macro_f1": float(f1_score(y_true, y_pred, labels=classes, average="macro", zero_division=0)),
+        "intervals": {
+            "accuracy": intervals.interval((codes, predicted_codes), intervals.accuracy),
+            "macro_f1": intervals.interval((codes, predicted_codes), intervals.macro_f1(len(classes))),
+            "confidence_level": 0.95, "resamples": intervals.RESAMPLES, "seed": intervals.SEED,
+        },
         "per_class": [
             {"class": c, "precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
             for c, p, r, f, s in zip(classes, precision, recall, f1, support)
         ],
         "confusion_matrix": confusion_matrix(y_true, y_pred, labels=classes).tolist(),
+        "curves": curves.one_vs_rest(codes, proba, classes),
+        "calibration": curves.reliability(codes, proba),
+        "length_slices": length_slices(texts, y_true, y_pred) if texts is not None else [],
     }
+    if len(classes) == 2:
+        report["thresholds"] = {c: curves.threshold_sweep(codes, proba, k) for k, c in enumerate(classes)}
+    return report
+
+
+def report_from_predictions(predictions: pd.DataFrame, classes: Sequence[str]) -> dict[str, Any]:
+    proba = predictions[[probability_column(str(c)) for c in classes]].to_numpy(dtype=float)
+    return evaluate(predictions["label"].astype(str).tolist(), proba, classes, predictions["text"].tolist())
 
 
 def save_report(report: dict[str, Any], directory: Path) -> None:
@@ -34,5 +68,16 @@ def save_report(report: dict[str, Any], directory: Path) -> None:
 
 
 def load_report(directory: Path) -> dict[str, Any] | None:
+    """The run's report, rebuilt first if it predates the current version; None when the run has none."""
     path = directory / REPORT_FILE
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+    report = json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+    predictions = directory / PREDICTIONS_FILE
+    if report is not None and report.get("version", 1) < REPORT_VERSION and predictions.exists():
+        report = report_from_predictions(pd.read_parquet(predictions), report["classes"])
+        save_report(report, directory)
+    return report
+
+
+def load_predictions(directory: Path) -> pd.DataFrame | None:
+    path = directory / PREDICTIONS_FILE
+    return pd.read_parquet(path) if path.exists() else None

@@ -46,3 +46,9 @@ def prediction_frame(texts: Sequence[str], proba: np.ndarray, classes: Sequence[
 
 def predict_table(model: TextClassifier, texts: Sequence[str]) -> pd.DataFrame:
     return prediction_frame(texts, model.predict_proba(list(texts)), model.classes_)
+
+
+def csv_for_excel(table: pd.DataFrame) -> bytes:
+    """The table as CSV in UTF-8 with a byte-order mark: without the mark Excel reads the file in the computer's
+    local encoding and garbles every letter beyond ASCII."""
+    return table.to_csv(index=False).encode("utf-8-sig")

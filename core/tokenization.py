@@ -37,6 +37,14 @@ def encode(tokenizer: Tokenizer, texts: Sequence[str]) -> list[list[int]]:
     return [enc.ids or [unk] for enc in tokenizer.encode_batch(list(texts))]
 
 
+def encode_with_offsets(tokenizer: Tokenizer, text: str) -> tuple[list[int], list[tuple[int, int]]]:
+    """`encode` of one text, with each token's character span in the text as given (before normalizing)."""
+    enc = tokenizer.encode(text)
+    if not enc.ids:
+        return [tokenizer.token_to_id(UNK)], [(0, 0)]
+    return enc.ids, enc.offsets
+
+
 def save_tokenizer(tokenizer: Tokenizer, directory: Path) -> None:
     tokenizer.save(str(directory / TOKENIZER_FILE))
 

@@ -8,10 +8,11 @@ import time
 import traceback
 from typing import Sequence
 
+import numpy as np
 import torch
 
 from core import jobs
-from core.architectures import get_architecture
+from core.architectures import TextClassifier, get_architecture
 from core.datasets import load_dataset, subset
 from core.evaluation import evaluate, save_report
 from core.prediction import prediction_frame
@@ -72,6 +73,18 @@ def _on_sigterm(signum: int, frame: object) -> None:
     raise Cancelled()
 
 
+def latency_ms(model: TextClassifier, texts: Sequence[str], repeats: int = 10) -> float | None:
+    """Median milliseconds to classify one text on its own, as a user of the Predict page or a service would."""
+    if not texts:
+        return None
+    timings = []
+    for text in list(texts)[:repeats]:
+        started = time.perf_counter()
+        model.predict_proba([text])
+        timings.append((time.perf_counter() - started) * 1000)
+    return float(np.median(timings))
+
+
 def execute_run(store: Store, run_id: int, callbacks: Sequence[Callback] = ()) -> Run:
     """Claim a queued run, train it, evaluate it on the test split and save it; never raises for a failed run."""
     if not store.transition(run_id, "running", pid=os.getpid()):
@@ -95,7 +108,7 @@ def execute_run(store: Store, run_id: int, callbacks: Sequence[Callback] = ()) -
             return store.get_run(run_id)
         test = df[(df["split"] == "test") & df["label"].isin(model.classes_)]
         proba = model.predict_proba(test["text"].tolist())
-        report = evaluate(test["label"].tolist(), proba, model.classes_.tolist())
+        report = evaluate(test["label"].tolist(), proba, model.classes_.tolist(), test["text"].tolist())
         model.save(folder / MODEL_DIR)
         model_bytes = sum(f.stat().st_size for f in (folder / MODEL_DIR).rglob("*") if f.is_file())
         save_report(report, folder)
@@ -106,6 +119,7 @@ def execute_run(store: Store, run_id: int, callbacks: Sequence[Callback] = ()) -
             "accuracy": report["accuracy"], "macro_f1": report["macro_f1"], "n_test": report["n_test"],
             "train_seconds": train_seconds, "model_bytes": model_bytes, "warnings": warnings,
             "best_epoch": logger.best_epoch, "stop_reason": logger.stop_reason,
+            "latency_ms": latency_ms(model, test["text"].tolist()),
         })
     except Cancelled:
         store.transition(run_id, "cancelled")

@@ -36,26 +36,6 @@ def training_curves(metrics: pd.DataFrame) -> go.Figure:
     return fig
 
 
-def confusion_matrix(matrix: Sequence[Sequence[int]], classes: Sequence[str], normalize: bool) -> go.Figure:
-    """Rows are the true class, columns the predicted one; normalized rows show each true class's share."""
-    counts = np.asarray(matrix, dtype=float)
-    totals = counts.sum(axis=1, keepdims=True)
-    shares = np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
-    z = shares if normalize else counts
-    text = [[f"{v:.0%}" for v in row] for row in shares] if normalize else [[f"{int(v):,}" for v in row] for row in counts]
-    labels = [str(c) for c in classes]
-    fig = go.Figure(go.Heatmap(
-        z=z, x=labels, y=labels, text=text, texttemplate="%{text}" if len(labels) <= 20 else None,
-        colorscale="Blues", customdata=counts,
-        hovertemplate="true: %{y}<br>predicted: %{x}<br>%{customdata:,} examples<extra></extra>",
-    ))
-    side = max(360, min(900, 60 + 32 * len(labels)))
-    fig.update_layout(title="Confusion matrix (rows: true class, columns: predicted class)", height=side, **LAYOUT)
-    fig.update_xaxes(title_text="predicted class", type="category", tickangle=-45 if len(labels) > 6 else 0)
-    fig.update_yaxes(title_text="true class", type="category", autorange="reversed")
-    return fig
-
-
 def probabilities(classes: Sequence[str], values: Sequence[float]) -> go.Figure:
     order = np.argsort(values)
     fig = go.Figure(go.Bar(x=np.asarray(values)[order], y=[str(classes[i]) for i in order], orientation="h",

@@ -10,12 +10,14 @@ HOME = PAGES / "home.py"
 DATA = PAGES / "data.py"
 TRAIN = PAGES / "train.py"
 RESULTS = PAGES / "results.py"
+COMPARE = PAGES / "compare.py"
 PREDICT = PAGES / "predict.py"
 ICONS = {
     HOME: ":material/home:",
     DATA: ":material/table_view:",
     TRAIN: ":material/model_training:",
     RESULTS: ":material/analytics:",
+    COMPARE: ":material/leaderboard:",
     PREDICT: ":material/online_prediction:",
 }
 
@@ -26,7 +28,8 @@ def pages() -> list[st.Page]:
         st.Page(DATA, title="1 · Data", icon=ICONS[DATA], url_path="data"),
         st.Page(TRAIN, title="2 · Train", icon=ICONS[TRAIN], url_path="train"),
         st.Page(RESULTS, title="3 · Results", icon=ICONS[RESULTS], url_path="results"),
-        st.Page(PREDICT, title="4 · Predict", icon=ICONS[PREDICT], url_path="predict"),
+        st.Page(COMPARE, title="4 · Compare", icon=ICONS[COMPARE], url_path="compare"),
+        st.Page(PREDICT, title="5 · Predict", icon=ICONS[PREDICT], url_path="predict"),
     ]
 
 

@@ -1,13 +1,21 @@
+import functools
 import random
 
 import pandas as pd
 import streamlit as st
 
-from core.prediction import load_run_model, predict_table, probability_column
+from core.data import SUPPORTED, DataError, guess_columns, read_table
+from core.explain import gradient, occlusion
+from core.prediction import csv_for_excel, load_run_model, predict_table, probability_column
 from core.workspace import PREDICTIONS_FILE, run_dir
+from dashboard import explanations
 from dashboard.charts import probabilities
-from dashboard.components import escape_md, finished_run_or_stop
-from dashboard.state import get_store
+from dashboard.components import escape_md, finished_run_or_stop, run_label
+from dashboard.state import BATCH, current, get_store, remember
+
+# Texts per call while predicting a file, so the progress bar moves and memory stays flat on large files.
+CHUNK = 500
+PREVIEW_ROWS = 1000
 
 st.title("Predict")
 store = get_store()
@@ -19,22 +27,109 @@ def model_of(run_id: int):
     return load_run_model(get_store(), run_id)
 
 
+@st.cache_data(max_entries=32, show_spinner="Weighing each word…")
+def explain(run_id: int, text: str, method: str):
+    model = model_of(run_id)
+    return occlusion(model, text) if method == explanations.OCCLUSION else gradient(model, text)
+
+
+@st.cache_data(show_spinner="Reading the file…", max_entries=2)
+def read_upload(content: bytes, filename: str) -> pd.DataFrame:
+    return read_table(content, filename)
+
+
 def fill_example() -> None:
     """Put a random held-out test text in the box, so a demo needs no typing."""
     texts = pd.read_parquet(run_dir(run.id, store.root) / PREDICTIONS_FILE, columns=["text"])["text"].tolist()
     st.session_state["predict.text"] = random.choice(texts)
 
 
-text = st.text_area("Text to classify", key="predict.text", height=120,
-                    placeholder="Type or paste a text, or press 'Random test example'.")
-left, right, _ = st.columns([1, 2, 5])
-left.button("Predict", type="primary")
-right.button("Random test example", on_click=fill_example)
-if not (text or "").strip():
-    st.stop()
-model = model_of(run.id)
-row = predict_table(model, [text]).iloc[0]
-classes = [str(c) for c in model.classes_]
-st.metric("Predicted label", escape_md(row["predicted"]), help="The class with the highest probability.")
-st.caption(f"The model is {row['confidence']:.1%} sure.")
-st.plotly_chart(probabilities(classes, [float(row[probability_column(c)]) for c in classes]), key="probabilities")
+def show_prediction(run_id: int, text: str, chart_key: str) -> None:
+    model = model_of(run_id)
+    row = predict_table(model, [text]).iloc[0]
+    classes = [str(c) for c in model.classes_]
+    st.metric("Predicted label", escape_md(row["predicted"]), help="The class with the highest probability.")
+    st.caption(f"The model is {row['confidence']:.1%} sure.")
+    st.plotly_chart(probabilities(classes, [float(row[probability_column(c)]) for c in classes]), key=chart_key)
+
+
+def one_text() -> None:
+    text = st.text_area("Text to classify", key="predict.text", height=120,
+                        placeholder="Type or paste a text, or press 'Random test example'.")
+    left, right, _ = st.columns([1, 2, 5])
+    left.button("Predict", type="primary", key="predict.predict")
+    right.button("Random test example", on_click=fill_example, key="predict.example")
+    datasets = {d.id: d for d in store.list_datasets()}
+    others = {r.id: r for r in store.list_runs(status=("succeeded",)) if r.id != run.id}
+    other = st.selectbox("Compare with", [None, *others], key="predict.compare", disabled=not others,
+                         format_func=lambda i: "No other model" if i is None else run_label(others[i], datasets),
+                         help="Another finished model, to see both predictions of the same text side by side.")
+    if not (text or "").strip():
+        return
+    if other is None:
+        show_prediction(run.id, text, "probabilities")
+    else:
+        for column, shown, key in zip(st.columns(2), (run, others[other]), ("probabilities", "predict.compare.chart")):
+            with column:
+                st.markdown(f"**{escape_md(run_label(shown, datasets))}**")
+                show_prediction(shown.id, text, key)
+    st.subheader("Which words mattered")
+    if other is not None:
+        st.caption(f"For {escape_md(run_label(run, datasets))}.")
+    explanations.show(text, lambda method: explain(run.id, text, method))
+
+
+def predict_all(texts: list[str]) -> pd.DataFrame:
+    model, parts = model_of(run.id), []
+    bar = st.progress(0.0, text="Predicting…")
+    for start in range(0, len(texts), CHUNK):
+        parts.append(predict_table(model, texts[start : start + CHUNK]))
+        done = min(start + CHUNK, len(texts))
+        bar.progress(done / len(texts), text=f"Predicted {done:,} of {len(texts):,} texts")
+    bar.empty()
+    return pd.concat(parts, ignore_index=True)
+
+
+def a_file() -> None:
+    st.write("Upload a table with a column of texts: every text gets a predicted label, which you can download.")
+    upload = st.file_uploader("CSV, TSV, TXT, JSON Lines, Excel or Parquet", type=[s.lstrip(".") for s in SUPPORTED],
+                              key="predict.upload")
+    if upload is None:
+        return
+    try:
+        df = read_upload(upload.getvalue(), upload.name)
+    except DataError as exc:
+        st.error(escape_md(exc))
+        return
+    columns = list(df.columns)
+    column = st.selectbox("Column with the texts", columns, index=columns.index(guess_columns(df)[0]),
+                          key=f"predict.text_col.{upload.name}")
+    texts = df[column].fillna("").astype(str)
+    empty = texts.str.strip() == ""
+    if empty.all():
+        st.warning(f"The column {escape_md(column)} has no texts.")
+        return
+    if empty.any():
+        st.caption(f"{empty.sum():,} of the {len(df):,} rows have no text; they are left out.")
+    source = (run.id, upload.file_id, column)
+    if st.button("Predict all", type="primary", key="predict.all"):
+        remember(BATCH, (source, predict_all(texts[~empty].tolist())))
+    done = current(BATCH)
+    if done is None or done[0] != source:
+        return
+    table = done[1]
+    shares = {c: st.column_config.NumberColumn(format="percent") for c in table.columns[2:]}
+    st.dataframe(table.head(PREVIEW_ROWS), hide_index=True, column_config=shares, key="predict.results")
+    if len(table) > PREVIEW_ROWS:
+        st.caption(f"The first {PREVIEW_ROWS:,} of {len(table):,} rows; the download has them all.")
+    # The CSV is written only when the button is pressed, not on every rerun.
+    st.download_button("Download the predictions (CSV)", functools.partial(csv_for_excel, table),
+                       file_name=f"predictions-run-{run.id}.csv", mime="text/csv", on_click="ignore",
+                       key="predict.download")
+
+
+single, batch = st.tabs(["One text", "A file of texts"])
+with single:
+    one_text()
+with batch:
+    a_file()

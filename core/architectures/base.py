@@ -114,6 +114,11 @@ class TextClassifier:
         """Tokens per text, before cutting at `max_length`; None for a model that reads texts whole."""
         return None
 
+    def token_gradients(self, text: str, target: int) -> tuple[list[tuple[int, int]], np.ndarray] | None:
+        """Gradient x input of each token of `text` for the log-probability of class index `target`, with each
+        token's character span in `text`; None for a model that has no vector per token to take gradients of."""
+        return None
+
     def predict(self, texts: Sequence[str]) -> np.ndarray:
         return self.classes_[self.predict_proba(texts).argmax(axis=1)]
 

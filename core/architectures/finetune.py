@@ -79,15 +79,24 @@ class FineTuneClassifier(TorchClassifier):
         # A tokenizer without a padding token (GPT-2 style) pads with anything: the mask hides padding anyway.
         self.pad_id_ = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
 
+    def _max_tokens(self) -> int:
+        return min(self.config.max_length, self.tokenizer_.model_max_length)
+
     def _encode(self, texts: Sequence[str], truncate: bool = True) -> list[list[int]]:
         if not truncate:
             # verbose=False: measuring lengths beyond the model's limit is the point here, not a mistake.
             return self.tokenizer_(list(texts), verbose=False)["input_ids"]
-        limit = min(self.config.max_length, self.tokenizer_.model_max_length)
-        return self.tokenizer_(list(texts), truncation=True, max_length=limit)["input_ids"]
+        return self.tokenizer_(list(texts), truncation=True, max_length=self._max_tokens())["input_ids"]
+
+    def _encode_with_offsets(self, text: str) -> tuple[list[int], list[tuple[int, int]]]:
+        encoded = self.tokenizer_(text, truncation=True, max_length=self._max_tokens(), return_offsets_mapping=True)
+        return encoded["input_ids"], [tuple(span) for span in encoded["offset_mapping"]]
 
     def _build_module(self, n_classes: int) -> nn.Module:
         return SequenceClassifier(load_classifier(self.config.model, self.classes_.tolist()))
+
+    def _embedding_layer(self) -> nn.Module | None:
+        return self.module_.model.get_input_embeddings()
 
     def _save_weights(self, directory: Path) -> None:
         save_model(self.module_.model, self.tokenizer_, directory / HF_FOLDER)

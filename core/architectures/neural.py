@@ -115,6 +115,14 @@ class TorchClassifier(TextClassifier):
         """A module called as `module(tokens=..., mask=...)` that returns logits."""
         raise NotImplementedError
 
+    def _embedding_layer(self) -> nn.Module | None:
+        """The layer of `module_` that gives one vector per token, for gradient explanations; None for none."""
+        return None
+
+    def _encode_with_offsets(self, text: str) -> tuple[list[int], list[tuple[int, int]]]:
+        """`_encode` of one text, with each token's character span in it ((0, 0) for added tokens such as [CLS])."""
+        raise NotImplementedError
+
     def _optimizer(self, device: torch.device) -> torch.optim.Optimizer:
         cfg = self.config
         # The fused AdamW step is several times faster than the default on CPU as well as on CUDA.
@@ -181,3 +189,31 @@ class TorchClassifier(TextClassifier):
             logits = self.module_(**{k: v.to(device) for k, v in inputs.items()})
             proba[rows] = torch.softmax(logits.double(), dim=-1).cpu().numpy()
         return proba
+
+    def token_gradients(self, text: str, target: int) -> tuple[list[tuple[int, int]], np.ndarray] | None:
+        layer = self._embedding_layer()
+        if layer is None:
+            return None
+        ids, spans = self._encode_with_offsets(text)
+        self.module_.eval()
+        device = next(self.module_.parameters()).device
+        inputs, _ = collate([ids], pad_id=self.pad_id_)
+        vectors: list[torch.Tensor] = []
+
+        def as_leaf(module: nn.Module, args: Any, output: torch.Tensor) -> torch.Tensor:
+            # The token vectors become a leaf of their own, so autograd computes their gradient and leaves the
+            # weights' .grad alone.
+            vectors.append(output.detach().requires_grad_())
+            return vectors[-1]
+
+        handle = layer.register_forward_hook(as_leaf)
+        # cuDNN computes recurrent layers' gradients only in training mode; its plain kernels do so in eval mode,
+        # which keeps dropout off.
+        try:
+            with torch.enable_grad(), torch.backends.cudnn.flags(enabled=False):
+                logits = self.module_(**{k: v.to(device) for k, v in inputs.items()})
+                score = torch.log_softmax(logits.double(), dim=-1)[0, target]
+                (grad,) = torch.autograd.grad(score, vectors[0])
+        finally:
+            handle.remove()
+        return spans, (grad * vectors[0].detach()).sum(dim=-1)[0, : len(ids)].double().cpu().numpy()

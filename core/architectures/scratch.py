@@ -14,7 +14,8 @@ from torch import nn
 
 from core.architectures.base import option
 from core.architectures.neural import TorchClassifier, TrainingConfig
-from core.tokenization import PAD_ID, encode, load_tokenizer, save_tokenizer, train_tokenizer
+from core.tokenization import (PAD_ID, encode, encode_with_offsets, load_tokenizer, save_tokenizer,
+                               train_tokenizer)
 
 WEIGHTS_FILE = "model.safetensors"
 
@@ -64,8 +65,15 @@ class ScratchClassifier(TorchClassifier):
         whole.no_truncation()
         return encode(whole, texts)
 
+    def _encode_with_offsets(self, text: str) -> tuple[list[int], list[tuple[int, int]]]:
+        return encode_with_offsets(self.tokenizer_, text)
+
     def _build_module(self, n_classes: int) -> nn.Module:
         return self.build_module(self.tokenizer_.get_vocab_size(), n_classes)
+
+    def _embedding_layer(self) -> nn.Module | None:
+        """Every family's module names its token vectors `embedding`."""
+        return self.module_.embedding
 
     def _save_weights(self, directory: Path) -> None:
         save_tokenizer(self.tokenizer_, directory)

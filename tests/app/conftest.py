@@ -19,11 +19,12 @@ from core.data import prepare, split
 from core.datasets import save_dataset
 from core.store import DatasetRecord, Run, Store
 from core.worker import execute_run
+from tests.conftest import make_texts
 
 ROOT = Path(__file__).resolve().parents[2]
 ENTRYPOINT = ROOT / "dashboard" / "app.py"
 # Pages by the path AppTest.switch_page expects: relative to the entrypoint's folder.
-PAGES = {name: f"../pages/{name}.py" for name in ("home", "data", "train", "results", "predict")}
+PAGES = {name: f"../pages/{name}.py" for name in ("home", "data", "train", "results", "compare", "predict")}
 TIMEOUT = 60
 
 
@@ -69,6 +70,31 @@ def trained_run(store: Store, dataset: DatasetRecord) -> Run:
     run = execute_run(store, run_id)
     assert run.status == "succeeded", run.error
     return run
+
+
+def train_inline(store: Store, df: pd.DataFrame, name: str, arch: str = "tfidf", config: dict | None = None) -> Run:
+    dataset = save_dataset(store, split(prepare(df, "text", "label"), 0.1, 0.3, 42), name)
+    run = execute_run(store, store.create_run(dataset.id, arch, config or {}))
+    assert run.status == "succeeded", run.error
+    return run
+
+
+@pytest.fixture
+def noisy_run(store: Store) -> Run:
+    """A TF-IDF run on three classes with a quarter of the labels shuffled, so it makes mistakes to browse."""
+    df = make_texts(n_per_class=40, seed=1)
+    flip = df.sample(frac=0.25, random_state=0).index
+    df.loc[flip, "label"] = df.loc[flip, "label"].sample(frac=1.0, random_state=1).to_numpy()
+    return train_inline(store, df, "noisy topics")
+
+
+@pytest.fixture
+def binary_run(store: Store) -> Run:
+    """A TF-IDF run on two classes (sport or food), a few labels swapped."""
+    df = make_texts(n_per_class=40, seed=2)
+    df = df[df["label"] != "tech"].reset_index(drop=True)
+    df.loc[df.index[:8], "label"] = df.loc[df.index[:8], "label"].map({"sport": "food", "food": "sport"})
+    return train_inline(store, df, "sport or food")
 
 
 @pytest.fixture

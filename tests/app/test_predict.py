@@ -1,9 +1,15 @@
-"""Predict page: typed text gets a label and probabilities; the random example comes from the test split."""
+"""Predict page: typed text gets a label, probabilities and a word highlight; the random example comes from the test
+split; a second model side by side; a file predicted whole and downloaded."""
 from __future__ import annotations
+
+from html.parser import HTMLParser
 
 import pandas as pd
 
 from core.datasets import load_dataset
+from core.store import Run
+from core.worker import execute_run
+from dashboard.explanations import GRADIENTS, GREEN, OCCLUSION
 
 
 def test_no_finished_run_shows_info(open_page, store, dataset):
@@ -36,3 +42,109 @@ def test_random_test_example_fills_the_text_area(open_page, store, dataset, trai
     assert text in test_texts
     assert next(m for m in at.metric if m.label == "Predicted label").value in dataset.classes
     assert "probabilities" in [c.key for c in at.get("plotly_chart")]
+
+
+class Markup(HTMLParser):
+    """The tags and the text of an HTML fragment."""
+
+    def __init__(self):
+        super().__init__()
+        self.tags, self.text = set(), []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.add(tag)
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def train_inline(store, dataset, arch: str, config: dict) -> Run:
+    run = execute_run(store, store.create_run(dataset.id, arch, config))
+    assert run.status == "succeeded", run.error
+    return run
+
+
+def predict_text(at, text: str):
+    at.text_area(key="predict.text").input(text)
+    return at.run()
+
+
+def test_highlight_colours_the_words_and_escapes_the_text(open_page, store, dataset, trained_run):
+    text = "goal <img src=x onerror=alert(1)> stadium"
+    at = predict_text(open_page("predict"), text)
+    assert not at.exception
+    highlight = next(h.value for h in at.html if "<span" in h.value)
+    # The words inside the tag are words too, so they get spans of their own; the tag's brackets stay escaped.
+    assert "&lt;<span" in highlight and "<img" not in highlight
+    parsed = Markup()
+    parsed.feed(highlight)
+    assert parsed.tags <= {"div", "span"}
+    assert "".join(parsed.text) == text
+    assert f'rgba({GREEN}, ' in highlight  # the sport words push towards the predicted class, sport
+    assert any("Green words pushed the model towards" in c.value for c in at.caption)
+    assert "predict.top_words" in [c.key for c in at.get("plotly_chart")]
+    # TF-IDF has no token vectors, so only word removal is offered.
+    assert at.segmented_control(key="predict.method").options == [OCCLUSION]
+
+
+def test_gradients_are_offered_for_a_neural_model(open_page, store, dataset):
+    train_inline(store, dataset, "textcnn", {"epochs": 8, "batch_size": 8, "learning_rate": 0.01, "max_length": 32,
+                                             "vocab_size": 500, "embedding_dim": 16, "num_filters": 8,
+                                             "device": "cpu"})
+    at = predict_text(open_page("predict"), "the goal at the stadium")
+    method = at.segmented_control(key="predict.method")
+    assert method.options == [OCCLUSION, GRADIENTS]
+    assert method.value == OCCLUSION
+    method.set_value(GRADIENTS)
+    at.run()
+    assert not at.exception
+    assert any("<span" in h.value for h in at.html)
+    assert "predict.top_words" in [c.key for c in at.get("plotly_chart")]
+
+
+def test_compare_with_shows_both_predictions(open_page, store, dataset, trained_run):
+    other = train_inline(store, dataset, "tfidf", {"classifier": "naive_bayes"})
+    at = open_page("predict")
+    at.selectbox(key="predict.run").set_value(trained_run.id)
+    at.run()
+    at.selectbox(key="predict.compare").set_value(other.id)
+    predict_text(at, "pasta cheese sauce dinner")
+    assert not at.exception
+    labels = [m.value for m in at.metric if m.label == "Predicted label"]
+    assert labels == ["food", "food"]
+    assert {"probabilities", "predict.compare.chart"} <= {c.key for c in at.get("plotly_chart")}
+
+
+def upload(at, filename: str, content: bytes):
+    at.file_uploader(key="predict.upload").upload(filename, content, "application/octet-stream")
+    return at.run()
+
+
+def test_batch_prediction_of_a_file(open_page, store, dataset, trained_run):
+    table = pd.DataFrame({"id": [1, 2, 3, 4], "message": ["goal match team", "pasta cheese bread", "", "laptop chip"]})
+    at = upload(open_page("predict"), "new.csv", table.to_csv(index=False).encode("utf-8"))
+    assert not at.exception
+    assert at.selectbox(key="predict.text_col.new.csv").value == "message"
+    assert any("1 of the 4 rows have no text" in c.value for c in at.caption)
+    assert not at.dataframe, "nothing is predicted before the button is pressed"
+    at.button(key="predict.all").click()
+    at.run()
+    assert not at.exception
+    results = at.dataframe[0].value
+    assert results["text"].tolist() == ["goal match team", "pasta cheese bread", "laptop chip"]
+    assert results["predicted"].tolist() == ["sport", "food", "tech"]
+    assert {"confidence", "P(sport)", "P(food)", "P(tech)"} <= set(results.columns)
+    assert at.download_button(key="predict.download").proto.label == "Download the predictions (CSV)"
+    # The results stay through later reruns (a download, another widget), and go with another text column.
+    at.run()
+    assert at.dataframe
+    at.selectbox(key="predict.text_col.new.csv").set_value("id")
+    at.run()
+    assert not at.dataframe
+
+
+def test_unreadable_file_shows_an_error(open_page, store, dataset, trained_run):
+    at = upload(open_page("predict"), "broken.xlsx", b"this is not a spreadsheet")
+    assert not at.exception
+    assert at.error and "broken" in at.error[0].value  # the message names the file
+    assert "predict.all" not in [b.key for b in at.button]

@@ -16,6 +16,7 @@ from core.architectures.base import BUNDLE_FILE, TextClassifier
 from core.architectures.neural import length_bucketed
 from core.data import split
 from core.datasets import TextSet, subset
+from core.explain import gradient, occlusion, words
 from core.prediction import load_model
 from core.tokenization import encode, train_tokenizer
 from core.training import Callback, TrainState
@@ -161,6 +162,17 @@ def test_learns_separable_data(fitted):
 def test_unseen_words_and_empty_text_still_get_probabilities(fitted):
     proba = fitted.model.predict_proba(["", "zzzz qqqq xxxx"])
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-6)
+
+
+def test_word_explanations(fitted):
+    """Occlusion weighs every word of any model; gradients, where a model gives them, every word too."""
+    text = "The goal, at the stadium!"
+    spans = words(text)
+    assert [(w.start, w.end) for w in occlusion(fitted.model, text).weights] == spans
+    by_gradient = gradient(fitted.model, text)
+    if by_gradient is not None:
+        assert [(w.start, w.end) for w in by_gradient.weights] == spans
+        assert np.isfinite([w.weight for w in by_gradient.weights]).all()
 
 
 # callbacks

@@ -84,6 +84,32 @@ def step_of(progress: str) -> int:
     return int(re.search(r"step ([\d,]+) of", progress).group(1).replace(",", ""))
 
 
+def click_confusion_cell(page: "Page", matrix) -> None:
+    """Click the diagonal cell of a class other than the one listed, and see that class's texts listed."""
+    classes = ["food", "sport", "tech"]  # the axes' order: the model's sorted classes
+    true_box = page.get_by_role("combobox", name="True class")
+    target = next(c for c in classes if c != true_box.input_value())
+    area = matrix.locator(".nsewdrag").first.bounding_box()
+    i = classes.index(target)
+    x, y = area["x"] + (i + 0.5) * area["width"] / 3, area["y"] + (i + 0.5) * area["height"] / 3
+    # Plotly picks the clicked point from the last hover, so the pointer moves onto the cell before the click.
+    page.mouse.move(x - 5, y - 5)
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.up()
+    expect(true_box).to_have_value(target)
+    expect(page.get_by_role("combobox", name="Predicted class")).to_have_value(target)
+    line = page.get_by_text(re.compile(rf"^\d+ test texts of {target} correctly labelled"))
+    expect(line).to_be_visible()
+    listed = int(line.inner_text().split()[0])
+    table = page.get_by_test_id("stDataFrame").filter(visible=True).first
+    expect(table).to_contain_text(target)
+    # The grid draws on a canvas; its text content still holds every row: the class appears twice per row.
+    others = [c for c in classes if c != target]
+    content = table.text_content()
+    assert content.count(target) >= 2 * listed and not any(c in content for c in others), content
+
+
 # --------------------------------------------------------------------------------------------- tests
 
 
@@ -120,6 +146,8 @@ def test_upload_train_results_predict(server, open_page, artifacts, tmp_path):
     for label in ("sport", "food", "tech"):
         expect(matrix).to_contain_text(label)
     shot(page, artifacts, "07-results")
+    click_confusion_cell(page, matrix)
+    shot(page, artifacts, "07b-clicked-cell")
 
     page.get_by_role("link", name="Try the model on your own sentences").click()
     expect(page).to_have_url(re.compile(r"/predict"))

@@ -1,0 +1,61 @@
+import pandas as pd
+import streamlit as st
+
+from core.comparison import arch_title, compare_runs, leaderboard, verdict
+from dashboard import navigation
+from dashboard.comparison_views import leaderboard_table, significance
+from dashboard.components import dataset_label
+from dashboard.report_charts import overlaid_curves, per_class_pair
+from dashboard.state import DATASET, RUN, current, get_store
+
+st.title("Compare runs")
+st.write("Every model trained on one dataset, scored on the same test texts: which is best, and is it really?")
+store = get_store()
+finished = store.list_runs(status=("succeeded",))
+datasets = {d.id: d for d in store.list_datasets() if any(r.dataset_id == d.id for r in finished)}
+if not datasets:
+    st.info("No model has finished training yet.")
+    navigation.link(navigation.TRAIN, "Train a model")
+    st.stop()
+runs_by_id = {r.id: r for r in finished}
+# A shared link's run (?run=), else the run last looked at, decides which dataset opens.
+asked = st.query_params.get("run", "")
+focus = int(asked) if asked.isdigit() else current(RUN)
+preferred = runs_by_id[focus].dataset_id if focus in runs_by_id else current(DATASET)
+ids = list(datasets)
+dataset_id = st.selectbox("Dataset", ids, index=ids.index(preferred) if preferred in ids else 0,
+                          format_func=lambda i: dataset_label(datasets[i]), key="compare.dataset")
+board = leaderboard(store, dataset_id)
+st.subheader("Leaderboard")
+leaderboard_table(board)
+if len(board) < 2:
+    st.info("Only one model has finished on this dataset. Train another (a different model or settings) to compare.")
+    navigation.link(navigation.TRAIN, "Train another model")
+    st.stop()
+
+names = {int(row.run): f"#{row.run} · {row.model}" for row in board.itertuples()}
+st.subheader("Training curves")
+chosen = st.multiselect("Runs to draw", list(names), default=list(names)[:6], format_func=names.get,
+                        key=f"compare.curves.{dataset_id}")
+metrics = {names[i]: pd.DataFrame(store.metrics_since(i)) for i in chosen}
+left, right = st.columns(2)
+left.plotly_chart(overlaid_curves(metrics, "macro_f1", "Validation macro-F1 (higher is better)"), key="compare_f1")
+right.plotly_chart(overlaid_curves(metrics, "loss", "Validation loss (lower is better)"), key="compare_loss")
+st.caption("Models that train in one step (TF-IDF, sentence embeddings) show a single point.")
+
+st.subheader("Two runs, class by class")
+left, right = st.columns(2)
+a = left.selectbox("Run A", list(names), index=0, format_func=names.get, key=f"compare.a.{dataset_id}")
+b = right.selectbox("Run B", list(names), index=1, format_func=names.get, key=f"compare.b.{dataset_id}")
+if a == b:
+    st.info("Pick two different runs.")
+    st.stop()
+try:
+    result, table = compare_runs(store, a, b)
+except ValueError as error:
+    st.error(str(error))
+    st.stop()
+name_a, name_b = f"A (#{a} {arch_title(runs_by_id[a])})", f"B (#{b} {arch_title(runs_by_id[b])})"
+significance(result, verdict(result, name_a, name_b))
+st.plotly_chart(per_class_pair(table, name_a, name_b), key="compare_per_class")
+navigation.link(navigation.RESULTS, "See one run's results in detail")
