@@ -4,18 +4,22 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Sequence
 
 from core.architectures import REGISTRY, get_architecture
+from core.comparison import compare_runs, verdict
 from core.architectures.base import PRESETS
 from core.data import DataError, guess_columns, prepare, read_table, split, validate
 from core.datasets import save_dataset
+from core.evaluation import load_report
 from core.prediction import load_run_model, predict_table, probability_column
 from core.samples import SAMPLES, get_sample
 from core.store import Store
 from core.training import Callback, TrainState
 from core.worker import execute_run, worker_main
+from core.workspace import run_dir
 
 
 class ProgressPrinter(Callback):
@@ -112,6 +116,40 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    store = Store()
+    run = store.get_run(args.run)
+    report = load_report(run_dir(run.id, store.root)) if run.status == "succeeded" else None
+    if report is None:
+        raise ValueError(f"Run {args.run} is {run.status}; only a finished (succeeded) run has a test report.")
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False))
+        return 0
+    spans = report["intervals"]
+    print(f"run {run.id}: {report['n_test']:,} test texts")
+    print(f"accuracy {report['accuracy']:.4f} (95% interval {spans['accuracy'][0]:.4f}-{spans['accuracy'][1]:.4f})")
+    print(f"macro-F1 {report['macro_f1']:.4f} (95% interval {spans['macro_f1'][0]:.4f}-{spans['macro_f1'][1]:.4f})")
+    print(f"expected calibration error {report['calibration']['ece']:.4f}")
+    width = max(len(r["class"]) for r in report["per_class"])
+    print(f"{'class':{width}}  precision  recall  f1     texts")
+    for r in sorted(report["per_class"], key=lambda r: r["f1"]):
+        print(f"{r['class']:{width}}  {r['precision']:.3f}      {r['recall']:.3f}   {r['f1']:.3f}  {r['support']:,}")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    store = Store()
+    result, table = compare_runs(store, args.a, args.b)
+    if args.json:
+        print(json.dumps({**asdict(result), "significant": result.significant,
+                          "per_class_f1": table.to_dict("records")}, ensure_ascii=False))
+    else:
+        print(verdict(result, f"run {args.a}", f"run {args.b}"))
+        print(f"McNemar p = {result.mcnemar_p:.4g} (only run {args.a} right on {result.only_a_right:,} texts, "
+              f"only run {args.b} on {result.only_b_right:,})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core", description="Classifier Studio without the browser.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -135,6 +173,15 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--json", action="store_true")
     predict.add_argument("texts", nargs="+")
     predict.set_defaults(func=cmd_predict)
+    report = sub.add_parser("report", help="a finished run's test report: scores with 95% intervals, per class")
+    report.add_argument("run", type=int)
+    report.add_argument("--json", action="store_true", help="the whole stored report as JSON")
+    report.set_defaults(func=cmd_report)
+    compare = sub.add_parser("compare", help="whether run A beats run B on their shared test texts")
+    compare.add_argument("a", type=int)
+    compare.add_argument("b", type=int)
+    compare.add_argument("--json", action="store_true")
+    compare.set_defaults(func=cmd_compare)
     worker = sub.add_parser("worker", help="(internal) train one queued run")
     worker.add_argument("run_id", type=int)
     worker.set_defaults(func=lambda a: worker_main(a.run_id))

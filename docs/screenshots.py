@@ -52,6 +52,15 @@ def main() -> None:
         expect(page.get_by_text(re.compile("macro-F1")).first).to_be_visible()
         page.wait_for_timeout(3000)
         page.get_by_test_id("stMain").screenshot(path=OUT / "compare.png")
+        page.set_viewport_size({"width": 1400, "height": 1700})
+        page.goto(f"{args.url}/predict?run={args.trec6_run}")
+        box = page.get_by_role("textbox", name="Text to classify")
+        expect(box).to_be_visible(timeout=120_000)
+        box.fill("Who was the first woman to fly across the Atlantic Ocean ?")
+        page.get_by_role("button", name="Predict", exact=True).click()
+        expect(page.get_by_text("Which words mattered")).to_be_visible(timeout=60_000)
+        page.wait_for_timeout(3000)
+        page.get_by_test_id("stMain").screenshot(path=OUT / "predict.png")
         browser.close()
 
 

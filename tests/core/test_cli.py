@@ -119,3 +119,33 @@ def test_predict_needs_a_finished_run(workspace, capsys):
     run_id = workspace.create_run(dataset.id, "tfidf", {})
     assert main(["predict", "--run", str(run_id), "hello"]) == 2
     assert f"Run {run_id} is queued" in capsys.readouterr().err
+
+
+def test_report_and_compare_print_what_the_pages_show(workspace, tiny_df, capsys):
+    from core.comparison import compare_runs
+    from core.data import prepare, split
+    from core.datasets import save_dataset
+    from core.evaluation import load_report
+    from core.worker import execute_run
+    from core.workspace import run_dir
+
+    dataset = save_dataset(workspace, split(prepare(tiny_df, "text", "label"), 0.1, 0.3, 42), "tiny")
+    a, b = (execute_run(workspace, workspace.create_run(dataset.id, "tfidf", config)).id
+            for config in ({}, {"classifier": "naive_bayes"}))
+    assert main(["report", str(a), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == load_report(run_dir(a, workspace.root))
+    assert main(["report", str(a)]) == 0
+    low, high = load_report(run_dir(a, workspace.root))["intervals"]["accuracy"]
+    assert f"95% interval {low:.4f}-{high:.4f}" in capsys.readouterr().out
+
+    assert main(["compare", str(a), str(b), "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    expected, _ = compare_runs(workspace, a, b)
+    assert shown["mcnemar_p"] == expected.mcnemar_p and shown["significant"] == expected.significant
+    assert sorted(row["class"] for row in shown["per_class_f1"]) == ["food", "sport", "tech"]
+
+    other = save_dataset(workspace, split(prepare(tiny_df.head(45), "text", "label"), 0.1, 0.3, 42), "other")
+    c = execute_run(workspace, workspace.create_run(other.id, "tfidf", {})).id
+    assert main(["compare", str(a), str(c)]) == 2
+    assert "different datasets" in capsys.readouterr().err
+    assert main(["report", "999"]) == 2
