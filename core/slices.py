@@ -37,7 +37,7 @@ def length_slices(texts: Sequence[str], y_true: Sequence[str], y_pred: Sequence[
         groups = pd.qcut(lengths, q=min(n_slices, len(lengths)), labels=False, duplicates="drop")
     else:  # one length has no quantiles to cut at
         groups = pd.Series(0, index=lengths.index)
-    y_true, y_pred = np.asarray(y_true, dtype=object), np.asarray(y_pred, dtype=object)
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     rows = []
     for group in sorted(groups.unique()):
         mask = (groups == group).to_numpy()
