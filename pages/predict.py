@@ -113,12 +113,15 @@ def a_file() -> None:
         st.caption(f"{empty.sum():,} of the {len(df):,} rows have no text; they are left out.")
     source = (run.id, upload.file_id, column)
     if st.button("Predict all", type="primary", key="predict.all"):
-        remember(BATCH, (source, predict_all(texts[~empty].tolist())))
+        predicted = predict_all(texts[~empty].tolist()).drop(columns="text")
+        # The file's own columns (ids, dates, ...) stay beside each prediction, so the download joins back.
+        remember(BATCH, (source, pd.concat([df[~empty].reset_index(drop=True), predicted], axis=1)))
     done = current(BATCH)
     if done is None or done[0] != source:
         return
     table = done[1]
-    shares = {c: st.column_config.NumberColumn(format="percent") for c in table.columns[2:]}
+    shares = {c: st.column_config.NumberColumn(format="percent")
+              for c in table.columns if c == "confidence" or c.startswith("P(")}
     st.dataframe(table.head(PREVIEW_ROWS), hide_index=True, column_config=shares, key="predict.results")
     if len(table) > PREVIEW_ROWS:
         st.caption(f"The first {PREVIEW_ROWS:,} of {len(table):,} rows; the download has them all.")

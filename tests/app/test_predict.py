@@ -131,7 +131,8 @@ def test_batch_prediction_of_a_file(open_page, store, dataset, trained_run):
     at.run()
     assert not at.exception
     results = at.dataframe[0].value
-    assert results["text"].tolist() == ["goal match team", "pasta cheese bread", "laptop chip"]
+    assert results["message"].tolist() == ["goal match team", "pasta cheese bread", "laptop chip"]
+    assert results["id"].tolist() == ["1", "2", "4"], "the file's other columns stay beside the predictions"
     assert results["predicted"].tolist() == ["sport", "food", "tech"]
     assert {"confidence", "P(sport)", "P(food)", "P(tech)"} <= set(results.columns)
     assert at.download_button(key="predict.download").proto.label == "Download the predictions (CSV)"
