@@ -9,12 +9,14 @@ from pathlib import Path
 from typing import Sequence
 
 from core.architectures import REGISTRY, get_architecture
+from core.cli_datasets import register as register_datasets
 from core.comparison import compare_runs, verdict
 from core.architectures.base import PRESETS
-from core.data import DataError, guess_columns, prepare, read_table, split, validate
+from core.data import DataError, guess_columns, prepare, split, validate
 from core.datasets import save_dataset
 from core.evaluation import load_report
 from core.prediction import load_run_model, predict_table, probability_column
+from core.reading import read_file
 from core.samples import SAMPLES, get_sample
 from core.store import Store
 from core.training import Callback, TrainState
@@ -71,7 +73,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         sample = get_sample(args.sample)
         df, text_col, label_col, name = sample.load(), "text", "label", sample.title
     else:
-        df = read_table(Path(args.data))
+        df = read_file(Path(args.data)).table
         guessed_text, guessed_label = guess_columns(df)
         text_col, label_col, name = args.text_col or guessed_text, args.label_col or guessed_label, Path(args.data).name
         missing = [c for c in (text_col, label_col) if c not in df.columns]
@@ -182,6 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("b", type=int)
     compare.add_argument("--json", action="store_true")
     compare.set_defaults(func=cmd_compare)
+    register_datasets(sub)
     worker = sub.add_parser("worker", help="(internal) train one queued run")
     worker.add_argument("run_id", type=int)
     worker.set_defaults(func=lambda a: worker_main(a.run_id))

@@ -1,21 +1,11 @@
-"""Read a user's table, guess its columns, check it in plain language, and split it."""
+"""Guess a table's text and label columns, check them in plain language, and split the rows."""
 from __future__ import annotations
 
-import csv
-import io
-import re
-import warnings
-import json
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import BinaryIO
 
 import pandas as pd
-from charset_normalizer import from_bytes
 from sklearn.model_selection import train_test_split
 
-TEXT_FORMATS = {".csv", ".tsv", ".txt", ".jsonl", ".json", ".ndjson"}
-SUPPORTED = sorted(TEXT_FORMATS | {".xlsx", ".parquet"})
 LABEL_NAMES = ("label", "labels", "class", "category", "target", "y", "sentiment", "intent", "topic", "tag")
 TEXT_NAMES = ("text", "texts", "sentence", "message", "content", "body", "review", "title", "question", "document")
 SPLIT_NAMES = {"train": "train", "training": "train", "val": "val", "valid": "val", "validation": "val",
@@ -35,102 +25,6 @@ class Issue:
     level: str  # "error" blocks training; "warning" does not
     message: str
     rows: list[int] = field(default_factory=list)
-
-
-def read_table(source: str | Path | bytes | BinaryIO, filename: str | None = None, encoding: str | None = None) -> pd.DataFrame:
-    """Read CSV / TSV / TXT / JSON(L) / Excel / Parquet into a DataFrame, by the file name's extension."""
-    if isinstance(source, (str, Path)):
-        filename = filename or str(source)
-        raw = Path(source).read_bytes()
-    elif isinstance(source, bytes):
-        raw = source
-    else:
-        raw = source.read()
-    suffix = Path(filename or "").suffix.lower()
-    if suffix not in SUPPORTED:
-        raise DataError(f"'{filename}' is not a supported file type. Use one of: {', '.join(SUPPORTED)}.")
-    if not raw:
-        raise DataError(f"'{filename}' is empty.")
-    try:
-        if suffix == ".xlsx":
-            df = pd.read_excel(io.BytesIO(raw), dtype=str)
-        elif suffix == ".parquet":
-            df = pd.read_parquet(io.BytesIO(raw))
-        else:
-            df = _read_text_table(_decode(raw, encoding, filename), suffix)
-    except DataError:
-        raise
-    except Exception as exc:  # every reader's own error becomes one clear message
-        raise DataError(f"Could not read '{filename}' as {suffix[1:].upper()}: {exc}") from exc
-    if df.empty or df.shape[1] == 0:
-        raise DataError(f"'{filename}' has no rows.")
-    df.columns = _unique_names([str(c).strip() or f"column_{i + 1}" for i, c in enumerate(df.columns)])
-    return df.reset_index(drop=True)
-
-
-def _unique_names(names: list[str]) -> list[str]:
-    """Column names made unique ('text', 'text (2)'), since two columns of one name cannot be told apart."""
-    seen: dict[str, int] = {}
-    unique = []
-    for name in names:
-        seen[name] = seen.get(name, 0) + 1
-        unique.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
-    return unique
-
-
-def _decode(raw: bytes, encoding: str | None, filename: str | None) -> str:
-    if encoding:
-        return raw.decode(encoding)
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        matches = from_bytes(raw)
-        best = matches.best()
-        if best is None:
-            raise DataError(f"Could not tell the text encoding of '{filename}'. Save it as UTF-8 and upload again.")
-        # On short Western text several single-byte code pages score the same, and the first listed
-        # (often cp1250) wins, turning ï into ď. Excel on Western Windows saves cp1252, so it wins ties.
-        tied = [m for m in matches if m.encoding == "cp1252" and (m.chaos, m.coherence) == (best.chaos, best.coherence)]
-        return str(tied[0] if tied else best)
-
-
-def _read_text_table(text: str, suffix: str) -> pd.DataFrame:
-    if suffix in (".jsonl", ".ndjson"):
-        return pd.read_json(io.StringIO(text), lines=True, dtype=False)
-    if suffix == ".json":
-        data = json.loads(text)
-        return pd.json_normalize(data if isinstance(data, list) else [data])
-    if suffix == ".tsv":
-        return pd.read_csv(io.StringIO(text), sep="\t", dtype=str, keep_default_na=False, na_values=[""])
-    if suffix == ".txt":
-        lines = [line for line in text.splitlines() if line.strip()]
-        if not lines:
-            raise DataError("The file holds no text, only blank lines.")
-        if all("\t" in line for line in lines[:50]):
-            label, _, body = zip(*(line.partition("\t") for line in lines))
-            return pd.DataFrame({"label": label, "text": body})
-        return pd.DataFrame({"text": lines})
-    delimiter = _sniff_delimiter(text)
-    with warnings.catch_warnings():
-        # index_col=False keeps pandas from silently turning a surplus first field into the index.
-        warnings.simplefilter("error", pd.errors.ParserWarning)
-        try:
-            return pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False, na_values=[""],
-                               index_col=False)
-        except (pd.errors.ParserError, pd.errors.ParserWarning) as exc:
-            where = re.search(r"line (\d+)", str(exc))
-            line = f"Line {where[1]}" if where else "A line"
-            raise DataError(f"{line} has more fields than the header: a text probably contains the separator "
-                            f"'{delimiter}' without quotes around it. Put such texts in double quotes, or save the "
-                            "file as TSV or Excel.") from exc
-
-
-def _sniff_delimiter(text: str) -> str:
-    # Only real separators are candidates: left free, a sniffer splits a one-column file on some letter.
-    try:
-        return csv.Sniffer().sniff(text[:65536], delimiters=",;\t|").delimiter
-    except csv.Error:
-        return ","
 
 
 def guess_columns(df: pd.DataFrame) -> tuple[str, str | None]:

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
+from pathlib import Path
 from typing import NamedTuple
 
 import pandas as pd
 
 from core.store import DatasetRecord, Store
-from core.workspace import datasets_dir
+from core.workspace import datasets_dir, run_dir
 
 
 class TextSet(NamedTuple):
@@ -20,8 +22,14 @@ def content_id(df: pd.DataFrame) -> str:
     return hashlib.sha256(hashed.tobytes()).hexdigest()[:16]
 
 
-def save_dataset(store: Store, df: pd.DataFrame, name: str) -> DatasetRecord:
-    """Keep a split dataset in the workspace; the same content saved twice is one dataset."""
+def source_hash(raw: bytes) -> str:
+    """The fingerprint of an uploaded file's bytes, by which the same file uploaded again is recognised."""
+    return hashlib.sha256(raw).hexdigest()
+
+
+def save_dataset(store: Store, df: pd.DataFrame, name: str, source_hash: str | None = None) -> DatasetRecord:
+    """Keep a split dataset in the workspace; the same content saved twice is one dataset. `source_hash` is
+    that of the uploaded file it was made from."""
     dataset_id = content_id(df)
     path = datasets_dir(store.root) / f"{dataset_id}.parquet"
     if not path.exists():
@@ -29,7 +37,25 @@ def save_dataset(store: Store, df: pd.DataFrame, name: str) -> DatasetRecord:
         df[["text", "label", "split"]].to_parquet(tmp, index=False)
         tmp.replace(path)
     classes = sorted(df["label"].unique().tolist())
-    return store.add_dataset(dataset_id, name, str(path), len(df), classes)
+    return store.add_dataset(dataset_id, name, str(path), len(df), classes, source_hash)
+
+
+def rename_dataset(store: Store, dataset_id: str, name: str) -> DatasetRecord:
+    return store.rename_dataset(dataset_id, name)
+
+
+def delete_dataset(store: Store, dataset_id: str) -> list[int]:
+    """Delete a dataset, its runs and their files; returns the deleted run ids. Refused (ValueError) while a run
+    of it is queued or training."""
+    path = store.get_dataset(dataset_id).path
+    run_ids = store.delete_dataset(dataset_id)
+    # The rows go first, so nothing is left pointing at a missing file. The file is named by the content hash,
+    # which is the id, so no other dataset shares it.
+    Path(path).unlink(missing_ok=True)
+    for run_id in run_ids:
+        # The rows are gone already: a folder that cannot be removed costs only disk space.
+        shutil.rmtree(run_dir(run_id, store.root), ignore_errors=True)
+    return run_ids
 
 
 def load_dataset(store: Store, dataset_id: str) -> pd.DataFrame:

@@ -33,7 +33,8 @@ CREATE TABLE IF NOT EXISTS datasets (
     path TEXT NOT NULL,
     n_rows INTEGER NOT NULL,
     classes TEXT NOT NULL,
-    created_at REAL NOT NULL
+    created_at REAL NOT NULL,
+    source_hash TEXT
 );
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -97,6 +98,7 @@ class DatasetRecord:
     n_rows: int
     classes: list[str]
     created_at: float
+    source_hash: str | None  # sha256 of the uploaded file's bytes; None for samples and command-line data
 
 
 class Store:
@@ -110,6 +112,11 @@ class Store:
             conn.executescript(SCHEMA)
         finally:
             conn.close()
+        # Workspaces made before datasets remembered their source file lack the column; the write lock makes
+        # two processes opening one old workspace add it once.
+        with self._connect() as conn:
+            if "source_hash" not in {r["name"] for r in conn.execute("PRAGMA table_info(datasets)")}:
+                conn.execute("ALTER TABLE datasets ADD COLUMN source_hash TEXT")
 
     @contextmanager
     def _connect(self, write: bool = True) -> Iterator[sqlite3.Connection]:
@@ -128,12 +135,16 @@ class Store:
             conn.close()
 
     # datasets
-    def add_dataset(self, dataset_id: str, name: str, path: str, n_rows: int, classes: list[str]) -> DatasetRecord:
-        """Record a dataset; the same content added twice keeps its first record."""
+    def add_dataset(self, dataset_id: str, name: str, path: str, n_rows: int, classes: list[str],
+                    source_hash: str | None = None) -> DatasetRecord:
+        """Record a dataset; the same content added twice keeps its first record, which learns a source file
+        it lacked, so an upload of content first saved from the command line is still recognised."""
         with self._connect() as conn:
             conn.execute(
-                "INSERT OR IGNORE INTO datasets (id, name, path, n_rows, classes, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (dataset_id, name, path, n_rows, json.dumps(classes), time.time()),
+                "INSERT INTO datasets (id, name, path, n_rows, classes, created_at, source_hash) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(id) DO UPDATE SET source_hash = COALESCE(source_hash, excluded.source_hash)",
+                (dataset_id, name, path, n_rows, json.dumps(classes), time.time(), source_hash),
             )
         return self.get_dataset(dataset_id)
 
@@ -148,6 +159,40 @@ class Store:
         with self._connect(write=False) as conn:
             rows = conn.execute("SELECT * FROM datasets ORDER BY created_at DESC").fetchall()
         return [_dataset(r) for r in rows]
+
+    def datasets_from_source(self, source_hash: str) -> list[DatasetRecord]:
+        """The datasets saved from one uploaded file, newest first (other columns or splits make others)."""
+        with self._connect(write=False) as conn:
+            rows = conn.execute("SELECT * FROM datasets WHERE source_hash = ? ORDER BY created_at DESC",
+                                (source_hash,)).fetchall()
+        return [_dataset(r) for r in rows]
+
+    def rename_dataset(self, dataset_id: str, name: str) -> DatasetRecord:
+        name = name.strip()
+        if not name:
+            raise ValueError("A dataset needs a name; the new name is empty.")
+        with self._connect() as conn:
+            if conn.execute("UPDATE datasets SET name = ? WHERE id = ?", (name, dataset_id)).rowcount == 0:
+                raise KeyError(f"No dataset with id {dataset_id}.")
+        return self.get_dataset(dataset_id)
+
+    def delete_dataset(self, dataset_id: str) -> list[int]:
+        """Delete a dataset with its runs and their metrics; returns the deleted run ids. Refused while a run of
+        it is queued or training, since its worker still reads the data and writes to the run."""
+        with self._connect() as conn:
+            row = conn.execute("SELECT name FROM datasets WHERE id = ?", (dataset_id,)).fetchone()
+            if row is None:
+                raise KeyError(f"No dataset with id {dataset_id}.")
+            runs = conn.execute("SELECT id, status FROM runs WHERE dataset_id = ?", (dataset_id,)).fetchall()
+            active = sum(r["status"] in ACTIVE for r in runs)
+            if active:
+                raise ValueError(f"Dataset '{row['name']}' still has {active} run{'s' * (active != 1)} queued or "
+                                 "training; it can be deleted once they have finished or been cancelled.")
+            conn.execute("DELETE FROM metrics WHERE run_id IN (SELECT id FROM runs WHERE dataset_id = ?)",
+                         (dataset_id,))
+            conn.execute("DELETE FROM runs WHERE dataset_id = ?", (dataset_id,))
+            conn.execute("DELETE FROM datasets WHERE id = ?", (dataset_id,))
+        return sorted(r["id"] for r in runs)
 
     # runs
     def create_run(self, dataset_id: str, arch: str, config: dict[str, Any], reserved: bool = False) -> int:

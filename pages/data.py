@@ -1,7 +1,8 @@
 import pandas as pd
 import streamlit as st
 
-from core.data import SUPPORTED, DataError, guess_columns, prepare, read_table, split, validate
+from core.data import DataError, guess_columns, prepare, split, validate
+from core.reading import SUPPORTED, read_file
 from core.datasets import save_dataset
 from core.samples import SAMPLES
 from dashboard import navigation
@@ -16,7 +17,7 @@ st.write("Choose the texts the model will learn from: a ready-made sample, or yo
 
 @st.cache_data(show_spinner="Reading the file…", max_entries=4)
 def read_upload(content: bytes, filename: str) -> pd.DataFrame:
-    return read_table(content, filename)
+    return read_file(content, filename).table
 
 
 @st.cache_data(show_spinner="Loading the sample…")

@@ -4,7 +4,8 @@ import random
 import pandas as pd
 import streamlit as st
 
-from core.data import SUPPORTED, DataError, guess_columns, read_table
+from core.data import DataError, guess_columns
+from core.reading import SUPPORTED, read_file
 from core.explain import gradient, occlusion
 from core.prediction import csv_for_excel, load_run_model, predict_table, probability_column
 from core.workspace import PREDICTIONS_FILE, run_dir
@@ -35,7 +36,7 @@ def explain(run_id: int, text: str, method: str):
 
 @st.cache_data(show_spinner="Reading the file…", max_entries=2)
 def read_upload(content: bytes, filename: str) -> pd.DataFrame:
-    return read_table(content, filename)
+    return read_file(content, filename).table
 
 
 def fill_example() -> None:

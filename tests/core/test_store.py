@@ -1,6 +1,7 @@
 """The SQLite workspace store: status transitions, claims, metrics cursors, datasets, cancel flags."""
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 
@@ -184,3 +185,69 @@ def test_different_content_is_another_dataset(workspace, tiny_df):
     assert {d.id for d in workspace.list_datasets()} == {a.id, b.id}
     with pytest.raises(KeyError):
         workspace.get_dataset("nope")
+
+
+def test_old_workspace_gains_source_hash(tmp_path):
+    """A workspace made before datasets had a source column opens, and its datasets read as having none."""
+    conn = sqlite3.connect(tmp_path / "studio.sqlite3")
+    conn.execute("CREATE TABLE datasets (id TEXT PRIMARY KEY, name TEXT NOT NULL, path TEXT NOT NULL, "
+                 "n_rows INTEGER NOT NULL, classes TEXT NOT NULL, created_at REAL NOT NULL)")
+    conn.execute("INSERT INTO datasets VALUES ('old', 'old.csv', '/old.parquet', 5, '[\"a\", \"b\"]', 1.0)")
+    conn.commit()
+    conn.close()
+    store = Store(tmp_path)
+    conn = sqlite3.connect(store.path)
+    assert "source_hash" in [r[1] for r in conn.execute("PRAGMA table_info(datasets)")]
+    conn.close()
+    old = store.get_dataset("old")
+    assert (old.name, old.n_rows, old.classes, old.source_hash) == ("old.csv", 5, ["a", "b"], None)
+    Store(tmp_path)  # opening a migrated workspace again adds nothing
+    store.add_dataset("new", "new.csv", "/new.parquet", 3, ["a"], source_hash="f" * 64)
+    assert [d.id for d in store.datasets_from_source("f" * 64)] == ["new"]
+
+
+def test_same_content_learns_its_source(workspace):
+    workspace.add_dataset("d", "from the command line", "/d.parquet", 3, ["a"])
+    again = workspace.add_dataset("d", "upload.csv", "/d.parquet", 3, ["a"], source_hash="a" * 64)
+    assert (again.name, again.source_hash) == ("from the command line", "a" * 64)
+    kept = workspace.add_dataset("d", "other.csv", "/d.parquet", 3, ["a"], source_hash="b" * 64)
+    assert kept.source_hash == "a" * 64  # the first source it was saved from
+
+
+def test_rename_dataset(workspace, dataset_id):
+    assert workspace.rename_dataset(dataset_id, "  reviews 2024  ").name == "reviews 2024"
+    assert Store(workspace.root).get_dataset(dataset_id).name == "reviews 2024"
+    with pytest.raises(ValueError, match="needs a name"):
+        workspace.rename_dataset(dataset_id, "   ")
+    assert workspace.get_dataset(dataset_id).name == "reviews 2024"
+    with pytest.raises(KeyError, match="No dataset with id nope"):
+        workspace.rename_dataset("nope", "x")
+
+
+def test_delete_dataset_refused_while_runs_are_active(workspace, dataset_id):
+    other = workspace.add_dataset("d2", "other", "/x.parquet", 10, ["a", "b"]).id
+    queued = workspace.create_run(dataset_id, "tfidf", {})
+    running = workspace.create_run(dataset_id, "tfidf", {})
+    done = workspace.create_run(dataset_id, "tfidf", {})
+    kept = workspace.create_run(other, "tfidf", {})
+    workspace.transition(running, "running", pid=1)
+    workspace.transition(done, "running", pid=1)
+    workspace.transition(done, "succeeded")
+    for run_id in (running, done, kept):
+        workspace.log_metrics(run_id, 1, 1.0, "val", {"loss": 0.5})
+    with pytest.raises(ValueError, match="still has 2 runs queued or training"):
+        workspace.delete_dataset(dataset_id)
+    assert len(workspace.list_runs(dataset_id=dataset_id)) == 3 and workspace.metrics_since(done)
+    workspace.transition(queued, "cancelled")
+    with pytest.raises(ValueError, match="still has 1 run queued"):
+        workspace.delete_dataset(dataset_id)
+    workspace.transition(running, "failed", error="x")
+    assert workspace.delete_dataset(dataset_id) == [queued, running, done]
+    with pytest.raises(KeyError):
+        workspace.get_dataset(dataset_id)
+    assert workspace.list_runs(dataset_id=dataset_id) == []
+    assert workspace.metrics_since(running) == [] and workspace.metrics_since(done) == []
+    assert [r.id for r in workspace.list_runs()] == [kept] and len(workspace.metrics_since(kept)) == 1
+    with pytest.raises(KeyError):
+        workspace.delete_dataset(dataset_id)
+    assert workspace.create_run(other, "tfidf", {}) > done  # a deleted run's id, and so its folder, is never reused

@@ -1,0 +1,65 @@
+"""Read whatever table a user drops in, and say exactly what was read, left out and changed."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import BinaryIO
+
+from core.data import DataError
+from core.reading.delimited import SEPARATORS, read_delimited
+from core.reading.encoding import ENCODINGS, codec_name, describe, detect
+from core.reading.folders import read_folders
+from core.reading.plain import read_lines
+from core.reading.result import Note, ReadResult, Skipped, column_names
+from core.reading.structured import read_excel, read_json, read_json_lines, read_parquet
+
+TEXT_FORMATS = {".csv", ".tsv", ".txt", ".json", ".jsonl", ".ndjson"}
+SUPPORTED = sorted(TEXT_FORMATS | {".xlsx", ".parquet", ".zip"})
+
+__all__ = ["ENCODINGS", "SEPARATORS", "SUPPORTED", "Note", "ReadResult", "Skipped", "describe", "read_file"]
+
+
+def read_file(source: str | Path | bytes | BinaryIO, filename: str | None = None, *, encoding: str | None = None,
+              delimiter: str | None = None, header: bool | None = None, sheet: str | None = None) -> ReadResult:
+    """Read a table by its file name's extension. `encoding`, `delimiter`, `header` and `sheet` override
+    what is detected. Raises DataError, with what to do, when the file cannot be read at all."""
+    if isinstance(source, (str, Path)):
+        filename = filename or Path(source).name
+        raw = Path(source).read_bytes()
+    else:
+        raw = source if isinstance(source, bytes) else source.read()
+    suffix = Path(filename or "").suffix.lower()
+    if suffix not in SUPPORTED:
+        raise DataError(f"'{filename}' is not a supported file type. Use one of: {', '.join(SUPPORTED)}.")
+    if not raw:
+        raise DataError(f"'{filename}' is empty.")
+    try:
+        result = _read(raw, suffix, encoding, delimiter, header, sheet)
+    except DataError as exc:
+        raise DataError(f"Could not read '{filename}'. {exc}") from exc
+    except Exception as exc:  # every reader's own error becomes one clear message
+        raise DataError(f"Could not read '{filename}' as {suffix[1:].upper()}: {exc}") from exc
+    if result.rows == 0 and not result.skipped:
+        raise DataError(f"'{filename}' has " + ("column names but no rows." if result.table.shape[1] else "no rows."))
+    result.table = result.table.reset_index(drop=True)
+    result.table.columns = column_names(list(result.table.columns))
+    return result
+
+
+def _read(raw: bytes, suffix: str, encoding: str | None, delimiter: str | None, header: bool | None,
+          sheet: str | None) -> ReadResult:
+    if suffix == ".xlsx":
+        return read_excel(raw, sheet)
+    if suffix == ".parquet":
+        return read_parquet(raw)
+    if suffix == ".zip":
+        return read_folders(raw)
+    encoding = codec_name(encoding) if encoding else detect(raw)
+    if suffix in (".csv", ".tsv"):
+        return read_delimited(raw, encoding, delimiter or ("\t" if suffix == ".tsv" else None), header,
+                              kind=suffix[1:].upper())
+    text = raw.decode(encoding, errors="replace").removeprefix("\ufeff")
+    if suffix == ".txt":
+        return read_lines(text, encoding)
+    if suffix == ".json":
+        return read_json(text, encoding)
+    return read_json_lines(text, encoding)

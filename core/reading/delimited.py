@@ -1,0 +1,200 @@
+"""CSV, TSV and other delimited text, read record by record so that every line left out is named.
+
+Python's csv module parses; each record's physical lines are kept until the next one, so a row with the
+wrong number of fields is reported with its line number and content, and a quote that never closes is
+caught instead of silently merging the rows after it into one text (the SMS-spam trap). Fields go into
+Arrow arrays a batch at a time, so a million rows never sit in memory as Python strings.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from typing import Iterable, Iterator
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from core.data import DataError
+from core.reading.encoding import SAMPLE, damage_notes, open_text
+from core.reading.result import Note, ReadResult, Skipped, column_names, line_list
+
+SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+# A record spanning this many lines, in a file whose records are otherwise one line each, is a quote that
+# never closed and swallowed the rows after it.
+SWALLOWED_LINES = 20
+BATCH = 100_000
+HEADER_MAX = 60  # characters; a first-row cell longer than this is a text, not a column name
+# A swallowed quote can make one field megabytes long; it is reported, so the reader must not refuse it first.
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+
+
+class _Lines:
+    """The lines csv.reader pulls, remembering those of the current record; lines can be put back."""
+
+    def __init__(self, lines: Iterable[str], first: int = 1):
+        self._lines = iter(lines)
+        self._back: list[str] = []
+        self._record: list[str] = []
+        self.next_line = first
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        line = self._back.pop() if self._back else next(self._lines)
+        self._record.append(line)
+        return line
+
+    def take(self) -> tuple[int, list[str]]:
+        """(first line number, lines) of the record just parsed."""
+        start, lines = self.next_line, self._record
+        self.next_line += len(lines)
+        self._record = []
+        return start, lines
+
+
+class _Columns:
+    def __init__(self, names: list[str], delimiter: str, header: bool):
+        self.names = names
+        self.delimiter = delimiter
+        self.header = header
+        self.batch: list[list[str]] = [[] for _ in names]
+        self.chunks: list[list[pa.Array]] = [[] for _ in names]
+        self.skipped: list[Skipped] = []
+        self.damaged: list[int] = []
+        self.records = self.multiline = 0
+
+    def add(self, start: int, lines: list[str], fields: list[str]) -> None:
+        if len(fields) != len(self.names):
+            self.skipped.append(Skipped(self._count_reason(len(fields)), "".join(lines), line=start))
+            return
+        self.records += 1
+        self.multiline += len(lines) > 1
+        if any("\ufffd" in line for line in lines):
+            self.damaged.append(start)
+        for column, value in zip(self.batch, fields):
+            column.append(value)
+        if len(self.batch[0]) >= BATCH:
+            self._flush()
+
+    def _count_reason(self, found: int) -> str:
+        where = f"the {len(self.names)} of the {'header' if self.header else 'first row'}"
+        if found > len(self.names):
+            return (f"more fields than {where}. A text probably holds the separator "
+                    f"({SEPARATORS.get(self.delimiter, repr(self.delimiter))}) without double quotes around it: "
+                    "quote such texts, or save the file as Excel.")
+        return f"fewer fields than {where}: a value is missing, or the line is in another format."
+
+    def _flush(self) -> None:
+        missing = pa.scalar(None, type=pa.large_string())
+        for chunks, column in zip(self.chunks, self.batch):
+            array = pa.array(column, type=pa.large_string())
+            chunks.append(pc.if_else(pc.equal(array, ""), missing, array))  # a blank cell is a missing value
+            column.clear()
+
+    def table(self) -> pd.DataFrame:
+        self._flush()
+        arrays = [pa.chunked_array(chunks, type=pa.large_string()) for chunks in self.chunks]
+        return pa.Table.from_arrays(arrays, names=self.names).to_pandas()
+
+
+def read_delimited(raw: bytes, encoding: str, delimiter: str | None = None, header: bool | None = None,
+                   kind: str = "CSV") -> ReadResult:
+    sample = _sample(raw, encoding)
+    delimiter = delimiter or sniff_delimiter(sample)
+    dialect = _dialect(delimiter)
+    if header is None:
+        header = _has_header(list(csv.reader(io.StringIO(sample), dialect))[:50])
+    lines = _Lines(open_text(raw, encoding))
+    records = _records(lines, dialect)
+    first = next(((start, fields) for start, _, fields in records if fields), None)
+    if first is None:
+        raise DataError("The file holds no rows, only blank lines.")
+    names = column_names(first[1] if header else [f"column_{i + 1}" for i in range(len(first[1]))])
+    columns = _Columns(names, delimiter, header)
+    if not header:
+        columns.add(first[0], [], first[1])
+    suspects = []
+    for start, raw_lines, fields in records:
+        if len(raw_lines) >= SWALLOWED_LINES:
+            suspects.append((start, raw_lines, fields))
+        elif fields:
+            columns.add(start, raw_lines, fields)
+    notes = _settle(suspects, columns, dialect)
+    notes += damage_notes(encoding, columns.damaged)
+    return ReadResult(columns.table(), kind, encoding=encoding, delimiter=delimiter, header=header,
+                      skipped=columns.skipped, notes=notes)
+
+
+def _records(lines: _Lines, dialect: type[csv.Dialect]) -> Iterator[tuple[int, list[str], list[str]]]:
+    reader = csv.reader(lines, dialect)
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise DataError(f"Line {lines.next_line} could not be read: {exc}.") from exc
+        start, raw_lines = lines.take()
+        yield start, raw_lines, fields
+
+
+def _settle(suspects: list, columns: _Columns, dialect: type[csv.Dialect]) -> list[Note]:
+    """Decide, once the whole file is read, whether the very long records are swallowed rows or real texts."""
+    if columns.multiline * 100 > columns.records:  # a file of multi-line texts: long ones are expected
+        for start, raw_lines, fields in suspects:
+            columns.add(start, raw_lines, fields)
+        return []
+    opened = []
+    while suspects:
+        start, raw_lines, _ = suspects.pop(0)
+        opened.append(start)
+        columns.add(start, raw_lines[:1], next(csv.reader(raw_lines[:1], dialect)))
+        for record in _records(_Lines(raw_lines[1:], start + 1), dialect):
+            if len(record[1]) >= SWALLOWED_LINES:
+                suspects.insert(0, record)
+            elif record[2]:
+                columns.add(*record)
+    if not opened:
+        return []
+    return [Note(f"A quote opens on {line_list(opened)} and does not close for {SWALLOWED_LINES} lines or more, which "
+                 "would have merged the rows after it into one text. Each such line was read on its own, and the "
+                 "lines after it as rows of their own.", tuple(opened))]
+
+
+def _sample(raw: bytes, encoding: str) -> str:
+    """The first whole lines of the file, for guessing the separator and the header."""
+    text = raw[:SAMPLE].decode(encoding, errors="ignore")
+    if len(raw) > SAMPLE and "\n" in text:
+        text = text[: text.rindex("\n") + 1]
+    return text
+
+
+def sniff_delimiter(sample: str) -> str:
+    try:
+        return csv.Sniffer().sniff(sample, delimiters="".join(SEPARATORS)).delimiter
+    except csv.Error:
+        # Only real separators are candidates: left free, a sniffer splits a one-column file on some letter.
+        first = sample.partition("\n")[0]
+        counts = {d: first.count(d) for d in SEPARATORS}
+        best = max(counts, key=counts.get)
+        return best if counts[best] else ","
+
+
+def _dialect(delimiter: str) -> type[csv.Dialect]:
+    if len(delimiter) != 1:
+        raise DataError(f"The separator must be one character; got {delimiter!r}.")
+    return type("Chosen", (csv.excel,), {"delimiter": delimiter})
+
+
+def _has_header(rows: list[list[str]]) -> bool:
+    """Column names are short, and unlike labels they do not repeat in the rows below."""
+    rows = [r for r in rows if r]
+    if not rows:
+        return True
+    first, rest = rows[0], rows[1:]
+    if any(len(cell) > HEADER_MAX for cell in first):
+        return False
+    return not any(cell and any(i < len(row) and row[i] == cell for row in rest) for i, cell in enumerate(first))

@@ -1,0 +1,96 @@
+"""What a reader got out of a file: the table, how it was read, and every line it left out or changed."""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+SHOWN_LOCATIONS = 5  # places named in one problem line before "and N more"
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A line (or a file inside a ZIP) that did not become a row, with why, and its content for download."""
+    reason: str
+    content: str
+    line: int | None = None
+    file: str | None = None
+
+    @property
+    def where(self) -> str:
+        return f"line {self.line}" if self.line is not None else (self.file or "")
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something kept but changed or worth knowing (replaced bytes, a quote read line by line), with where."""
+    message: str
+    lines: tuple[int, ...] = ()
+
+
+@dataclass
+class ReadResult:
+    table: pd.DataFrame
+    kind: str  # what the file was read as, in words: "CSV", "JSON Lines", "ZIP of class folders", ...
+    encoding: str | None = None  # a Python codec name; None for binary formats
+    delimiter: str | None = None
+    header: bool | None = None  # whether the first row gave the column names (delimited files)
+    sheet: str | None = None
+    sheets: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+
+    @property
+    def rows(self) -> int:
+        return len(self.table)
+
+    def summary(self) -> str:
+        left_out = f"; {len(self.skipped):,} left out" if self.skipped else ""
+        return f"{self.rows:,} rows and {self.table.shape[1]} columns read{left_out}."
+
+    def problems(self) -> list[str]:
+        """One plain sentence per kind of left-out line, naming the first few places, then each note."""
+        by_reason: dict[str, list[Skipped]] = defaultdict(list)
+        for item in self.skipped:
+            by_reason[item.reason].append(item)
+        sentences = [f"Left out {_places(items)}: {reason}" for reason, items in by_reason.items()]
+        return sentences + [note.message for note in self.notes]
+
+    def skipped_table(self) -> pd.DataFrame:
+        """The left-out lines as a table a user can download, fix and upload again."""
+        return pd.DataFrame({"where": [s.where for s in self.skipped], "reason": [s.reason for s in self.skipped],
+                             "content": [s.content for s in self.skipped]})
+
+
+def _places(items: list[Skipped]) -> str:
+    lines = [s.line for s in items if s.line is not None]
+    if len(lines) == len(items):
+        return line_list(lines)
+    return _listed([s.where for s in items])
+
+
+def _listed(names: list[str]) -> str:
+    shown = ", ".join(names[:SHOWN_LOCATIONS])
+    more = len(names) - SHOWN_LOCATIONS
+    return f"{shown} and {more:,} more" if more > 0 else shown
+
+
+def line_list(lines: list[int]) -> str:
+    """'line 4', 'lines 4, 9 and 12', 'lines 4, 9, 12, 15, 20 and 31 more'."""
+    if len(lines) == 1:
+        return f"line {lines[0]}"
+    if len(lines) > SHOWN_LOCATIONS:
+        return f"lines {_listed([str(n) for n in lines])}"
+    return f"lines {', '.join(map(str, lines[:-1]))} and {lines[-1]}"
+
+
+def column_names(names: list[str]) -> list[str]:
+    """Stripped, never blank ('column_3'), and unique ('text', 'text (2)'): two columns of one name cannot be told apart."""
+    seen: dict[str, int] = {}
+    unique = []
+    for i, name in enumerate(names):
+        name = str(name).strip() or f"column_{i + 1}"
+        seen[name] = seen.get(name, 0) + 1
+        unique.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
+    return unique

@@ -1,0 +1,75 @@
+"""Raw uploads kept in the workspace until saved as a dataset, so a refreshed tab or a restarted server can reopen
+them: the page puts the returned hash in the URL and opens the upload from it again.
+
+Each upload lives at `<workspace>/uploads/<sha256>/<file name>`; the name is kept because reading a table goes by
+its extension.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+from core.datasets import source_hash
+from core.workspace import workspace_dir
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_MAX_NAME = 100  # characters; at up to 4 bytes each, within the 255-byte file name limit of common file systems
+
+
+def _folder(sha: str, root: Path | None) -> Path | None:
+    """The upload's folder, or None for anything but a sha256 hex digest: the hash comes from a URL."""
+    if not isinstance(sha, str) or not _SHA256.fullmatch(sha):
+        return None
+    return (root or workspace_dir()) / "uploads" / sha
+
+
+def _safe_name(filename: str) -> str:
+    """The browser's file name reduced to a plain name in the upload's folder: no folders, no leading dots (which
+    also mark unfinished writes), no control characters, not too long."""
+    name = "".join(c for c in re.split(r"[\\/]", filename)[-1] if c.isprintable()).strip().lstrip(".")
+    if len(name) > _MAX_NAME:
+        ext = Path(name).suffix[:10]
+        name = name[: _MAX_NAME - len(ext)] + ext
+    return name or "upload"
+
+
+def keep_upload(raw: bytes, filename: str, root: Path | None = None) -> str:
+    """Keep an uploaded file; returns its sha256. The same bytes kept again keep the name they were first kept
+    under, so two sessions uploading one file at once cannot remove each other's copy."""
+    sha = source_hash(raw)
+    folder = _folder(sha, root)
+    folder.mkdir(parents=True, exist_ok=True)
+    if _kept(folder) is None:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(raw)
+            os.replace(tmp, folder / _safe_name(filename))
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    return sha
+
+
+def open_upload(sha: str, root: Path | None = None) -> tuple[bytes, str] | None:
+    """The kept file's bytes and name, or None when nothing is kept under `sha` (or it is no sha256)."""
+    folder = _folder(sha, root)
+    try:
+        path = _kept(folder) if folder is not None else None
+        return (path.read_bytes(), path.name) if path is not None else None
+    except FileNotFoundError:  # never kept, or forgotten meanwhile
+        return None
+
+
+def forget_upload(sha: str, root: Path | None = None) -> None:
+    folder = _folder(sha, root)
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _kept(folder: Path) -> Path | None:
+    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    return files[0] if files else None
