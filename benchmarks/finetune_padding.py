@@ -14,7 +14,8 @@ import numpy as np
 
 from benchmarks.results import publish, table
 from core.architectures import get_architecture
-from core.data import prepare, split
+from core.data import prepare
+from core.splitting import split
 from core.datasets import subset
 from core.samples import get_sample
 

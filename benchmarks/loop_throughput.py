@@ -22,7 +22,8 @@ from benchmarks.results import publish, table
 from core.architectures import get_architecture
 from core.architectures.neural import collate, length_bucketed
 from core.datasets import subset
-from core.data import prepare, split
+from core.data import prepare
+from core.splitting import split
 from core.samples import get_sample
 from core.store import Store
 from core.training import EarlyStopping, make_scheduler, train_loop

@@ -10,9 +10,12 @@ from typing import Sequence
 
 from core.architectures import REGISTRY, get_architecture
 from core.cli_datasets import register as register_datasets
+from core.cli_inspect import register as register_inspect
 from core.comparison import compare_runs, verdict
 from core.architectures.base import PRESETS
-from core.data import DataError, guess_columns, prepare, split, validate
+from core.data import guess_columns, prepare, validate
+from core.splitting import split
+from core.errors import DataError
 from core.datasets import save_dataset
 from core.evaluation import load_report
 from core.prediction import load_run_model, predict_table, probability_column
@@ -185,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--json", action="store_true")
     compare.set_defaults(func=cmd_compare)
     register_datasets(sub)
+    register_inspect(sub)
     worker = sub.add_parser("worker", help="(internal) train one queued run")
     worker.add_argument("run_id", type=int)
     worker.set_defaults(func=lambda a: worker_main(a.run_id))

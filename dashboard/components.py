@@ -9,7 +9,7 @@ import streamlit as st
 
 from core.architectures import REGISTRY
 from core.architectures.base import ArchConfig
-from core.data import Issue
+from core.quality import Finding
 from core.store import DatasetRecord, Run, Store
 from dashboard import navigation
 from dashboard.state import RUN, current, remember
@@ -22,7 +22,7 @@ def escape_md(text: Any) -> str:
     return MARKDOWN_SPECIALS.sub(r"\\\1", str(text))
 
 
-def show_issues(issues: Sequence[Issue]) -> None:
+def show_issues(issues: Sequence[Finding]) -> None:
     for issue in issues:
         (st.error if issue.level == "error" else st.warning)(escape_md(issue.message))
 

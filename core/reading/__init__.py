@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import BinaryIO
 
-from core.data import DataError
+from core.errors import DataError
 from core.reading.delimited import SEPARATORS, read_delimited
 from core.reading.encoding import ENCODINGS, codec_name, describe, detect
 from core.reading.folders import read_folders

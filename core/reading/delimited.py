@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from core.data import DataError
+from core.errors import DataError
 from core.reading.encoding import SAMPLE, damage_notes, open_text
 from core.reading.result import Note, ReadResult, Skipped, column_names, line_list
 
@@ -24,7 +24,7 @@ SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 # A record spanning this many lines, in a file whose records are otherwise one line each, is a quote that
 # never closed and swallowed the rows after it.
 SWALLOWED_LINES = 20
-BATCH = 100_000
+BATCH = 20_000  # rows gathered as Python strings before they go into Arrow arrays
 HEADER_MAX = 60  # characters; a first-row cell longer than this is a text, not a column name
 # A swallowed quote can make one field megabytes long; it is reported, so the reader must not refuse it first.
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
@@ -97,7 +97,10 @@ class _Columns:
     def table(self) -> pd.DataFrame:
         self._flush()
         arrays = [pa.chunked_array(chunks, type=pa.large_string()) for chunks in self.chunks]
-        return pa.Table.from_arrays(arrays, names=self.names).to_pandas()
+        table = pa.Table.from_arrays(arrays, names=self.names).to_pandas()
+        # The batches' arrays before blank cells became missing are free now; the pool would keep their memory.
+        pa.default_memory_pool().release_unused()
+        return table
 
 
 def read_delimited(raw: bytes, encoding: str, delimiter: str | None = None, header: bool | None = None,

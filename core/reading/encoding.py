@@ -8,7 +8,7 @@ from typing import TextIO
 
 from charset_normalizer import from_bytes
 
-from core.data import DataError
+from core.errors import DataError
 from core.reading.result import Note, line_list
 
 # The encodings a user can pick when the guess is wrong: codec name -> what people call it.

@@ -7,7 +7,7 @@ from pathlib import PurePosixPath
 
 import pandas as pd
 
-from core.data import DataError
+from core.errors import DataError
 from core.reading.encoding import detect
 from core.reading.result import Note, ReadResult, Skipped
 

@@ -5,7 +5,7 @@ import re
 
 import pandas as pd
 
-from core.data import DataError
+from core.errors import DataError
 from core.reading.encoding import damage_notes
 from core.reading.result import ReadResult, Skipped
 

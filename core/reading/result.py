@@ -47,7 +47,8 @@ class ReadResult:
 
     def summary(self) -> str:
         left_out = f"; {len(self.skipped):,} left out" if self.skipped else ""
-        return f"{self.rows:,} rows and {self.table.shape[1]} columns read{left_out}."
+        columns = self.table.shape[1]
+        return f"{self.rows:,} row{'s' * (self.rows != 1)} and {columns} column{'s' * (columns != 1)} read{left_out}."
 
     def problems(self) -> list[str]:
         """One plain sentence per kind of left-out line, naming the first few places, then each note."""

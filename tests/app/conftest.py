@@ -15,7 +15,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from core.data import prepare, split
+from core.data import prepare
+from core.splitting import split
 from core.datasets import save_dataset
 from core.store import DatasetRecord, Run, Store
 from core.worker import execute_run

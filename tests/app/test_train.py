@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from core import jobs
-from core.data import prepare, split
+from core.data import prepare
+from core.splitting import split
 from core.datasets import save_dataset
 from dashboard.state import RUN
 from tests.conftest import CHINESE

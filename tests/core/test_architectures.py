@@ -14,7 +14,7 @@ import torch
 from core.architectures import REGISTRY, Architecture, get_architecture
 from core.architectures.base import BUNDLE_FILE, TextClassifier
 from core.architectures.neural import length_bucketed
-from core.data import split
+from core.splitting import split
 from core.datasets import TextSet, subset
 from core.explain import gradient, occlusion, words
 from core.prediction import load_model

@@ -123,7 +123,8 @@ def test_predict_needs_a_finished_run(workspace, capsys):
 
 def test_report_and_compare_print_what_the_pages_show(workspace, tiny_df, capsys):
     from core.comparison import compare_runs
-    from core.data import prepare, split
+    from core.data import prepare
+    from core.splitting import split
     from core.datasets import save_dataset
     from core.evaluation import load_report
     from core.worker import execute_run

@@ -1,11 +1,13 @@
 """Guessing columns, checking them in plain language, preparing and splitting."""
 from __future__ import annotations
 
-
 import pandas as pd
 import pytest
 
-from core.data import SWALLOWED_LINES, DataError, guess_columns, prepare, split, validate
+from core.data import guess_columns, prepare, validate
+from core.labels import LabelOptions
+from core.splitting import split, split_columns
+from core.errors import DataError
 
 ROWS = [("The match ended with a late goal", "sport"), ("Bake the bread for forty minutes", "food"),
         ("The new laptop has a faster chip", "tech")]
@@ -62,48 +64,45 @@ def test_error_same_column_twice(tiny_df):
 
 def test_error_one_class():
     df = pd.DataFrame({"text": ["a", "b", "c", "d"], "label": ["x", "x", "x", None]})
-    find(validate(df, "text", "label"), "error", "only one class ('x')")
+    assert find(validate(df, "text", "label"), "error", "only one class ('x')").kind == "one_class"
 
 
-def test_error_no_text():
-    df = pd.DataFrame({"text": ["", None, "   "], "label": ["x", "y", "x"]})
-    issues = validate(df, "text", "label")
-    find(issues, "error", "Column 'text' has no text")
+def test_error_no_text_or_no_labels_leaves_no_class():
+    for df in (pd.DataFrame({"text": ["", None, "   "], "label": ["x", "y", "x"]}),
+               pd.DataFrame({"text": ["a", "b", "c"], "label": [None, "", " "]})):
+        find(validate(df, "text", "label"), "error", "No class has rows with both a text and a label")
 
 
-def test_error_labels_all_missing():
-    df = pd.DataFrame({"text": ["a", "b", "c"], "label": [None, "", " "]})
-    find(validate(df, "text", "label"), "error", "Column 'label' is empty in every row")
-
-
-def test_warnings_dropped_rows_and_duplicates(tiny_df):
+def test_warnings_come_from_the_quality_report_with_their_fixes(tiny_df):
     df = tiny_df.copy()
     df.loc[3, "text"] = "  "
     df.loc[7, "label"] = None
-    df.loc[10, "text"] = df.loc[0, "text"]
+    df.loc[10] = [df.loc[0, "text"].upper(), df.loc[0, "label"]]
     issues = validate(df, "text", "label")
-    assert levels(issues) == ["warning", "warning"]
-    dropped = find(issues, "warning", "no text or no label")
-    assert dropped.rows == [3, 7] and dropped.message.startswith("2 rows")
-    assert all(type(r) is int for r in dropped.rows)
-    assert find(issues, "warning", "repeat the text").rows == [10]
+    assert [(i.kind, i.fix) for i in issues] == [("empty_text", "drop_empty"), ("missing_label", "drop_empty"),
+                                                 ("near_duplicates", "drop_duplicates")]
+    assert find(issues, "warning", "without text").rows == [3]
 
 
-def test_warnings_tiny_class_and_imbalance():
-    df = pd.DataFrame({"text": [f"text {i}" for i in range(32)], "label": ["big"] * 30 + ["small"] * 2})
-    issues = validate(df, "text", "label")
-    assert levels(issues) == ["warning", "warning"]
-    assert "'small' (2)" in find(issues, "warning", "fewer than 3 examples").message
-    assert "'big' has 30" in find(issues, "warning", "imbalanced").message
+def test_a_multilabel_column_is_refused_with_what_to_do():
+    df = pd.DataFrame({"text": [f"text {i}" for i in range(6)],
+                       "tags": ["sport|politics", "sport", "politics", "tech|business", "business", "tech"]})
+    (issue,) = validate(df, "text", "tags")
+    assert issue.kind == "multilabel" and issue.level == "error"
+    assert issue.message.startswith("Column 'tags' holds several labels per row separated by '|', for example "
+                                    "'sport|politics'. Training with several labels per row is not supported yet")
 
 
-def test_warning_swallowed_lines(tiny_df):
-    df = tiny_df.copy()
-    df.loc[5, "text"] = "\n".join(f"line {i}" for i in range(26))  # 25 newlines
-    df.loc[6, "text"] = "\n".join(f"line {i}" for i in range(SWALLOWED_LINES - 1))  # a long but plausible text
-    issue = find(validate(df, "text", "label"), "warning", "quote")
-    assert issue.rows == [5]
-    assert "Row 6 holds 26 lines" in issue.message
+def test_labels_are_cleaned_as_chosen_before_checking(tiny_df):
+    df = tiny_df.assign(label=tiny_df["label"].map({"sport": "Sport", "food": "food ", "tech": "TECH"}))
+    df.loc[:1, "label"] = "sport"
+    assert not validate(df, "text", "label", labels=LabelOptions(casefold=True))
+    assert find(validate(df, "text", "label"), "warning", "fewer than 3 rows").kind == "rare_classes"
+
+
+def test_a_split_column_cannot_be_the_text_or_label(tiny_df):
+    (issue,) = validate(tiny_df.assign(split="train"), "text", "label", split_col="label")
+    assert issue.message == "Column 'label' cannot be both the split and the label column."
 
 
 # prepare
@@ -114,6 +113,20 @@ def test_prepare_drops_empty_missing_and_duplicate_rows():
     out = prepare(df, "msg", "y")
     assert out.to_dict("list") == {"text": ["hello", "fine"], "label": ["a", "1"]}
     assert list(out.index) == [0, 1]
+
+
+def test_prepare_applies_the_label_choices_and_keeps_the_users_split():
+    df = pd.DataFrame({"t": ["a", "b", "c"], "y": ["0", "1 ", "1.0"], "part": ["train", "test", "Train"]})
+    out = prepare(df, "t", "y", LabelOptions(names={"0": "ham", "1": "spam"}), split_col="part")
+    assert out.to_dict("list") == {"text": ["a", "b", "c"], "label": ["ham", "spam", "spam"],
+                                   "split": ["train", "test", "Train"]}
+    assert split(out, split_col=out["split"])["split"].tolist() == ["train", "test", "train"]
+
+
+def test_split_columns_are_found_by_their_values():
+    df = pd.DataFrame({"text": ["a", "b", "c", "d"], "set": ["train", "Test", "dev", "train"],
+                       "fold": ["train", "train", "train", "train"], "label": ["x", "y", "x", "y"]})
+    assert split_columns(df) == ["set"]
 
 
 # split

@@ -8,8 +8,8 @@ import hashlib
 import pytest
 
 from core.cli_datasets import register
-from core.data import split
-from core.datasets import delete_dataset, load_dataset, rename_dataset, save_dataset, source_hash
+from core.splitting import split
+from core.datasets import delete_dataset, load_dataset, save_dataset, source_hash
 from core.store import Store
 from core.workspace import run_dir
 
@@ -34,16 +34,10 @@ def test_save_records_its_source(workspace, tiny_df, saved):
 
 
 def test_dataset_survives_a_restart(workspace, saved):
-    rename_dataset(workspace, saved.id, "news")
+    workspace.rename_dataset(saved.id, "news")
     again = Store(workspace.root)
     assert [(d.id, d.name, d.source_hash) for d in again.list_datasets()] == [(saved.id, "news", saved.source_hash)]
     assert len(load_dataset(again, saved.id)) == 60
-
-
-def test_rename(workspace, saved):
-    assert rename_dataset(workspace, saved.id, " news ").name == "news"
-    with pytest.raises(ValueError):
-        rename_dataset(workspace, saved.id, "")
 
 
 def _finished_run(store: Store, dataset_id: str) -> int:

@@ -15,7 +15,7 @@ from core.architectures.fasttext import FastTextClassifier, FastTextConfig, Fast
 from core.architectures.scratch import WEIGHTS_FILE
 from core.architectures.tfidf import CALIBRATION_TYPES, CLASSIFIERS, TfidfClassifier, TfidfConfig
 from core.architectures.transformer import TransformerClassifier, TransformerConfig, TransformerModule
-from core.data import split
+from core.splitting import split
 from core.datasets import TextSet, subset
 from core.prediction import load_model
 from tests.conftest import make_texts

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from core.data import DataError
+from core.errors import DataError
 from core.reading import read_file
 
 HOSTILE = Path(__file__).parent / "hostile"
@@ -41,7 +41,7 @@ READ = {
     "rows.jsonl": ("JSON Lines", "utf-8", None, 4, EN_FIRST, [
         "Left out line 4: not valid JSON: Expecting property name enclosed in double quotes.",
         "Left out line 5: a JSON list, not an object with named fields."]),
-    "multilabel.jsonl": ("JSON Lines", "utf-8", None, 5, ["goal and election", "sport|politics"], []),
+    "multilabel.jsonl": ("JSON Lines", "utf-8", None, 6, ["goal and election", "sport|politics"], []),
     "label_tab_text.txt": ("label<TAB>text lines", "utf-8", None, 3, ["今天的足球比赛非常精彩，球迷们都很高兴", "体育"], [
         "Left out line 4: no tab between the label and the text."]),
     "fasttext.txt": ("fastText lines (__label__x text)", "utf-8", None, 6, EN_FIRST, [

@@ -14,7 +14,7 @@ import pytest
 
 from core import jobs
 from core.architectures import get_architecture
-from core.data import split
+from core.splitting import split
 from core.datasets import save_dataset
 from core.evaluation import REPORT_FILE
 from core.prediction import load_run_model

@@ -15,7 +15,7 @@ from safetensors.torch import load_file, save_file
 
 from core.architectures import get_architecture
 from core.architectures.base import BUNDLE_FILE
-from core.data import split
+from core.splitting import split
 from core.datasets import TextSet, subset
 from core.prediction import load_model
 from core.pretrained_models import (MINILM, load_classifier, load_tokenizer, mean_pool, offline_folder,

@@ -7,7 +7,8 @@ import json
 import pandas as pd
 import pytest
 
-from core.data import DataError, validate
+from core.data import validate
+from core.errors import DataError
 from core.reading import read_file
 
 ROWS = [("The match ended with a late goal", "sport"), ("Bake the bread for forty minutes", "food"),

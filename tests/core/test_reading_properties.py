@@ -8,7 +8,7 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.data import DataError
+from core.errors import DataError
 from core.reading import ENCODINGS, SUPPORTED, ReadResult, read_file
 
 # Text made of the characters that break readers: separators, quotes, line ends, NUL, BOM, CJK and emoji.

@@ -5,7 +5,8 @@ from dataclasses import replace
 
 import pytest
 
-from core.data import DataError, validate
+from core.data import validate
+from core.errors import DataError
 from core.samples import INSTALL_HINT, SAMPLES, get_sample
 
 

@@ -8,7 +8,7 @@ import time
 import pandas as pd
 import pytest
 
-from core.data import split
+from core.splitting import split
 from core.datasets import content_id, load_dataset, save_dataset, subset
 from core.store import Store
 

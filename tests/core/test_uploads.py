@@ -7,7 +7,7 @@ import io
 import pandas as pd
 import pytest
 
-from core.data import split
+from core.splitting import split
 from core.datasets import save_dataset, source_hash
 from core.store import Store
 from core.uploads import forget_upload, keep_upload, open_upload

@@ -1,0 +1,98 @@
+"""`python -m core inspect FILE`: what the Data page would read from a file, and what it would say about it."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from core.data import guess_columns, validate
+from core.errors import DataError
+from core.labels import LabelOptions
+from core.reading import ENCODINGS, SEPARATORS, ReadResult, describe, read_file
+from core.splitting import split_columns
+
+SEPARATOR_NAMES = {name: delimiter for delimiter, name in SEPARATORS.items()}
+
+
+def inspect(args: argparse.Namespace) -> int:
+    """Exit 0 when rows were read, 1 when none were (the reasons are printed), 2 when the file cannot be read."""
+    path = Path(args.file)
+    try:
+        result = read_file(path, encoding=args.encoding, sheet=args.sheet, header=args.header,
+                           delimiter=SEPARATOR_NAMES.get(args.separator, args.separator))
+    except DataError as exc:
+        if args.json:
+            print(json.dumps({"file": path.name, "error": str(exc)}))
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    report = _report(path, result, args)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        _print(report)
+    return 0 if result.rows else 1
+
+
+def _report(path: Path, result: ReadResult, args: argparse.Namespace) -> dict:
+    report = {"file": path.name, "bytes": path.stat().st_size, "read_as": result.kind, "encoding": result.encoding,
+              "separator": SEPARATORS.get(result.delimiter, result.delimiter), "header": result.header,
+              "sheet": result.sheet, "sheets": result.sheets, "rows": result.rows, "columns": list(result.table.columns),
+              "left_out": len(result.skipped), "problems": result.problems(),
+              "left_out_lines": result.skipped_table().to_dict("records")}
+    if not result.rows:
+        return report
+    guessed_text, guessed_label = guess_columns(result.table)
+    text_col, label_col = args.text_column or guessed_text, args.label_column or guessed_label
+    missing = [c for c in (text_col, label_col) if c is not None and c not in result.table.columns]
+    if missing:
+        raise DataError(f"No column {', '.join(map(repr, missing))} in {path.name}. Columns: "
+                        f"{', '.join(result.table.columns)}.")
+    split_col = args.split_column or next(iter(split_columns(result.table)), None)
+    findings = validate(result.table, text_col, label_col, split_col, LabelOptions(casefold=args.casefold))
+    report.update(text_column=text_col, label_column=label_col, split_column=split_col,
+                  findings=[{"kind": f.kind, "level": f.level, "message": f.message, "fix": f.fix} for f in findings])
+    return report
+
+
+def _print(report: dict) -> None:
+    how = [report["read_as"]] + [v for v in (report["encoding"] and describe(report["encoding"]),
+                                             report["separator"] and f"separated by {report['separator']}",
+                                             report["sheet"] and f"sheet '{report['sheet']}'") if v]
+    rows, columns = report["rows"], len(report["columns"])
+    print(f"{report['file']}: {rows:,} row{'s' * (rows != 1)} and {columns} column{'s' * (columns != 1)} read as "
+          f"{', '.join(how)}" + (f"; {report['left_out']:,} lines left out" if report["left_out"] else "") + ".")
+    for problem in report["problems"]:
+        print(f"  - {problem}")
+    if "text_column" not in report:
+        print("Nothing usable was read.")
+        return
+    split = f", split column '{report['split_column']}'" if report["split_column"] else ""
+    label = f"'{report['label_column']}'" if report["label_column"] else "none found"
+    print(f"Columns: texts '{report['text_column']}', labels {label}{split}.")
+    for finding in report["findings"]:
+        fix = f" [fix: {finding['fix']}]" if finding["fix"] else ""
+        print(f"{finding['level']}: {finding['message']}{fix}")
+    if not report["findings"]:
+        print("No problems found.")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("inspect", help="what would be read from a file, and its quality report",
+                            description="Print what is read from FILE (encoding, separator, rows read and left out "
+                                        "with reasons, guessed columns) and the quality findings. Exits 0 when rows "
+                                        "were read, 1 when none were, 2 when the file cannot be read.")
+    parser.add_argument("file")
+    parser.add_argument("--json", action="store_true", help="everything as one JSON object")
+    parser.add_argument("--encoding", help=f"override the detected encoding, e.g. {', '.join(list(ENCODINGS)[:5])}")
+    parser.add_argument("--separator", choices=sorted(SEPARATOR_NAMES), help="override the detected separator")
+    header = parser.add_mutually_exclusive_group()
+    header.add_argument("--header", dest="header", action="store_true", default=None,
+                        help="the first row holds column names")
+    header.add_argument("--no-header", dest="header", action="store_false", help="the first row is data")
+    parser.add_argument("--sheet", help="the Excel sheet to read (default: the first)")
+    parser.add_argument("--text-column", help="column with the texts (guessed when left out)")
+    parser.add_argument("--label-column", help="column with the labels (guessed when left out)")
+    parser.add_argument("--split-column", help="column with the user's train / validation / test split")
+    parser.add_argument("--casefold", action="store_true", help="treat labels differing only in case as one")
+    parser.set_defaults(func=inspect)

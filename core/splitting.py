@@ -1,0 +1,59 @@
+"""Hold out validation and test rows: stratified by label with a fixed seed, or the user's own split column."""
+from __future__ import annotations
+
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+from core.errors import DataError
+
+SPLIT_NAMES = {"train": "train", "training": "train", "val": "val", "valid": "val", "validation": "val",
+               "dev": "val", "test": "test", "testing": "test"}
+MIN_PER_CLASS = 3  # one example each for train, validation and test
+
+
+def split_columns(df: pd.DataFrame) -> list[str]:
+    """Columns that hold a split the user made: every value present names train, validation or test, and test is one."""
+    return [column for column in df.columns if _names_a_split(df[column])]
+
+
+def _names_a_split(column: pd.Series) -> bool:
+    # The first rows rule out a text column before the whole column is hashed.
+    if column.head(1000).nunique() > len(SPLIT_NAMES):
+        return False
+    values = {str(v).strip().lower() for v in column.dropna().unique()}
+    return bool(values) and values <= set(SPLIT_NAMES) and "test" in {SPLIT_NAMES[v] for v in values}
+
+
+def split(df: pd.DataFrame, val_frac: float = 0.1, test_frac: float = 0.2, seed: int = 42,
+          split_col: pd.Series | None = None) -> pd.DataFrame:
+    """Add a `split` column (train / val / test): stratified by label with a fixed seed, or the user's own."""
+    out = df.copy()
+    if split_col is not None:
+        mapped = split_col.astype("string").str.strip().str.lower().map(SPLIT_NAMES)
+        if mapped.isna().any():
+            bad = sorted(set(split_col[mapped.isna()].astype(str)))[:5]
+            raise DataError(f"The split column has values other than train / validation / test: {', '.join(bad)}.")
+        out["split"] = mapped.to_numpy()
+        return out
+    if not 0 < test_frac < 1 or not 0 <= val_frac < 1 or val_frac + test_frac >= 1:
+        raise DataError("Validation and test shares must be between 0 and 1 and leave rows for training.")
+    counts = out["label"].value_counts()
+    rare = out["label"].isin(counts[counts < MIN_PER_CLASS].index)
+    common = out[~rare]
+    out["split"] = "train"
+    try:
+        rest, test = train_test_split(common.index, test_size=test_frac, random_state=seed, stratify=common["label"])
+        out.loc[test, "split"] = "test"
+        if val_frac > 0:
+            rest_labels = common.loc[rest, "label"]
+            stratify = rest_labels if rest_labels.value_counts().min() >= 2 else None
+            _, val = train_test_split(rest, test_size=val_frac / (1 - test_frac), random_state=seed, stratify=stratify)
+            out.loc[val, "split"] = "val"
+    except ValueError as exc:
+        raise DataError(f"There are too few rows to hold out validation and test examples of every class "
+                        f"({len(common):,} rows, {common['label'].nunique()} classes). Add rows, lower the "
+                        "validation and test shares, or merge small classes.") from exc
+    # An unstratified validation draw can take a class's last training rows; a model never learns such a class.
+    for label in set(out["label"]) - set(out.loc[out["split"] == "train", "label"]):
+        out.loc[out.index[out["label"] == label][0], "split"] = "train"
+    return out

@@ -1,0 +1,52 @@
+"""`python -m core inspect FILE`: the Data page's reading report and quality findings, headless."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from core.cli import main
+
+HOSTILE = Path(__file__).parent / "hostile"
+
+
+def test_a_damaged_csv_is_explained_line_by_line(capsys):
+    assert main(["inspect", str(HOSTILE / "unclosed_quote.csv")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "unclosed_quote.csv: 9 rows and 2 columns read as CSV, UTF-8, separated by comma; 26 lines left out."
+    assert out[1].startswith("  - Left out lines 7, 8, 9, 10, 11 and 21 more: fewer fields than the 2 of the header")
+    assert out[2].startswith("  - A quote opens on line 7 and does not close for 20 lines or more")
+    assert out[3] == "Columns: texts 'text', labels 'label'."
+    assert out[4].startswith("error: Only one class ('ham') has rows with both a text and a label")
+
+
+def test_json_has_everything_the_page_shows(capsys):
+    assert main(["inspect", str(HOSTILE / "wrong_field_counts.csv"), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["read_as"], report["encoding"], report["separator"], report["rows"]) == ("CSV", "utf-8", "comma", 3)
+    assert [(line["where"], line["content"]) for line in report["left_out_lines"]] == [
+        ("line 3", "too, many, fields,a,web\n"), ("line 5", "too few,b\n")]
+    assert (report["text_column"], report["label_column"]) == ("text", "label")
+    assert [f["kind"] for f in report["findings"]] == ["rare_classes"]
+
+
+def test_the_detected_settings_can_be_overridden(capsys):
+    assert main(["inspect", str(HOSTILE / "semicolon.csv"), "--json", "--separator", "comma", "--no-header"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["separator"], report["header"], report["columns"]) == ("comma", False, ["column_1"])
+
+
+def test_exit_1_when_every_line_was_left_out(tmp_path, capsys):
+    path = tmp_path / "shifted.csv"
+    path.write_text("text,label,source\nonly one\nstill one\n", encoding="utf-8")
+    assert main(["inspect", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "0 rows and 3 columns read as CSV" in out and "Nothing usable was read." in out
+
+
+@pytest.mark.parametrize("name", ["binary.csv", "header_only.csv"])
+def test_exit_2_with_the_reason_when_the_file_cannot_be_read(name, capsys):
+    assert main(["inspect", str(HOSTILE / name), "--json"]) == 2
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["error"] in captured.err

@@ -1,0 +1,226 @@
+"""The quality report: one test per finding (its message and rows), and each fix's effect and sentence."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from core import quality
+from core.labels import LabelOptions
+from core.quality import FIXES, Finding, apply_fix, findings
+
+CLEAN = [("the match ended with a late goal", "sport"), ("the striker scored twice", "sport"),
+         ("fans filled the stadium", "sport"), ("bake the bread for forty minutes", "food"),
+         ("add salt to the pasta water", "food"), ("the sauce needs more garlic", "food"),
+         ("the new laptop has a faster chip", "tech"), ("update the phone software", "tech"),
+         ("the server crashed overnight", "tech")]
+
+
+def frame(rows: list[tuple], **columns: list) -> pd.DataFrame:
+    """CLEAN plus `rows` as columns text and label, and any extra columns (one value per row of the result)."""
+    texts, labels = zip(*(CLEAN + rows))
+    return pd.DataFrame({"text": list(texts), "label": list(labels), **columns})
+
+
+def only(df: pd.DataFrame, kind: str, **kwargs) -> Finding:
+    found = [f for f in findings(df, "text", "label", **kwargs) if f.kind == kind]
+    assert len(found) == 1, f"expected one {kind}, got {[f.kind for f in findings(df, 'text', 'label', **kwargs)]}"
+    return found[0]
+
+
+def kinds(df: pd.DataFrame, **kwargs) -> list[str]:
+    return [f.kind for f in findings(df, "text", "label", **kwargs)]
+
+
+def test_clean_frame_has_no_findings():
+    assert findings(frame([]), "text", "label") == []
+    assert findings(frame([], split=["train"] * 6 + ["test"] * 3), "text", "label", "split") == []
+
+
+# findings
+
+def test_empty_texts():
+    found = only(frame([("", "sport"), ("   ", "food"), (None, "tech")]), "empty_text")
+    assert found.level == "warning"
+    assert "Rows without text (empty or only spaces): 3." in found.message
+    assert found.rows == [9, 10, 11]
+    assert (found.fix, found.fix_label) == ("drop_empty", "Drop the 3 rows without text or label")
+
+
+def test_rows_without_a_label():
+    found = only(frame([("a text with no label", None), ("another one", "  "), ("", None)]), "missing_label")
+    assert "Rows without a label in column 'label': 3." in found.message
+    assert found.rows == [9, 10, 11]
+    assert found.fix_label == "Drop the 3 rows without text or label"
+
+
+def test_exact_duplicates():
+    df = frame([("fans filled the stadium", "sport"), ("  fans filled the stadium ", "sport"),
+                ("bake the bread for forty minutes", "food")])
+    found = only(df, "duplicates")
+    assert "repeat the text and label of an earlier row: 3, e.g. 'fans filled the stadium'" in found.message
+    assert found.rows == [9, 10, 11]
+    assert (found.fix, found.fix_label) == ("drop_duplicates", "Drop the 3 duplicate rows")
+    assert "near_duplicates" not in kinds(df)
+
+
+def test_near_duplicates_differ_only_in_case_punctuation_spacing_or_unicode_form():
+    df = frame([("The match ended with a LATE goal!", "sport"), ("the  match, ended with a late goal", "sport"),
+                ("ｆａｎｓ filled the stadium", "sport"), ("the server crashed overnight 😢", "tech")])
+    found = only(df, "near_duplicates")
+    assert "nearly repeat an earlier row with the same label: 3" in found.message
+    assert "'the match ended with a late goal' and 'The match ended with a LATE goal!'" in found.message
+    assert found.rows == [9, 10, 11]  # the emoji makes row 12 a different text
+    assert found.fix_label == "Drop the 3 duplicate rows"
+    assert "duplicates" not in kinds(df)
+
+
+def test_texts_with_conflicting_labels():
+    df = frame([("fans filled the stadium", "food"), ("Fans filled the stadium!", "tech"),
+                ("update the phone software", "food")])
+    found = only(df, "conflicts")
+    assert ("2 texts appear with different labels, e.g. 'fans filled the stadium' as 'sport', 'food' and 'tech' "
+            "(5 rows in all)") in found.message
+    assert found.rows == [2, 7, 9, 10, 11]
+    assert (found.fix, found.fix_label) == ("drop_conflicts", "Drop the 5 rows with conflicting labels")
+
+
+def test_one_conflicting_text_names_both_labels():
+    found = only(frame([("free entry now", "spam")] * 3 + [("free entry now", "ham")] * 3), "conflicts")
+    assert "1 text appears with different labels, e.g. 'free entry now' as both 'spam' and 'ham'" in found.message
+
+
+def test_class_imbalance():
+    rows = [(f"a football report number {i}", "sport") for i in range(27)]
+    found = only(frame(rows), "imbalance")
+    assert found.level == "warning" and found.fix is None
+    assert "'sport' has 30 rows and 'tech' only 3" in found.message
+
+
+def test_classes_too_small_to_split():
+    found = only(frame([("a poem about the sea", "poetry"), ("rain again today", "weather"),
+                        ("sunny tomorrow", "weather")]), "rare_classes")
+    assert "Classes with fewer than 3 rows: 'weather' (2), 'poetry' (1)." in found.message
+    assert found.rows == [9, 10, 11]
+    assert (found.fix, found.fix_label) == ("merge_rare", "Merge the 2 small classes into 'other'")
+
+
+def test_very_long_texts():
+    found = only(frame([("word " * 1200, "sport"), ("x" * 5001, "food")]), "long_texts")
+    assert found.level == "info"
+    assert "Texts longer than 5,000 characters: 2 (the longest has 5,999)" in found.message
+    assert "cut" in found.message
+    assert found.rows == [9, 10]
+
+
+def test_test_rows_that_leak_from_train():
+    df = frame([("the match ended with a late goal", "sport"), ("Fans filled the stadium!!", "sport"),
+                ("a brand new test text", "tech")], split=["train"] * 9 + ["test"] * 3)
+    found = only(df, "leakage", split_col="split")
+    assert "Test rows whose text is also in training: 2 (1 exactly, 1 after ignoring" in found.message
+    assert "scores look better" in found.message
+    assert found.rows == [9, 10]
+    assert (found.fix, found.fix_label) == ("drop_leaks", "Drop the 2 leaking test rows")
+    assert "leakage" not in kinds(df)  # no split column, no leakage check
+
+
+def test_only_one_usable_class_is_an_error():
+    found = only(pd.DataFrame({"text": ["a", "b", "c", "d"], "label": ["spam", "spam", "spam", None]}), "one_class")
+    assert found.level == "error"
+    assert "Only one class ('spam')" in found.message
+
+
+def test_no_usable_rows_is_an_error():
+    found = only(pd.DataFrame({"text": ["", None], "label": ["a", "b"]}), "one_class")
+    assert found.level == "error" and "No class has" in found.message
+
+
+def test_rows_are_index_labels_and_capped(monkeypatch):
+    monkeypatch.setattr(quality, "ROW_LIMIT", 2)
+    df = frame([("", "sport")] * 4)
+    df.index = [f"r{i}" for i in range(len(df))]
+    found = only(df, "empty_text")
+    assert found.rows == ["r9", "r10"]
+    assert "Rows without text (empty or only spaces): 4." in found.message
+
+
+def test_label_options_are_applied_before_checking():
+    df = frame([("a poem about the sea", "Poetry"), ("a sonnet", "poetry "), ("an ode", "POETRY")])
+    assert "rare_classes" in kinds(df)
+    assert findings(df, "text", "label", labels=LabelOptions(casefold=True)) == []
+
+
+# fixes
+
+def test_drop_empty_keeps_other_columns_and_index_labels():
+    df = frame([("", "sport"), ("a text with no label", None)], extra=list(range(11)))
+    before = df.copy()
+    out, message = apply_fix(df, "text", "label", "drop_empty")
+    assert message == "Dropped 2 rows without text or label; 9 remain."
+    assert list(out.index) == list(range(9)) and list(out.columns) == ["text", "label", "extra"]
+    pd.testing.assert_frame_equal(df, before)  # the input is untouched
+    assert findings(out, "text", "label") == []
+
+
+def test_drop_duplicates_drops_exact_and_near_ones_keeping_the_first():
+    df = frame([("Fans filled the stadium!", "sport"), ("fans filled the stadium", "sport")])
+    out, message = apply_fix(df, "text", "label", "drop_duplicates")
+    assert message == "Dropped 2 duplicate rows; 9 remain."
+    assert out.loc[2, "text"] == "fans filled the stadium" and 9 not in out.index and 10 not in out.index
+
+
+def test_drop_conflicts_drops_every_row_of_the_text():
+    df = frame([("fans filled the stadium", "food")])
+    out, message = apply_fix(df, "text", "label", "drop_conflicts")
+    assert message == "Dropped 2 rows with conflicting labels; 8 remain."
+    assert "fans filled the stadium" not in set(out["text"])
+
+
+def test_merge_rare_relabels_small_classes_as_other():
+    df = frame([("a poem about the sea", "poetry"), ("rain again today", "weather"), ("sunny tomorrow", "weather")])
+    out, message = apply_fix(df, "text", "label", "merge_rare")
+    assert message == "Merged 2 classes with fewer than 3 rows ('weather', 'poetry') into 'other', which now has 3 rows."
+    assert list(out["label"].iloc[9:]) == ["other"] * 3
+    assert list(out["label"].iloc[:9]) == list(df["label"].iloc[:9])
+    assert "rare_classes" not in kinds(out)
+
+
+def test_merge_rare_says_when_other_is_still_too_small():
+    out, message = apply_fix(frame([("a poem about the sea", "poetry")]), "text", "label", "merge_rare")
+    assert "which now has 1 row. That is still fewer than 3" in message
+
+
+def test_merge_rare_keeps_numeric_ids_nameable():
+    df = pd.DataFrame({"text": [f"text {i}" for i in range(7)], "label": [0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 2.0]})
+    names = LabelOptions(names={"0": "ham", "1": "spam"})
+    out, message = apply_fix(df, "text", "label", "merge_rare", labels=names)
+    assert "('2') into 'other'" in message
+    assert list(out["label"]) == ["0", "0", "0", "1", "1", "1", "other"]
+    assert findings(out, "text", "label", labels=names)[0].message.startswith("Classes with fewer than 3 rows: 'other'")
+
+
+def test_drop_leaks_drops_only_test_rows():
+    df = frame([("the match ended with a late goal", "sport"), ("something new", "food")],
+               split=["train"] * 9 + ["test"] * 2)
+    out, message = apply_fix(df, "text", "label", "drop_leaks", split_col="split")
+    assert message == "Dropped 1 test row that repeats a training text; 10 remain."
+    assert 9 not in out.index and 0 in out.index
+    with pytest.raises(ValueError, match="split column"):
+        apply_fix(df, "text", "label", "drop_leaks")
+
+
+def test_fix_with_nothing_to_do_says_so():
+    out, message = apply_fix(frame([]), "text", "label", "drop_duplicates")
+    assert message == "Nothing to drop: there are no duplicate rows."
+    assert len(out) == len(CLEAN)
+
+
+def test_unknown_fix_is_refused():
+    with pytest.raises(ValueError, match="Unknown fix"):
+        apply_fix(frame([]), "text", "label", "make_it_better")
+
+
+def test_every_offered_fix_exists():
+    df = frame([("", "sport"), ("fans filled the stadium", "sport"), ("fans filled the stadium", "food"),
+                ("a poem", "poetry")], split=["train"] * 9 + ["test"] * 4)
+    offered = {f.fix for f in findings(df, "text", "label", "split") if f.fix}
+    assert offered == set(FIXES)
