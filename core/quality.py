@@ -1,8 +1,8 @@
 """A quality report on the rows chosen for training: each finding in plain words, most with a one-click fix.
 
-Finding kinds: one_class, empty_text, missing_label, duplicates, near_duplicates, conflicts, leakage,
+Finding kinds: one_class, empty_text, missing_label, duplicates, near_duplicates, conflicts, leakage, label_case,
 too_many_classes, rare_classes, imbalance, long_texts. Fix keys (FIXES): drop_empty, drop_duplicates,
-drop_conflicts, merge_rare, drop_leaks.
+drop_conflicts, merge_rare, drop_leaks; and CASEFOLD, which is a label option rather than a change of rows.
 
 Built for a million rows: every check runs on 64-bit keys of the texts (core.text_keys) and codes of the labels,
 never on the strings again, and a hash table is built only where sorting would copy a million codes.
@@ -23,6 +23,7 @@ ROW_LIMIT = 1000  # Finding.rows keeps the first this many; the message always g
 LONG_TEXT = 5000
 IMBALANCE_RATIO = 10  # largest class over smallest; beyond it accuracy alone flatters a model
 OTHER = "other"
+CASEFOLD = "casefold"  # a fix the page makes by choosing LabelOptions(casefold=True), not by changing rows
 EXAMPLE_CHARS = 60
 LISTED = 10  # classes named in a message before "and N more"
 _KEEP_FIRST = "Drop the repeats; the first of each is kept."
@@ -235,6 +236,19 @@ def _rare_classes(scan: _Scan) -> Finding | None:
                    f"Merge the {_count(len(rare), 'small class', 'small classes')} into '{OTHER}'")
 
 
+def _label_case(scan: _Scan) -> Finding | None:
+    """Classes that differ only in capitals, which the label option "ignore capitals" makes one."""
+    lowered = pd.Series(scan.counts.index, dtype=STRING).str.lower()
+    clashes = lowered[lowered.duplicated(keep=False)]
+    if clashes.empty:
+        return None
+    groups = [" and ".join(f"'{c}'" for c in scan.counts.index[clashes.index[clashes == low]]) for low in clashes.unique()]
+    shown = "; ".join(groups[:LISTED]) + (f" and {len(groups) - LISTED:,} more" if len(groups) > LISTED else "")
+    return Finding("label_case", "warning", f"Labels that differ only in capitals are separate classes now: {shown}. "
+                   "If they mean the same, make them one class.", fix=CASEFOLD,
+                   fix_label="Ignore capitals in labels")
+
+
 def _too_many_classes(scan: _Scan) -> Finding | None:
     classes, rows = len(scan.counts), int(scan.usable.sum())
     if classes <= max(50, 0.5 * rows):
@@ -264,8 +278,8 @@ def _long_texts(scan: _Scan) -> Finding | None:
 
 
 CHECKS: tuple[Callable[[_Scan], Finding | None], ...] = (
-    _one_class, _empty_text, _missing_label, _duplicates, _near_duplicates, _conflicting, _leakage, _too_many_classes,
-    _rare_classes, _imbalance, _long_texts)
+    _one_class, _empty_text, _missing_label, _duplicates, _near_duplicates, _conflicting, _leakage, _label_case,
+    _too_many_classes, _rare_classes, _imbalance, _long_texts)
 
 
 def _drop(df: pd.DataFrame, mask: np.ndarray, noun: str, plural: str) -> tuple[pd.DataFrame, str]:

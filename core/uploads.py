@@ -64,6 +64,16 @@ def open_upload(sha: str, root: Path | None = None) -> tuple[bytes, str] | None:
         return None
 
 
+def kept_name(sha: str, root: Path | None = None) -> str | None:
+    """The file name an upload was kept under, without reading it; None when nothing is kept under `sha`."""
+    folder = _folder(sha, root)
+    try:
+        path = _kept(folder) if folder is not None else None
+    except FileNotFoundError:
+        return None
+    return path.name if path is not None else None
+
+
 def forget_upload(sha: str, root: Path | None = None) -> None:
     folder = _folder(sha, root)
     if folder is not None:

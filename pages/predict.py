@@ -4,12 +4,13 @@ import random
 import pandas as pd
 import streamlit as st
 
-from core.data import DataError, guess_columns
-from core.reading import SUPPORTED, read_file
+from core.data import guess_columns
+from core.errors import DataError
+from core.reading import SUPPORTED, ReadResult, read_file
 from core.explain import gradient, occlusion
 from core.prediction import csv_for_excel, load_run_model, predict_table, probability_column
 from core.workspace import PREDICTIONS_FILE, run_dir
-from dashboard import explanations
+from dashboard import explanations, reading_views
 from dashboard.charts import probabilities
 from dashboard.components import escape_md, finished_run_or_stop, run_label
 from dashboard.state import BATCH, current, get_store, remember
@@ -34,9 +35,10 @@ def explain(run_id: int, text: str, method: str):
     return occlusion(model, text) if method == explanations.OCCLUSION else gradient(model, text)
 
 
-@st.cache_data(show_spinner="Reading the file…", max_entries=2)
-def read_upload(content: bytes, filename: str) -> pd.DataFrame:
-    return read_file(content, filename).table
+@st.cache_resource(show_spinner="Reading the file…", max_entries=2)
+def read_upload(file_id: str, filename: str, _content: bytes) -> ReadResult:
+    """Read once per uploaded file (its id, not its bytes, is the key) and shared, never copied, between reruns."""
+    return read_file(_content, filename)
 
 
 def fill_example() -> None:
@@ -93,15 +95,20 @@ def predict_all(texts: list[str]) -> pd.DataFrame:
 
 def a_file() -> None:
     st.write("Upload a table with a column of texts: every text gets a predicted label, which you can download.")
-    upload = st.file_uploader("CSV, TSV, TXT, JSON Lines, Excel or Parquet", type=[s.lstrip(".") for s in SUPPORTED],
-                              key="predict.upload")
+    upload = st.file_uploader("CSV, TSV, TXT, JSON, JSON Lines, Excel or Parquet",
+                              type=[s.lstrip(".") for s in SUPPORTED], key="predict.upload")
     if upload is None:
         return
     try:
-        df = read_upload(upload.getvalue(), upload.name)
+        result = read_upload(upload.file_id, upload.name, upload.getvalue())
     except DataError as exc:
         st.error(escape_md(exc))
         return
+    reading_views.report(result, upload.name)
+    if not result.rows:
+        st.error("Nothing usable was read: every line was left out. Download the left-out lines above to see why.")
+        return
+    df = result.table
     columns = list(df.columns)
     column = st.selectbox("Column with the texts", columns, index=columns.index(guess_columns(df)[0]),
                           key=f"predict.text_col.{upload.name}")

@@ -15,7 +15,7 @@ from core.reading.structured import read_excel, read_json, read_json_lines, read
 TEXT_FORMATS = {".csv", ".tsv", ".txt", ".json", ".jsonl", ".ndjson"}
 SUPPORTED = sorted(TEXT_FORMATS | {".xlsx", ".parquet", ".zip"})
 
-__all__ = ["ENCODINGS", "SEPARATORS", "SUPPORTED", "Note", "ReadResult", "Skipped", "describe", "read_file"]
+__all__ = ["ENCODINGS", "SEPARATORS", "SUPPORTED", "TEXT_FORMATS", "Note", "ReadResult", "Skipped", "describe", "read_file"]
 
 
 def read_file(source: str | Path | bytes | BinaryIO, filename: str | None = None, *, encoding: str | None = None,

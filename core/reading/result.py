@@ -51,12 +51,13 @@ class ReadResult:
         return f"{self.rows:,} row{'s' * (self.rows != 1)} and {columns} column{'s' * (columns != 1)} read{left_out}."
 
     def problems(self) -> list[str]:
-        """One plain sentence per kind of left-out line, naming the first few places, then each note."""
+        """Each note (they often explain what follows), then one sentence per kind of left-out line, naming the
+        first few places."""
         by_reason: dict[str, list[Skipped]] = defaultdict(list)
         for item in self.skipped:
             by_reason[item.reason].append(item)
         sentences = [f"Left out {_places(items)}: {reason}" for reason, items in by_reason.items()]
-        return sentences + [note.message for note in self.notes]
+        return [note.message for note in self.notes] + sentences
 
     def skipped_table(self) -> pd.DataFrame:
         """The left-out lines as a table a user can download, fix and upload again."""

@@ -1,12 +1,17 @@
-"""Data page: samples, uploads (good, one-class, unreadable), column guessing, chart, saving the dataset."""
+"""Data page: samples, uploads read and explained, overrides, the quality report and its fixes, labels, the user's
+own split, saving, reopening after a refresh, and the saved datasets list."""
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from core.datasets import source_hash
 from dashboard.state import DATASET
+
+HOSTILE = Path(__file__).resolve().parents[1] / "core" / "hostile"
 
 
 def csv_bytes(df: pd.DataFrame) -> bytes:
@@ -24,6 +29,15 @@ def use_button(at):
     return [b for b in at.button if b.label == "Use this dataset"]
 
 
+def markdown(at) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def save(at):
+    use_button(at)[0].click()
+    return at.run()
+
+
 def test_empty_page_asks_for_data(open_page):
     at = open_page("data")
     assert not at.exception
@@ -36,8 +50,9 @@ def test_sample_button_loads_sms_spam(open_page):
     at.button(key="sample.sms_spam").click()
     at.run()
     assert not at.exception
-    assert any("5,574 rows" in t.value for t in at.text), [t.value for t in at.text]
+    assert "5,574 rows and 2 columns read" in markdown(at)
     assert [c.key for c in at.get("plotly_chart")] == ["class_distribution"]
+    assert at.query_params["sample"] == "sms_spam"
     assert use_button(at)
 
 
@@ -45,23 +60,23 @@ def test_upload_guesses_columns_and_saves_dataset(open_page, store, tiny_df):
     # Columns out of the usual order, with an id column, so the guess has to look at names and content.
     table = tiny_df.rename(columns={"text": "message", "label": "category"})
     table.insert(0, "id", range(len(table)))
-    at = upload(open_page("data"), "topics.csv", csv_bytes(table[["id", "category", "message"]]))
+    raw = csv_bytes(table[["id", "category", "message"]])
+    at = upload(open_page("data"), "topics.csv", raw)
     assert not at.exception
     assert not at.error, [e.value for e in at.error]
-    assert any(f"{len(table):,} rows" in t.value for t in at.text)
+    assert f"{len(table):,} rows and 3 columns read" in markdown(at)
     assert at.selectbox(key="text_col.topics.csv").value == "message"
     assert at.selectbox(key="label_col.topics.csv").value == "category"
     assert [c.key for c in at.get("plotly_chart")] == ["class_distribution"]
+    assert at.text_input(key="dataset_name.topics.csv").value == "topics"
 
-    use_button(at)[0].click()
-    at.run()
+    at = save(at)
     assert not at.exception
-    saved = store.list_datasets()
-    assert len(saved) == 1
-    assert saved[0].n_rows == len(table)
-    assert sorted(saved[0].classes) == sorted(tiny_df["label"].unique())
-    assert at.success and "Saved" in at.success[0].value
-    assert at.session_state[DATASET] == saved[0].id
+    (saved,) = store.list_datasets()
+    assert (saved.name, saved.n_rows, saved.source_hash) == ("topics", len(table), source_hash(raw))
+    assert sorted(saved.classes) == sorted(tiny_df["label"].unique())
+    assert any("Saved" in s.value for s in at.success)
+    assert at.session_state[DATASET] == saved.id
     assert at.get("page_link"), "a link on to the Train page is expected after saving"
 
 
@@ -98,3 +113,112 @@ def test_unreadable_upload_shows_an_error(open_page, store, filename, content):
     assert at.info, "with nothing read, the page asks for a sample or an upload again"
     assert not use_button(at)
     assert store.list_datasets() == []
+
+
+def test_left_out_lines_are_listed_and_downloadable(open_page):
+    at = upload(open_page("data"), "wrong_field_counts.csv", (HOSTILE / "wrong_field_counts.csv").read_bytes())
+    assert not at.exception
+    warnings = [w.value for w in at.warning]
+    assert any("Left out line 3: more fields than the 3 of the header" in w.replace("\\", "") for w in warnings)
+    assert any("Left out line 5: fewer fields" in w.replace("\\", "") for w in warnings)
+    (download,) = [d for d in at.get("download_button") if "left-out lines" in d.proto.label]
+    assert download.proto.label == "Download the 2 left-out lines"
+
+
+def test_the_encoding_can_be_picked_by_hand(open_page):
+    at = upload(open_page("data"), "gbk.csv", (HOSTILE / "gbk.csv").read_bytes())
+    assert "体育" in at.dataframe[0].value["label"].tolist()
+    picker = at.selectbox(key=f"read.{source_hash((HOSTILE / 'gbk.csv').read_bytes())}.encoding")
+    picker.set_value("cp1252")
+    at.run()
+    assert not at.exception
+    assert "体育" not in at.dataframe[0].value["label"].tolist()  # garbled, as the user asked
+
+
+def test_a_fix_drops_duplicates_and_undo_brings_them_back(open_page, tiny_df):
+    table = pd.concat([tiny_df, tiny_df.head(5).assign(text=lambda d: d["text"].str.upper())], ignore_index=True)
+    at = upload(open_page("data"), "dupes.csv", csv_bytes(table))
+    assert any("nearly repeat" in w.value for w in at.warning)
+    at.button(key="fix.drop_duplicates").click()
+    at.run()
+    assert not at.exception
+    assert "Dropped 5 duplicate rows; 60 remain" in markdown(at).replace("\\", "")
+    assert not any("nearly repeat" in w.value for w in at.warning)
+    at.button(key="fix.undo").click()
+    at.run()
+    assert any("nearly repeat" in w.value for w in at.warning)
+
+
+def test_a_multilabel_column_says_not_supported_yet(open_page):
+    at = upload(open_page("data"), "multilabel.jsonl", (HOSTILE / "multilabel.jsonl").read_bytes(),
+                "application/json")
+    assert not at.exception
+    assert any("not supported yet" in e.value for e in at.error), [e.value for e in at.error]
+    assert not use_button(at)
+
+
+def test_numeric_labels_can_be_named(open_page, store, tiny_df):
+    ids = {"sport": 0, "food": 1, "tech": 2}
+    at = upload(open_page("data"), "ids.csv", csv_bytes(tiny_df.assign(label=tiny_df["label"].map(ids))))
+    assert [d.value["label"].tolist() for d in at.dataframe if d.key == "label_names.ids.csv.label"] == [
+        ["0", "1", "2"]], "numeric labels offer a table to name them"
+    at.session_state["label_names.ids.csv.label"] = {"edited_rows": {0: {"name": "sport"}, 1: {"name": "food"}},
+                                                    "added_rows": [], "deleted_rows": []}
+    at.run()
+    save(at)
+    (saved,) = store.list_datasets()
+    assert sorted(saved.classes) == ["2", "food", "sport"]
+
+
+def test_the_users_own_split_column_is_used(open_page, store, tiny_df):
+    table = tiny_df.assign(part=["test" if i % 4 == 0 else "train" for i in range(len(tiny_df))])
+    at = upload(open_page("data"), "split.csv", csv_bytes(table))
+    assert at.selectbox(key="split_col.split.csv").value == "part"
+    assert not at.slider, "with the user's split there are no shares to choose"
+    save(at)
+    (saved,) = store.list_datasets()
+    parts = pd.read_parquet(saved.path)["split"].value_counts().to_dict()
+    assert parts == {"train": 45, "test": 15}
+
+
+def test_a_refresh_reopens_the_upload_from_the_url(open_page, tiny_df):
+    raw = csv_bytes(tiny_df)
+    upload(open_page("data"), "topics.csv", raw)
+    at = open_page("home")
+    at.query_params["upload"] = source_hash(raw)
+    at.switch_page("../pages/data.py")
+    at.run()
+    assert not at.exception
+    assert f"{len(tiny_df)} rows and 2 columns read" in markdown(at)
+
+
+def test_the_same_file_uploaded_again_is_recognised(open_page, store, tiny_df):
+    raw = csv_bytes(tiny_df)
+    save(upload(open_page("data"), "topics.csv", raw))
+    at = upload(open_page("data"), "topics again.csv", raw)
+    assert any("You saved this file before, as **topics**" in i.value for i in at.info)
+    at.button(key="use_earlier").click()
+    at.run()
+    assert at.session_state[DATASET] == store.list_datasets()[0].id
+
+
+def test_saved_datasets_can_be_renamed_and_deleted(open_page, store, dataset):
+    at = open_page("data")
+    at.text_input(key=f"datasets.name.{dataset.id}").set_value("renamed topics")
+    at.button(key=f"datasets.rename.{dataset.id}").click()
+    at.run()
+    assert store.get_dataset(dataset.id).name == "renamed topics"
+    at.button(key=f"datasets.delete.{dataset.id}").click()
+    at.run()
+    assert not at.exception
+    assert store.list_datasets() == [] and not Path(dataset.path).exists()
+
+
+def test_labels_differing_in_capitals_are_merged_by_one_click(open_page, tiny_df):
+    table = tiny_df.assign(label=[label.upper() if i % 2 else label for i, label in enumerate(tiny_df["label"])])
+    at = upload(open_page("data"), "caps.csv", csv_bytes(table))
+    assert any("differ only in capitals" in w.value for w in at.warning)
+    at.button(key="fix.casefold").click()
+    at.run()
+    assert at.checkbox(key="casefold.caps.csv").value
+    assert not any("differ only in capitals" in w.value for w in at.warning)

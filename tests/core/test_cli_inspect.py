@@ -15,8 +15,8 @@ def test_a_damaged_csv_is_explained_line_by_line(capsys):
     assert main(["inspect", str(HOSTILE / "unclosed_quote.csv")]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "unclosed_quote.csv: 9 rows and 2 columns read as CSV, UTF-8, separated by comma; 26 lines left out."
-    assert out[1].startswith("  - Left out lines 7, 8, 9, 10, 11 and 21 more: fewer fields than the 2 of the header")
-    assert out[2].startswith("  - A quote opens on line 7 and does not close for 20 lines or more")
+    assert out[1].startswith("  - A quote opens on line 7 and does not close for 20 lines or more")
+    assert out[2].startswith("  - Left out lines 7, 8, 9, 10, 11 and 21 more: fewer fields than the 2 of the header")
     assert out[3] == "Columns: texts 'text', labels 'label'."
     assert out[4].startswith("error: Only one class ('ham') has rows with both a text and a label")
 

@@ -31,9 +31,9 @@ READ = {
         "Bytes that are not valid UTF-8 were replaced by '\ufffd' on lines 3 and 5. If many texts show '\ufffd', "
         "pick the file's encoding by hand."]),
     "unclosed_quote.csv": ("CSV", "utf-8", ",", 9, ["message number 1", "ham"], [
-        "Left out lines 7, 8, 9, 10, 11 and 21 more: " + TOO_FEW.format(2),
         "A quote opens on line 7 and does not close for 20 lines or more, which would have merged the rows after it "
-        "into one text. Each such line was read on its own, and the lines after it as rows of their own."]),
+        "into one text. Each such line was read on its own, and the lines after it as rows of their own.",
+        "Left out lines 7, 8, 9, 10, 11 and 21 more: " + TOO_FEW.format(2)]),
     "wrong_field_counts.csv": ("CSV", "utf-8", ",", 3, ["fine row", "a", "web"], [
         "Left out line 3: " + TOO_MANY.format(3), "Left out line 5: " + TOO_FEW.format(3)]),
     "rows.json": ("JSON", "utf-8", None, 6, EN_FIRST, []),
@@ -50,9 +50,9 @@ READ = {
     "rows.parquet": ("Parquet", None, None, 6, EN_FIRST, []),
     "two_sheets.xlsx": ("Excel workbook", None, None, 1, ["read me first"], []),
     "class_folders.zip": ("ZIP of class folders", "cp1252, utf-8", None, 7, None, [
+        "The text files use several encodings: cp1252, utf-8.",
         "Left out news/README.md: not inside a class folder: put each example in the folder named after its class.",
-        "Left out news/sport/empty.txt: an empty file.",
-        "The text files use several encodings: cp1252, utf-8."]),
+        "Left out news/sport/empty.txt: an empty file."]),
 }
 
 REFUSED = {

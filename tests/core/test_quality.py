@@ -6,7 +6,7 @@ import pytest
 
 from core import quality
 from core.labels import LabelOptions
-from core.quality import FIXES, Finding, apply_fix, findings
+from core.quality import CASEFOLD, FIXES, Finding, apply_fix, findings
 
 CLEAN = [("the match ended with a late goal", "sport"), ("the striker scored twice", "sport"),
          ("fans filled the stadium", "sport"), ("bake the bread for forty minutes", "food"),
@@ -224,3 +224,13 @@ def test_every_offered_fix_exists():
                 ("a poem", "poetry")], split=["train"] * 9 + ["test"] * 4)
     offered = {f.fix for f in findings(df, "text", "label", "split") if f.fix}
     assert offered == set(FIXES)
+
+
+def test_labels_differing_only_in_capitals_offer_to_ignore_capitals():
+    df = pd.DataFrame({"text": [f"text {i}" for i in range(12)],
+                       "label": ["Sport", "sport", "SPORT", "food"] * 3})
+    (case,) = [f for f in findings(df, "text", "label") if f.kind == "label_case"]
+    assert case.message.startswith("Labels that differ only in capitals are separate classes now: 'Sport' and "
+                                   "'sport' and 'SPORT'.")
+    assert (case.fix, case.fix_label) == (CASEFOLD, "Ignore capitals in labels")
+    assert not [f for f in findings(df, "text", "label", labels=LabelOptions(casefold=True)) if f.kind == "label_case"]

@@ -10,7 +10,7 @@ import pytest
 from core.splitting import split
 from core.datasets import save_dataset, source_hash
 from core.store import Store
-from core.uploads import forget_upload, keep_upload, open_upload
+from core.uploads import forget_upload, keep_upload, kept_name, open_upload
 
 
 @pytest.fixture
@@ -25,8 +25,9 @@ def test_kept_upload_reopens_after_a_restart(workspace, raw):
     assert [p.name for p in (workspace.root / "uploads" / sha).iterdir()] == ["reviews.csv"]  # no temporary left
     # A restarted server knows only the workspace folder and the hash from the URL.
     assert open_upload(sha, root=workspace.root) == (raw, "reviews.csv")
+    assert kept_name(sha) == "reviews.csv"
     forget_upload(sha)
-    assert open_upload(sha) is None and not (workspace.root / "uploads" / sha).exists()
+    assert open_upload(sha) is None and kept_name(sha) is None and not (workspace.root / "uploads" / sha).exists()
     forget_upload(sha)  # forgetting twice is harmless
 
 
@@ -70,7 +71,7 @@ def test_browser_file_names_stay_inside_the_upload_folder(workspace, filename, k
 ])
 def test_bad_hashes_are_rejected(workspace, raw, sha):
     good = keep_upload(raw, "reviews.csv")
-    assert open_upload(sha) is None
+    assert open_upload(sha) is None and kept_name(sha) is None
     forget_upload(sha)
     assert open_upload(good) == (raw, "reviews.csv")
 

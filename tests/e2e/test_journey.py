@@ -15,6 +15,7 @@ from tests.conftest import make_texts
 from tests.e2e.conftest import FIRST_LOAD_MS, TRAINING_MS, Server, shot
 
 pytestmark = pytest.mark.e2e
+HOSTILE = Path(__file__).resolve().parents[1] / "core" / "hostile"
 
 
 # ------------------------------------------------------------------------------------------- helpers
@@ -36,7 +37,7 @@ def upload_and_use(page: "Page", server: Server, csv: Path, artifacts: Path | No
         shot(page, artifacts, "01-data-page")
 
     page.locator("input[type=file]").set_input_files(csv)
-    expect(page.get_by_text(f"{csv.name}: 90 rows, 2 columns")).to_be_visible()
+    expect(page.get_by_text(f"{csv.name}: 90 rows and 2 columns read.")).to_be_visible()
     # The first widgets of a kind load their code on first use: allow the first-load time.
     expect(page.get_by_role("combobox", name="Column with the texts")).to_have_value("text", timeout=FIRST_LOAD_MS)
     expect(page.get_by_role("combobox", name="Column with the labels")).to_have_value("label")
@@ -160,6 +161,27 @@ def test_upload_train_results_predict(server, open_page, artifacts, tmp_path):
     expect(prediction).to_contain_text("sport")
     expect(page.get_by_test_id("stPlotlyChart").first).to_be_visible()  # the probability of each class
     shot(page, artifacts, "08-predict")
+
+
+def test_a_damaged_upload_is_explained_and_survives_a_refresh(server, open_page, artifacts):
+    """A CSV whose quote never closes: the page names the lines, offers them for download, and a refresh (or
+    a restarted server) opens the same file again from the link."""
+    page = open_page()
+    server.goto(page, "data")
+    expect(page.locator("input[type=file]")).to_be_attached(timeout=FIRST_LOAD_MS)
+    page.locator("input[type=file]").set_input_files(HOSTILE / "unclosed_quote.csv")
+    summary = page.get_by_text("unclosed_quote.csv: 9 rows and 2 columns read; 26 left out.")
+    expect(summary).to_be_visible(timeout=FIRST_LOAD_MS)
+    expect(page.get_by_text(re.compile(r"A quote opens on line 7 and does not close"))).to_be_visible()
+    expect(page.get_by_role("button", name="Download the 26 left-out lines")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/data\?upload=[0-9a-f]{64}$"))
+    shot(page, artifacts, "01-explained")
+
+    server.restart()
+    page.reload()
+    expect(summary).to_be_visible(timeout=FIRST_LOAD_MS)
+    expect(page.get_by_text(re.compile(r"Only one class \('ham'\)"))).to_be_visible()
+    shot(page, artifacts, "02-after-restart-and-refresh")
 
 
 def test_training_survives_closing_the_tab(server, open_page, artifacts, tmp_path):

@@ -1,0 +1,62 @@
+"""What was read from a file, in plain words, with the detected settings the user can override."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from core.prediction import csv_for_excel
+from core.reading import ENCODINGS, SEPARATORS, ReadResult, describe
+from dashboard.components import escape_md
+
+AUTO = "auto"
+HEADER_CHOICES = {AUTO: "Detect", True: "Column names", False: "Data (no column names)"}
+
+
+def chosen_options(key: str) -> dict[str, Any]:
+    """The read_file overrides picked in the widgets below, read before the file is read with them."""
+    picked = {name: st.session_state.get(f"{key}.{name}", AUTO) for name in ("encoding", "delimiter", "header", "sheet")}
+    return {name: value for name, value in picked.items() if value != AUTO}
+
+
+def options(result: ReadResult, key: str) -> None:
+    """Selectors for what the reader detected: encoding, separator, header row and sheet."""
+    detected = [result.kind]
+    if result.encoding:
+        detected.append(describe(result.encoding))
+    if result.delimiter:
+        detected.append(f"separated by {SEPARATORS.get(result.delimiter, repr(result.delimiter))}")
+    if result.sheet:
+        detected.append(f"sheet '{result.sheet}'")
+    with st.expander(f"Read as {escape_md(', '.join(detected))}. Not right? Change how the file is read"):
+        columns = st.columns(3)
+        if result.encoding and "," not in result.encoding:
+            with columns[0]:
+                encoding_picker(key, found=result.encoding)
+        if result.delimiter:
+            columns[1].selectbox("Separator", [AUTO, *SEPARATORS], key=f"{key}.delimiter",
+                                 format_func=lambda d: "Detect" if d == AUTO else SEPARATORS[d])
+            columns[2].selectbox("First row", list(HEADER_CHOICES), key=f"{key}.header",
+                                 format_func=HEADER_CHOICES.get)
+        if result.sheets:
+            columns[1].selectbox("Sheet", [AUTO, *result.sheets], key=f"{key}.sheet",
+                                 format_func=lambda s: f"The first ({result.sheets[0]})" if s == AUTO else s)
+
+
+def encoding_picker(key: str, found: str | None = None) -> None:
+    st.selectbox("Text encoding", [AUTO, *ENCODINGS], key=f"{key}.encoding",
+                 format_func=lambda e: describe(e) if e != AUTO else f"Detect (found {describe(found)})" if found
+                 else "Detect",
+                 help="If letters show as � or as odd symbols (Ã©, æ–‡), pick the encoding the file was saved in.")
+
+
+def report(result: ReadResult, name: str) -> None:
+    """The summary line, every problem the reader met, and the left-out lines to download."""
+    st.markdown(f"**{escape_md(name)}**: {escape_md(result.summary())}")
+    for problem in result.problems():
+        st.warning(escape_md(problem))
+    if result.skipped:
+        st.download_button(f"Download the {len(result.skipped):,} left-out lines", csv_for_excel(result.skipped_table()),
+                           file_name=f"{Path(name).stem}-left-out.csv", mime="text/csv", key="read.left_out",
+                           help="Each line with where it was and why it was left out: fix them and upload again.")
