@@ -259,7 +259,7 @@ def _too_many_classes(scan: _Scan) -> Finding | None:
 
 
 def _imbalance(scan: _Scan) -> Finding | None:
-    counts = scan.counts
+    counts = scan.counts[scan.counts >= MIN_PER_CLASS]  # classes too small to test have a finding of their own
     if len(counts) < 2 or counts.iloc[0] < IMBALANCE_RATIO * counts.iloc[-1]:
         return None
     return Finding("imbalance", "warning", f"The classes are heavily imbalanced: '{counts.index[0]}' has "

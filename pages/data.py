@@ -127,6 +127,8 @@ if fixes is None or fixes["for"] != (read_key, options):
     fixes = {"for": (read_key, options), "table": result.table, "done": []}
     remember(FIXES, fixes)
 df = fixes["table"]
+# Column choices belong to one reading of the file: another sheet or separator brings other columns.
+table_key = ".".join([name, *(f"{k}={v}" for k, v in sorted(options.items()))])
 st.dataframe(df.head(200), hide_index=True, height=240, key="preview")
 st.caption(f"The first {min(len(df), 200):,} of {len(df):,} rows.")
 
@@ -134,12 +136,12 @@ st.subheader("Texts and labels")
 guessed_text, guessed_label = guess_columns(df)
 columns = list(df.columns)
 left, middle, right = st.columns(3)
-text_col = left.selectbox("Column with the texts", columns, index=columns.index(guessed_text), key=f"text_col.{name}")
-label_col = middle.selectbox("Column with the labels", columns, key=f"label_col.{name}",
+text_col = left.selectbox("Column with the texts", columns, index=columns.index(guessed_text), key=f"text_col.{table_key}")
+label_col = middle.selectbox("Column with the labels", columns, key=f"label_col.{table_key}",
                              index=columns.index(guessed_label) if guessed_label in columns else None,
                              placeholder="Choose the label column")
 found_splits = split_columns(df)
-split_choice = right.selectbox("Test texts", [RANDOM, *found_splits], key=f"split_col.{name}",
+split_choice = right.selectbox("Test texts", [RANDOM, *found_splits], key=f"split_col.{table_key}",
                                index=1 if found_splits else 0,
                                format_func=lambda c: "Held out at random" if c == RANDOM else f"As column '{c}' says",
                                help="Use your own split when your file says which rows are for training and which "
@@ -148,21 +150,21 @@ split_col = None if split_choice == RANDOM else split_choice
 
 labels = LabelOptions()
 if label_col is not None and label_col != text_col:
-    casefold = st.checkbox("Ignore capitals in labels ('Spam' and 'spam' are one class)", key=f"casefold.{name}")
+    casefold = st.checkbox("Ignore capitals in labels ('Spam' and 'spam' are one class)", key=f"casefold.{table_key}")
     names = {}
     if is_numeric(df[label_col]):
         ids = sorted(label_ids(df[label_col]).dropna().unique(), key=int)
         if len(ids) <= MAX_NAMED_IDS:
             st.caption("The labels are numbers. Name them, and results will show the names instead.")
             edited = st.data_editor(pd.DataFrame({"label": ids, "name": [""] * len(ids)}), disabled=["label"],
-                                    hide_index=True, key=f"label_names.{name}.{label_col}")
+                                    hide_index=True, key=f"label_names.{table_key}.{label_col}")
             names = {i: n.strip() for i, n in zip(edited["label"], edited["name"]) if isinstance(n, str) and n.strip()}
     labels = LabelOptions(casefold=casefold, names=names)
 
 
 def fix(key: str) -> None:
     if key == CASEFOLD:
-        st.session_state[f"casefold.{name}"] = True
+        st.session_state[f"casefold.{table_key}"] = True
         return
     fixed, message = apply_fix(df, text_col, label_col, key, split_col, labels)
     remember(FIXES, {**fixes, "table": fixed, "done": [*fixes["done"], message]})
@@ -194,7 +196,7 @@ else:
     val_pct = a.slider("Validation share (%)", 5, 30, 10, step=5)
     test_pct = b.slider("Test share (%)", 10, 40, 20, step=5)
     seed = c.number_input("Split seed", 0, 2**31 - 1, 42, help="The same seed always gives the same split.")
-dataset_name = st.text_input("Dataset name", value=Path(name).stem if sha else name, key=f"dataset_name.{name}",
+dataset_name = st.text_input("Dataset name", value=Path(name).stem if sha else name, key=f"dataset_name.{table_key}",
                              max_chars=200)
 
 if st.button("Use this dataset", type="primary"):

@@ -222,3 +222,22 @@ def test_labels_differing_in_capitals_are_merged_by_one_click(open_page, tiny_df
     at.run()
     assert at.checkbox(key="casefold.caps.csv").value
     assert not any("differ only in capitals" in w.value for w in at.warning)
+
+
+def test_another_excel_sheet_can_be_chosen(open_page):
+    raw = (HOSTILE / "two_sheets.xlsx").read_bytes()
+    at = upload(open_page("data"), "two_sheets.xlsx", raw,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    assert any("only one column" in e.value for e in at.error)
+    at.selectbox(key=f"read.{source_hash(raw)}.sheet").set_value("Data")
+    at.run()
+    assert not at.exception and not at.error
+    assert at.selectbox(key="text_col.two_sheets.xlsx.sheet=Data").value == "review"
+
+
+def test_a_zip_of_class_folders_becomes_texts_and_labels(open_page, store):
+    at = upload(open_page("data"), "class_folders.zip", (HOSTILE / "class_folders.zip").read_bytes(), "application/zip")
+    assert not at.exception
+    assert "7 rows and 3 columns read; 2 left out" in markdown(at)
+    assert (at.selectbox(key="text_col.class_folders.zip").value,
+            at.selectbox(key="label_col.class_folders.zip").value) == ("text", "label")

@@ -234,3 +234,9 @@ def test_labels_differing_only_in_capitals_offer_to_ignore_capitals():
                                    "'sport' and 'SPORT'.")
     assert (case.fix, case.fix_label) == (CASEFOLD, "Ignore capitals in labels")
     assert not [f for f in findings(df, "text", "label", labels=LabelOptions(casefold=True)) if f.kind == "label_case"]
+
+
+def test_imbalance_is_weighed_among_classes_big_enough_to_test():
+    df = pd.DataFrame({"text": [f"text {i}" for i in range(44)], "label": ["big"] * 40 + ["mid"] * 3 + ["tiny"]})
+    (imbalance,) = [f for f in findings(df, "text", "label") if f.kind == "imbalance"]
+    assert "'big' has 40 rows and 'mid' only 3" in imbalance.message
