@@ -8,6 +8,7 @@ from collections import Counter
 
 from core.datasets import delete_dataset
 from core.store import DatasetRecord, Store
+from core.wording import count
 
 
 def find_dataset(store: Store, prefix: str) -> DatasetRecord:
@@ -59,8 +60,8 @@ def cmd_delete(args: argparse.Namespace) -> int:
     if not args.yes:
         runs = store.list_runs(dataset_id=dataset.id)
         active = sum(r.active for r in runs)
-        print(f"would delete dataset {dataset.id} '{dataset.name}' ({dataset.n_rows:,} rows) and its {len(runs)} "
-              f"run{'s' * (len(runs) != 1)}" + (f", {active} of them still queued or training" if active else "")
+        print(f"would delete dataset {dataset.id} '{dataset.name}' ({dataset.n_rows:,} rows) and its "
+              f"{count(len(runs), 'run')}" + (f", {active} of them still queued or training" if active else "")
               + "; run again with --yes to delete")
         return 1
     try:
@@ -68,7 +69,7 @@ def cmd_delete(args: argparse.Namespace) -> int:
     except ValueError as exc:  # runs still active: nothing was deleted
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    print(f"deleted dataset {dataset.id} '{dataset.name}' and {len(run_ids)} run{'s' * (len(run_ids) != 1)}")
+    print(f"deleted dataset {dataset.id} '{dataset.name}' and {count(len(run_ids), 'run')}")
     return 0
 
 

@@ -11,6 +11,7 @@ from core.errors import DataError
 from core.labels import LabelOptions
 from core.reading import ENCODINGS, SEPARATORS, ReadResult, describe, read_file
 from core.splitting import split_columns
+from core.wording import count
 
 SEPARATOR_NAMES = {name: delimiter for delimiter, name in SEPARATORS.items()}
 
@@ -21,12 +22,12 @@ def inspect(args: argparse.Namespace) -> int:
     try:
         result = read_file(path, encoding=args.encoding, sheet=args.sheet, header=args.header,
                            delimiter=SEPARATOR_NAMES.get(args.separator, args.separator))
+        report = _report(path, result, args)
     except DataError as exc:
         if args.json:
             print(json.dumps({"file": path.name, "error": str(exc)}))
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    report = _report(path, result, args)
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
     else:
@@ -59,9 +60,8 @@ def _print(report: dict) -> None:
     how = [report["read_as"]] + [v for v in (report["encoding"] and describe(report["encoding"]),
                                              report["separator"] and f"separated by {report['separator']}",
                                              report["sheet"] and f"sheet '{report['sheet']}'") if v]
-    rows, columns = report["rows"], len(report["columns"])
-    print(f"{report['file']}: {rows:,} row{'s' * (rows != 1)} and {columns} column{'s' * (columns != 1)} read as "
-          f"{', '.join(how)}" + (f"; {report['left_out']:,} lines left out" if report["left_out"] else "") + ".")
+    print(f"{report['file']}: {count(report['rows'], 'row')} and {count(len(report['columns']), 'column')} read as "
+          f"{', '.join(how)}" + (f"; {count(report['left_out'], 'line')} left out" if report["left_out"] else "") + ".")
     for problem in report["problems"]:
         print(f"  - {problem}")
     if "text_column" not in report:

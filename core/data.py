@@ -6,12 +6,11 @@ import pandas as pd
 from core import quality
 from core.labels import STRING, LabelOptions, clean_labels, detect_multilabel, multilabel_message
 from core.quality import Finding
+from core.splitting import split_problem
 
 LABEL_NAMES = ("label", "labels", "class", "category", "target", "y", "sentiment", "intent", "topic", "tag")
-GUESS_ROWS = 10_000
 TEXT_NAMES = ("text", "texts", "sentence", "message", "content", "body", "review", "title", "question", "document")
-
-
+GUESS_ROWS = 10_000
 
 
 def guess_columns(df: pd.DataFrame) -> tuple[str, str | None]:
@@ -53,6 +52,8 @@ def validate(df: pd.DataFrame, text_col: str, label_col: str | None, split_col: 
     if split_col in (text_col, label_col):
         return [Finding("same_column", "error", f"Column '{split_col}' cannot be both the split and the "
                         f"{'text' if split_col == text_col else 'label'} column.")]
+    if split_col is not None and (problem := split_problem(df[split_col])):
+        return [Finding("split_values", "error", problem)]
     delimiter = detect_multilabel(df[label_col])
     if delimiter is not None:
         example = df[label_col].astype(str)[df[label_col].astype(str).str.contains(delimiter, regex=False)].iloc[0]

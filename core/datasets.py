@@ -9,6 +9,7 @@ from typing import NamedTuple
 import pandas as pd
 
 from core.store import DatasetRecord, Store
+from core.uploads import forget_upload
 from core.workspace import datasets_dir, run_dir
 
 
@@ -20,11 +21,6 @@ class TextSet(NamedTuple):
 def content_id(df: pd.DataFrame) -> str:
     hashed = pd.util.hash_pandas_object(df[["text", "label", "split"]], index=False).to_numpy()
     return hashlib.sha256(hashed.tobytes()).hexdigest()[:16]
-
-
-def source_hash(raw: bytes) -> str:
-    """The fingerprint of an uploaded file's bytes, by which the same file uploaded again is recognised."""
-    return hashlib.sha256(raw).hexdigest()
 
 
 def save_dataset(store: Store, df: pd.DataFrame, name: str, source_hash: str | None = None) -> DatasetRecord:
@@ -43,14 +39,17 @@ def save_dataset(store: Store, df: pd.DataFrame, name: str, source_hash: str | N
 def delete_dataset(store: Store, dataset_id: str) -> list[int]:
     """Delete a dataset, its runs and their files; returns the deleted run ids. Refused (ValueError) while a run
     of it is queued or training."""
-    path = store.get_dataset(dataset_id).path
+    record = store.get_dataset(dataset_id)
     run_ids = store.delete_dataset(dataset_id)
     # The rows go first, so nothing is left pointing at a missing file. The file is named by the content hash,
     # which is the id, so no other dataset shares it.
-    Path(path).unlink(missing_ok=True)
+    Path(record.path).unlink(missing_ok=True)
     for run_id in run_ids:
         # The rows are gone already: a folder that cannot be removed costs only disk space.
         shutil.rmtree(run_dir(run_id, store.root), ignore_errors=True)
+    # The uploaded file goes with the last dataset made from it: deleting data must not leave a copy behind.
+    if record.source_hash and not store.datasets_from_source(record.source_hash):
+        forget_upload(record.source_hash, store.root)
     return run_ids
 
 

@@ -10,6 +10,7 @@ import pandas as pd
 STRING = pd.StringDtype("pyarrow")
 # [0-9], not \d: pandas runs \d through Python's re (row by row) as soon as one value is not ASCII.
 _WHOLE_NUMBER = r"-?[0-9]+(\.0+)?"
+OTHER = "other"  # the class that small classes are merged into
 DELIMITERS = ("|", ";", ",")
 MULTILABEL_SHARE = 0.05
 # An evenly spaced sample of labels shows the pattern, and keeps a million-row text column cheap.
@@ -29,7 +30,7 @@ def label_ids(series: pd.Series) -> pd.Series:
     """Labels as the user should see them before naming: stripped, empty as missing, and in a column of whole
     numbers "1.0" as "1" (a column of integer ids with one gap is read as floats, and 1.0 and 1 are one class)."""
     labels = _stripped(series)
-    if _whole_numbers(labels):
+    if _whole_numbers(labels[labels != OTHER]):
         labels = labels.str.replace(r"\.0+$", "", regex=True)
     return labels
 
@@ -48,8 +49,10 @@ def clean_labels(series: pd.Series, options: LabelOptions = LabelOptions()) -> p
 
 
 def is_numeric(series: pd.Series) -> bool:
-    """True when every label present is a whole number ("0", "2", "-1", "1.0"): ids that the user may want to name."""
-    return _whole_numbers(_stripped(series))
+    """True when every label present is a whole number ("0", "2", "-1", "1.0"): ids that the user may want to name.
+    OTHER, which merging small classes brings, does not count against it."""
+    labels = _stripped(series)
+    return _whole_numbers(labels[labels != OTHER])
 
 
 def _stripped(series: pd.Series) -> pd.Series:

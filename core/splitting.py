@@ -5,6 +5,7 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from core.errors import DataError
+from core.wording import listing
 
 SPLIT_NAMES = {"train": "train", "training": "train", "val": "val", "valid": "val", "validation": "val",
                "dev": "val", "test": "test", "testing": "test"}
@@ -24,16 +25,29 @@ def _names_a_split(column: pd.Series) -> bool:
     return bool(values) and values <= set(SPLIT_NAMES) and "test" in {SPLIT_NAMES[v] for v in values}
 
 
+def split_problem(column: pd.Series) -> str | None:
+    """What is wrong with a split column the user chose, in words, or None when every row names its part."""
+    unknown = _split_names(column).isna()
+    if not unknown.any():
+        return None
+    values = column[unknown].astype("string").str.strip().fillna("").replace("", "(blank)").value_counts()
+    shown = listing([f"'{value}' ({n:,})" for value, n in values.items()], 5)
+    return (f"Column '{column.name}' should say train, validation or test in every row, but also holds {shown}. "
+            "Fill in those rows, or hold out test texts at random.")
+
+
+def _split_names(column: pd.Series) -> pd.Series:
+    return column.astype("string").str.strip().str.lower().map(SPLIT_NAMES)
+
+
 def split(df: pd.DataFrame, val_frac: float = 0.1, test_frac: float = 0.2, seed: int = 42,
           split_col: pd.Series | None = None) -> pd.DataFrame:
     """Add a `split` column (train / val / test): stratified by label with a fixed seed, or the user's own."""
     out = df.copy()
     if split_col is not None:
-        mapped = split_col.astype("string").str.strip().str.lower().map(SPLIT_NAMES)
-        if mapped.isna().any():
-            bad = sorted(set(split_col[mapped.isna()].astype(str)))[:5]
-            raise DataError(f"The split column has values other than train / validation / test: {', '.join(bad)}.")
-        out["split"] = mapped.to_numpy()
+        if problem := split_problem(split_col):
+            raise DataError(problem)
+        out["split"] = _split_names(split_col).to_numpy()
         return out
     if not 0 < test_frac < 1 or not 0 <= val_frac < 1 or val_frac + test_frac >= 1:
         raise DataError("Validation and test shares must be between 0 and 1 and leave rows for training.")

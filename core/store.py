@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
+from core.wording import count
 from core.workspace import workspace_dir
 
 ACTIVE = ("queued", "running")
@@ -186,7 +187,7 @@ class Store:
             runs = conn.execute("SELECT id, status FROM runs WHERE dataset_id = ?", (dataset_id,)).fetchall()
             active = sum(r["status"] in ACTIVE for r in runs)
             if active:
-                raise ValueError(f"Dataset '{row['name']}' still has {active} run{'s' * (active != 1)} queued or "
+                raise ValueError(f"Dataset '{row['name']}' still has {count(active, 'run')} queued or "
                                  "training; it can be deleted once they have finished or been cancelled.")
             conn.execute("DELETE FROM metrics WHERE run_id IN (SELECT id FROM runs WHERE dataset_id = ?)",
                          (dataset_id,))

@@ -1,22 +1,28 @@
-"""Raw uploads kept in the workspace until saved as a dataset, so a refreshed tab or a restarted server can reopen
-them: the page puts the returned hash in the URL and opens the upload from it again.
+"""Raw uploads kept in the workspace, so a refreshed tab or a restarted server can reopen them: the page puts the
+returned hash in the URL and opens the upload from it again. An upload is forgotten when the last dataset made from
+it is deleted.
 
 Each upload lives at `<workspace>/uploads/<sha256>/<file name>`; the name is kept because reading a table goes by
 its extension.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
 import tempfile
 from pathlib import Path
 
-from core.datasets import source_hash
 from core.workspace import workspace_dir
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _MAX_NAME = 100  # characters; at up to 4 bytes each, within the 255-byte file name limit of common file systems
+
+
+def source_hash(raw: bytes) -> str:
+    """The fingerprint of an uploaded file's bytes, by which the same file uploaded again is recognised."""
+    return hashlib.sha256(raw).hexdigest()
 
 
 def _folder(sha: str, root: Path | None) -> Path | None:

@@ -8,6 +8,7 @@ import streamlit as st
 
 from core.datasets import delete_dataset
 from core.store import DatasetRecord, Store
+from core.wording import count
 from dashboard.components import escape_md
 from dashboard.state import DATASET, current, remember
 
@@ -28,14 +29,14 @@ def _row(store: Store, dataset: DatasetRecord, n_runs: int) -> None:
     name, use, rename, delete = st.columns([6, 1.3, 1.3, 1.3], vertical_alignment="center")
     chosen = " · in use" if current(DATASET) == dataset.id else ""
     name.markdown(f"**{escape_md(dataset.name)}**{chosen}  \n{dataset.n_rows:,} rows · {len(dataset.classes)} classes · "
-                  f"{n_runs} run{'s' * (n_runs != 1)} · saved {time.strftime('%d %b %Y %H:%M', time.localtime(dataset.created_at))}")
+                  f"{count(n_runs, 'run')} · saved {time.strftime('%d %b %Y %H:%M', time.localtime(dataset.created_at))}")
     use.button("Use", key=f"datasets.use.{dataset.id}", on_click=remember, args=(DATASET, dataset.id),
                disabled=bool(chosen), help="Train models on this dataset.")
     with rename.popover("Rename"):
         st.text_input("New name", value=dataset.name, key=f"datasets.name.{dataset.id}", max_chars=200)
         st.button("Save the name", key=f"datasets.rename.{dataset.id}", on_click=_rename, args=(store, dataset.id))
     with delete.popover("Delete"):
-        runs = f" and its {n_runs} run{'s' * (n_runs != 1)} (their models and reports)" if n_runs else ""
+        runs = f" and its {count(n_runs, 'run')} (their models and reports)" if n_runs else ""
         st.write(f"Delete **{escape_md(dataset.name)}**{runs}? This cannot be undone.")
         st.button("Delete for good", type="primary", key=f"datasets.delete.{dataset.id}", on_click=_delete,
                   args=(store, dataset.id))

@@ -7,10 +7,11 @@ from typing import Any
 import streamlit as st
 
 from core.prediction import csv_for_excel
-from core.reading import ENCODINGS, SEPARATORS, ReadResult, describe
+from core.reading import ENCODINGS, SEPARATORS, TEXT_FORMATS, ReadResult, describe
 from dashboard.components import escape_md
 
 AUTO = "auto"
+NOTHING_READ = "Nothing usable was read: every line was left out."
 HEADER_CHOICES = {AUTO: "Detect", True: "Column names", False: "Data (no column names)"}
 
 
@@ -30,25 +31,33 @@ def options(result: ReadResult, key: str) -> None:
     if result.sheet:
         detected.append(f"sheet '{result.sheet}'")
     with st.expander(f"Read as {escape_md(', '.join(detected))}. Not right? Change how the file is read"):
-        columns = st.columns(3)
-        if result.encoding and "," not in result.encoding:
-            with columns[0]:
-                encoding_picker(key, found=result.encoding)
-        if result.delimiter:
-            columns[1].selectbox("Separator", [AUTO, *SEPARATORS], key=f"{key}.delimiter",
-                                 format_func=lambda d: "Detect" if d == AUTO else SEPARATORS[d])
-            columns[2].selectbox("First row", list(HEADER_CHOICES), key=f"{key}.header",
-                                 format_func=HEADER_CHOICES.get)
-        if result.sheets:
-            columns[1].selectbox("Sheet", [AUTO, *result.sheets], key=f"{key}.sheet",
-                                 format_func=lambda s: f"The first ({result.sheets[0]})" if s == AUTO else s)
+        _pickers(key, encoding=result.encoding is not None, delimited=result.delimiter is not None,
+                 sheets=result.sheets, found=result.encoding)
 
 
-def encoding_picker(key: str, found: str | None = None) -> None:
-    st.selectbox("Text encoding", [AUTO, *ENCODINGS], key=f"{key}.encoding",
-                 format_func=lambda e: describe(e) if e != AUTO else f"Detect (found {describe(found)})" if found
-                 else "Detect",
-                 help="If letters show as � or as odd symbols (Ã©, æ–‡), pick the encoding the file was saved in.")
+def options_after_error(filename: str, key: str) -> None:
+    """The same selectors when the file could not be read, so a wrong guess or a wrong choice can be changed."""
+    suffix = Path(filename).suffix.lower()
+    if suffix in TEXT_FORMATS or suffix == ".zip":
+        st.caption("Change how the file is read:")
+        _pickers(key, encoding=True, delimited=suffix in (".csv", ".tsv"), sheets=[], found=None)
+
+
+def _pickers(key: str, encoding: bool, delimited: bool, sheets: list[str], found: str | None) -> None:
+    columns = st.columns(3)
+    if encoding:
+        columns[0].selectbox("Text encoding", [AUTO, *ENCODINGS], key=f"{key}.encoding",
+                             format_func=lambda e: describe(e) if e != AUTO else f"Detect (found {describe(found)})"
+                             if found else "Detect",
+                             help="If letters show as � or as odd symbols (Ã©, æ–‡), pick the encoding the file was "
+                                  "saved in.")
+    if delimited:
+        columns[1].selectbox("Separator", [AUTO, *SEPARATORS], key=f"{key}.delimiter",
+                             format_func=lambda d: "Detect" if d == AUTO else SEPARATORS[d])
+        columns[2].selectbox("First row", list(HEADER_CHOICES), key=f"{key}.header", format_func=HEADER_CHOICES.get)
+    if sheets:
+        columns[1].selectbox("Sheet", [AUTO, *sheets], key=f"{key}.sheet",
+                             format_func=lambda s: "The first with rows" if s == AUTO else s)
 
 
 def report(result: ReadResult, name: str) -> None:
@@ -56,6 +65,8 @@ def report(result: ReadResult, name: str) -> None:
     st.markdown(f"**{escape_md(name)}**: {escape_md(result.summary())}")
     for problem in result.problems():
         st.warning(escape_md(problem))
+    if not result.rows:
+        st.error(f"{NOTHING_READ} Download the left-out lines to see why, or change how the file is read.")
     if result.skipped:
         st.download_button(f"Download the {len(result.skipped):,} left-out lines", csv_for_excel(result.skipped_table()),
                            file_name=f"{Path(name).stem}-left-out.csv", mime="text/csv", key="read.left_out",

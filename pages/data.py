@@ -9,7 +9,7 @@ from core.datasets import save_dataset
 from core.errors import DataError
 from core.labels import LabelOptions, clean_labels, is_numeric, label_ids
 from core.quality import CASEFOLD, apply_fix
-from core.reading import SUPPORTED, TEXT_FORMATS, ReadResult, read_file
+from core.reading import SUPPORTED, ReadResult, read_file
 from core.samples import SAMPLES
 from core.splitting import split, split_columns
 from core.uploads import keep_upload, kept_name, open_upload
@@ -107,8 +107,7 @@ try:
     result = read(draft, options)
 except DataError as exc:
     st.error(escape_md(exc))
-    if Path(name).suffix.lower() in TEXT_FORMATS:
-        reading_views.encoding_picker(read_key)
+    reading_views.options_after_error(name, read_key)
     st.info("Pick a sample or upload another file.")
     st.stop()
 reading_views.report(result, name)
@@ -118,8 +117,6 @@ if sha:
         st.info(f"You saved this file before, as **{escape_md(earlier.name)}**.")
         st.button(f"Use '{earlier.name}'", key="use_earlier", on_click=remember, args=(DATASET, earlier.id))
 if not result.rows:
-    st.error("Nothing usable was read: every line was left out. Download the left-out lines above to see why, "
-             "or change how the file is read.")
     st.stop()
 
 fixes = current(FIXES)
@@ -156,8 +153,9 @@ if label_col is not None and label_col != text_col:
         ids = sorted(label_ids(df[label_col]).dropna().unique(), key=int)
         if len(ids) <= MAX_NAMED_IDS:
             st.caption("The labels are numbers. Name them, and results will show the names instead.")
+            # Keyed by the ids themselves: the editor keeps its edits by row, so other ids must start afresh.
             edited = st.data_editor(pd.DataFrame({"label": ids, "name": [""] * len(ids)}), disabled=["label"],
-                                    hide_index=True, key=f"label_names.{table_key}.{label_col}")
+                                    hide_index=True, key=f"label_names.{table_key}.{label_col}.{'-'.join(ids)}")
             names = {i: n.strip() for i, n in zip(edited["label"], edited["name"]) if isinstance(n, str) and n.strip()}
     labels = LabelOptions(casefold=casefold, names=names)
 

@@ -36,9 +36,9 @@ def explain(run_id: int, text: str, method: str):
 
 
 @st.cache_resource(show_spinner="Reading the file…", max_entries=2)
-def read_upload(file_id: str, filename: str, _content: bytes) -> ReadResult:
-    """Read once per uploaded file (its id, not its bytes, is the key) and shared, never copied, between reruns."""
-    return read_file(_content, filename)
+def read_upload(file_id: str, filename: str, options: tuple, _content: bytes) -> ReadResult:
+    """Read once per uploaded file (its id, not its bytes, is the key) and settings, shared between reruns."""
+    return read_file(_content, filename, **dict(options))
 
 
 def fill_example() -> None:
@@ -95,18 +95,21 @@ def predict_all(texts: list[str]) -> pd.DataFrame:
 
 def a_file() -> None:
     st.write("Upload a table with a column of texts: every text gets a predicted label, which you can download.")
-    upload = st.file_uploader("CSV, TSV, TXT, JSON, JSON Lines, Excel or Parquet",
+    upload = st.file_uploader("CSV, TSV, TXT, JSON, JSON Lines, Excel, Parquet, or a ZIP of text files",
                               type=[s.lstrip(".") for s in SUPPORTED], key="predict.upload")
     if upload is None:
         return
+    read_key = f"predict.read.{upload.file_id}"
+    options = reading_views.chosen_options(read_key)
     try:
-        result = read_upload(upload.file_id, upload.name, upload.getvalue())
+        result = read_upload(upload.file_id, upload.name, tuple(sorted(options.items())), upload.getvalue())
     except DataError as exc:
         st.error(escape_md(exc))
+        reading_views.options_after_error(upload.name, read_key)
         return
     reading_views.report(result, upload.name)
+    reading_views.options(result, read_key)
     if not result.rows:
-        st.error("Nothing usable was read: every line was left out. Download the left-out lines above to see why.")
         return
     df = result.table
     columns = list(df.columns)

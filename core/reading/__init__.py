@@ -51,9 +51,10 @@ def _read(raw: bytes, suffix: str, encoding: str | None, delimiter: str | None, 
         return read_excel(raw, sheet)
     if suffix == ".parquet":
         return read_parquet(raw)
+    encoding = codec_name(encoding) if encoding else None
     if suffix == ".zip":
-        return read_folders(raw)
-    encoding = codec_name(encoding) if encoding else detect(raw)
+        return read_folders(raw, encoding)
+    encoding = encoding or detect(raw)
     if suffix in (".csv", ".tsv"):
         return read_delimited(raw, encoding, delimiter or ("\t" if suffix == ".tsv" else None), header,
                               kind=suffix[1:].upper())

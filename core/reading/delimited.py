@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import sys
 from typing import Iterable, Iterator
 
@@ -16,16 +17,19 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from core.data import LABEL_NAMES, TEXT_NAMES
 from core.errors import DataError
 from core.reading.encoding import SAMPLE, damage_notes, open_text
 from core.reading.result import Note, ReadResult, Skipped, column_names, line_list
 
 SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 # A record spanning this many lines, in a file whose records are otherwise one line each, is a quote that
-# never closed and swallowed the rows after it.
+# never closed and swallowed the rows after it (shorter ones are judged by their lines: see _suspect).
 SWALLOWED_LINES = 20
 BATCH = 20_000  # rows gathered as Python strings before they go into Arrow arrays
-HEADER_MAX = 60  # characters; a first-row cell longer than this is a text, not a column name
+QUOTED_FIELD = r'(?:^|{d})"(?:[^"]|"")*"(?:{d}|\r?$)'
+HEADER_MAX = 60
+KNOWN_NAMES = {*TEXT_NAMES, *LABEL_NAMES, "id", "split"}  # characters; a first-row cell longer than this is a text, not a column name
 # A swallowed quote can make one field megabytes long; it is reported, so the reader must not refuse it first.
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
@@ -80,12 +84,12 @@ class _Columns:
             self._flush()
 
     def _count_reason(self, found: int) -> str:
-        where = f"the {len(self.names)} of the {'header' if self.header else 'first row'}"
+        where = f"the {'header' if self.header else 'first row'}'s {len(self.names)} columns"
         if found > len(self.names):
-            return (f"more fields than {where}. A text probably holds the separator "
+            return (f"more values than {where}. A text probably holds the separator "
                     f"({SEPARATORS.get(self.delimiter, repr(self.delimiter))}) without double quotes around it: "
-                    "quote such texts, or save the file as Excel.")
-        return f"fewer fields than {where}: a value is missing, or the line is in another format."
+                    "put such texts in double quotes, or save the file as Excel.")
+        return f"fewer values than {where}: a value is missing, or the line is in another format."
 
     def _flush(self) -> None:
         missing = pa.scalar(None, type=pa.large_string())
@@ -107,7 +111,7 @@ def read_delimited(raw: bytes, encoding: str, delimiter: str | None = None, head
                    kind: str = "CSV") -> ReadResult:
     sample = _sample(raw, encoding)
     delimiter = delimiter or sniff_delimiter(sample)
-    dialect = _dialect(delimiter)
+    dialect = _dialect(delimiter, sample)
     if header is None:
         header = _has_header(list(csv.reader(io.StringIO(sample), dialect))[:50])
     lines = _Lines(open_text(raw, encoding))
@@ -121,7 +125,7 @@ def read_delimited(raw: bytes, encoding: str, delimiter: str | None = None, head
         columns.add(first[0], [], first[1])
     suspects = []
     for start, raw_lines, fields in records:
-        if len(raw_lines) >= SWALLOWED_LINES:
+        if _suspect(raw_lines, len(names), dialect):
             suspects.append((start, raw_lines, fields))
         elif fields:
             columns.add(start, raw_lines, fields)
@@ -144,8 +148,21 @@ def _records(lines: _Lines, dialect: type[csv.Dialect]) -> Iterator[tuple[int, l
         yield start, raw_lines, fields
 
 
+def _suspect(raw_lines: list[str], n_columns: int, dialect: type[csv.Dialect]) -> bool:
+    """A record of several lines that looks like a quote left open: very long, open at the end of the file, or
+    with lines in between that are each a whole row by themselves (the last line of a real multi-line text holds
+    the rest of its row, so it proves nothing)."""
+    if len(raw_lines) < 2:
+        return False
+    if len(raw_lines) >= SWALLOWED_LINES or "".join(raw_lines).count(dialect.quotechar) % 2:
+        return True
+    between = raw_lines[1:-1]
+    whole_rows = sum(len(next(csv.reader([line], dialect), [])) == n_columns for line in between)
+    return bool(between) and whole_rows * 2 >= len(between)
+
+
 def _settle(suspects: list, columns: _Columns, dialect: type[csv.Dialect]) -> list[Note]:
-    """Decide, once the whole file is read, whether the very long records are swallowed rows or real texts."""
+    """Decide, once the whole file is read, whether the suspect records are swallowed rows or real texts."""
     if columns.multiline * 100 > columns.records:  # a file of multi-line texts: long ones are expected
         for start, raw_lines, fields in suspects:
             columns.add(start, raw_lines, fields)
@@ -154,17 +171,17 @@ def _settle(suspects: list, columns: _Columns, dialect: type[csv.Dialect]) -> li
     while suspects:
         start, raw_lines, _ = suspects.pop(0)
         opened.append(start)
-        columns.add(start, raw_lines[:1], next(csv.reader(raw_lines[:1], dialect)))
+        columns.add(start, raw_lines[:1], next(csv.reader([raw_lines[0].rstrip("\r\n")], dialect)))
         for record in _records(_Lines(raw_lines[1:], start + 1), dialect):
-            if len(record[1]) >= SWALLOWED_LINES:
+            if _suspect(record[1], len(columns.names), dialect):
                 suspects.insert(0, record)
             elif record[2]:
                 columns.add(*record)
     if not opened:
         return []
-    return [Note(f"A quote opens on {line_list(opened)} and does not close for {SWALLOWED_LINES} lines or more, which "
-                 "would have merged the rows after it into one text. Each such line was read on its own, and the "
-                 "lines after it as rows of their own.", tuple(opened))]
+    return [Note(f"A quote opens on {line_list(opened)} and is not closed where the row ends, which would have "
+                 "merged the rows after it into one text. Each such line was read on its own, and the lines after "
+                 "it as rows of their own.", tuple(opened))]
 
 
 def _sample(raw: bytes, encoding: str) -> str:
@@ -186,18 +203,39 @@ def sniff_delimiter(sample: str) -> str:
         return best if counts[best] else ","
 
 
-def _dialect(delimiter: str) -> type[csv.Dialect]:
+def _dialect(delimiter: str, sample: str) -> type[csv.Dialect]:
     if len(delimiter) != 1:
         raise DataError(f"The separator must be one character; got {delimiter!r}.")
-    return type("Chosen", (csv.excel,), {"delimiter": delimiter})
+    # Tab- and pipe-separated files are mostly written without quoting, so a quote in them is part of the text
+    # ('"Great" movie'), unless the file shows quoted fields.
+    quoted = delimiter in ",;" or re.search(QUOTED_FIELD.format(d=re.escape(delimiter)), sample, re.M) is not None
+    return type("Chosen", (csv.excel,), {"delimiter": delimiter, "quoting": csv.QUOTE_MINIMAL if quoted
+                                         else csv.QUOTE_NONE})
 
 
 def _has_header(rows: list[list[str]]) -> bool:
-    """Column names are short, and unlike labels they do not repeat in the rows below."""
+    """Column names are short, do not repeat in the rows below as labels do, and name columns of numbers too;
+    a single column needs a name that says what it holds, or its first line is a text."""
     rows = [r for r in rows if r]
     if not rows:
         return True
     first, rest = rows[0], rows[1:]
+    if {cell.strip().lower() for cell in first} & KNOWN_NAMES:
+        return True
     if any(len(cell) > HEADER_MAX for cell in first):
         return False
-    return not any(cell and any(i < len(row) and row[i] == cell for row in rest) for i, cell in enumerate(first))
+    if any(cell and any(i < len(row) and row[i] == cell for row in rest) for i, cell in enumerate(first)):
+        return False
+    for i, cell in enumerate(first):
+        below = [row[i] for row in rest if i < len(row) and row[i]]
+        if below and all(_number(v) for v in below) and not _number(cell):
+            return True
+    return len(first) > 1
+
+
+def _number(value: str) -> bool:
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True

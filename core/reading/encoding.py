@@ -7,6 +7,7 @@ import unicodedata
 from typing import TextIO
 
 from charset_normalizer import from_bytes
+from charset_normalizer.utils import is_multi_byte_encoding
 
 from core.errors import DataError
 from core.reading.result import Note, line_list
@@ -82,15 +83,17 @@ def _guess(raw: bytes) -> str:
                         "encoding by hand.")
     name = codec_name(best.encoding)
     # On short Western text the detector's favourite is a near coin toss between code pages (crème becomes
-    # crčme); Excel on Western Windows saves Windows-1252, so it wins whenever the text is in Latin script.
-    if name != "cp1252" and _latin_script(str(best)[:SAMPLE]) and _decodes(raw, "cp1252"):
+    # crčme); Excel on Western Windows saves Windows-1252, so it wins among one-byte code pages whenever the
+    # letters beyond ASCII are Latin ones.
+    if (not is_multi_byte_encoding(best.encoding) and name != "cp1252" and _latin_script(str(best)[:SAMPLE])
+            and _decodes(raw, "cp1252")):
         return "cp1252"
     return name
 
 
 def _latin_script(text: str) -> bool:
     letters = {c for c in text if not c.isascii() and c.isalpha()}
-    return sum("LATIN" in unicodedata.name(c, "") for c in letters) * 2 >= len(letters)
+    return bool(letters) and sum("LATIN" in unicodedata.name(c, "") for c in letters) * 2 >= len(letters)
 
 
 def _decodes(raw: bytes, encoding: str) -> bool:
@@ -106,10 +109,6 @@ def _decodes(raw: bytes, encoding: str) -> bool:
 def open_text(raw: bytes, encoding: str) -> TextIO:
     """A text stream over `raw` that decodes as it goes; undecodable bytes become '\ufffd' for the reader to report."""
     return io.TextIOWrapper(io.BytesIO(raw), encoding=encoding, errors="replace", newline="")
-
-
-def decode(raw: bytes, encoding: str) -> str:
-    return raw.decode(encoding, errors="replace")
 
 
 def damage_notes(encoding: str, lines: list[int]) -> list[Note]:

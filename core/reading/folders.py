@@ -1,21 +1,33 @@
-"""A ZIP of folders, one folder per class and one .txt file per example (the layout of IMDB and 20 Newsgroups)."""
+"""A ZIP of folders, one folder per class and one text file per example: the layout of IMDB (aclImdb/train/pos/
+0_9.txt), 20 Newsgroups (20news-bydate-train/sci.space/60804) and BBC News (bbc/sport/001.txt).
+
+Each file's class is the folder it sits in. A folder above it named for a part of a split (train, test,
+20news-bydate-test, ...) becomes the `split` column. All files are read in one encoding, detected over a sample
+of them or chosen by the user, so a short file cannot be guessed into a code page of its own.
+"""
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from pathlib import PurePosixPath
 
 import pandas as pd
 
 from core.errors import DataError
-from core.reading.encoding import detect
+from core.reading.encoding import BOMS, detect
 from core.reading.result import Note, ReadResult, Skipped
+from core.splitting import SPLIT_NAMES
+from core.wording import listing
 
 MAX_UNPACKED = 2 << 30  # bytes; guards against a small ZIP that unpacks to fill the disk or memory
 SYSTEM = ("__MACOSX", ".DS_Store", "Thumbs.db", "desktop.ini")
+TEXT_SUFFIXES = (".txt", "")  # 20 Newsgroups' files have no extension
+SAMPLE_FILES, SAMPLE_BYTES = 200, 4096  # what the encoding is detected on
+UTF8_NAMES = 0x800  # the ZIP flag saying file names are UTF-8; without it zipfile decodes them as cp437
 
 
-def read_folders(raw: bytes) -> ReadResult:
+def read_folders(raw: bytes, encoding: str | None = None) -> ReadResult:
     try:
         archive = zipfile.ZipFile(io.BytesIO(raw))
     except zipfile.BadZipFile as exc:
@@ -23,50 +35,85 @@ def read_folders(raw: bytes) -> ReadResult:
     members = [m for m in archive.infolist() if not m.is_dir() and not _system(m.filename)]
     if sum(m.file_size for m in members) > MAX_UNPACKED:
         raise DataError(f"The ZIP unpacks to more than {MAX_UNPACKED >> 30} GB; upload a smaller one.")
-    paths = [PurePosixPath(m.filename) for m in members]
-    root = _shared_root(paths)
-    rows, skipped, encodings = [], [], set()
-    for member, path in zip(members, paths):
-        parts = path.parts[root:]
-        if len(parts) < 2:
+    names = _names(members)
+    root = _shared_root([PurePosixPath(name) for name in names])
+    texts = [m for m, name in zip(members, names) if PurePosixPath(name).suffix.lower() in TEXT_SUFFIXES]
+    encoding = encoding or _detect(archive, texts)
+    rows, skipped, damaged = [], [], []
+    for member, name in zip(members, names):
+        path = PurePosixPath(name)
+        if len(path.parts) - root < 2:
             skipped.append(Skipped("not inside a class folder: put each example in the folder named after its class.",
-                                   "", file=member.filename))
-        elif path.suffix.lower() != ".txt":
-            skipped.append(Skipped("not a .txt file.", "", file=member.filename))
+                                   "", place=name))
+        elif path.suffix.lower() not in TEXT_SUFFIXES:
+            skipped.append(Skipped("not a .txt file.", "", place=name))
+        elif not (text := _text(archive, member, encoding)).strip():
+            skipped.append(Skipped("an empty file.", "", place=name))
         else:
-            row = _example(archive, member, parts[0], encodings)
-            if isinstance(row, Skipped):
-                skipped.append(row)
-            else:
-                rows.append(row)
-    df = pd.DataFrame(rows, columns=["text", "label", "file"], dtype="str")
-    notes = [Note(f"The text files use several encodings: {', '.join(sorted(encodings))}.")] if len(encodings) > 1 else []
-    return ReadResult(df, "ZIP of class folders", encoding=", ".join(sorted(encodings)) or None,
-                      skipped=skipped, notes=notes)
+            damaged += [name] if "\ufffd" in text else []
+            rows.append((text.strip(), path.parent.name, _split(path), name))
+    df = pd.DataFrame(rows, columns=["text", "label", "split", "file"], dtype="str")
+    if df["split"].isna().all():
+        df = df.drop(columns="split")
+    notes = [Note(f"Bytes that are not valid {encoding} were replaced by '\ufffd' in {listing(damaged, 5)}. If many "
+                  "texts show '\ufffd', pick the files' encoding by hand.")] if damaged else []
+    return ReadResult(df, "ZIP of class folders", encoding=encoding, skipped=skipped, notes=notes)
 
 
-def _example(archive: zipfile.ZipFile, member: zipfile.ZipInfo, label: str, encodings: set[str]):
+def _names(members: list[zipfile.ZipInfo]) -> list[str]:
+    """File names as the zipping computer wrote them: without the UTF-8 flag they are in its local encoding
+    (GBK on a Chinese Windows), which zipfile has read as cp437."""
+    local = [m.filename.encode("cp437") for m in members if not m.flag_bits & UTF8_NAMES and not m.filename.isascii()]
     try:
-        content = archive.read(member)
+        encoding = detect(b"\n".join(local)) if local else "cp437"
+    except DataError:
+        encoding = "cp437"
+    return [m.filename if m.flag_bits & UTF8_NAMES or m.filename.isascii()
+            else m.filename.encode("cp437").decode(encoding, errors="replace") for m in members]
+
+
+def _detect(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo]) -> str:
+    step = max(1, len(members) // SAMPLE_FILES)
+    sample = b"\n".join(_head(archive, m) for m in members[::step])
+    return detect(sample) if sample else "utf-8"
+
+
+def _head(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bytes:
+    with _open(archive, member) as file:
+        head = file.read(SAMPLE_BYTES)
+    # A file with a byte-order mark says its own encoding; leave it out of the guess for the others.
+    return b"" if any(head.startswith(bom) for bom, _ in BOMS) else head
+
+
+def _text(archive: zipfile.ZipFile, member: zipfile.ZipInfo, encoding: str) -> str:
+    with _open(archive, member) as file:
+        content = file.read()
+    own = next((name for bom, name in BOMS if content.startswith(bom)), encoding)
+    return content.decode(own, errors="replace").removeprefix("\ufeff")
+
+
+def _open(archive: zipfile.ZipFile, member: zipfile.ZipInfo):
+    try:
+        return archive.open(member)
     except RuntimeError as exc:  # zipfile's way of saying the member is encrypted
         raise DataError("The ZIP is password-protected; zip the folders again without a password.") from exc
-    try:
-        encoding = detect(content) if content else "utf-8"
-    except DataError:
-        return Skipped("not text: its encoding could not be told.", "", file=member.filename)
-    text = content.decode(encoding, errors="replace").strip()
-    if not text:
-        return Skipped("an empty file.", "", file=member.filename)
-    encodings.add(encoding)
-    return text, label, member.filename
+
+
+def _split(path: PurePosixPath) -> str | None:
+    """The part of a split named by a folder above the class folder: 'train', 'test', '20news-bydate-test'."""
+    for folder in path.parts[:-2]:
+        last = re.split(r"[-_ .]", folder.lower())[-1]
+        if last in SPLIT_NAMES:
+            return last
+    return None
+
+
+def _shared_root(paths: list[PurePosixPath]) -> int:
+    """1 when every file sits in one top folder (zipping a folder does that), so files right in it are in no class."""
+    tops = {p.parts[0] if len(p.parts) > 1 else None for p in paths}
+    return int(len(tops) == 1 and None not in tops and any(len(p.parts) >= 3 for p in paths))
 
 
 def _system(name: str) -> bool:
     path = PurePosixPath(name)
     return any(part in SYSTEM or part.startswith("._") for part in path.parts)
-
-
-def _shared_root(paths: list[PurePosixPath]) -> int:
-    """1 when every file sits in one top folder holding the class folders (zipping a folder does that), else 0."""
-    tops = {p.parts[0] if len(p.parts) > 1 else None for p in paths}
-    return int(len(tops) == 1 and None not in tops and any(len(p.parts) >= 3 for p in paths))

@@ -7,14 +7,14 @@ import pandas as pd
 
 from core.errors import DataError
 from core.reading.encoding import damage_notes
-from core.reading.result import ReadResult, Skipped
+from core.reading.result import ReadResult, Skipped, physical_lines
 
 FASTTEXT = re.compile(r"((?:__label__\S+\s+)+)(.*)", re.DOTALL)
 SAMPLE_LINES = 50
 
 
 def read_lines(text: str, encoding: str) -> ReadResult:
-    lines = [(number, line) for number, line in enumerate(text.splitlines(), 1) if line.strip()]
+    lines = [(number, line) for number, line in enumerate(physical_lines(text), 1) if line.strip()]
     if not lines:
         raise DataError("The file holds no text, only blank lines.")
     sample = [line for _, line in lines[:SAMPLE_LINES]]
@@ -34,7 +34,8 @@ def _fasttext(lines: list[tuple[int, str]]) -> ReadResult:
     for number, line in lines:
         match = FASTTEXT.fullmatch(line)
         if match is None:
-            skipped.append(Skipped("no __label__ at the start of the line.", line, line=number))
+            reason = "a label but no text after it." if line.startswith("__label__") else "no __label__ at the start."
+            skipped.append(Skipped(reason, line, line=number))
             continue
         # Several labels on one line make a multi-label example; "|" joins them the way a table column would.
         labels = "|".join(label.removeprefix("__label__") for label in match[1].split())

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from core.wording import count, listing
+
 SHOWN_LOCATIONS = 5  # places named in one problem line before "and N more"
 
 
@@ -15,11 +17,11 @@ class Skipped:
     reason: str
     content: str
     line: int | None = None
-    file: str | None = None
+    place: str | None = None  # where, when not a line: a file inside a ZIP, an item of a JSON list
 
     @property
     def where(self) -> str:
-        return f"line {self.line}" if self.line is not None else (self.file or "")
+        return f"line {self.line}" if self.line is not None else (self.place or "")
 
 
 @dataclass(frozen=True)
@@ -47,8 +49,7 @@ class ReadResult:
 
     def summary(self) -> str:
         left_out = f"; {len(self.skipped):,} left out" if self.skipped else ""
-        columns = self.table.shape[1]
-        return f"{self.rows:,} row{'s' * (self.rows != 1)} and {columns} column{'s' * (columns != 1)} read{left_out}."
+        return f"{count(self.rows, 'row')} and {count(self.table.shape[1], 'column')} read{left_out}."
 
     def problems(self) -> list[str]:
         """Each note (they often explain what follows), then one sentence per kind of left-out line, naming the
@@ -69,13 +70,7 @@ def _places(items: list[Skipped]) -> str:
     lines = [s.line for s in items if s.line is not None]
     if len(lines) == len(items):
         return line_list(lines)
-    return _listed([s.where for s in items])
-
-
-def _listed(names: list[str]) -> str:
-    shown = ", ".join(names[:SHOWN_LOCATIONS])
-    more = len(names) - SHOWN_LOCATIONS
-    return f"{shown} and {more:,} more" if more > 0 else shown
+    return listing([s.where for s in items], SHOWN_LOCATIONS)
 
 
 def line_list(lines: list[int]) -> str:
@@ -83,16 +78,26 @@ def line_list(lines: list[int]) -> str:
     if len(lines) == 1:
         return f"line {lines[0]}"
     if len(lines) > SHOWN_LOCATIONS:
-        return f"lines {_listed([str(n) for n in lines])}"
+        return f"lines {listing([str(n) for n in lines], SHOWN_LOCATIONS)}"
     return f"lines {', '.join(map(str, lines[:-1]))} and {lines[-1]}"
 
 
 def column_names(names: list[str]) -> list[str]:
     """Stripped, never blank ('column_3'), and unique ('text', 'text (2)'): two columns of one name cannot be told apart."""
-    seen: dict[str, int] = {}
+    wanted = [str(name).strip() or f"column_{i + 1}" for i, name in enumerate(names)]
+    taken: set[str] = set()
     unique = []
-    for i, name in enumerate(names):
-        name = str(name).strip() or f"column_{i + 1}"
-        seen[name] = seen.get(name, 0) + 1
-        unique.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
+    for name in wanted:
+        candidate, n = name, 1
+        while candidate in taken:
+            n += 1
+            candidate = f"{name} ({n})"
+        taken.add(candidate)
+        unique.append(candidate)
     return unique
+
+
+def physical_lines(text: str) -> list[str]:
+    """The lines as a text editor numbers them: str.splitlines() also breaks at U+2028, U+0085 and form feeds,
+    which JSON Lines and plain texts may hold inside a line."""
+    return [line.removesuffix("\r") for line in text.removesuffix("\n").split("\n")] if text else []

@@ -6,19 +6,20 @@ import json
 import zipfile
 from typing import Any
 
-import openpyxl
+import numpy as np
 import pandas as pd
 
 from core.errors import DataError
 from core.reading.encoding import damage_notes
-from core.reading.result import ReadResult, Skipped
+from core.reading.result import ReadResult, Skipped, physical_lines
+from core.splitting import SPLIT_NAMES
 
 SHAPE_HINT = 'a list of objects, such as [{"text": "…", "label": "…"}, …]'
 
 
 def read_json_lines(text: str, encoding: str) -> ReadResult:
     records, skipped, damaged = [], [], []
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in enumerate(physical_lines(text), 1):
         if not line.strip():
             continue
         try:
@@ -48,7 +49,7 @@ def read_json(text: str, encoding: str) -> ReadResult:
                         f"the app reads {SHAPE_HINT}, or JSON Lines.") from exc
     items = _items(data)
     skipped = [Skipped(f"a JSON {type(item).__name__}, not an object with named fields.", json.dumps(item)[:1000],
-                       file=f"item {i + 1}") for i, item in enumerate(items) if not isinstance(item, dict)]
+                       place=f"item {i + 1}") for i, item in enumerate(items) if not isinstance(item, dict)]
     return ReadResult(_frame([item for item in items if isinstance(item, dict)]), "JSON", encoding=encoding,
                       skipped=skipped)
 
@@ -56,38 +57,59 @@ def read_json(text: str, encoding: str) -> ReadResult:
 def _items(data: Any) -> list:
     if isinstance(data, list):
         return data
-    if isinstance(data, dict):
-        lists = [value for value in data.values() if isinstance(value, list)]
-        scalars = all(not isinstance(x, (dict, list)) for value in lists for x in value)
-        if len(lists) == len(data) and scalars and len({len(v) for v in lists}) == 1:  # {"text": [...], "label": [...]}
-            return pd.DataFrame(data).to_dict("records")
+    if not isinstance(data, dict):
+        raise DataError(f"The JSON holds a single {type(data).__name__}; the app reads {SHAPE_HINT}.")
+    lists = {key: value for key, value in data.items() if isinstance(value, list)}
+    values = [item for value in lists.values() for item in value]
+    if lists and all(isinstance(item, dict) for item in values):
         if len(lists) == 1:  # {"data": [...]} and similar wrappers
-            return lists[0]
-        return [data]
-    raise DataError(f"The JSON holds a single {type(data).__name__}; the app reads {SHAPE_HINT}.")
+            return values
+        # {"train": [...], "test": [...]}: one table, each row saying which list it came from.
+        column = "split" if all(key.strip().lower() in SPLIT_NAMES for key in lists) else "part"
+        return [{**item, column: key} for key, items in lists.items() for item in items]
+    if lists and len({len(v) for v in lists.values()}) == 1 and not any(isinstance(v, (dict, list)) for v in values):
+        return pd.DataFrame(lists).to_dict("records")  # {"text": [...], "label": [...]}; other keys describe the file
+    return [data]
 
 
 def _frame(records: list[dict]) -> pd.DataFrame:
-    df = pd.json_normalize(records) if records else pd.DataFrame()
-    for column in df.columns:
-        if df[column].map(lambda v: isinstance(v, list)).any():
-            # A list of labels becomes "a|b", the form a multi-label column has in a table.
-            df[column] = df[column].map(lambda v: "|".join(map(str, v)) if isinstance(v, list) else v)
+    return _flatten(pd.json_normalize(records)) if records else pd.DataFrame()
+
+
+def _flatten(df: pd.DataFrame) -> pd.DataFrame:
+    """Cells holding lists become "a|b", the form a multi-label column has in a table, and nested objects JSON
+    text, so every cell can be compared and counted."""
+    for column in df.columns[df.dtypes == object]:
+        nested = df[column].map(lambda v: isinstance(v, (list, tuple, np.ndarray, dict)))
+        if nested.any():
+            df[column] = df[column].map(lambda v: json.dumps(v, ensure_ascii=False, default=str) if isinstance(v, dict)
+                                        else "|".join(map(str, v)) if isinstance(v, (list, tuple, np.ndarray)) else v)
     return df
 
 
 def read_excel(raw: bytes, sheet: str | None) -> ReadResult:
+    """The chosen sheet, or the first one with any rows."""
     try:
-        sheets = openpyxl.load_workbook(io.BytesIO(raw), read_only=True).sheetnames
-    except (zipfile.BadZipFile, KeyError, OSError) as exc:
+        book = pd.ExcelFile(io.BytesIO(raw), engine="openpyxl")
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise DataError("This is not an Excel .xlsx workbook. An old .xls file must be saved as .xlsx "
                         "(in Excel: Save As → Excel Workbook) or as CSV first.") from exc
-    chosen = sheet if sheet is not None else sheets[0]
-    if chosen not in sheets:
-        raise DataError(f"The workbook has no sheet '{chosen}'. Its sheets: {', '.join(sheets)}.")
-    df = pd.read_excel(io.BytesIO(raw), sheet_name=chosen, dtype=str).dropna(how="all")
+    with book:
+        sheets = [str(name) for name in book.sheet_names]
+        if sheet is not None and sheet not in sheets:
+            raise DataError(f"The workbook has no sheet '{sheet}'. Its sheets: {', '.join(sheets)}.")
+        for chosen in [sheet] if sheet is not None else sheets:
+            df = pd.read_excel(book, sheet_name=chosen, dtype=str).dropna(how="all")
+            if len(df):
+                break
+    if not len(df) and sheet is None:
+        raise DataError(f"Every sheet of the workbook is empty ({', '.join(sheets)}).")
     return ReadResult(df, "Excel workbook", sheet=chosen, sheets=sheets)
 
 
 def read_parquet(raw: bytes) -> ReadResult:
-    return ReadResult(pd.read_parquet(io.BytesIO(raw)), "Parquet")
+    try:
+        df = pd.read_parquet(io.BytesIO(raw))
+    except (OSError, ValueError) as exc:
+        raise DataError(f"This is not a readable Parquet file ({exc}).") from exc
+    return ReadResult(_flatten(df), "Parquet")

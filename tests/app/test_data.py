@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from core.datasets import source_hash
+from core.uploads import source_hash
 from dashboard.state import DATASET
 
 HOSTILE = Path(__file__).resolve().parents[1] / "core" / "hostile"
@@ -119,8 +119,8 @@ def test_left_out_lines_are_listed_and_downloadable(open_page):
     at = upload(open_page("data"), "wrong_field_counts.csv", (HOSTILE / "wrong_field_counts.csv").read_bytes())
     assert not at.exception
     warnings = [w.value for w in at.warning]
-    assert any("Left out line 3: more fields than the 3 of the header" in w.replace("\\", "") for w in warnings)
-    assert any("Left out line 5: fewer fields" in w.replace("\\", "") for w in warnings)
+    assert any("Left out line 3: more values than the header's 3 columns" in w.replace("\\", "") for w in warnings)
+    assert any("Left out line 5: fewer values" in w.replace("\\", "") for w in warnings)
     (download,) = [d for d in at.get("download_button") if "left-out lines" in d.proto.label]
     assert download.proto.label == "Download the 2 left-out lines"
 
@@ -160,9 +160,9 @@ def test_a_multilabel_column_says_not_supported_yet(open_page):
 def test_numeric_labels_can_be_named(open_page, store, tiny_df):
     ids = {"sport": 0, "food": 1, "tech": 2}
     at = upload(open_page("data"), "ids.csv", csv_bytes(tiny_df.assign(label=tiny_df["label"].map(ids))))
-    assert [d.value["label"].tolist() for d in at.dataframe if d.key == "label_names.ids.csv.label"] == [
+    assert [d.value["label"].tolist() for d in at.dataframe if d.key == "label_names.ids.csv.label.0-1-2"] == [
         ["0", "1", "2"]], "numeric labels offer a table to name them"
-    at.session_state["label_names.ids.csv.label"] = {"edited_rows": {0: {"name": "sport"}, 1: {"name": "food"}},
+    at.session_state["label_names.ids.csv.label.0-1-2"] = {"edited_rows": {0: {"name": "sport"}, 1: {"name": "food"}},
                                                     "added_rows": [], "deleted_rows": []}
     at.run()
     save(at)

@@ -15,8 +15,8 @@ def test_a_damaged_csv_is_explained_line_by_line(capsys):
     assert main(["inspect", str(HOSTILE / "unclosed_quote.csv")]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "unclosed_quote.csv: 9 rows and 2 columns read as CSV, UTF-8, separated by comma; 26 lines left out."
-    assert out[1].startswith("  - A quote opens on line 7 and does not close for 20 lines or more")
-    assert out[2].startswith("  - Left out lines 7, 8, 9, 10, 11 and 21 more: fewer fields than the 2 of the header")
+    assert out[1].startswith("  - A quote opens on line 7 and is not closed where the row ends")
+    assert out[2].startswith("  - Left out lines 7, 8, 9, 10, 11 and 21 more: fewer values than the header's 2 columns")
     assert out[3] == "Columns: texts 'text', labels 'label'."
     assert out[4].startswith("error: Only one class ('ham') has rows with both a text and a label")
 
@@ -50,3 +50,9 @@ def test_exit_2_with_the_reason_when_the_file_cannot_be_read(name, capsys):
     assert main(["inspect", str(HOSTILE / name), "--json"]) == 2
     captured = capsys.readouterr()
     assert json.loads(captured.out)["error"] in captured.err
+
+
+def test_an_unknown_column_is_an_error_in_json_too(capsys):
+    assert main(["inspect", str(HOSTILE / "semicolon.csv"), "--json", "--label-column", "stars"]) == 2
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["error"] == "No column 'stars' in semicolon.csv. Columns: text, label."

@@ -156,8 +156,9 @@ def test_split_user_column(tiny_df):
     user = pd.Series(["Train", " training", "VALIDATION", "dev", "test", "Testing"] * 10)
     out = split(tiny_df, split_col=user)
     assert out["split"].tolist()[:6] == ["train", "train", "val", "val", "test", "test"]
-    with pytest.raises(DataError, match="other than train / validation / test: holdout"):
-        split(tiny_df, split_col=pd.Series(["train", "holdout"] * 30))
+    with pytest.raises(DataError, match="Column 'part' should say train, validation or test in every row, but also "
+                                        "holds 'holdout' \\(30\\)"):
+        split(tiny_df, split_col=pd.Series(["train", "holdout"] * 30, name="part"))
 
 
 def test_split_too_few_rows():
@@ -182,3 +183,12 @@ def test_every_class_keeps_training_rows_when_validation_cannot_be_stratified():
     df = prepare(pd.DataFrame({"text": [f"t{i}" for i in range(len(labels))], "label": labels}), "text", "label")
     out = split(df, val_frac=0.3, test_frac=0.4, seed=0)
     assert set(out.loc[out["split"] == "train", "label"]) == set(labels)
+
+
+def test_a_split_column_with_blank_or_unknown_cells_is_an_error_not_a_crash(tiny_df):
+    part = ["train"] * 56 + ["test", None, " ", "later"]
+    (issue,) = validate(tiny_df.assign(part=part), "text", "label", split_col="part")
+    assert issue.message == ("Column 'part' should say train, validation or test in every row, but also holds "
+                             "'(blank)' (2), 'later' (1). Fill in those rows, or hold out test texts at random.")
+    with pytest.raises(DataError, match="also holds '\\(blank\\)' \\(2\\)"):
+        split(tiny_df, split_col=pd.Series(part, name="part"))

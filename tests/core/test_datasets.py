@@ -9,7 +9,8 @@ import pytest
 
 from core.cli_datasets import register
 from core.splitting import split
-from core.datasets import delete_dataset, load_dataset, save_dataset, source_hash
+from core.datasets import delete_dataset, load_dataset, save_dataset
+from core.uploads import keep_upload, open_upload, source_hash
 from core.store import Store
 from core.workspace import run_dir
 
@@ -71,7 +72,17 @@ def test_delete_removes_rows_and_files(workspace, tiny_df, saved):
     assert again.id == saved.id and len(load_dataset(workspace, again.id)) == 60
 
 
-# python -m core datasets ... (registered on a parser of its own until core/cli.py adds it)
+def test_the_upload_goes_with_the_last_dataset_made_from_it(workspace, tiny_df):
+    sha = keep_upload(b"raw file", "tiny.csv")
+    first = save_dataset(workspace, split(tiny_df, seed=0), "first", source_hash=sha)
+    second = save_dataset(workspace, split(tiny_df, seed=1), "second", source_hash=sha)
+    delete_dataset(workspace, first.id)
+    assert open_upload(sha) == (b"raw file", "tiny.csv")
+    delete_dataset(workspace, second.id)
+    assert open_upload(sha) is None
+
+
+# python -m core datasets ...
 
 @pytest.fixture
 def cli(workspace, capsys):

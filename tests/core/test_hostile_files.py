@@ -5,14 +5,15 @@ from pathlib import Path
 
 import pytest
 
+from core.data import validate
 from core.errors import DataError
 from core.reading import read_file
 
 HOSTILE = Path(__file__).parent / "hostile"
 EN_FIRST = ["The match ended with a late goal", "sport"]
-TOO_FEW = "fewer fields than the {} of the header: a value is missing, or the line is in another format."
-TOO_MANY = ("more fields than the {} of the header. A text probably holds the separator (comma) without double quotes "
-            "around it: quote such texts, or save the file as Excel.")
+TOO_FEW = "fewer values than the header's {} columns: a value is missing, or the line is in another format."
+TOO_MANY = ("more values than the header's {} columns. A text probably holds the separator (comma) without double "
+            "quotes around it: put such texts in double quotes, or save the file as Excel.")
 
 # file -> (what it is read as, encoding, separator, rows, first row, every problem sentence in order)
 READ = {
@@ -31,8 +32,8 @@ READ = {
         "Bytes that are not valid UTF-8 were replaced by '\ufffd' on lines 3 and 5. If many texts show '\ufffd', "
         "pick the file's encoding by hand."]),
     "unclosed_quote.csv": ("CSV", "utf-8", ",", 9, ["message number 1", "ham"], [
-        "A quote opens on line 7 and does not close for 20 lines or more, which would have merged the rows after it "
-        "into one text. Each such line was read on its own, and the lines after it as rows of their own.",
+        "A quote opens on line 7 and is not closed where the row ends, which would have merged the rows after it into "
+        "one text. Each such line was read on its own, and the lines after it as rows of their own.",
         "Left out lines 7, 8, 9, 10, 11 and 21 more: " + TOO_FEW.format(2)]),
     "wrong_field_counts.csv": ("CSV", "utf-8", ",", 3, ["fine row", "a", "web"], [
         "Left out line 3: " + TOO_MANY.format(3), "Left out line 5: " + TOO_FEW.format(3)]),
@@ -45,14 +46,28 @@ READ = {
     "label_tab_text.txt": ("label<TAB>text lines", "utf-8", None, 3, ["今天的足球比赛非常精彩，球迷们都很高兴", "体育"], [
         "Left out line 4: no tab between the label and the text."]),
     "fasttext.txt": ("fastText lines (__label__x text)", "utf-8", None, 6, EN_FIRST, [
-        "Left out line 7: no __label__ at the start of the line."]),
+        "Left out line 7: no __label__ at the start."]),
     "one_text_per_line.txt": ("text, one per line", "utf-8", None, 2, ["first text"], []),
     "rows.parquet": ("Parquet", None, None, 6, EN_FIRST, []),
     "two_sheets.xlsx": ("Excel workbook", None, None, 1, ["read me first"], []),
-    "class_folders.zip": ("ZIP of class folders", "cp1252, utf-8", None, 7, None, [
-        "The text files use several encodings: cp1252, utf-8.",
+    "class_folders.zip": ("ZIP of class folders", "cp1252", None, 7, None, [
         "Left out news/README.md: not inside a class folder: put each example in the folder named after its class.",
         "Left out news/sport/empty.txt: an empty file."]),
+    "imdb_layout.zip": ("ZIP of class folders", "utf-8", None, 3, None, [
+        "Left out aclImdb/README: not inside a class folder: put each example in the folder named after its class.",
+        "Left out aclImdb/train/labeledBow.feat: not a .txt file."]),
+    "gbk_folder_names.zip": ("ZIP of class folders", "gb18030", None, 2,
+                             ["今天的足球比赛非常精彩", "体育", "新闻/体育/1.txt"], []),
+    "utf16_no_bom.csv": ("CSV", "utf-16-le", ",", 30, ["message number 0", "a"], []),
+    "short_unclosed_quote.csv": ("CSV", "utf-8", ",", 5, ["hello", "a"], [
+        "A quote opens on line 3 and is not closed where the row ends, which would have merged the rows after it into "
+        "one text. Each such line was read on its own, and the lines after it as rows of their own.",
+        "Left out line 3: " + TOO_FEW.format(2)]),
+    "quotes_in_a_tsv.tsv": ("TSV", "utf-8", "\t", 3, ['"Great" movie, really', "pos"], []),
+    "line_separator_in_json_lines.jsonl": ("JSON Lines", "utf-8", None, 2, ["one\u2028two", "a"], []),
+    "train_and_test_lists.json": ("JSON", "utf-8", None, 3, ["a goal", "sport", "train"], []),
+    "list_labels.parquet": ("Parquet", None, None, 3, ["goal and vote", "sport|politics"], []),
+    "empty_first_sheet.xlsx": ("Excel workbook", None, None, 2, ["a goal", "sport"], []),
 }
 
 REFUSED = {
@@ -101,6 +116,14 @@ def test_the_zip_labels_come_from_the_folders():
     table = read_file(HOSTILE / "class_folders.zip").table
     assert sorted(table["label"].unique()) == ["food", "sport", "tech"]
     assert "Ein älterer Text über Computer" in set(table["text"])
+    imdb = read_file(HOSTILE / "imdb_layout.zip").table
+    assert sorted(zip(imdb["label"], imdb["split"])) == [("neg", "train"), ("pos", "test"), ("pos", "train")]
+
+
+def test_a_list_of_labels_is_one_multilabel_cell_and_refused():
+    table = read_file(HOSTILE / "list_labels.parquet").table
+    (issue,) = validate(table, "text", "labels")
+    assert issue.kind == "multilabel"
 
 
 def test_a_chosen_sheet_and_encoding_override_the_guess():

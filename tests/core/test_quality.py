@@ -4,8 +4,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from core import quality
-from core.labels import LabelOptions
+from core import quality_scan
+from core.labels import LabelOptions, is_numeric, label_ids
 from core.quality import CASEFOLD, FIXES, Finding, apply_fix, findings
 
 CLEAN = [("the match ended with a late goal", "sport"), ("the striker scored twice", "sport"),
@@ -78,7 +78,8 @@ def test_texts_with_conflicting_labels():
     df = frame([("fans filled the stadium", "food"), ("Fans filled the stadium!", "tech"),
                 ("update the phone software", "food")])
     found = only(df, "conflicts")
-    assert ("2 texts appear with different labels, e.g. 'fans filled the stadium' as 'sport', 'food' and 'tech' "
+    assert ("2 texts appear with different labels, e.g. 'fans filled the stadium' as 'sport' and 'food'; "
+            "'Fans filled the stadium!' as 'tech' "
             "(5 rows in all)") in found.message
     assert found.rows == [2, 7, 9, 10, 11]
     assert (found.fix, found.fix_label) == ("drop_conflicts", "Drop the 5 rows with conflicting labels")
@@ -135,7 +136,7 @@ def test_no_usable_rows_is_an_error():
 
 
 def test_rows_are_index_labels_and_capped(monkeypatch):
-    monkeypatch.setattr(quality, "ROW_LIMIT", 2)
+    monkeypatch.setattr(quality_scan, "ROW_LIMIT", 2)
     df = frame([("", "sport")] * 4)
     df.index = [f"r{i}" for i in range(len(df))]
     found = only(df, "empty_text")
@@ -240,3 +241,19 @@ def test_imbalance_is_weighed_among_classes_big_enough_to_test():
     df = pd.DataFrame({"text": [f"text {i}" for i in range(44)], "label": ["big"] * 40 + ["mid"] * 3 + ["tiny"]})
     (imbalance,) = [f for f in findings(df, "text", "label") if f.kind == "imbalance"]
     assert "'big' has 40 rows and 'mid' only 3" in imbalance.message
+
+
+def test_after_merging_numeric_ids_stay_nameable_and_other_is_not_offered_again():
+    df = pd.DataFrame({"text": [f"text {i}" for i in range(9)], "label": [0, 0, 0, 1, 1, 1, 2, 2, 3]})
+    merged, _ = apply_fix(df, "text", "label", "merge_rare")
+    assert is_numeric(merged["label"]) and label_ids(merged["label"]).tolist()[-3:] == ["other"] * 3
+    df = pd.DataFrame({"text": [f"text {i}" for i in range(8)], "label": ["a"] * 3 + ["b"] * 3 + ["other"] * 2})
+    (rare,) = [f for f in findings(df, "text", "label") if f.kind == "rare_classes"]
+    assert rare.fix is None and rare.message.endswith("Add rows to it.")
+
+
+def test_a_conflict_between_near_copies_quotes_each_as_written():
+    df = pd.DataFrame({"text": ["Is it good?", "Is it good.", "fine", "fine too", "ok", "ok then"],
+                       "label": ["pos", "neg", "pos", "neg", "pos", "neg"]})
+    (conflict,) = [f for f in findings(df, "text", "label") if f.kind == "conflicts"]
+    assert "e.g. 'Is it good?' as 'pos'; 'Is it good.' as 'neg' (2 rows in all)" in conflict.message

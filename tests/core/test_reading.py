@@ -147,9 +147,9 @@ def test_an_unquoted_separator_inside_a_text_is_left_out_by_line_not_shifted(raw
     assert result.rows == 1 + (line == 4)
     (skipped,) = result.skipped
     assert (skipped.line, skipped.content) == (line, raw.decode().splitlines(keepends=True)[line - 1])
-    assert result.problems() == [f"Left out line {line}: more fields than the 2 of the header. A text probably holds "
-                                 "the separator (comma) without double quotes around it: quote such texts, or save "
-                                 "the file as Excel."]
+    assert result.problems() == [f"Left out line {line}: more values than the header's 2 columns. A text probably "
+                                 "holds the separator (comma) without double quotes around it: put such texts in "
+                                 "double quotes, or save the file as Excel."]
 
 
 def test_duplicate_column_names_are_made_unique():
@@ -163,3 +163,13 @@ def test_duplicate_column_names_are_made_unique():
 def test_a_blank_text_file_says_so():
     with pytest.raises(DataError, match="no text, only blank lines"):
         read(b"  \n\n \t\n", "notes.txt")
+
+
+def test_column_names_stay_unique_whatever_the_header_holds():
+    assert read(b"text,text,text (2),,column_4\na,b,c,d,e\n", "x.csv").columns.tolist() == [
+        "text", "text (2)", "text (2) (2)", "column_4", "column_4 (2)"]
+
+
+def test_a_fasttext_label_without_text_says_so():
+    result = read_file(b"__label__a first text\n__label__b second text\n__label__c\n", "x.txt")
+    assert result.problems() == ["Left out line 3: a label but no text after it."]

@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 from core.splitting import split
-from core.datasets import save_dataset, source_hash
+from core.datasets import save_dataset
 from core.store import Store
-from core.uploads import forget_upload, keep_upload, kept_name, open_upload
+from core.uploads import forget_upload, keep_upload, kept_name, open_upload, source_hash
 
 
 @pytest.fixture

@@ -172,7 +172,7 @@ def test_a_damaged_upload_is_explained_and_survives_a_refresh(server, open_page,
     page.locator("input[type=file]").set_input_files(HOSTILE / "unclosed_quote.csv")
     summary = page.get_by_text("unclosed_quote.csv: 9 rows and 2 columns read; 26 left out.")
     expect(summary).to_be_visible(timeout=FIRST_LOAD_MS)
-    expect(page.get_by_text(re.compile(r"A quote opens on line 7 and does not close"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"A quote opens on line 7 and is not closed"))).to_be_visible()
     expect(page.get_by_role("button", name="Download the 26 left-out lines")).to_be_visible()
     expect(page).to_have_url(re.compile(r"/data\?upload=[0-9a-f]{64}$"))
     shot(page, artifacts, "01-explained")
