@@ -121,7 +121,7 @@ if not result.rows:
 
 fixes = current(FIXES)
 if fixes is None or fixes["for"] != (read_key, options):
-    fixes = {"for": (read_key, options), "table": result.table, "done": []}
+    fixes = {"for": (read_key, options), "table": result.table, "done": [], "checked": {}}
     remember(FIXES, fixes)
 df = fixes["table"]
 # Column choices belong to one reading of the file: another sheet or separator brings other columns.
@@ -165,14 +165,19 @@ def fix(key: str) -> None:
         st.session_state[f"casefold.{table_key}"] = True
         return
     fixed, message = apply_fix(df, text_col, label_col, key, split_col, labels)
-    remember(FIXES, {**fixes, "table": fixed, "done": [*fixes["done"], message]})
+    remember(FIXES, {**fixes, "table": fixed, "done": [*fixes["done"], message], "checked": {}})
 
 
 def undo() -> None:
     remember(FIXES, None)
 
 
-issues = validate(df, text_col, label_col, split_col, labels)
+# A million rows take seconds to check, so each choice of columns is checked once per version of the table.
+choice = (text_col, label_col, split_col, labels.casefold, tuple(sorted(labels.names.items())))
+if choice not in fixes["checked"]:
+    with st.spinner("Checking the rows…"):
+        fixes["checked"][choice] = validate(df, text_col, label_col, split_col, labels)
+issues = fixes["checked"][choice]
 if label_col is not None and label_col != text_col and not any(i.kind == "multilabel" for i in issues):
     st.plotly_chart(class_distribution(clean_labels(df[label_col], labels).dropna()), key="class_distribution")
 st.subheader("Quality report")
