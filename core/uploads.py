@@ -8,6 +8,7 @@ its extension.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -17,6 +18,7 @@ from pathlib import Path
 from core.workspace import workspace_dir
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+CHOICES = ".choices.json"  # beside the kept file; a leading dot, which no kept file name has (see _safe_name)
 _MAX_NAME = 100  # characters; at up to 4 bytes each, within the 255-byte file name limit of common file systems
 
 
@@ -78,6 +80,25 @@ def kept_name(sha: str, root: Path | None = None) -> str | None:
     except FileNotFoundError:
         return None
     return path.name if path is not None else None
+
+
+def keep_choices(sha: str, choices: dict, root: Path | None = None) -> None:
+    """Keep what the user chose for an upload (reading settings, columns, label options, fixes), as JSON beside it."""
+    folder = _folder(sha, root)
+    if folder is None or not folder.is_dir():
+        return
+    tmp = folder / f"{CHOICES}.tmp"
+    tmp.write_text(json.dumps(choices, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, folder / CHOICES)
+
+
+def kept_choices(sha: str, root: Path | None = None) -> dict:
+    """The choices kept for an upload, or {} when there are none (or they cannot be read: they only save clicks)."""
+    folder = _folder(sha, root)
+    try:
+        return json.loads((folder / CHOICES).read_text(encoding="utf-8")) if folder is not None else {}
+    except (OSError, ValueError):
+        return {}
 
 
 def forget_upload(sha: str, root: Path | None = None) -> None:

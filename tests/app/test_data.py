@@ -241,3 +241,29 @@ def test_a_zip_of_class_folders_becomes_texts_and_labels(open_page, store):
     assert "7 rows and 3 columns read; 2 left out" in markdown(at)
     assert (at.selectbox(key="text_col.class_folders.zip").value,
             at.selectbox(key="label_col.class_folders.zip").value) == ("text", "label")
+
+
+def test_a_refresh_brings_back_the_choices_and_the_fixes(open_page, tiny_df):
+    table = pd.concat([tiny_df, tiny_df.head(5).assign(text=lambda d: d["text"].str.upper())], ignore_index=True)
+    table["note"] = table["text"].str.len().astype(str) + " characters, noted by hand"
+    raw = csv_bytes(table)
+    at = upload(open_page("data"), "dupes.csv", raw)
+    at.selectbox(key="text_col.dupes.csv").set_value("note")
+    at.run()
+    at.selectbox(key="text_col.dupes.csv").set_value("text")
+    at.run()
+    at.checkbox(key="casefold.dupes.csv").check()
+    at.run()
+    at.button(key="fix.drop_duplicates").click()
+    at.run()
+    assert "Dropped 5 duplicate rows; 60 remain" in markdown(at).replace("\\", "")
+
+    again = open_page("home")
+    again.query_params["upload"] = source_hash(raw)
+    again.switch_page("../pages/data.py")
+    again.run()
+    assert not again.exception
+    assert "Dropped 5 duplicate rows; 60 remain" in markdown(again).replace("\\", "")
+    assert again.selectbox(key="text_col.dupes.csv").value == "text"
+    assert again.checkbox(key="casefold.dupes.csv").value
+    assert not any("nearly repeat" in w.value for w in again.warning)

@@ -10,7 +10,7 @@ import pytest
 from core.splitting import split
 from core.datasets import save_dataset
 from core.store import Store
-from core.uploads import forget_upload, keep_upload, kept_name, open_upload, source_hash
+from core.uploads import forget_upload, keep_choices, keep_upload, kept_choices, kept_name, open_upload, source_hash
 
 
 @pytest.fixture
@@ -78,3 +78,15 @@ def test_bad_hashes_are_rejected(workspace, raw, sha):
 
 def test_upload_under_a_valid_but_unknown_hash(workspace):
     assert open_upload("0" * 64) is None
+
+
+def test_choices_are_kept_beside_the_upload_and_never_taken_for_it(workspace, raw):
+    sha = keep_upload(raw, "choices.json")
+    assert kept_choices(sha) == {}
+    keep_choices(sha, {"columns": {"text": "message"}, "fixes": [{"fix": "drop_duplicates"}]})
+    assert kept_choices(sha, root=workspace.root)["columns"] == {"text": "message"}
+    assert open_upload(sha) == (raw, "choices.json")
+    keep_choices("not a sha", {"x": 1})
+    assert kept_choices("not a sha") == {}
+    forget_upload(sha)
+    assert kept_choices(sha) == {}

@@ -1,0 +1,100 @@
+"""The draft on the Data page: the sample or kept upload being prepared, read once per reading settings, and what
+the user chose for it (settings, columns, label options, fixes). For an upload the choices are kept beside the
+file, so a refresh or a restarted server, which opens the upload again from the link, brings them back too."""
+from __future__ import annotations
+
+import streamlit as st
+
+from core.errors import DataError
+from core.labels import LabelOptions
+from core.quality import apply_fix
+from core.reading import ReadResult, read_file
+from core.samples import SAMPLES
+from core.uploads import keep_choices, keep_upload, kept_choices, kept_name, open_upload
+from dashboard.state import DRAFT, FIXES, remember
+
+
+@st.cache_resource(max_entries=4, show_spinner="Reading the file…")
+def read_upload(sha: str, options: tuple, _raw: bytes | None = None) -> ReadResult:
+    """Read once per file and settings, shared by every session; `_raw` (not hashed) spares re-reading the disk."""
+    kept = (_raw, kept_name(sha)) if _raw is not None else open_upload(sha)
+    if kept is None:
+        raise DataError("This upload is no longer kept on the server; upload the file again.")
+    return read_file(kept[0], kept[1], **dict(options))
+
+
+@st.cache_resource(show_spinner="Loading the sample…")
+def read_sample(name: str) -> ReadResult:
+    return ReadResult(SAMPLES[name].load(), "built-in sample")
+
+
+def start_sample(name: str) -> None:
+    remember(DRAFT, {"name": SAMPLES[name].title, "sample": name, "key": f"read.{name}", "restored": {}})
+    remember(FIXES, None)
+    st.query_params.clear()
+    st.query_params["sample"] = name
+
+
+def on_upload() -> None:
+    upload = st.session_state["upload"]
+    if upload is None:
+        return
+    sha = keep_upload(upload.getvalue(), upload.name)
+    remember(DRAFT, {"name": upload.name, "upload": sha, "file_id": upload.file_id, "key": f"read.{sha}",
+                     "restored": kept_choices(sha)})
+    remember(FIXES, None)
+    st.query_params.clear()
+    st.query_params["upload"] = sha
+
+
+def reopened() -> dict | None:
+    """The draft named in the URL, with the choices kept for it; its reading settings go back into their widgets."""
+    sha, sample = st.query_params.get("upload"), st.query_params.get("sample")
+    if sha and (name := kept_name(sha)):
+        restored = kept_choices(sha)
+        for option, value in restored.get("options", {}).items():
+            st.session_state[f"read.{sha}.{option}"] = value
+        return {"name": name, "upload": sha, "key": f"read.{sha}", "restored": restored}
+    if sample in SAMPLES:
+        return {"name": SAMPLES[sample].title, "sample": sample, "key": f"read.{sample}", "restored": {}}
+    return None
+
+
+def read(draft: dict, options: dict) -> ReadResult:
+    if draft.get("sample"):
+        return read_sample(draft["sample"])
+    upload = st.session_state.get("upload")
+    raw = upload.getvalue() if upload is not None and upload.file_id == draft.get("file_id") else None
+    return read_upload(draft["upload"], tuple(sorted(options.items())), _raw=raw)
+
+
+def fixed(draft: dict, result: ReadResult, options: dict) -> dict:
+    """The draft's table after its fixes: those of this session, else those kept for the upload, made again."""
+    fixes = st.session_state.get(FIXES)
+    if fixes is not None and fixes["for"] == (draft["key"], options):
+        return fixes
+    fixes = {"for": (draft["key"], options), "table": result.table, "done": [], "applied": [], "checked": {}}
+    restored = draft["restored"]
+    if restored.get("options", {}) == options:
+        for record in restored.get("fixes", []):
+            try:
+                fixes = apply(fixes, record)
+            except (KeyError, ValueError, DataError):  # the file or the app changed since: the rest is not safe
+                break
+    remember(FIXES, fixes)
+    return fixes
+
+
+def apply(fixes: dict, record: dict) -> dict:
+    """`fixes` with one more fix; `record` says which, and on which columns and label options."""
+    labels = LabelOptions(casefold=record["casefold"], names=record["names"])
+    table, message = apply_fix(fixes["table"], record["text"], record["label"], record["fix"], record["split"], labels)
+    return {**fixes, "table": table, "done": [*fixes["done"], message], "applied": [*fixes["applied"], record],
+            "checked": {}}
+
+
+def keep(draft: dict, choices: dict) -> None:
+    """Keep the choices of an upload's draft when they changed (a sample has nothing to keep)."""
+    if draft.get("upload") and draft.get("kept") != choices:
+        keep_choices(draft["upload"], choices)
+        draft["kept"] = choices
