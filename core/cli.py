@@ -16,6 +16,7 @@ from core.architectures.base import PRESETS
 from core.data import guess_columns, prepare, validate
 from core.splitting import split
 from core.errors import DataError
+from core.labels import LabelOptions
 from core.datasets import save_dataset
 from core.evaluation import load_report
 from core.prediction import load_run_model, predict_table, probability_column
@@ -76,17 +77,21 @@ def cmd_train(args: argparse.Namespace) -> int:
         sample = get_sample(args.sample)
         df, text_col, label_col, name = sample.load(), "text", "label", sample.title
     else:
-        df = read_file(Path(args.data)).table
+        result = read_file(Path(args.data))
+        for problem in result.problems():  # what the Data page shows above the table, never silent here either
+            print(f"note: {problem}", file=sys.stderr)
+        df = result.table
         guessed_text, guessed_label = guess_columns(df)
         text_col, label_col, name = args.text_col or guessed_text, args.label_col or guessed_label, Path(args.data).name
         missing = [c for c in (text_col, label_col) if c not in df.columns]
         if missing:
             raise DataError(f"No column {', '.join(map(repr, missing))} in {name}. Columns: {', '.join(df.columns)}.")
-    for issue in validate(df, text_col, label_col):
+    labels = LabelOptions(casefold=args.casefold)
+    for issue in validate(df, text_col, label_col, labels=labels):
         print(f"{issue.level}: {issue.message}", file=sys.stderr)
         if issue.level == "error":
             return 2
-    parts = split(prepare(df, text_col, label_col), seed=args.seed)
+    parts = split(prepare(df, text_col, label_col, labels), seed=args.seed)
     dataset = save_dataset(store, parts, name)
     # Stored checked and complete, as `jobs.start` stores them, not as the raw text of --set.
     preset = config_cls.preset_values(args.preset, int((parts["split"] == "train").sum()))
@@ -171,6 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="settings scaled to the data: quick, balanced (default) or best; --set overrides")
     train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="an architecture setting")
     train.add_argument("--seed", type=int, default=42, help="seed of the train/validation/test split")
+    train.add_argument("--casefold", action="store_true", help="labels differing only in capitals are one class")
     train.add_argument("--json", action="store_true", help="print one JSON summary last")
     train.set_defaults(func=cmd_train)
     predict = sub.add_parser("predict", help="predict labels with a finished run's model")
