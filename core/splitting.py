@@ -13,7 +13,8 @@ MIN_PER_CLASS = 3  # one example each for train, validation and test
 
 
 def split_columns(df: pd.DataFrame) -> list[str]:
-    """Columns that hold a split the user made: every value present names train, validation or test, and test is one."""
+    """Columns that hold a split the user made: every value present names train, validation or test, with rows for
+    both training and test."""
     return [column for column in df.columns if _names_a_split(df[column])]
 
 
@@ -22,14 +23,17 @@ def _names_a_split(column: pd.Series) -> bool:
     if column.head(1000).nunique() > len(SPLIT_NAMES):
         return False
     values = {str(v).strip().lower() for v in column.dropna().unique()}
-    return bool(values) and values <= set(SPLIT_NAMES) and "test" in {SPLIT_NAMES[v] for v in values}
+    return values <= set(SPLIT_NAMES) and {"train", "test"} <= {SPLIT_NAMES[v] for v in values}
 
 
 def split_problem(column: pd.Series) -> str | None:
     """What is wrong with a split column the user chose, in words, or None when every row names its part."""
-    unknown = _split_names(column).isna()
+    names = _split_names(column)
+    unknown = names.isna()
     if not unknown.any():
-        return None
+        missing = [part for part in ("train", "test") if not (names == part).any()]
+        return (f"Column '{column.name}' marks no rows for {' or '.join(missing)}; a model needs rows to learn from "
+                "and rows to be tested on. Choose another column, or hold out test texts at random.") if missing else None
     values = column[unknown].astype("string").str.strip().fillna("").replace("", "(blank)").value_counts()
     shown = listing([f"'{value}' ({n:,})" for value, n in values.items()], 5)
     return (f"Column '{column.name}' should say train, validation or test in every row, but also holds {shown}. "

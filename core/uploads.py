@@ -96,9 +96,16 @@ def kept_choices(sha: str, root: Path | None = None) -> dict:
     """The choices kept for an upload, or {} when there are none (or they cannot be read: they only save clicks)."""
     folder = _folder(sha, root)
     try:
-        return json.loads((folder / CHOICES).read_text(encoding="utf-8")) if folder is not None else {}
+        choices = json.loads((folder / CHOICES).read_text(encoding="utf-8")) if folder is not None else {}
     except (OSError, ValueError):
         return {}
+    return choices if _well_formed(choices) else {}
+
+
+def _well_formed(choices: object) -> bool:
+    """The shape keep_choices writes; anything else (an older app's file, a hand edit) is ignored."""
+    return (isinstance(choices, dict) and all(isinstance(choices.get(k, {}), dict) for k in ("options", "columns", "labels"))
+            and isinstance(choices.get("fixes", []), list) and all(isinstance(f, dict) for f in choices.get("fixes", [])))
 
 
 def forget_upload(sha: str, root: Path | None = None) -> None:

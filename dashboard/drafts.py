@@ -40,24 +40,33 @@ def on_upload() -> None:
     if upload is None:
         return
     sha = keep_upload(upload.getvalue(), upload.name)
-    remember(DRAFT, {"name": upload.name, "upload": sha, "file_id": upload.file_id, "key": f"read.{sha}",
-                     "restored": kept_choices(sha)})
+    remember(DRAFT, {**_restored(sha, upload.name), "file_id": upload.file_id})
     remember(FIXES, None)
     st.query_params.clear()
     st.query_params["upload"] = sha
 
 
 def reopened() -> dict | None:
-    """The draft named in the URL, with the choices kept for it; its reading settings go back into their widgets."""
+    """The draft named in the URL, so a refresh or a restarted server opens the same file again."""
     sha, sample = st.query_params.get("upload"), st.query_params.get("sample")
     if sha and (name := kept_name(sha)):
-        restored = kept_choices(sha)
-        for option, value in restored.get("options", {}).items():
-            st.session_state[f"read.{sha}.{option}"] = value
-        return {"name": name, "upload": sha, "key": f"read.{sha}", "restored": restored}
+        return _restored(sha, name)
     if sample in SAMPLES:
         return {"name": SAMPLES[sample].title, "sample": sample, "key": f"read.{sample}", "restored": {}}
     return None
+
+
+def _restored(sha: str, name: str) -> dict:
+    """An upload's draft with the choices kept for it; its reading settings go back into their widgets."""
+    restored = kept_choices(sha)
+    for option, value in restored.get("options", {}).items():
+        st.session_state[f"read.{sha}.{option}"] = value
+    return {"name": name, "upload": sha, "key": f"read.{sha}", "restored": restored}
+
+
+def restored_for(draft: dict, options: dict) -> dict:
+    """The kept choices when they were made on this reading of the file (other settings bring other columns)."""
+    return draft["restored"] if draft["restored"].get("options", {}) == options else {}
 
 
 def read(draft: dict, options: dict) -> ReadResult:
@@ -74,13 +83,11 @@ def fixed(draft: dict, result: ReadResult, options: dict) -> dict:
     if fixes is not None and fixes["for"] == (draft["key"], options):
         return fixes
     fixes = {"for": (draft["key"], options), "table": result.table, "done": [], "applied": [], "checked": {}}
-    restored = draft["restored"]
-    if restored.get("options", {}) == options:
-        for record in restored.get("fixes", []):
-            try:
-                fixes = apply(fixes, record)
-            except (KeyError, ValueError, DataError):  # the file or the app changed since: the rest is not safe
-                break
+    for record in restored_for(draft, options).get("fixes", []):
+        try:
+            fixes = apply(fixes, record)
+        except Exception:  # noqa: BLE001 - kept choices only save clicks: one that no longer applies stops the replay
+            break
     remember(FIXES, fixes)
     return fixes
 
@@ -95,6 +102,6 @@ def apply(fixes: dict, record: dict) -> dict:
 
 def keep(draft: dict, choices: dict) -> None:
     """Keep the choices of an upload's draft when they changed (a sample has nothing to keep)."""
-    if draft.get("upload") and draft.get("kept") != choices:
+    if draft.get("upload") and draft["restored"] != choices:
         keep_choices(draft["upload"], choices)
-        draft["kept"] = choices
+        draft["restored"] = choices

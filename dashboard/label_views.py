@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.labels import LabelOptions, is_numeric, label_ids
+from core.labels import OTHER, LabelOptions, is_numeric, label_ids
 
 MAX_NAMED_IDS = 50  # numeric labels offered for naming; more are ids of something else
 
@@ -14,7 +14,7 @@ def label_options(df: pd.DataFrame, label_col: str, key: str, restored: dict) ->
                            value=bool(restored.get("casefold", False)))
     names: dict[str, str] = {}
     if is_numeric(df[label_col]):
-        ids = sorted(label_ids(df[label_col]).dropna().unique(), key=int)
+        ids = sorted((i for i in label_ids(df[label_col]).dropna().unique() if i != OTHER), key=int)
         if len(ids) <= MAX_NAMED_IDS:
             st.caption("The labels are numbers. Name them, and results will show the names instead.")
             kept = restored.get("names", {})

@@ -11,13 +11,14 @@ from core.reading import ENCODINGS, SEPARATORS, TEXT_FORMATS, ReadResult, descri
 from dashboard.components import escape_md
 
 AUTO = "auto"
+OPTION_NAMES = ("encoding", "delimiter", "header", "sheet")
 NOTHING_READ = "Nothing usable was read: every line was left out."
 HEADER_CHOICES = {AUTO: "Detect", True: "Column names", False: "Data (no column names)"}
 
 
 def chosen_options(key: str) -> dict[str, Any]:
     """The read_file overrides picked in the widgets below, read before the file is read with them."""
-    picked = {name: st.session_state.get(f"{key}.{name}", AUTO) for name in ("encoding", "delimiter", "header", "sheet")}
+    picked = {name: st.session_state.get(f"{key}.{name}", AUTO) for name in OPTION_NAMES}
     return {name: value for name, value in picked.items() if value != AUTO}
 
 
@@ -36,11 +37,19 @@ def options(result: ReadResult, key: str) -> None:
 
 
 def options_after_error(filename: str, key: str) -> None:
-    """The same selectors when the file could not be read, so a wrong guess or a wrong choice can be changed."""
+    """After a file could not be read: the same selectors where they apply, and a way back to what was detected
+    (a chosen sheet, separator or header may be what went wrong)."""
     suffix = Path(filename).suffix.lower()
     if suffix in TEXT_FORMATS or suffix == ".zip":
         st.caption("Change how the file is read:")
         _pickers(key, encoding=True, delimited=suffix in (".csv", ".tsv"), sheets=[], found=None)
+    if any(st.session_state.get(f"{key}.{name}", AUTO) != AUTO for name in OPTION_NAMES):
+        st.button("Read it as detected", key=f"{key}.reset", on_click=_reset, args=(key,))
+
+
+def _reset(key: str) -> None:
+    for name in OPTION_NAMES:
+        st.session_state[f"{key}.{name}"] = AUTO
 
 
 def _pickers(key: str, encoding: bool, delimited: bool, sheets: list[str], found: str | None) -> None:

@@ -8,9 +8,8 @@ from core.store import Store
 
 DATASET = "dataset_id"  # the dataset chosen on the Data page, preselected on Train
 RUN = "run_id"  # the run last started or picked; preselected on Train, Results and Predict
-DRAFT = "draft"  # the sample or kept upload open on the Data page: {"name", "sample" | "upload" (sha256), "file_id"}
-FIXES = "draft_fixes"  # {"for": (reading key, options), "table": the draft after fixes, "done": what each fix did,
-#                         "checked": the findings of each choice of columns on this table}
+DRAFT = "draft"  # the sample or kept upload open on the Data page: see dashboard/drafts.py
+FIXES = "draft_fixes"  # its table after the fixes applied: {"for", "table", "done", "applied", "checked"}, drafts.fixed
 BATCH = "batch_predictions"  # ((run id, file id, text column), table) of the Predict page's last file
 METRICS_CACHE = "metrics_cache"  # run id -> (last metric row id, rows) for incremental live charts
 

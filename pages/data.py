@@ -44,7 +44,7 @@ if draft is None:
     st.info("Pick a sample or upload a file to continue.")
     st.stop()
 remember(DRAFT, draft)
-name, sha, read_key, restored = draft["name"], draft.get("upload"), draft["key"], draft["restored"]
+name, sha, read_key = draft["name"], draft.get("upload"), draft["key"]
 options = reading_views.chosen_options(read_key)
 
 st.divider()
@@ -74,7 +74,7 @@ st.caption(f"The first {min(len(df), 200):,} of {len(df):,} rows.")
 
 st.subheader("Texts and labels")
 columns = list(df.columns)
-kept = restored if restored.get("options", {}) == options else {}  # choices belong to one reading of the file
+kept = drafts.restored_for(draft, options)
 chosen = kept.get("columns", {})
 guessed_text, guessed_label = (chosen[c] if chosen.get(c) in columns else guess
                                for c, guess in zip(("text", "label"), guess_columns(df)))
@@ -96,7 +96,7 @@ if label_col is not None and label_col != text_col:
     labels = label_options(df, label_col, table_key, kept.get("labels", {}))
 choices = {"text": text_col, "label": label_col, "split": split_col, "casefold": labels.casefold,
            "names": labels.names}
-drafts.keep(draft, {"options": options, "columns": {**choices, "split": split_choice},
+drafts.keep(draft, {"options": options, "columns": {"text": text_col, "label": label_col, "split": split_choice},
                     "labels": {"casefold": labels.casefold, "names": labels.names}, "fixes": fixes["applied"]})
 
 

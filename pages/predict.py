@@ -95,7 +95,7 @@ def predict_all(texts: list[str]) -> pd.DataFrame:
 
 def a_file() -> None:
     st.write("Upload a table with a column of texts: every text gets a predicted label, which you can download.")
-    upload = st.file_uploader("CSV, TSV, TXT, JSON, JSON Lines, Excel, Parquet, or a ZIP of text files",
+    upload = st.file_uploader("CSV, TSV, TXT, JSON, JSON Lines, Excel or Parquet",
                               type=[s.lstrip(".") for s in SUPPORTED], key="predict.upload")
     if upload is None:
         return

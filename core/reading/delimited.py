@@ -24,12 +24,14 @@ from core.reading.result import Note, ReadResult, Skipped, column_names, line_li
 
 SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 # A record spanning this many lines, in a file whose records are otherwise one line each, is a quote that
-# never closed and swallowed the rows after it (shorter ones are judged by their lines: see _suspect).
+# never closed and swallowed the rows after it (shorter ones only when their quotes are malformed: see _suspect).
 SWALLOWED_LINES = 20
 BATCH = 20_000  # rows gathered as Python strings before they go into Arrow arrays
 QUOTED_FIELD = r'(?:^|{d})"(?:[^"]|"")*"(?:{d}|\r?$)'
-HEADER_MAX = 60
-KNOWN_NAMES = {*TEXT_NAMES, *LABEL_NAMES, "id", "split"}  # characters; a first-row cell longer than this is a text, not a column name
+HEADER_MAX = 60  # characters; a first-row cell longer than this is a text, not a column name
+KNOWN_NAMES = {*TEXT_NAMES, *LABEL_NAMES, "id", "split"} - {"y"}  # "y" is as often a label value as a name
+LONG, MALFORMED = "long", "malformed"
+OPENED = "a quote opens here and is not closed where the row ends: fix the quote, then upload the file again."
 # A swallowed quote can make one field megabytes long; it is reported, so the reader must not refuse it first.
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
@@ -113,7 +115,7 @@ def read_delimited(raw: bytes, encoding: str, delimiter: str | None = None, head
     delimiter = delimiter or sniff_delimiter(sample)
     dialect = _dialect(delimiter, sample)
     if header is None:
-        header = _has_header(list(csv.reader(io.StringIO(sample), dialect))[:50])
+        header = _has_header(list(csv.reader(io.StringIO(sample, newline=""), dialect))[:50])
     lines = _Lines(open_text(raw, encoding))
     records = _records(lines, dialect)
     first = next(((start, fields) for start, _, fields in records if fields), None)
@@ -125,12 +127,12 @@ def read_delimited(raw: bytes, encoding: str, delimiter: str | None = None, head
         columns.add(first[0], [], first[1])
     suspects = []
     for start, raw_lines, fields in records:
-        if _suspect(raw_lines, len(names), dialect):
-            suspects.append((start, raw_lines, fields))
+        if why := _suspect(raw_lines, dialect):
+            suspects.append((why, start, raw_lines, fields))
         elif fields:
             columns.add(start, raw_lines, fields)
     notes = _settle(suspects, columns, dialect)
-    notes += damage_notes(encoding, columns.damaged)
+    notes += damage_notes(encoding, line_list(columns.damaged) if columns.damaged else None)
     return ReadResult(columns.table(), kind, encoding=encoding, delimiter=delimiter, header=header,
                       skipped=columns.skipped, notes=notes)
 
@@ -148,40 +150,48 @@ def _records(lines: _Lines, dialect: type[csv.Dialect]) -> Iterator[tuple[int, l
         yield start, raw_lines, fields
 
 
-def _suspect(raw_lines: list[str], n_columns: int, dialect: type[csv.Dialect]) -> bool:
-    """A record of several lines that looks like a quote left open: very long, open at the end of the file, or
-    with lines in between that are each a whole row by themselves (the last line of a real multi-line text holds
-    the rest of its row, so it proves nothing)."""
+def _suspect(raw_lines: list[str], dialect: type[csv.Dialect]) -> str | None:
+    """Why a record of several lines looks like a quote left open: MALFORMED when its quotes are (open at the end
+    of the file, or closing in the middle of a value, which a quoted text spanning lines never does), LONG when it
+    spans SWALLOWED_LINES lines or more; None when it looks like a real text."""
     if len(raw_lines) < 2:
-        return False
-    if len(raw_lines) >= SWALLOWED_LINES or "".join(raw_lines).count(dialect.quotechar) % 2:
-        return True
-    between = raw_lines[1:-1]
-    whole_rows = sum(len(next(csv.reader([line], dialect), [])) == n_columns for line in between)
-    return bool(between) and whole_rows * 2 >= len(between)
+        return None
+    if "".join(raw_lines).count(dialect.quotechar) % 2:
+        return MALFORMED
+    try:
+        list(csv.reader(raw_lines, dialect, strict=True))
+    except csv.Error:
+        return MALFORMED
+    return LONG if len(raw_lines) >= SWALLOWED_LINES else None
 
 
 def _settle(suspects: list, columns: _Columns, dialect: type[csv.Dialect]) -> list[Note]:
-    """Decide, once the whole file is read, whether the suspect records are swallowed rows or real texts."""
-    if columns.multiline * 100 > columns.records:  # a file of multi-line texts: long ones are expected
-        for start, raw_lines, fields in suspects:
+    """Decide, once the whole file is read, which suspect records are swallowed rows: every malformed one, and the
+    long ones unless the file is one of multi-line texts, where long ones are expected."""
+    long = [s for s in suspects if s[0] == LONG]
+    if (columns.multiline + len(long)) * 100 > columns.records + len(long):
+        for _, start, raw_lines, fields in long:
             columns.add(start, raw_lines, fields)
-        return []
+        suspects = [s for s in suspects if s[0] == MALFORMED]
     opened = []
     while suspects:
-        start, raw_lines, _ = suspects.pop(0)
+        _, start, raw_lines, _ = suspects.pop(0)
         opened.append(start)
-        columns.add(start, raw_lines[:1], next(csv.reader([raw_lines[0].rstrip("\r\n")], dialect)))
+        fields = next(csv.reader([raw_lines[0].rstrip("\r\n")], dialect))
+        if len(fields) == len(columns.names):
+            columns.add(start, raw_lines[:1], fields)
+        else:
+            columns.skipped.append(Skipped(OPENED, raw_lines[0], line=start))
         for record in _records(_Lines(raw_lines[1:], start + 1), dialect):
-            if _suspect(record[1], len(columns.names), dialect):
-                suspects.insert(0, record)
+            if why := _suspect(record[1], dialect):
+                suspects.insert(0, (why, *record))
             elif record[2]:
                 columns.add(*record)
     if not opened:
         return []
     return [Note(f"A quote opens on {line_list(opened)} and is not closed where the row ends, which would have "
                  "merged the rows after it into one text. Each such line was read on its own, and the lines after "
-                 "it as rows of their own.", tuple(opened))]
+                 "it as rows of their own (they come last in the table).", tuple(opened))]
 
 
 def _sample(raw: bytes, encoding: str) -> str:
@@ -215,22 +225,22 @@ def _dialect(delimiter: str, sample: str) -> type[csv.Dialect]:
 
 def _has_header(rows: list[list[str]]) -> bool:
     """Column names are short, do not repeat in the rows below as labels do, and name columns of numbers too;
-    a single column needs a name that says what it holds, or its first line is a text."""
+    a single column is named by one word, or its first line is a text."""
     rows = [r for r in rows if r]
     if not rows:
         return True
     first, rest = rows[0], rows[1:]
-    if {cell.strip().lower() for cell in first} & KNOWN_NAMES:
-        return True
     if any(len(cell) > HEADER_MAX for cell in first):
         return False
     if any(cell and any(i < len(row) and row[i] == cell for row in rest) for i, cell in enumerate(first)):
         return False
+    if {cell.strip().lower() for cell in first} & KNOWN_NAMES:
+        return True
     for i, cell in enumerate(first):
         below = [row[i] for row in rest if i < len(row) and row[i]]
         if below and all(_number(v) for v in below) and not _number(cell):
             return True
-    return len(first) > 1
+    return len(first) > 1 or re.fullmatch(r"[^\W\d][\w-]*", first[0].strip()) is not None
 
 
 def _number(value: str) -> bool:

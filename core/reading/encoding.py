@@ -10,7 +10,7 @@ from charset_normalizer import from_bytes
 from charset_normalizer.utils import is_multi_byte_encoding
 
 from core.errors import DataError
-from core.reading.result import Note, line_list
+from core.reading.result import Note
 
 # The encodings a user can pick when the guess is wrong: codec name -> what people call it.
 ENCODINGS = {
@@ -82,11 +82,13 @@ def _guess(raw: bytes) -> str:
                         "Save it as UTF-8 (in Excel: Save As → CSV UTF-8) and upload it again, or pick the "
                         "encoding by hand.")
     name = codec_name(best.encoding)
-    # On short Western text the detector's favourite is a near coin toss between code pages (crème becomes
-    # crčme); Excel on Western Windows saves Windows-1252, so it wins among one-byte code pages whenever the
-    # letters beyond ASCII are Latin ones.
-    if (not is_multi_byte_encoding(best.encoding) and name != "cp1252" and _latin_script(str(best)[:SAMPLE])
-            and _decodes(raw, "cp1252")):
+    # On Western text with a few accents the detector's favourite is a near coin toss between code pages (crème
+    # becomes crčme, or Urdu, or UTF-16); Excel on Western Windows saves Windows-1252, so it wins when the letters
+    # beyond ASCII are Latin, or are few (Cyrillic, Greek or CJK text is mostly bytes beyond ASCII).
+    head = raw[:SAMPLE]
+    few = 0 not in head and len(head.translate(None, bytes(range(128)))) * 10 < len(head)
+    plausible = few or not is_multi_byte_encoding(best.encoding) and _latin_script(str(best)[:SAMPLE])
+    if name != "cp1252" and plausible and _decodes(raw, "cp1252"):
         return "cp1252"
     return name
 
@@ -111,9 +113,9 @@ def open_text(raw: bytes, encoding: str) -> TextIO:
     return io.TextIOWrapper(io.BytesIO(raw), encoding=encoding, errors="replace", newline="")
 
 
-def damage_notes(encoding: str, lines: list[int]) -> list[Note]:
-    """The note saying where undecodable bytes were replaced, or nothing when none were."""
-    if not lines:
+def damage_notes(encoding: str, where: str | None) -> list[Note]:
+    """The note saying where (lines, files) undecodable bytes were replaced, or nothing when `where` is None."""
+    if where is None:
         return []
-    return [Note(f"Bytes that are not valid {describe(encoding)} were replaced by '\ufffd' on {line_list(lines)}. "
-                 "If many texts show '\ufffd', pick the file's encoding by hand.", tuple(lines))]
+    return [Note(f"Bytes that are not valid {describe(encoding)} were replaced by '\ufffd' on {where}. If many texts "
+                 "show '\ufffd', pick the file's encoding by hand.")]

@@ -1,22 +1,24 @@
 """A ZIP of folders, one folder per class and one text file per example: the layout of IMDB (aclImdb/train/pos/
 0_9.txt), 20 Newsgroups (20news-bydate-train/sci.space/60804) and BBC News (bbc/sport/001.txt).
 
-Each file's class is the folder it sits in. A folder above it named for a part of a split (train, test,
-20news-bydate-test, ...) becomes the `split` column. All files are read in one encoding, detected over a sample
-of them or chosen by the user, so a short file cannot be guessed into a code page of its own.
+A file's class is its first folder (below one top folder all files share) that does not name a part of a split;
+folders below the class are its own. A folder naming a part (train, test, 20news-bydate-test, ...) becomes the
+`split` column. All files are read in one encoding, detected over a sample of them or chosen by the user, so a
+short file cannot be guessed into a code page of its own.
 """
 from __future__ import annotations
 
 import io
 import re
+import unicodedata
 import zipfile
 from pathlib import PurePosixPath
 
 import pandas as pd
 
 from core.errors import DataError
-from core.reading.encoding import BOMS, detect
-from core.reading.result import Note, ReadResult, Skipped
+from core.reading.encoding import BOMS, damage_notes, detect
+from core.reading.result import SHOWN_LOCATIONS, ReadResult, Skipped
 from core.splitting import SPLIT_NAMES
 from core.wording import listing
 
@@ -24,6 +26,7 @@ MAX_UNPACKED = 2 << 30  # bytes; guards against a small ZIP that unpacks to fill
 SYSTEM = ("__MACOSX", ".DS_Store", "Thumbs.db", "desktop.ini")
 TEXT_SUFFIXES = (".txt", "")  # 20 Newsgroups' files have no extension
 SAMPLE_FILES, SAMPLE_BYTES = 200, 4096  # what the encoding is detected on
+EAST_ASIAN = ("gb18030", "big5hkscs", "cp932", "cp949")
 UTF8_NAMES = 0x800  # the ZIP flag saying file names are UTF-8; without it zipfile decodes them as cp437
 
 
@@ -40,36 +43,69 @@ def read_folders(raw: bytes, encoding: str | None = None) -> ReadResult:
     texts = [m for m, name in zip(members, names) if PurePosixPath(name).suffix.lower() in TEXT_SUFFIXES]
     encoding = encoding or _detect(archive, texts)
     rows, skipped, damaged = [], [], []
-    for member, name in zip(members, names):
-        path = PurePosixPath(name)
-        if len(path.parts) - root < 2:
+    places = [_place(PurePosixPath(name).parts[root:]) for name in names]
+    split_somewhere = any(split for split, _ in places)
+    for member, name, (split, label) in zip(members, names, places):
+        if label is None:
             skipped.append(Skipped("not inside a class folder: put each example in the folder named after its class.",
                                    "", place=name))
-        elif path.suffix.lower() not in TEXT_SUFFIXES:
+        elif split_somewhere and split is None:
+            skipped.append(Skipped("not inside a train or test folder, as the other files are.", "", place=name))
+        elif PurePosixPath(name).suffix.lower() not in TEXT_SUFFIXES:
             skipped.append(Skipped("not a .txt file.", "", place=name))
         elif not (text := _text(archive, member, encoding)).strip():
             skipped.append(Skipped("an empty file.", "", place=name))
         else:
             damaged += [name] if "\ufffd" in text else []
-            rows.append((text.strip(), path.parent.name, _split(path), name))
+            rows.append((text.strip(), label, split, name))
     df = pd.DataFrame(rows, columns=["text", "label", "split", "file"], dtype="str")
-    if df["split"].isna().all():
+    if df["split"].nunique() < 2:  # one part only (or none) says nothing about how to split
         df = df.drop(columns="split")
-    notes = [Note(f"Bytes that are not valid {encoding} were replaced by '\ufffd' in {listing(damaged, 5)}. If many "
-                  "texts show '\ufffd', pick the files' encoding by hand.")] if damaged else []
-    return ReadResult(df, "ZIP of class folders", encoding=encoding, skipped=skipped, notes=notes)
+    return ReadResult(df, "ZIP of class folders", encoding=encoding, skipped=skipped,
+                      notes=damage_notes(encoding, listing(damaged, SHOWN_LOCATIONS) if damaged else None))
+
+
+def _place(parts: tuple[str, ...]) -> tuple[str | None, str | None]:
+    """(part of the split, class) of a file: the class is the first folder that does not name a part of a split
+    ('train', '20news-bydate-test'); folders below it are the class's own."""
+    split = None
+    folders = list(parts[:-1])
+    while folders and (part := re.split(r"[-_ .]", folders[0].lower())[-1]) in SPLIT_NAMES:
+        split = SPLIT_NAMES[part]
+        folders.pop(0)
+    return split, folders[0] if folders else None
 
 
 def _names(members: list[zipfile.ZipInfo]) -> list[str]:
-    """File names as the zipping computer wrote them: without the UTF-8 flag they are in its local encoding
-    (GBK on a Chinese Windows), which zipfile has read as cp437."""
+    """File names as the zipping computer wrote them. Without the UTF-8 flag they are in its local code page, which
+    zipfile reads as cp437: right for Western Windows (Café), wrong for UTF-8 written without the flag or for GBK."""
     local = [m.filename.encode("cp437") for m in members if not m.flag_bits & UTF8_NAMES and not m.filename.isascii()]
-    try:
-        encoding = detect(b"\n".join(local)) if local else "cp437"
-    except DataError:
-        encoding = "cp437"
+    encoding = _names_encoding(b"/".join(local)) if local else "cp437"
     return [m.filename if m.flag_bits & UTF8_NAMES or m.filename.isascii()
             else m.filename.encode("cp437").decode(encoding, errors="replace") for m in members]
+
+
+def _names_encoding(raw: bytes) -> str:
+    """Names are too short for a detector: UTF-8 if they decode as it, cp437 if that gives letters (not the box
+    drawing of misread CJK), else the first East Asian code page in which every character is a CJK one."""
+    for encoding, fits in (("utf-8", lambda text: True), ("cp437", _letters), *((e, _east_asian) for e in EAST_ASIAN)):
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if fits(text):
+            return encoding
+    return "cp437"
+
+
+def _letters(text: str) -> bool:
+    return all(c.isascii() or c.isalpha() and "LATIN" in unicodedata.name(c, "") for c in text)
+
+
+def _east_asian(text: str) -> bool:
+    return all(c.isascii() or any(script in unicodedata.name(c, "") for script in ("CJK", "HIRAGANA", "KATAKANA",
+                                                                                     "HANGUL", "FULLWIDTH"))
+               for c in text)
 
 
 def _detect(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo]) -> str:
@@ -97,15 +133,6 @@ def _open(archive: zipfile.ZipFile, member: zipfile.ZipInfo):
         return archive.open(member)
     except RuntimeError as exc:  # zipfile's way of saying the member is encrypted
         raise DataError("The ZIP is password-protected; zip the folders again without a password.") from exc
-
-
-def _split(path: PurePosixPath) -> str | None:
-    """The part of a split named by a folder above the class folder: 'train', 'test', '20news-bydate-test'."""
-    for folder in path.parts[:-2]:
-        last = re.split(r"[-_ .]", folder.lower())[-1]
-        if last in SPLIT_NAMES:
-            return last
-    return None
 
 
 def _shared_root(paths: list[PurePosixPath]) -> int:

@@ -1,6 +1,7 @@
 """What a reader got out of a file: the table, how it was read, and every line it left out or changed."""
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -98,6 +99,6 @@ def column_names(names: list[str]) -> list[str]:
 
 
 def physical_lines(text: str) -> list[str]:
-    """The lines as a text editor numbers them: str.splitlines() also breaks at U+2028, U+0085 and form feeds,
-    which JSON Lines and plain texts may hold inside a line."""
-    return [line.removesuffix("\r") for line in text.removesuffix("\n").split("\n")] if text else []
+    """The lines as a text editor numbers them, ended by \\n, \\r\\n or \\r (old Mac Excel): str.splitlines()
+    also breaks at U+2028, U+0085 and form feeds, which JSON Lines and plain texts may hold inside a line."""
+    return re.split(r"\r\n|\r|\n", text.removesuffix("\n").removesuffix("\r")) if text else []

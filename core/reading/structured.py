@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -11,7 +12,7 @@ import pandas as pd
 
 from core.errors import DataError
 from core.reading.encoding import damage_notes
-from core.reading.result import ReadResult, Skipped, physical_lines
+from core.reading.result import ReadResult, Skipped, line_list, physical_lines
 from core.splitting import SPLIT_NAMES
 
 SHAPE_HINT = 'a list of objects, such as [{"text": "…", "label": "…"}, …]'
@@ -34,7 +35,7 @@ def read_json_lines(text: str, encoding: str) -> ReadResult:
             damaged.append(number)
         records.append(value)
     return ReadResult(_frame(records), "JSON Lines", encoding=encoding, skipped=skipped,
-                      notes=damage_notes(encoding, damaged))
+                      notes=damage_notes(encoding, line_list(damaged) if damaged else None))
 
 
 def read_json(text: str, encoding: str) -> ReadResult:
@@ -55,21 +56,34 @@ def read_json(text: str, encoding: str) -> ReadResult:
 
 
 def _items(data: Any) -> list:
+    """The records of a JSON document: a list of them, or the shapes people wrap them in."""
     if isinstance(data, list):
         return data
     if not isinstance(data, dict):
         raise DataError(f"The JSON holds a single {type(data).__name__}; the app reads {SHAPE_HINT}.")
-    lists = {key: value for key, value in data.items() if isinstance(value, list)}
-    values = [item for value in lists.values() for item in value]
-    if lists and all(isinstance(item, dict) for item in values):
-        if len(lists) == 1:  # {"data": [...]} and similar wrappers
-            return values
-        # {"train": [...], "test": [...]}: one table, each row saying which list it came from.
-        column = "split" if all(key.strip().lower() in SPLIT_NAMES for key in lists) else "part"
-        return [{**item, column: key} for key, items in lists.items() for item in items]
-    if lists and len({len(v) for v in lists.values()}) == 1 and not any(isinstance(v, (dict, list)) for v in values):
-        return pd.DataFrame(lists).to_dict("records")  # {"text": [...], "label": [...]}; other keys describe the file
+    records = {key: value for key, value in data.items() if isinstance(value, list) and _mostly_objects(value)}
+    if len(records) == 1:  # {"data": [...]}; other keys describe the file
+        return next(iter(records.values()))
+    if records:  # {"train": [...], "test": [...]}: one table, each row saying which list it came from
+        taken = {key for items in records.values() for item in items if isinstance(item, dict) for key in item}
+        column = "split" if "split" not in taken and all(k.strip().lower() in SPLIT_NAMES for k in records) else "part"
+        return [{**item, column: key} if isinstance(item, dict) else item
+                for key, items in records.items() for item in items]
+    columns = {key: value for key, value in data.items()
+               if isinstance(value, list) and not any(isinstance(v, (dict, list)) for v in value)}
+    lengths = Counter(len(value) for value in columns.values())
+    if lengths and (length := lengths.most_common(1)[0][0]) and (lengths[length] > 1 or len(columns) == len(data)):
+        # {"text": [...], "label": [...]}: the lists of one length are the columns; others describe the file
+        return pd.DataFrame({key: value for key, value in columns.items() if len(value) == length}).to_dict("records")
+    if data and all(isinstance(value, dict) for value in data.values()):  # {"id1": {...}, "id2": {...}}
+        return [{"key": key, **value} for key, value in data.items()]
+    if data and not any(isinstance(value, (dict, list)) for value in data.values()):  # {"text one": "label", ...}
+        return [{"key": key, "value": value} for key, value in data.items()]
     return [data]
+
+
+def _mostly_objects(items: list) -> bool:
+    return bool(items) and sum(isinstance(item, dict) for item in items) * 2 >= len(items)
 
 
 def _frame(records: list[dict]) -> pd.DataFrame:
@@ -102,8 +116,9 @@ def read_excel(raw: bytes, sheet: str | None) -> ReadResult:
             df = pd.read_excel(book, sheet_name=chosen, dtype=str).dropna(how="all")
             if len(df):
                 break
-    if not len(df) and sheet is None:
-        raise DataError(f"Every sheet of the workbook is empty ({', '.join(sheets)}).")
+    if not len(df):
+        raise DataError(f"Sheet '{sheet}' is empty; choose another one ({', '.join(sheets)})." if sheet is not None
+                        else f"Every sheet of the workbook is empty ({', '.join(sheets)}).")
     return ReadResult(df, "Excel workbook", sheet=chosen, sheets=sheets)
 
 

@@ -267,3 +267,14 @@ def test_a_refresh_brings_back_the_choices_and_the_fixes(open_page, tiny_df):
     assert again.selectbox(key="text_col.dupes.csv").value == "text"
     assert again.checkbox(key="casefold.dupes.csv").value
     assert not any("nearly repeat" in w.value for w in again.warning)
+
+
+def test_merging_small_classes_of_numeric_labels_keeps_them_nameable(open_page, store, tiny_df):
+    labels = [str(i % 3) for i in range(len(tiny_df))]
+    labels[:2] = ["7", "8"]
+    at = upload(open_page("data"), "ids.csv", csv_bytes(tiny_df.assign(label=labels)))
+    at.button(key="fix.merge_rare").click()
+    at.run()
+    assert not at.exception
+    assert [d.value["label"].tolist() for d in at.dataframe if (d.key or "").startswith("label_names.")] == [
+        ["0", "1", "2"]]

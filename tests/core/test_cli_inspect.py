@@ -16,9 +16,10 @@ def test_a_damaged_csv_is_explained_line_by_line(capsys):
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "unclosed_quote.csv: 9 rows and 2 columns read as CSV, UTF-8, separated by comma; 26 lines left out."
     assert out[1].startswith("  - A quote opens on line 7 and is not closed where the row ends")
-    assert out[2].startswith("  - Left out lines 7, 8, 9, 10, 11 and 21 more: fewer values than the header's 2 columns")
-    assert out[3] == "Columns: texts 'text', labels 'label'."
-    assert out[4].startswith("error: Only one class ('ham') has rows with both a text and a label")
+    assert out[2].startswith("  - Left out line 7: a quote opens here and is not closed where the row ends")
+    assert out[3].startswith("  - Left out lines 8, 9, 10, 11, 12 and 20 more: fewer values than the header's 2 columns")
+    assert out[4] == "Columns: texts 'text', labels 'label'."
+    assert out[5].startswith("error: Only one class ('ham') has rows with both a text and a label")
 
 
 def test_json_has_everything_the_page_shows(capsys):

@@ -192,3 +192,11 @@ def test_a_split_column_with_blank_or_unknown_cells_is_an_error_not_a_crash(tiny
                              "'(blank)' (2), 'later' (1). Fill in those rows, or hold out test texts at random.")
     with pytest.raises(DataError, match="also holds '\\(blank\\)' \\(2\\)"):
         split(tiny_df, split_col=pd.Series(part, name="part"))
+
+
+def test_a_split_column_needs_rows_for_training_and_for_test(tiny_df):
+    only_test = tiny_df.assign(part="test")
+    assert split_columns(only_test) == []
+    (issue,) = validate(only_test, "text", "label", split_col="part")
+    assert issue.message == ("Column 'part' marks no rows for train; a model needs rows to learn from and rows to "
+                             "be tested on. Choose another column, or hold out test texts at random.")

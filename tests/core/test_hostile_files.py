@@ -12,6 +12,10 @@ from core.reading import read_file
 HOSTILE = Path(__file__).parent / "hostile"
 EN_FIRST = ["The match ended with a late goal", "sport"]
 TOO_FEW = "fewer values than the header's {} columns: a value is missing, or the line is in another format."
+QUOTE_NOTE = ("A quote opens on line {} and is not closed where the row ends, which would have merged the rows after it "
+              "into one text. Each such line was read on its own, and the lines after it as rows of their own (they "
+              "come last in the table).")
+OPENED = "a quote opens here and is not closed where the row ends: fix the quote, then upload the file again."
 TOO_MANY = ("more values than the header's {} columns. A text probably holds the separator (comma) without double "
             "quotes around it: put such texts in double quotes, or save the file as Excel.")
 
@@ -32,9 +36,7 @@ READ = {
         "Bytes that are not valid UTF-8 were replaced by '\ufffd' on lines 3 and 5. If many texts show '\ufffd', "
         "pick the file's encoding by hand."]),
     "unclosed_quote.csv": ("CSV", "utf-8", ",", 9, ["message number 1", "ham"], [
-        "A quote opens on line 7 and is not closed where the row ends, which would have merged the rows after it into "
-        "one text. Each such line was read on its own, and the lines after it as rows of their own.",
-        "Left out lines 7, 8, 9, 10, 11 and 21 more: " + TOO_FEW.format(2)]),
+        QUOTE_NOTE.format(7), "Left out line 7: " + OPENED, "Left out lines 8, 9, 10, 11, 12 and 20 more: " + TOO_FEW.format(2)]),
     "wrong_field_counts.csv": ("CSV", "utf-8", ",", 3, ["fine row", "a", "web"], [
         "Left out line 3: " + TOO_MANY.format(3), "Left out line 5: " + TOO_FEW.format(3)]),
     "rows.json": ("JSON", "utf-8", None, 6, EN_FIRST, []),
@@ -54,15 +56,13 @@ READ = {
         "Left out news/README.md: not inside a class folder: put each example in the folder named after its class.",
         "Left out news/sport/empty.txt: an empty file."]),
     "imdb_layout.zip": ("ZIP of class folders", "utf-8", None, 3, None, [
-        "Left out aclImdb/README: not inside a class folder: put each example in the folder named after its class.",
-        "Left out aclImdb/train/labeledBow.feat: not a .txt file."]),
+        "Left out aclImdb/README, aclImdb/train/labeledBow.feat: not inside a class folder: put each example in the "
+        "folder named after its class."]),
     "gbk_folder_names.zip": ("ZIP of class folders", "gb18030", None, 2,
                              ["今天的足球比赛非常精彩", "体育", "新闻/体育/1.txt"], []),
     "utf16_no_bom.csv": ("CSV", "utf-16-le", ",", 30, ["message number 0", "a"], []),
     "short_unclosed_quote.csv": ("CSV", "utf-8", ",", 5, ["hello", "a"], [
-        "A quote opens on line 3 and is not closed where the row ends, which would have merged the rows after it into "
-        "one text. Each such line was read on its own, and the lines after it as rows of their own.",
-        "Left out line 3: " + TOO_FEW.format(2)]),
+        QUOTE_NOTE.format(3), "Left out line 3: " + OPENED]),
     "quotes_in_a_tsv.tsv": ("TSV", "utf-8", "\t", 3, ['"Great" movie, really', "pos"], []),
     "line_separator_in_json_lines.jsonl": ("JSON Lines", "utf-8", None, 2, ["one\u2028two", "a"], []),
     "train_and_test_lists.json": ("JSON", "utf-8", None, 3, ["a goal", "sport", "train"], []),
@@ -109,6 +109,7 @@ def test_the_left_out_lines_can_be_downloaded_as_they_were():
     skipped = read_file(HOSTILE / "unclosed_quote.csv").skipped_table()
     assert list(skipped.columns) == ["where", "reason", "content"]
     assert skipped["where"].tolist()[:2] == ["line 7", "line 8"]
+    assert skipped["reason"].tolist()[0] == OPENED
     assert skipped["content"].tolist()[:2] == ['"this quote never closes,spam\n', "ham\tswallowed line 1\n"]
 
 

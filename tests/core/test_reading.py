@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import json
+import zipfile
 
 import pandas as pd
 import pytest
@@ -173,3 +174,51 @@ def test_column_names_stay_unique_whatever_the_header_holds():
 def test_a_fasttext_label_without_text_says_so():
     result = read_file(b"__label__a first text\n__label__b second text\n__label__c\n", "x.txt")
     assert result.problems() == ["Left out line 3: a label but no text after it."]
+
+
+def zip_with_local_names(files: dict[str, str], encoding: str) -> bytes:
+    """A ZIP whose file names are in a local code page without the UTF-8 flag, as Windows' own zipping writes."""
+    buffer, names = io.BytesIO(), {}
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for i, (name, text) in enumerate(files.items()):
+            local = name.encode(encoding)
+            stand_in = chr(65 + i).encode() * len(local)  # ASCII of the same length, swapped for the real bytes
+            names[stand_in] = local
+            archive.writestr(stand_in.decode(), text.encode(encoding))
+    raw = buffer.getvalue()
+    for stand_in, local in names.items():
+        raw = raw.replace(stand_in, local)
+    return raw
+
+
+@pytest.mark.parametrize("encoding, names", [("cp437", ["Café", "Crème brûlée", "äpfel"]), ("gbk", ["体育", "财经"])])
+def test_zip_folder_names_in_a_local_code_page(encoding, names):
+    raw = zip_with_local_names({f"{name}/{i}.txt": f"text {i}" for i, name in enumerate(names)}, encoding)
+    assert read(raw, "classes.zip")["label"].tolist() == names
+
+
+def test_zip_class_folders_keep_their_own_subfolders():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name in ("data/pos/2019/a.txt", "data/neg/old/b.txt", "data/pos/c.txt"):
+            archive.writestr(name, "some text")
+    assert read(buffer.getvalue(), "nested.zip")["label"].tolist() == ["pos", "neg", "pos"]
+
+
+def test_old_mac_line_ends_are_line_ends():
+    assert read(b"spam\tWin now\rham\tHello\rham\tSee you\r", "mac.txt")["label"].tolist() == ["spam", "ham", "ham"]
+    assert read(b"text,label\rhi,a\rbye,b\r", "mac.csv")["text"].tolist() == ["hi", "bye"]
+
+
+@pytest.mark.parametrize("document, table", [
+    ({"1": {"text": "a", "label": "x"}, "2": {"text": "b", "label": "y"}},
+     {"key": ["1", "2"], "text": ["a", "b"], "label": ["x", "y"]}),
+    ({"a goal": "sport", "a recipe": "food"}, {"key": ["a goal", "a recipe"], "value": ["sport", "food"]}),
+    ({"data": [{"text": "a", "label": "x"}], "labels": ["x", "y"]}, {"text": ["a"], "label": ["x"]}),
+    ({"text": ["a", "b"], "label": ["x", "y"], "names": ["p", "q", "r"], "name": "ds"},
+     {"text": ["a", "b"], "label": ["x", "y"]}),
+    ({"train": [{"text": "a", "split": "mine"}], "test": [{"text": "b", "split": "mine"}]},
+     {"text": ["a", "b"], "split": ["mine", "mine"], "part": ["train", "test"]}),
+])
+def test_json_documents_in_the_shapes_people_write(document, table):
+    assert read(json.dumps(document).encode(), "d.json").to_dict("list") == table

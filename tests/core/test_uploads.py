@@ -90,3 +90,10 @@ def test_choices_are_kept_beside_the_upload_and_never_taken_for_it(workspace, ra
     assert kept_choices("not a sha") == {}
     forget_upload(sha)
     assert kept_choices(sha) == {}
+
+
+@pytest.mark.parametrize("kept", ['[]', '"x"', 'null', '{"options": []}', '{"columns": []}', '{"fixes": [5]}', '{"x'])
+def test_a_choices_file_of_another_shape_is_ignored(workspace, raw, kept):
+    sha = keep_upload(raw, "reviews.csv")
+    (workspace.root / "uploads" / sha / ".choices.json").write_text(kept, encoding="utf-8")
+    assert kept_choices(sha) == {}
