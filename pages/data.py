@@ -61,7 +61,7 @@ reading_views.options(result, read_key)
 if sha:
     for earlier in store.datasets_from_source(sha)[:1]:
         st.info(f"You saved this file before, as **{escape_md(earlier.name)}**.")
-        st.button(f"Use '{earlier.name}'", key="use_earlier", on_click=remember, args=(DATASET, earlier.id))
+        st.button(f"Use '{escape_md(earlier.name)}'", key="use_earlier", on_click=remember, args=(DATASET, earlier.id))
 if not result.rows:
     st.stop()
 
