@@ -40,18 +40,29 @@ def split_problem(column: pd.Series) -> str | None:
             "Fill in those rows, or hold out test texts at random.")
 
 
+def has_validation(column: pd.Series) -> bool:
+    return bool((_split_names(column) == "val").any())
+
+
 def _split_names(column: pd.Series) -> pd.Series:
     return column.astype("string").str.strip().str.lower().map(SPLIT_NAMES)
 
 
 def split(df: pd.DataFrame, val_frac: float = 0.1, test_frac: float = 0.2, seed: int = 42,
           split_col: pd.Series | None = None) -> pd.DataFrame:
-    """Add a `split` column (train / val / test): stratified by label with a fixed seed, or the user's own."""
+    """Add a `split` column (train / val / test): stratified by label with a fixed seed, or the user's own. A user's
+    split without validation rows gets `val_frac` of its training rows, so training still has something to steer by."""
     out = df.copy()
     if split_col is not None:
         if problem := split_problem(split_col):
             raise DataError(problem)
         out["split"] = _split_names(split_col).to_numpy()
+        train = out.index[out["split"] == "train"]
+        if val_frac > 0 and not has_validation(split_col) and len(train) > 1:
+            labels = out.loc[train, "label"]
+            stratify = labels if labels.value_counts().min() >= 2 else None
+            _, val = train_test_split(train, test_size=val_frac, random_state=seed, stratify=stratify)
+            out.loc[val, "split"] = "val"
         return out
     if not 0 < test_frac < 1 or not 0 <= val_frac < 1 or val_frac + test_frac >= 1:
         raise DataError("Validation and test shares must be between 0 and 1 and leave rows for training.")

@@ -10,7 +10,7 @@ from core.labels import LabelOptions, clean_labels
 from core.quality import CASEFOLD
 from core.reading import SUPPORTED
 from core.samples import SAMPLES
-from core.splitting import split, split_columns
+from core.splitting import has_validation, split, split_columns
 from dashboard import drafts, navigation, quality_views, reading_views
 from dashboard.charts import class_distribution
 from dashboard.components import escape_md
@@ -128,9 +128,13 @@ if any(i.level == "error" for i in issues):
     st.stop()
 
 st.subheader("Hold out texts for checking")
-if split_col:
+if split_col and has_validation(df[split_col]):
     st.write(f"Rows go to training, validation and test as column '{escape_md(split_col)}' says.")
     val_pct, test_pct, seed = 10, 20, 42
+elif split_col:
+    st.write(f"Rows go to training and test as column '{escape_md(split_col)}' says. It marks no validation rows, "
+             "so a share of the training rows is held out to steer training.")
+    val_pct, test_pct, seed = st.slider("Validation share of the training rows (%)", 5, 30, 10, step=5), 20, 42
 else:
     st.write("The model learns from the training share. The validation share steers training; the test share is "
              "kept apart and only used at the end to measure how well the model does on texts it never saw.")

@@ -11,8 +11,10 @@ import csv
 import io
 import re
 import sys
+from array import array
 from typing import Iterable, Iterator
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -71,6 +73,8 @@ class _Columns:
         self.skipped: list[Skipped] = []
         self.damaged: list[int] = []
         self.records = self.multiline = 0
+        self.starts = array("i")  # each row's first line: rows re-read after an unclosed quote go back in place
+        self.reread = False
 
     def add(self, start: int, lines: list[str], fields: list[str]) -> None:
         if len(fields) != len(self.names):
@@ -80,6 +84,7 @@ class _Columns:
         self.multiline += len(lines) > 1
         if any("\ufffd" in line for line in lines):
             self.damaged.append(start)
+        self.starts.append(start)
         for column, value in zip(self.batch, fields):
             column.append(value)
         if len(self.batch[0]) >= BATCH:
@@ -103,7 +108,11 @@ class _Columns:
     def table(self) -> pd.DataFrame:
         self._flush()
         arrays = [pa.chunked_array(chunks, type=pa.large_string()) for chunks in self.chunks]
-        table = pa.Table.from_arrays(arrays, names=self.names).to_pandas()
+        table = pa.Table.from_arrays(arrays, names=self.names)
+        if self.reread:
+            table = table.take(np.argsort(np.frombuffer(self.starts, dtype=np.int32), kind="stable"))
+            self.skipped.sort(key=lambda item: item.line)
+        table = table.to_pandas()
         # The batches' arrays before blank cells became missing are free now; the pool would keep their memory.
         pa.default_memory_pool().release_unused()
         return table
@@ -174,6 +183,7 @@ def _settle(suspects: list, columns: _Columns, dialect: type[csv.Dialect]) -> li
             columns.add(start, raw_lines, fields)
         suspects = [s for s in suspects if s[0] == MALFORMED]
     opened = []
+    columns.reread = bool(suspects)
     while suspects:
         _, start, raw_lines, _ = suspects.pop(0)
         opened.append(start)
@@ -191,7 +201,7 @@ def _settle(suspects: list, columns: _Columns, dialect: type[csv.Dialect]) -> li
         return []
     return [Note(f"A quote opens on {line_list(opened)} and is not closed where the row ends, which would have "
                  "merged the rows after it into one text. Each such line was read on its own, and the lines after "
-                 "it as rows of their own (they come last in the table).", tuple(opened))]
+                 "it as rows of their own.", tuple(opened))]
 
 
 def _sample(raw: bytes, encoding: str) -> str:

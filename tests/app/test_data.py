@@ -174,11 +174,22 @@ def test_the_users_own_split_column_is_used(open_page, store, tiny_df):
     table = tiny_df.assign(part=["test" if i % 4 == 0 else "train" for i in range(len(tiny_df))])
     at = upload(open_page("data"), "split.csv", csv_bytes(table))
     assert at.selectbox(key="split_col.split.csv").value == "part"
-    assert not at.slider, "with the user's split there are no shares to choose"
+    # The file marks no validation rows: only that share, of the training rows, is left to choose.
+    assert [s.label for s in at.slider] == ["Validation share of the training rows (%)"]
     save(at)
     (saved,) = store.list_datasets()
-    parts = pd.read_parquet(saved.path)["split"].value_counts().to_dict()
-    assert parts == {"train": 45, "test": 15}
+    parts = pd.read_parquet(saved.path)
+    assert parts["split"].value_counts().to_dict() == {"train": 40, "test": 15, "val": 5}
+    assert set(parts.loc[parts["split"] == "test", "text"]) == set(table.loc[table["part"] == "test", "text"])
+
+
+def test_a_split_column_with_validation_rows_is_used_as_it_is(open_page, store, tiny_df):
+    table = tiny_df.assign(part=[("test", "val", "train", "train")[i % 4] for i in range(len(tiny_df))])
+    at = upload(open_page("data"), "split.csv", csv_bytes(table))
+    assert not at.slider, "with the user's whole split there are no shares to choose"
+    save(at)
+    (saved,) = store.list_datasets()
+    assert pd.read_parquet(saved.path)["split"].value_counts().to_dict() == {"train": 30, "test": 15, "val": 15}
 
 
 def test_a_refresh_reopens_the_upload_from_the_url(open_page, tiny_df):

@@ -120,7 +120,7 @@ def test_prepare_applies_the_label_choices_and_keeps_the_users_split():
     out = prepare(df, "t", "y", LabelOptions(names={"0": "ham", "1": "spam"}), split_col="part")
     assert out.to_dict("list") == {"text": ["a", "b", "c"], "label": ["ham", "spam", "spam"],
                                    "split": ["train", "test", "Train"]}
-    assert split(out, split_col=out["split"])["split"].tolist() == ["train", "test", "train"]
+    assert split(out, val_frac=0, split_col=out["split"])["split"].tolist() == ["train", "test", "train"]
 
 
 def test_split_columns_are_found_by_their_values():
@@ -200,3 +200,11 @@ def test_a_split_column_needs_rows_for_training_and_for_test(tiny_df):
     (issue,) = validate(only_test, "text", "label", split_col="part")
     assert issue.message == ("Column 'part' marks no rows for train; a model needs rows to learn from and rows to "
                              "be tested on. Choose another column, or hold out test texts at random.")
+
+
+def test_a_users_split_without_validation_rows_lends_some_training_rows(tiny_df):
+    part = pd.Series(["test" if i % 4 == 0 else "train" for i in range(len(tiny_df))], name="part")
+    out = split(tiny_df, val_frac=0.2, split_col=part)
+    assert out["split"].value_counts().to_dict() == {"train": 36, "test": 15, "val": 9}
+    assert (out.loc[part == "test", "split"] == "test").all()
+    assert out.loc[out["split"] == "val", "label"].nunique() == 3  # stratified

@@ -13,8 +13,7 @@ HOSTILE = Path(__file__).parent / "hostile"
 EN_FIRST = ["The match ended with a late goal", "sport"]
 TOO_FEW = "fewer values than the header's {} columns: a value is missing, or the line is in another format."
 QUOTE_NOTE = ("A quote opens on line {} and is not closed where the row ends, which would have merged the rows after it "
-              "into one text. Each such line was read on its own, and the lines after it as rows of their own (they "
-              "come last in the table).")
+              "into one text. Each such line was read on its own, and the lines after it as rows of their own.")
 OPENED = "a quote opens here and is not closed where the row ends: fix the quote, then upload the file again."
 TOO_MANY = ("more values than the header's {} columns. A text probably holds the separator (comma) without double "
             "quotes around it: put such texts in double quotes, or save the file as Excel.")
@@ -139,3 +138,8 @@ def test_a_chosen_sheet_and_encoding_override_the_guess():
 def test_header_and_separator_can_be_overridden():
     result = read_file(HOSTILE / "semicolon.csv", delimiter=";", header=False)
     assert list(result.table.columns) == ["column_1", "column_2"] and result.table.iloc[0].tolist() == ["text", "label"]
+
+
+def test_rows_read_again_after_an_unclosed_quote_stay_in_the_order_of_the_file():
+    table = read_file(HOSTILE / "short_unclosed_quote.csv").table
+    assert table["text"].tolist() == ["hello", "three", "four", "five", "six"]
