@@ -59,11 +59,8 @@ def split(df: pd.DataFrame, val_frac: float = 0.1, test_frac: float = 0.2, seed:
         out["split"] = _split_names(split_col).to_numpy()
         train = out.index[out["split"] == "train"]
         if val_frac > 0 and not has_validation(split_col) and len(train) > 1:
-            labels = out.loc[train, "label"]
-            stratify = labels if labels.value_counts().min() >= 2 else None
-            _, val = train_test_split(train, test_size=val_frac, random_state=seed, stratify=stratify)
-            out.loc[val, "split"] = "val"
-        return out
+            out.loc[_validation(out.loc[train, "label"], val_frac, seed), "split"] = "val"
+        return _train_on_every_class(out)
     if not 0 < test_frac < 1 or not 0 <= val_frac < 1 or val_frac + test_frac >= 1:
         raise DataError("Validation and test shares must be between 0 and 1 and leave rows for training.")
     counts = out["label"].value_counts()
@@ -72,17 +69,28 @@ def split(df: pd.DataFrame, val_frac: float = 0.1, test_frac: float = 0.2, seed:
     out["split"] = "train"
     try:
         rest, test = train_test_split(common.index, test_size=test_frac, random_state=seed, stratify=common["label"])
-        out.loc[test, "split"] = "test"
-        if val_frac > 0:
-            rest_labels = common.loc[rest, "label"]
-            stratify = rest_labels if rest_labels.value_counts().min() >= 2 else None
-            _, val = train_test_split(rest, test_size=val_frac / (1 - test_frac), random_state=seed, stratify=stratify)
-            out.loc[val, "split"] = "val"
     except ValueError as exc:
         raise DataError(f"There are too few rows to hold out validation and test examples of every class "
                         f"({len(common):,} rows, {common['label'].nunique()} classes). Add rows, lower the "
                         "validation and test shares, or merge small classes.") from exc
-    # An unstratified validation draw can take a class's last training rows; a model never learns such a class.
+    out.loc[test, "split"] = "test"
+    if val_frac > 0:
+        out.loc[_validation(common.loc[rest, "label"], val_frac / (1 - test_frac), seed), "split"] = "val"
+    return _train_on_every_class(out)
+
+
+def _validation(labels: pd.Series, share: float, seed: int) -> pd.Index:
+    """A share of these rows for validation: stratified by label when every class can give one, else at random."""
+    try:
+        return train_test_split(labels.index, test_size=share, random_state=seed, stratify=labels)[1]
+    except ValueError:  # a class of one row, or more classes than validation rows
+        return train_test_split(labels.index, test_size=share, random_state=seed)[1]
+
+
+def _train_on_every_class(out: pd.DataFrame) -> pd.DataFrame:
+    """A validation draw at random can take a class's last training rows; a model never learns such a class."""
     for label in set(out["label"]) - set(out.loc[out["split"] == "train", "label"]):
-        out.loc[out.index[out["label"] == label][0], "split"] = "train"
+        rows = out.index[(out["label"] == label) & (out["split"] == "val")]
+        if len(rows):
+            out.loc[rows[0], "split"] = "train"
     return out

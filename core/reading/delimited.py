@@ -32,7 +32,7 @@ BATCH = 20_000  # rows gathered as Python strings before they go into Arrow arra
 QUOTED_FIELD = r'(?:^|{d})"(?:[^"]|"")*"(?:{d}|\r?$)'
 HEADER_MAX = 60  # characters; a first-row cell longer than this is a text, not a column name
 KNOWN_NAMES = {*TEXT_NAMES, *LABEL_NAMES, "id", "split"} - {"y"}  # "y" is as often a label value as a name
-LONG, MALFORMED = "long", "malformed"
+LONG, MALFORMED, ROWS = "long", "malformed", "rows"
 OPENED = "a quote opens here and is not closed where the row ends: fix the quote, then upload the file again."
 # A swallowed quote can make one field megabytes long; it is reported, so the reader must not refuse it first.
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
@@ -73,8 +73,7 @@ class _Columns:
         self.skipped: list[Skipped] = []
         self.damaged: list[int] = []
         self.records = self.multiline = 0
-        self.starts = array("i")  # each row's first line: rows re-read after an unclosed quote go back in place
-        self.reread = False
+        self.starts = array("i")  # each row's first line: rows added after the rest go back in place
 
     def add(self, start: int, lines: list[str], fields: list[str]) -> None:
         if len(fields) != len(self.names):
@@ -109,8 +108,9 @@ class _Columns:
         self._flush()
         arrays = [pa.chunked_array(chunks, type=pa.large_string()) for chunks in self.chunks]
         table = pa.Table.from_arrays(arrays, names=self.names)
-        if self.reread:
-            table = table.take(np.argsort(np.frombuffer(self.starts, dtype=np.int32), kind="stable"))
+        starts = np.frombuffer(self.starts, dtype=np.int32)
+        if (np.diff(starts) < 0).any():
+            table = table.take(np.argsort(starts, kind="stable"))
             self.skipped.sort(key=lambda item: item.line)
         table = table.to_pandas()
         # The batches' arrays before blank cells became missing are free now; the pool would keep their memory.
@@ -136,7 +136,7 @@ def read_delimited(raw: bytes, encoding: str, delimiter: str | None = None, head
         columns.add(first[0], [], first[1])
     suspects = []
     for start, raw_lines, fields in records:
-        if why := _suspect(raw_lines, dialect):
+        if why := _suspect(raw_lines, len(names), dialect):
             suspects.append((why, start, raw_lines, fields))
         elif fields:
             columns.add(start, raw_lines, fields)
@@ -159,31 +159,41 @@ def _records(lines: _Lines, dialect: type[csv.Dialect]) -> Iterator[tuple[int, l
         yield start, raw_lines, fields
 
 
-def _suspect(raw_lines: list[str], dialect: type[csv.Dialect]) -> str | None:
-    """Why a record of several lines looks like a quote left open: MALFORMED when its quotes are (open at the end
-    of the file, or closing in the middle of a value, which a quoted text spanning lines never does), LONG when it
-    spans SWALLOWED_LINES lines or more; None when it looks like a real text."""
+def _suspect(raw_lines: list[str], n_columns: int, dialect: type[csv.Dialect]) -> str | None:
+    """Why a record of several lines looks like a quote left open, or None when it looks like a real text:
+    MALFORMED when its quotes are (open at the end of the file, or closing in the middle of a value, which a quoted
+    text spanning lines never does), ROWS when the lines in between are each a whole row by themselves (a stray
+    quote closed by another one rows later), LONG when it spans SWALLOWED_LINES lines or more."""
     if len(raw_lines) < 2:
         return None
-    if "".join(raw_lines).count(dialect.quotechar) % 2:
+    text = "".join(raw_lines)
+    if text.count(dialect.quotechar) % 2:
         return MALFORMED
+    # Spaces after a closing quote ('"a text" ,label') are sloppy, not a sign of a quote left open.
+    loose = re.sub(rf'"[ \t]+(?={re.escape(dialect.delimiter)}|\r?\n|$)', '"', text)
     try:
-        list(csv.reader(raw_lines, dialect, strict=True))
+        list(csv.reader(io.StringIO(loose, newline=""), dialect, strict=True))
     except csv.Error:
         return MALFORMED
+    between = raw_lines[1:-1]
+    if len(between) >= 2 and all(len(next(csv.reader([line], dialect), [])) == n_columns for line in between):
+        return ROWS
     return LONG if len(raw_lines) >= SWALLOWED_LINES else None
 
 
 def _settle(suspects: list, columns: _Columns, dialect: type[csv.Dialect]) -> list[Note]:
-    """Decide, once the whole file is read, which suspect records are swallowed rows: every malformed one, and the
-    long ones unless the file is one of multi-line texts, where long ones are expected."""
-    long = [s for s in suspects if s[0] == LONG]
-    if (columns.multiline + len(long)) * 100 > columns.records + len(long):
-        for _, start, raw_lines, fields in long:
-            columns.add(start, raw_lines, fields)
-        suspects = [s for s in suspects if s[0] == MALFORMED]
+    """Decide, once the whole file is read, which suspect records are swallowed rows: every MALFORMED one, and LONG
+    ones unless the file has enough multi-line texts to expect them. ROWS ones are read as written, with a note."""
+    texts = [s for s in suspects if s[0] != MALFORMED]
+    expected = columns.multiline + len(texts) >= max(3, (columns.records + len(texts)) / 100)
+    # Well-formed CSV is read as written, but rows inside a quoted text are worth a look.
+    notes = [Note(f"Lines {start}–{start + len(raw_lines) - 1} were read as one quoted text, yet its lines look like "
+                  f"rows of their own. If they are, a quote is missing on line {start}.", (start,))
+             for why, start, raw_lines, _ in suspects if why == ROWS and not expected]
+    for _, start, raw_lines, fields in [s for s in texts if expected or s[0] == ROWS]:
+        columns.add(start, raw_lines, fields)
+    suspects = [s for s in suspects if s[0] == MALFORMED or s[0] == LONG and not expected]
     opened = []
-    columns.reread = bool(suspects)
     while suspects:
         _, start, raw_lines, _ = suspects.pop(0)
         opened.append(start)
@@ -193,15 +203,15 @@ def _settle(suspects: list, columns: _Columns, dialect: type[csv.Dialect]) -> li
         else:
             columns.skipped.append(Skipped(OPENED, raw_lines[0], line=start))
         for record in _records(_Lines(raw_lines[1:], start + 1), dialect):
-            if why := _suspect(record[1], dialect):
+            if (why := _suspect(record[1], len(columns.names), dialect)) in (MALFORMED, LONG):
                 suspects.insert(0, (why, *record))
             elif record[2]:
                 columns.add(*record)
-    if not opened:
-        return []
-    return [Note(f"A quote opens on {line_list(opened)} and is not closed where the row ends, which would have "
-                 "merged the rows after it into one text. Each such line was read on its own, and the lines after "
-                 "it as rows of their own.", tuple(opened))]
+    if opened:
+        notes.append(Note(f"A quote opens on {line_list(opened)} and is not closed where the row ends, which would have "
+                          "merged the rows after it into one text. Each such line was read on its own, and the lines "
+                          "after it as rows of their own.", tuple(opened)))
+    return notes
 
 
 def _sample(raw: bytes, encoding: str) -> str:

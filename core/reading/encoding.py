@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import re
 import unicodedata
 from typing import TextIO
 
@@ -86,7 +87,9 @@ def _guess(raw: bytes) -> str:
     # becomes crčme, or Urdu, or UTF-16); Excel on Western Windows saves Windows-1252, so it wins when the letters
     # beyond ASCII are Latin, or are few (Cyrillic, Greek or CJK text is mostly bytes beyond ASCII).
     head = raw[:SAMPLE]
-    few = 0 not in head and len(head.translate(None, bytes(range(128)))) * 10 < len(head)
+    # Accented letters stand alone among ASCII ones; Cyrillic, Greek or CJK words are runs of bytes beyond ASCII.
+    few = (0 not in head and len(head.translate(None, bytes(range(128)))) * 10 < len(head)
+           and re.search(rb"[\x80-\xff]{3,}", head) is None)
     plausible = few or not is_multi_byte_encoding(best.encoding) and _latin_script(str(best)[:SAMPLE])
     if name != "cp1252" and plausible and _decodes(raw, "cp1252"):
         return "cp1252"

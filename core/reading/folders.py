@@ -1,9 +1,9 @@
 """A ZIP of folders, one folder per class and one text file per example: the layout of IMDB (aclImdb/train/pos/
 0_9.txt), 20 Newsgroups (20news-bydate-train/sci.space/60804) and BBC News (bbc/sport/001.txt).
 
-A file's class is its first folder (below one top folder all files share) that does not name a part of a split;
-folders below the class are its own. A folder naming a part (train, test, 20news-bydate-test, ...) becomes the
-`split` column. All files are read in one encoding, detected over a sample of them or chosen by the user, so a
+A file's class is its first folder below one top folder all files share; folders below the class are its own.
+When every such first folder holding class folders names a part of a split (train, test, 20news-bydate-test),
+they become the `split` column and the class is the folder below. All files are read in one encoding, detected over a sample of them or chosen by the user, so a
 short file cannot be guessed into a code page of its own.
 """
 from __future__ import annotations
@@ -26,7 +26,6 @@ MAX_UNPACKED = 2 << 30  # bytes; guards against a small ZIP that unpacks to fill
 SYSTEM = ("__MACOSX", ".DS_Store", "Thumbs.db", "desktop.ini")
 TEXT_SUFFIXES = (".txt", "")  # 20 Newsgroups' files have no extension
 SAMPLE_FILES, SAMPLE_BYTES = 200, 4096  # what the encoding is detected on
-EAST_ASIAN = ("gb18030", "big5hkscs", "cp932", "cp949")
 UTF8_NAMES = 0x800  # the ZIP flag saying file names are UTF-8; without it zipfile decodes them as cp437
 
 
@@ -43,14 +42,17 @@ def read_folders(raw: bytes, encoding: str | None = None) -> ReadResult:
     texts = [m for m, name in zip(members, names) if PurePosixPath(name).suffix.lower() in TEXT_SUFFIXES]
     encoding = encoding or _detect(archive, texts)
     rows, skipped, damaged = [], [], []
-    places = [_place(PurePosixPath(name).parts[root:]) for name in names]
-    split_somewhere = any(split for split, _ in places)
+    folders = [PurePosixPath(name).parts[root:-1] for name in names]
+    # A top folder is a part of a split only when every top folder holding class folders names one (train/test),
+    # so classes called 'valid' or 'test' stay classes.
+    tops = {f[0] for f in folders if len(f) >= 2}
+    by_split = bool(tops) and all(_split_name(top) for top in tops)
+    places = [(_split_name(f[0]), f[1]) if by_split and len(f) >= 2 else (None, None if by_split or not f else f[0])
+              for f in folders]
     for member, name, (split, label) in zip(members, names, places):
         if label is None:
             skipped.append(Skipped("not inside a class folder: put each example in the folder named after its class.",
                                    "", place=name))
-        elif split_somewhere and split is None:
-            skipped.append(Skipped("not inside a train or test folder, as the other files are.", "", place=name))
         elif PurePosixPath(name).suffix.lower() not in TEXT_SUFFIXES:
             skipped.append(Skipped("not a .txt file.", "", place=name))
         elif not (text := _text(archive, member, encoding)).strip():
@@ -65,15 +67,9 @@ def read_folders(raw: bytes, encoding: str | None = None) -> ReadResult:
                       notes=damage_notes(encoding, listing(damaged, SHOWN_LOCATIONS) if damaged else None))
 
 
-def _place(parts: tuple[str, ...]) -> tuple[str | None, str | None]:
-    """(part of the split, class) of a file: the class is the first folder that does not name a part of a split
-    ('train', '20news-bydate-test'); folders below it are the class's own."""
-    split = None
-    folders = list(parts[:-1])
-    while folders and (part := re.split(r"[-_ .]", folders[0].lower())[-1]) in SPLIT_NAMES:
-        split = SPLIT_NAMES[part]
-        folders.pop(0)
-    return split, folders[0] if folders else None
+def _split_name(folder: str) -> str | None:
+    """The part of a split a folder names: 'train', 'test', '20news-bydate-test'; None for any other folder."""
+    return SPLIT_NAMES.get(re.split(r"[-_ .]", folder.lower())[-1])
 
 
 def _names(members: list[zipfile.ZipInfo]) -> list[str]:
@@ -86,26 +82,42 @@ def _names(members: list[zipfile.ZipInfo]) -> list[str]:
 
 
 def _names_encoding(raw: bytes) -> str:
-    """Names are too short for a detector: UTF-8 if they decode as it, cp437 if that gives letters (not the box
-    drawing of misread CJK), else the first East Asian code page in which every character is a CJK one."""
-    for encoding, fits in (("utf-8", lambda text: True), ("cp437", _letters), *((e, _east_asian) for e in EAST_ASIAN)):
+    """Names are too short for a detector alone. UTF-8 if they decode as it; cp437 (Western Windows) if its
+    letters beyond ASCII are Latin ones standing alone (Café); else an East Asian code page whose text is of one
+    script (Hangul for cp949, kana for cp932, CJK for GBK or Big5); else the detector (Cyrillic, Greek)."""
+    for encoding, fits in (("utf-8", lambda text: True), ("cp437", _latin), ("cp949", _hangul), ("cp932", _kana),
+                           ("gb18030", _cjk), ("big5hkscs", _cjk)):
         try:
-            text = raw.decode(encoding)
+            if fits(raw.decode(encoding)):
+                return encoding
         except UnicodeDecodeError:
             continue
-        if fits(text):
-            return encoding
-    return "cp437"
+    try:
+        return detect(raw)
+    except DataError:
+        return "cp437"
 
 
-def _letters(text: str) -> bool:
-    return all(c.isascii() or c.isalpha() and "LATIN" in unicodedata.name(c, "") for c in text)
+def _scripts(text: str) -> list[str]:
+    return [unicodedata.name(c, "") for c in text if not c.isascii()]
 
 
-def _east_asian(text: str) -> bool:
-    return all(c.isascii() or any(script in unicodedata.name(c, "") for script in ("CJK", "HIRAGANA", "KATAKANA",
-                                                                                     "HANGUL", "FULLWIDTH"))
-               for c in text)
+def _latin(text: str) -> bool:
+    return re.search(r"[^\x00-\x7f]{2,}", text) is None and all("LATIN" in name for name in _scripts(text))
+
+
+def _hangul(text: str) -> bool:
+    return all("HANGUL" in name for name in _scripts(text))
+
+
+def _kana(text: str) -> bool:
+    names = _scripts(text)
+    return any(("HIRAGANA" in n or "KATAKANA" in n) and "HALFWIDTH" not in n for n in names) and all(
+        "HALFWIDTH" not in n and ("CJK" in n or "HIRAGANA" in n or "KATAKANA" in n or "FULLWIDTH" in n) for n in names)
+
+
+def _cjk(text: str) -> bool:
+    return all("CJK" in name or "FULLWIDTH" in name for name in _scripts(text))
 
 
 def _detect(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo]) -> str:

@@ -208,3 +208,15 @@ def test_a_users_split_without_validation_rows_lends_some_training_rows(tiny_df)
     assert out["split"].value_counts().to_dict() == {"train": 36, "test": 15, "val": 9}
     assert (out.loc[part == "test", "split"] == "test").all()
     assert out.loc[out["split"] == "val", "label"].nunique() == 3  # stratified
+
+
+def test_lending_validation_rows_never_fails_or_takes_a_class_last_training_row():
+    labels = [f"c{k}" for k in range(10) for _ in range(8)]
+    part = pd.Series(["test" if i % 8 < 2 else "train" for i in range(80)], name="part")
+    df = pd.DataFrame({"text": [f"t{i}" for i in range(80)], "label": labels})
+    assert (split(df, val_frac=0.1, split_col=part)["split"] == "val").sum() == 6  # more classes than val rows
+    df = pd.DataFrame({"text": [f"t{i}" for i in range(24)], "label": ["a"] * 11 + ["b"] * 11 + ["c", "c"]})
+    part = pd.Series(["train"] * 10 + ["test"] + ["train"] * 10 + ["test"] + ["train", "test"], name="part")
+    for seed in range(8):
+        out = split(df, val_frac=0.3, seed=seed, split_col=part)
+        assert set(out.loc[out["split"] == "train", "label"]) == {"a", "b", "c"}

@@ -191,7 +191,9 @@ def zip_with_local_names(files: dict[str, str], encoding: str) -> bytes:
     return raw
 
 
-@pytest.mark.parametrize("encoding, names", [("cp437", ["Café", "Crème brûlée", "äpfel"]), ("gbk", ["体育", "财经"])])
+@pytest.mark.parametrize("encoding, names", [
+    ("cp437", ["Café", "Crème brûlée", "äpfel"]), ("gbk", ["体育", "财经"]), ("big5", ["體育", "財經"]),
+    ("cp932", ["スポーツ", "経済ニュース"]), ("cp949", ["스포츠", "경제"]), ("cp866", ["спорт", "экономика"])])
 def test_zip_folder_names_in_a_local_code_page(encoding, names):
     raw = zip_with_local_names({f"{name}/{i}.txt": f"text {i}" for i, name in enumerate(names)}, encoding)
     assert read(raw, "classes.zip")["label"].tolist() == names
@@ -222,3 +224,37 @@ def test_old_mac_line_ends_are_line_ends():
 ])
 def test_json_documents_in_the_shapes_people_write(document, table):
     assert read(json.dumps(document).encode(), "d.json").to_dict("list") == table
+
+
+def test_two_stray_quotes_are_read_as_written_with_a_note_to_look():
+    raw = ("text,label\n" + "".join(f"msg {i},ham\n" for i in range(5)) + '"oops msg 5,spam\nmsg 6,ham\nmsg 7,ham\n'
+           'msg 8 closes",ham\n' + "".join(f"msg {i},ham\n" for i in range(9, 15))).encode()
+    result = read_file(raw, "x.csv")
+    assert result.rows == 12 and not result.skipped
+    assert result.problems() == ["Lines 7–10 were read as one quoted text, yet its lines look like rows of their own. "
+                                 "If they are, a quote is missing on line 7."]
+
+
+@pytest.mark.parametrize("raw, first", [(b'label,text\na,"abc\ndef" \nb,plain\n', "abc\ndef "),
+                                        (b'text,label\n"abc\ndef" ,x\nplain,y\n', "abc\ndef ")])
+def test_spaces_after_a_closing_quote_do_not_make_a_text_suspect(raw, first):
+    result = read_file(raw, "x.csv")
+    assert (result.rows, result.skipped, result.notes) == (2, [], [])
+    assert first in result.table.iloc[0].tolist()
+
+
+def test_long_texts_in_a_file_of_them_keep_their_place():
+    texts = ["\n".join(f"line {j}" for j in range(25)) if i in (2, 5, 8) else f"text {i}" for i in range(10)]
+    out = io.StringIO()
+    pd.DataFrame({"text": texts, "label": ["a"] * 10}).to_csv(out, index=False)
+    result = read_file(out.getvalue().encode(), "x.csv")
+    assert result.table["text"].tolist() == texts and not result.notes
+
+
+def test_zip_classes_named_like_a_split_stay_classes():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name in ("emails/valid/1.txt", "emails/invalid/2.txt", "emails/valid/3.txt"):
+            archive.writestr(name, "an email")
+    table = read(buffer.getvalue(), "emails.zip")
+    assert table["label"].tolist() == ["valid", "invalid", "valid"] and "split" not in table
