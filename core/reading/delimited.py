@@ -45,6 +45,7 @@ class _Lines:
         self._lines = iter(lines)
         self._back: list[str] = []
         self._record: list[str] = []
+        self.last: list[str] = []  # the lines of the record taken last
         self.next_line = first
 
     def __iter__(self) -> Iterator[str]:
@@ -59,7 +60,7 @@ class _Lines:
         """(first line number, lines) of the record just parsed."""
         start, lines = self.next_line, self._record
         self.next_line += len(lines)
-        self._record = []
+        self.last, self._record = lines, []
         return start, lines
 
 
@@ -127,9 +128,13 @@ def read_delimited(raw: bytes, encoding: str, delimiter: str | None = None, head
         header = _has_header(list(csv.reader(io.StringIO(sample, newline=""), dialect))[:50])
     lines = _Lines(open_text(raw, encoding))
     records = _records(lines, dialect)
-    first = next(((start, fields) for start, _, fields in records if fields), None)
+    first = next(((start, fields) for start, raw_lines, fields in records if fields), None)
     if first is None:
         raise DataError("The file holds no rows, only blank lines.")
+    if len(lines.last) > 1 and _suspect(lines.last, len(first[1]), dialect) in (MALFORMED, LONG if header else None):
+        raise DataError(f"Line {first[0]} opens a quote that is not closed where the row ends, so it swallowed "
+                        f"{len(lines.last):,} lines of the file. Fix the quote on line {first[0]} and upload the file "
+                        "again.")
     names = column_names(first[1] if header else [f"column_{i + 1}" for i in range(len(first[1]))])
     columns = _Columns(names, delimiter, header)
     if not header:

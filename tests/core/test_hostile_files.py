@@ -71,6 +71,9 @@ READ = {
 
 REFUSED = {
     "empty.csv": "'empty.csv' is empty.",
+    "quote_in_header.csv": "Could not read 'quote_in_header.csv'. Line 1 opens a quote that is not closed where the "
+                           "row ends, so it swallowed 3 lines of the file. Fix the quote on line 1 and upload the "
+                           "file again.",
     "header_only.csv": "'header_only.csv' has column names but no rows.",
     "blank.txt": "Could not read 'blank.txt'. The file holds no text, only blank lines.",
     "binary.csv": "Could not read 'binary.csv'. Could not tell the text encoding of the file: it looks like binary "
