@@ -9,7 +9,6 @@ import streamlit as st
 
 from core.architectures import REGISTRY
 from core.architectures.base import ArchConfig
-from core.quality import Finding
 from core.store import DatasetRecord, Run, Store
 from dashboard import navigation
 from dashboard.state import RUN, current, remember
@@ -20,11 +19,6 @@ MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 def escape_md(text: Any) -> str:
     """Backslash-escape Markdown so dataset text, labels and file names show literally."""
     return MARKDOWN_SPECIALS.sub(r"\\\1", str(text))
-
-
-def show_issues(issues: Sequence[Finding]) -> None:
-    for issue in issues:
-        (st.error if issue.level == "error" else st.warning)(escape_md(issue.message))
 
 
 def duration(seconds: float | None) -> str:

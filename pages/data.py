@@ -19,6 +19,7 @@ from dashboard.label_views import label_options
 from dashboard.state import DATASET, DRAFT, FIXES, current, get_store, remember
 
 RANDOM = "random"
+PENDING_FIX = "data.pending_fix"  # the fix a button asked for, applied on the rerun it starts
 
 st.title("Data")
 st.write("Choose the texts the model will learn from: a ready-made sample, or your own table with one column "
@@ -66,6 +67,11 @@ if not result.rows:
     st.stop()
 
 fixes = drafts.fixed(draft, result, options)
+if pending := st.session_state.pop(PENDING_FIX, None):
+    # Applied here rather than in the button's callback, where a million rows would take seconds with no spinner.
+    with st.spinner("Applying the fix…"):
+        fixes = drafts.apply(fixes, pending)
+    remember(FIXES, fixes)
 df = fixes["table"]
 # Column choices belong to one reading of the file: another sheet or separator brings other columns.
 table_key = ".".join([name, *(f"{k}={v}" for k, v in sorted(options.items()))])
@@ -104,7 +110,7 @@ def fix(key: str) -> None:
     if key == CASEFOLD:
         st.session_state[f"casefold.{table_key}"] = True
         return
-    remember(FIXES, drafts.apply(fixes, {"fix": key, **choices}))
+    remember(PENDING_FIX, {"fix": key, **choices})
 
 
 def undo() -> None:
