@@ -18,10 +18,10 @@ def arch_title(run: Run) -> str:
 
 
 def leaderboard(store: Store, dataset_id: str) -> pd.DataFrame:
-    """One row per succeeded run on the dataset, best macro-F1 first, with 95% intervals, training time, model
+    """One row per run with a model on the dataset, best macro-F1 first, with 95% intervals, training time, model
     size and the time to classify one text."""
     rows: list[dict[str, Any]] = []
-    for run in store.list_runs(status=("succeeded",), dataset_id=dataset_id):
+    for run in store.runs_with_model(dataset_id):
         report = load_report(run_dir(run.id, store.root)) or {}
         spans = report.get("intervals", {})
         rows.append({

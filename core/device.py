@@ -25,3 +25,18 @@ def pick_device(choice: str = "auto") -> torch.device:
         raise ValueError(f"Device '{choice}' is not available on this server. Available: {', '.join(found)}.")
     return torch.device(choice)
 
+
+
+def describe_device(choice: str = "auto") -> str:
+    """The device `choice` resolves to, in words: 'GPU NVIDIA H200 (140 GiB)', 'CPU (2 threads)'."""
+    try:
+        device = pick_device(choice)
+    except ValueError as exc:
+        return str(exc)
+    if device.type == "cuda":
+        total = torch.cuda.get_device_properties(device).total_memory / 2**30
+        return f"GPU {torch.cuda.get_device_name(device)} ({total:.0f} GiB)"
+    if device.type == "mps":
+        return "Apple GPU (MPS)"
+    threads = torch.get_num_threads()
+    return f"CPU ({threads} thread{'s' if threads > 1 else ''})"

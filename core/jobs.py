@@ -1,8 +1,10 @@
-"""Start, cancel and reconcile training runs, each trained by its own worker process.
+"""Start, queue, stop, resume and reconcile training runs, each trained by its own worker process.
 
-A run is a row in the store; `dispatch` launches `python -m core worker RUN_ID` for queued runs while
-slots are free, and each finishing worker dispatches the next. Nothing here runs training in-process,
-so a closed tab or a restarted dashboard leaves training untouched.
+A run is a row in the store; `dispatch` launches `python -m core worker RUN_ID` for queued runs while slots
+are free, and each finishing worker dispatches the next. Nothing here trains in-process, so a closed tab or a
+restarted dashboard leaves training untouched. `reconcile` notices workers that died (killed, out of memory,
+the machine restarted) and forces a stop on a worker that ignores one; the dashboard runs it every few
+seconds in a `Supervisor`, and the command line before it reports.
 """
 from __future__ import annotations
 
@@ -11,17 +13,29 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
+import psutil
+
+from core import run_log
 from core.architectures import get_architecture
+from core.checkpoints import CHECKPOINT_FILE
 from core.store import Run, Store
 from core.workspace import WORKSPACE_ENV, run_dir
 
 SLOTS_ENV = "CLASSIFIER_STUDIO_SLOTS"
+# A second Start of the same run within this many seconds is a double click, not a second run.
+DOUBLE_SUBMIT_SECONDS = 10.0
+# A worker that has not stopped this long after Stop is sent SIGTERM, and SIGKILL after the second period.
 CANCEL_GRACE_SECONDS = 10.0
+KILL_GRACE_SECONDS = 20.0
+SUPERVISE_SECONDS = 2.0
 WORKER_LOG = "worker.log"
 ROOT = Path(__file__).resolve().parent.parent
+GONE = ("The training process stopped without finishing: it was killed, the server restarted, or the machine ran out "
+        "of memory.")
 
 
 def gpu_count() -> int:
@@ -37,30 +51,31 @@ def slots() -> int:
     return max(1, gpu_count())
 
 
-def start(store: Store, dataset_id: str, arch: str, config: dict[str, Any]) -> int:
-    """Queue a run (its settings checked first) and launch a worker if a slot is free."""
+def start(store: Store, dataset_id: str, arch: str, config: dict[str, Any]) -> tuple[int, bool]:
+    """Queue a run (its settings checked first) and launch a worker if a slot is free. Returns the run id and
+    whether the run is new: the same run started again within seconds is the one already started."""
     store.get_dataset(dataset_id)
     checked = get_architecture(arch).config_cls.from_dict(config).to_dict()
-    run_id = store.create_run(dataset_id, arch, checked)
-    dispatch(store)
-    return run_id
+    run_id, new = store.create_run_once(dataset_id, arch, checked, DOUBLE_SUBMIT_SECONDS)
+    if new:
+        dispatch(store)
+    return run_id, new
 
 
 def dispatch(store: Store) -> list[int]:
     """Launch workers for the oldest queued runs while slots are free; returns the run ids launched."""
     # A worker that died without a word (killed, out of memory) holds no slot, even before reconcile marks it.
-    busy = [r for r in store.list_runs(status=("queued", "running")) if r.pid == -1 or pid_alive(r.pid)]
-    waiting = sorted((r for r in store.list_runs(status=("queued",)) if r.pid is None), key=lambda r: r.id)
+    busy = [r for r in store.list_runs(status=("queued", "running")) if worker_alive(r)]
     gpus = gpu_count()
     load = [sum(r.gpu == i for r in busy) for i in range(gpus)]
     launched = []
-    for run in waiting[: max(0, slots() - len(busy))]:
+    for run in waiting(store)[: max(0, slots() - len(busy))]:
         if not store.reserve_launch(run.id):
             continue
         # Each run gets the least busy GPU to itself, so two runs never share one while another idles.
         gpu = load.index(min(load)) if gpus else None
         try:
-            store.set_pid(run.id, _launch(store, run.id, gpu), gpu)
+            _launch(store, run.id, gpu)
         except OSError as exc:
             store.transition(run.id, "failed", error=f"The training process could not be started: {exc}")
             continue
@@ -70,6 +85,17 @@ def dispatch(store: Store) -> list[int]:
     return launched
 
 
+def waiting(store: Store) -> list[Run]:
+    """Queued runs not yet handed to a worker, first in line first."""
+    return sorted((r for r in store.list_runs(status=("queued",)) if r.pid is None), key=lambda r: r.id)
+
+
+def place_in_queue(store: Store, run_id: int) -> int | None:
+    """1 for the next run to start, 2 for the one after; None once the run has left the queue."""
+    ids = [r.id for r in waiting(store)]
+    return ids.index(run_id) + 1 if run_id in ids else None
+
+
 def worker_env(store: Store, gpu: int | None) -> dict[str, str]:
     env = {**os.environ, WORKSPACE_ENV: str(store.root)}
     if gpu is not None:
@@ -77,63 +103,144 @@ def worker_env(store: Store, gpu: int | None) -> dict[str, str]:
     return env
 
 
-def _launch(store: Store, run_id: int, gpu: int | None) -> int:
+def _launch(store: Store, run_id: int, gpu: int | None) -> None:
     env = worker_env(store, gpu)
-    log = open(run_dir(run_id, store.root) / WORKER_LOG, "ab")
-    proc = subprocess.Popen([sys.executable, "-m", "core", "worker", str(run_id)], cwd=ROOT, env=env,
-                            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    log.close()
-    # Waiting in a thread collects the worker's exit status at once, so no zombie lingers behind it.
-    threading.Thread(target=proc.wait, daemon=True).start()
-    return proc.pid
+    with open(run_dir(run_id, store.root) / WORKER_LOG, "ab") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "core", "worker", str(run_id)], cwd=ROOT, env=env,
+                                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    store.set_pid(run_id, proc.pid, gpu, process_started(proc.pid))
+    # Waiting in a thread collects the worker's exit status at once, so no zombie lingers behind it, and a
+    # worker that dies is noticed the moment it does while this process lives.
+    threading.Thread(target=_watch, args=(store, run_id, proc), daemon=True).start()
 
 
-def pid_alive(pid: int | None) -> bool:
+def _watch(store: Store, run_id: int, proc: subprocess.Popen) -> None:
+    code = proc.wait()
+    if code < 0 and store.get_run(run_id).active:
+        name = signal.Signals(-code).name
+        why = " (the system does this when memory runs out)" if -code == signal.SIGKILL else ""
+        _stopped(store, store.get_run(run_id), f"The training process was killed by {name}{why}.")
+        dispatch(store)
+
+
+def process_started(pid: int) -> float | None:
+    try:
+        return psutil.Process(pid).create_time()
+    except psutil.Error:
+        return None
+
+
+def pid_alive(pid: int | None, started: float | None = None) -> bool:
+    """Whether process `pid` runs (a zombie has exited); with `started`, only if it is the process that
+    started then, not a later one given the same pid."""
     if pid is None or pid <= 0:
         return False
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        proc = psutil.Process(pid)
+        if proc.status() == psutil.STATUS_ZOMBIE:
+            return False
+        return started is None or abs(proc.create_time() - started) < 1.0
+    except psutil.NoSuchProcess:
         return False
-    except PermissionError:
+    except psutil.AccessDenied:
         return True
-    stat = Path(f"/proc/{pid}/stat")
-    # A zombie (state Z) has exited; only its parent has not collected it yet.
-    return not (stat.exists() and stat.read_text().rsplit(")", 1)[-1].split()[0] == "Z")
+
+
+def worker_alive(run: Run) -> bool:
+    """A worker trains the run, or a live process is launching it (its pid stored negated)."""
+    if run.pid is not None and run.pid < 0:
+        return pid_alive(-run.pid)
+    return pid_alive(run.pid, run.process_started)
 
 
 def cancel(store: Store, run_id: int) -> Run:
-    """Stop a run: a waiting one at once; a training one at its next step, or by signal after a grace period."""
+    """Stop a run: a waiting one at once; a training one at its next step, or by force after a grace period
+    (see `reconcile`). A run stopped after an epoch keeps that epoch's model."""
     run = store.get_run(run_id)
     if run.status == "queued" and store.transition(run_id, "cancelled"):
-        return store.get_run(run_id)
-    if run.status in ("queued", "running"):
+        run_log.append(run_dir(run_id, store.root), "Cancelled before it started.")
+    elif run.active:
         store.request_cancel(run_id)
-        timer = threading.Timer(CANCEL_GRACE_SECONDS, _terminate_if_running, (store, run_id))
-        timer.daemon = True
-        timer.start()
     return store.get_run(run_id)
 
 
-def _terminate_if_running(store: Store, run_id: int) -> None:
+def resume(store: Store, run_id: int) -> Run:
+    """Queue a cancelled or interrupted run again; its worker carries on from the last checkpoint."""
     run = store.get_run(run_id)
-    if run.status == "running" and pid_alive(run.pid):
-        os.kill(run.pid, signal.SIGTERM)
+    store.get_dataset(run.dataset_id)
+    if not store.requeue(run_id):
+        raise ValueError(f"Run {run_id} is {run.status}; only a cancelled or interrupted run can be resumed.")
+    folder = run_dir(run_id, store.root)
+    run_log.append(folder, "Resume requested: continuing from the last checkpoint." if (folder / CHECKPOINT_FILE).exists()
+                   else "Resume requested. No checkpoint was kept, so training starts again from the beginning; "
+                        "with the same seed it ends with the same model.")
+    dispatch(store)
+    return store.get_run(run_id)
 
 
 def reconcile(store: Store) -> list[int]:
-    """Mark runs whose worker is gone as interrupted, then fill free slots; returns the interrupted run ids."""
-    interrupted = []
+    """Mark runs whose worker is gone as interrupted (or cancelled, when Stop was asked for), force a stop on
+    workers that ignore one, then fill free slots; returns the ids of runs found without their worker."""
+    found = []
+    now = time.time()
     for run in store.list_runs(status=("queued", "running")):
-        if run.pid is None or run.pid < 0 or pid_alive(run.pid):
+        if worker_alive(run):
+            if run.status == "running" and run.cancel_at is not None and run.progress.get("phase") != "stopping":
+                late = now - run.cancel_at - CANCEL_GRACE_SECONDS
+                if late > 0:
+                    _signal(run.pid, signal.SIGKILL if late > KILL_GRACE_SECONDS else signal.SIGTERM)
+            continue
+        if run.pid is None:
             continue
         if run.status == "running":
-            if store.transition(run.id, "interrupted", error="The training process stopped unexpectedly."):
-                interrupted.append(run.id)
+            if _stopped(store, run, GONE):
+                found.append(run.id)
         else:
-            store.set_pid(run.id, None)  # launched but died before it claimed the run: launch again
+            store.set_pid(run.id, None)  # launched, but gone before it claimed the run: launch it again
     dispatch(store)
-    return interrupted
+    return found
+
+
+def _stopped(store: Store, run: Run, why: str) -> bool:
+    folder = run_dir(run.id, store.root)
+    if run.cancel_requested:
+        if store.transition(run.id, "cancelled"):
+            run_log.append(folder, f"Stopped by force after Stop was asked for. {why}")
+            return True
+        return False
+    if store.transition(run.id, "interrupted", error=why):
+        run_log.append(folder, f"Interrupted. {why} Resume continues from the last checkpoint.")
+        return True
+    return False
+
+
+def _signal(pid: int, sig: signal.Signals) -> None:
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+class Supervisor:
+    """Reconciles every few seconds in a daemon thread, so a dead worker is noticed even when nobody watches."""
+
+    def __init__(self, store: Store, every: float = SUPERVISE_SECONDS):
+        self.store, self.every = store, every
+        self._stopped = threading.Event()
+        self.thread = threading.Thread(target=self._loop, name="classifier-studio-supervisor", daemon=True)
+        self.thread.start()
+
+    def _loop(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                reconcile(self.store)
+            except Exception as exc:  # the store busy or briefly unreadable: try again next round
+                print(f"reconcile failed: {exc}", file=sys.stderr)
+            self._stopped.wait(self.every)
+
+    def stop(self) -> None:
+        self._stopped.set()
 
 
 def worker_log(store: Store, run_id: int) -> str:

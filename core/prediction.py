@@ -25,8 +25,9 @@ def load_model(path: Path) -> TextClassifier:
 
 def load_run_model(store: Store, run_id: int) -> TextClassifier:
     run = store.get_run(run_id)
-    if run.status != "succeeded":
-        raise ValueError(f"Run {run_id} is {run.status}; only a finished (succeeded) run has a model to predict with.")
+    if not run.has_model:
+        raise ValueError(f"Run {run_id} is {run.status} and has no model to predict with; a run has one once it has "
+                         "finished, or when stopped after an epoch.")
     return load_model(run_dir(run_id, store.root) / MODEL_DIR)
 
 

@@ -6,6 +6,7 @@ threads and worker processes. WAL mode lets the dashboard read while a worker wr
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from contextlib import contextmanager
@@ -18,8 +19,9 @@ from core.workspace import workspace_dir
 
 ACTIVE = ("queued", "running")
 FINISHED = ("succeeded", "failed", "cancelled", "interrupted")
-# Status only moves forward: a transition is allowed only out of these states.
+# Status moves forward, except that a stopped run can be queued again to resume from its checkpoint.
 TRANSITIONS = {
+    "queued": ("cancelled", "interrupted"),
     "running": ("queued",),
     "succeeded": ("running",),
     "failed": ("queued", "running"),
@@ -52,7 +54,9 @@ CREATE TABLE IF NOT EXISTS runs (
     progress TEXT NOT NULL DEFAULT '{}',
     result TEXT NOT NULL DEFAULT '{}',
     error TEXT,
-    traceback TEXT
+    traceback TEXT,
+    cancel_at REAL,
+    process_started REAL
 );
 CREATE TABLE IF NOT EXISTS metrics (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -66,6 +70,12 @@ CREATE TABLE IF NOT EXISTS metrics (
 );
 CREATE INDEX IF NOT EXISTS metrics_by_run ON metrics(run_id, id);
 """
+# Columns that workspaces made by earlier versions lack: (table, column, type).
+ADDED_COLUMNS = (
+    ("datasets", "source_hash", "TEXT"),  # the uploaded file's sha256
+    ("runs", "cancel_at", "REAL"),  # when Stop was asked for, so a worker that ignores it is stopped by force
+    ("runs", "process_started", "REAL"),  # the worker's start time: a recycled pid is not mistaken for it
+)
 
 
 @dataclass(frozen=True)
@@ -85,10 +95,17 @@ class Run:
     result: dict[str, Any]
     error: str | None
     traceback: str | None
+    cancel_at: float | None
+    process_started: float | None
 
     @property
     def active(self) -> bool:
         return self.status in ACTIVE
+
+    @property
+    def has_model(self) -> bool:
+        """Finished, or stopped after an epoch whose weights were kept and measured on the test split."""
+        return self.status == "succeeded" or (self.status == "cancelled" and "accuracy" in self.result)
 
 
 @dataclass(frozen=True)
@@ -113,11 +130,11 @@ class Store:
             conn.executescript(SCHEMA)
         finally:
             conn.close()
-        # Workspaces made before datasets remembered their source file lack the column; the write lock makes
-        # two processes opening one old workspace add it once.
+        # The write lock makes two processes opening one old workspace add each column once.
         with self._connect() as conn:
-            if "source_hash" not in {r["name"] for r in conn.execute("PRAGMA table_info(datasets)")}:
-                conn.execute("ALTER TABLE datasets ADD COLUMN source_hash TEXT")
+            for table, column, kind in ADDED_COLUMNS:
+                if column not in {r["name"] for r in conn.execute(f"PRAGMA table_info({table})")}:
+                    conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
     @contextmanager
     def _connect(self, write: bool = True) -> Iterator[sqlite3.Connection]:
@@ -197,13 +214,38 @@ class Store:
 
     # runs
     def create_run(self, dataset_id: str, arch: str, config: dict[str, Any], reserved: bool = False) -> int:
-        """Queue a run; a `reserved` one is trained by the calling process, so no dispatcher launches it."""
+        """Queue a run; a `reserved` one is trained by the calling process, so no dispatcher launches it. A pid
+        stored negated names the process launching or about to train the run."""
         with self._connect() as conn:
             cur = conn.execute(
                 "INSERT INTO runs (dataset_id, arch, config, created_at, pid) VALUES (?, ?, ?, ?, ?)",
-                (dataset_id, arch, json.dumps(config), time.time(), -1 if reserved else None),
+                (dataset_id, arch, json.dumps(config), time.time(), -os.getpid() if reserved else None),
             )
             return int(cur.lastrowid)
+
+    def create_run_once(self, dataset_id: str, arch: str, config: dict[str, Any], within: float) -> tuple[int, bool]:
+        """Queue a run unless the same one was queued less than `within` seconds ago and is still waiting or
+        training (a double click); returns the run id and whether it is new."""
+        settings = json.dumps(config)
+        with self._connect() as conn:
+            same = conn.execute(
+                "SELECT id FROM runs WHERE dataset_id = ? AND arch = ? AND config = ? AND created_at > ? "
+                "AND status IN ('queued', 'running') ORDER BY id DESC LIMIT 1",
+                (dataset_id, arch, settings, time.time() - within)).fetchone()
+            if same is not None:
+                return int(same["id"]), False
+            cur = conn.execute("INSERT INTO runs (dataset_id, arch, config, created_at) VALUES (?, ?, ?, ?)",
+                               (dataset_id, arch, settings, time.time()))
+            return int(cur.lastrowid), True
+
+    def requeue(self, run_id: int) -> bool:
+        """Queue a cancelled or interrupted run again, to resume; False for any other status."""
+        with self._connect() as conn:
+            cur = conn.execute(
+                "UPDATE runs SET status = 'queued', pid = NULL, gpu = NULL, process_started = NULL, finished_at = NULL, "
+                "cancel_requested = 0, cancel_at = NULL, error = NULL, traceback = NULL, result = '{}' "
+                "WHERE id = ? AND status IN ('cancelled', 'interrupted')", (run_id,))
+            return cur.rowcount == 1
 
     def get_run(self, run_id: int) -> Run:
         with self._connect(write=False) as conn:
@@ -223,6 +265,10 @@ class Store:
         with self._connect(write=False) as conn:
             rows = conn.execute(query + " ORDER BY id DESC", args).fetchall()
         return [_run(r) for r in rows]
+
+    def runs_with_model(self, dataset_id: str | None = None) -> list[Run]:
+        """Finished runs, and runs stopped after an epoch whose model was kept; newest first."""
+        return [r for r in self.list_runs(status=("succeeded", "cancelled"), dataset_id=dataset_id) if r.has_model]
 
     def transition(self, run_id: int, status: str, **fields: Any) -> bool:
         """Move a run to `status` if its current status allows it; False when another process got there first."""
@@ -249,20 +295,23 @@ class Store:
             conn.execute("UPDATE runs SET progress = ? WHERE id = ?", (json.dumps(progress), run_id))
 
     def reserve_launch(self, run_id: int) -> bool:
-        """Mark a queued run as being launched; False when another process is launching it."""
+        """Mark a queued run as being launched by this process; False when another process is launching it."""
         with self._connect() as conn:
-            cur = conn.execute("UPDATE runs SET pid = -1 WHERE id = ? AND status = 'queued' AND pid IS NULL", (run_id,))
+            cur = conn.execute("UPDATE runs SET pid = ? WHERE id = ? AND status = 'queued' AND pid IS NULL",
+                               (-os.getpid(), run_id))
             return cur.rowcount == 1
 
-    def set_pid(self, run_id: int, pid: int | None, gpu: int | None = None) -> None:
+    def set_pid(self, run_id: int, pid: int | None, gpu: int | None = None, process_started: float | None = None) -> None:
         """Record the worker process of a run, and the GPU it was given (None: no GPU, or not launched)."""
         with self._connect() as conn:
-            conn.execute("UPDATE runs SET pid = ?, gpu = ? WHERE id = ? AND status IN ('queued', 'running')",
-                         (pid, gpu, run_id))
+            conn.execute("UPDATE runs SET pid = ?, gpu = ?, process_started = ? "
+                         "WHERE id = ? AND status IN ('queued', 'running')", (pid, gpu, process_started, run_id))
 
     def request_cancel(self, run_id: int) -> None:
+        """Ask the run's worker to stop; the first request's time is kept."""
         with self._connect() as conn:
-            conn.execute("UPDATE runs SET cancel_requested = 1 WHERE id = ?", (run_id,))
+            conn.execute("UPDATE runs SET cancel_requested = 1, cancel_at = COALESCE(cancel_at, ?) WHERE id = ?",
+                         (time.time(), run_id))
 
     def cancel_requested(self, run_id: int) -> bool:
         with self._connect(write=False) as conn:
@@ -277,6 +326,11 @@ class Store:
                 "INSERT INTO metrics (run_id, step, epoch, split, name, value, time) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [(run_id, step, epoch, split, name, float(v), now) for name, v in values.items()],
             )
+
+    def drop_metrics_after(self, run_id: int, step: int) -> None:
+        """Forget the metrics logged after `step`: a run resumed from a checkpoint there logs those steps again."""
+        with self._connect() as conn:
+            conn.execute("DELETE FROM metrics WHERE run_id = ? AND step > ?", (run_id, step))
 
     def metrics_since(self, run_id: int, after_id: int = 0) -> list[dict[str, Any]]:
         """Metric rows of a run newer than `after_id`, oldest first; live charts pass the last id they have."""

@@ -6,6 +6,8 @@ tells callbacks what happened. Callbacks stop training by setting `state.should_
 from __future__ import annotations
 
 import contextlib
+import itertools
+import logging
 import math
 import time
 from dataclasses import dataclass, field
@@ -14,6 +16,10 @@ from typing import Any, Callable, Iterable, Sequence
 import torch
 from torch import nn
 from torch.optim.lr_scheduler import LambdaLR
+
+from core.checkpoints import Checkpoints, restore
+
+log = logging.getLogger(__name__)
 
 SCHEDULES = ("linear", "cosine", "constant")
 
@@ -31,6 +37,8 @@ class TrainState:
     should_stop: bool = False
     stop_reason: str | None = None
     best_epoch: int | None = None  # the epoch whose weights the model ends with, when early stopping kept them
+    accumulation: int = 1  # passes each batch is split into; doubled when the GPU runs out of memory
+    resumed_from: int | None = None  # the step a checkpoint put training back at
 
     @property
     def total_steps(self) -> int:
@@ -67,6 +75,16 @@ class Callback:
     def on_epoch_end(self, state: TrainState) -> None: ...
 
     def on_train_end(self, state: TrainState) -> None: ...
+
+    def state_dict(self) -> dict[str, Any]:
+        """What a checkpoint must keep of this callback for a resumed run to behave as an unbroken one."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None: ...
+
+
+class OutOfMemory(RuntimeError):
+    """The device ran out of memory even with one text per pass."""
 
 
 class CallbackList(Callback):
@@ -115,33 +133,44 @@ def train_loop(
     grad_clip: float | None = 1.0,
     loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = nn.functional.cross_entropy,
     amp_dtype: torch.dtype | None = None,
+    checkpoints: Checkpoints | None = None,
 ) -> TrainState:
-    """Train `module` for `epochs`, evaluating after each; `batches(epoch)` yields that epoch's batches.
+    """Train `module` for `epochs`, evaluating after each; `batches(epoch)` yields that epoch's batches, the same
+    ones whenever it is called for that epoch.
 
-    With `amp_dtype` the forward pass runs under autocast in that dtype (bf16 needs no loss scaling).
+    With `amp_dtype` the forward pass runs under autocast in that dtype (bf16 needs no loss scaling). With
+    `checkpoints`, training starts from the checkpoint found there, and writes one after every epoch, every
+    few minutes between, and when stopped.
     """
-    hooks = CallbackList(callbacks)
     state = TrainState(epochs=epochs, steps_per_epoch=steps_per_epoch)
     module.to(device)
+    saved = checkpoints.load() if checkpoints is not None else None
+    if saved is not None:
+        restore(saved, state, module, optimizer, scheduler, callbacks)
+
+    last_saved = (state.epoch, state.step) if saved is not None else None
+
+    def save() -> None:
+        nonlocal last_saved
+        if checkpoints is not None and last_saved != (state.epoch, state.step):
+            checkpoints.save(state, module, optimizer, scheduler, callbacks)
+            last_saved = (state.epoch, state.step)
+
+    hooks = CallbackList(callbacks)
     hooks.on_train_begin(state)
     while state.epoch < epochs and not state.should_stop:
         module.train()
-        for batch in batches(state.epoch):
-            inputs, targets = to_device(batch, device)
-            with autocast(device, amp_dtype):
-                loss = loss_fn(module(**inputs).float(), targets)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if grad_clip:
-                clip_gradients(module, grad_clip)
-            optimizer.step()
+        done_this_epoch = state.step - state.epoch * steps_per_epoch
+        for batch in itertools.islice(batches(state.epoch), done_this_epoch, None):
+            state.loss = optimizer_step(module, optimizer, batch, state, device, grad_clip, loss_fn, amp_dtype)
             if scheduler is not None:
                 scheduler.step()
             state.step += 1
-            state.loss = loss.item()
             hooks.on_step_end(state)
             if state.should_stop:
                 break
+            if checkpoints is not None and checkpoints.due():
+                save()
         if state.should_stop and state.step % steps_per_epoch:
             break  # a stop mid-epoch ends training without a partial-epoch evaluation
         state.epoch += 1
@@ -150,8 +179,61 @@ def train_loop(
             state.val_metrics = evaluate()
         hooks.on_evaluate(state, state.val_metrics)
         hooks.on_epoch_end(state)
+        save()
+    if state.should_stop:
+        save()  # before early stopping puts the best weights back: a resumed run continues from the last ones
     hooks.on_train_end(state)
     return state
+
+
+def optimizer_step(module: nn.Module, optimizer: torch.optim.Optimizer, batch: Batch, state: TrainState,
+                   device: torch.device, grad_clip: float | None,
+                   loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+                   amp_dtype: torch.dtype | None) -> float:
+    """One optimizer step on `batch`, split into `state.accumulation` passes whose gradients add up; returns
+    the batch's loss. When the device runs out of memory the step starts over with twice the passes, so each
+    step still learns from the whole batch."""
+    inputs, targets = batch
+    while True:
+        optimizer.zero_grad(set_to_none=True)
+        try:
+            loss = accumulate_gradients(module, inputs, targets, state.accumulation, device, loss_fn, amp_dtype)
+            break
+        except torch.OutOfMemoryError:
+            optimizer.zero_grad(set_to_none=True)
+            if device.type == "cuda":
+                torch.cuda.empty_cache()
+            rows = -(-len(targets) // state.accumulation)
+            if rows == 1:
+                raise OutOfMemory(f"The {'CPU' if device.type == 'cpu' else 'GPU'} ran out of memory even with one "
+                                  "text per pass. Lower the maximum length, or choose a smaller model.") from None
+            state.accumulation *= 2
+            log.warning("Out of memory at step %d with %d texts per pass; now %d passes of up to %d texts, whose "
+                        "gradients add up, so each step still learns from %d texts.", state.step + 1, rows,
+                        state.accumulation, -(-len(targets) // state.accumulation), len(targets))
+    if grad_clip:
+        clip_gradients(module, grad_clip)
+    optimizer.step()
+    return loss
+
+
+def accumulate_gradients(module: nn.Module, inputs: dict[str, torch.Tensor], targets: torch.Tensor, passes: int,
+                         device: torch.device, loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+                         amp_dtype: torch.dtype | None) -> float:
+    """Backpropagate the batch's mean loss in `passes` slices. Each slice's loss is weighed by its share of the
+    batch, so the gradients add up to those of one pass (exactly for an unweighted loss)."""
+    n = len(targets)
+    rows = -(-n // passes)
+    total = 0.0
+    for start in range(0, n, rows):
+        part_inputs, part_targets = to_device(({k: v[start : start + rows] for k, v in inputs.items()},
+                                               targets[start : start + rows]), device)
+        with autocast(device, amp_dtype):
+            loss = loss_fn(module(**part_inputs).float(), part_targets)
+        share = len(part_targets) / n
+        (loss * share if passes > 1 else loss).backward()
+        total += loss.item() * share
+    return total
 
 
 def clip_gradients(module: nn.Module, max_norm: float) -> None:
@@ -214,6 +296,16 @@ class EarlyStopping(Callback):
         self.waited += 1
         if self.patience and self.waited >= self.patience:
             state.stop(f"validation {self.metric} did not improve for {self.patience} epochs")
+
+    def state_dict(self) -> dict[str, Any]:
+        if self.best is None:
+            return {}
+        return {"best": list(self.best), "best_epoch": self.best_epoch, "weights": self.best_weights,
+                "waited": self.waited}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.best, self.best_epoch = tuple(state["best"]), state["best_epoch"]
+        self.best_weights, self.waited = state["weights"], state["waited"]
 
     def on_train_end(self, state: TrainState) -> None:
         if self.best_weights is not None:

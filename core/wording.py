@@ -13,3 +13,17 @@ def listing(items: Sequence[str], shown: int) -> str:
     """'a, b, c' or, past `shown` items, 'a, b, c and 4 more'."""
     head = ", ".join(items[:shown])
     return f"{head} and {len(items) - shown:,} more" if len(items) > shown else head
+
+
+def duration(seconds: float | None) -> str:
+    """'42 s', '3 min 05 s', '2 h 10 min'; '—' when unknown."""
+    if seconds is None:
+        return "—"
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"

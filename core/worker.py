@@ -1,23 +1,31 @@
 """Train one run from the store: the body of `python -m core worker RUN_ID` and of `python -m core train`."""
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import sys
 import time
 import traceback
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+import pandas as pd
+import psutil
 import torch
 
-from core import jobs
+from core import jobs, run_log
 from core.architectures import TextClassifier, get_architecture
+from core.checkpoints import CHECKPOINT_FILE
 from core.datasets import load_dataset, subset
+from core.device import describe_device
 from core.evaluation import evaluate, save_report
+from core.failures import explain
 from core.prediction import prediction_frame
 from core.store import Run, Store
 from core.training import Callback, TrainState
+from core.wording import count, duration
 from core.workspace import MODEL_DIR, PREDICTIONS_FILE, run_dir
 
 
@@ -35,22 +43,22 @@ class StoreLogger(Callback):
         self.cancelled = False
         self.best_epoch: int | None = None
         self.stop_reason: str | None = None
+        self.final: TrainState | None = None
 
     def _flush(self, state: TrainState) -> None:
         if self._losses:
             self.store.log_metrics(self.run_id, state.step, state.fractional_epoch, "train",
                                    {"loss": sum(self._losses) / len(self._losses)})
             self._losses = []
-        self.store.set_progress(self.run_id, {
-            "epoch": state.epoch, "epochs": state.epochs, "step": state.step, "total_steps": state.total_steps,
-            "elapsed": state.elapsed, "eta": state.eta,
-        })
-        if self.store.cancel_requested(self.run_id):
+        if not self.cancelled and self.store.cancel_requested(self.run_id):
             self.cancelled = True
             state.stop("cancelled")
+        self.store.set_progress(self.run_id, progress(state, "stopping" if self.cancelled else "training"))
         self._last = time.time()
 
     def on_train_begin(self, state: TrainState) -> None:
+        # Steps logged after the checkpoint training starts from are logged again; without one, all are.
+        self.store.drop_metrics_after(self.run_id, state.step)
         self._flush(state)
 
     def on_step_end(self, state: TrainState) -> None:
@@ -67,6 +75,13 @@ class StoreLogger(Callback):
         self._flush(state)
         self.best_epoch = state.best_epoch
         self.stop_reason = None if self.cancelled else state.stop_reason
+        self.final = state
+
+
+def progress(state: TrainState, phase: str) -> dict:
+    """What the Train page shows of a running run; `phase` is 'training', or 'stopping' once Stop was seen."""
+    return {"epoch": state.epoch, "epochs": state.epochs, "step": state.step, "total_steps": state.total_steps,
+            "elapsed": state.elapsed, "eta": state.eta, "accumulation": state.accumulation, "phase": phase}
 
 
 def _on_sigterm(signum: int, frame: object) -> None:
@@ -86,46 +101,91 @@ def latency_ms(model: TextClassifier, texts: Sequence[str], repeats: int = 10) -
 
 
 def execute_run(store: Store, run_id: int, callbacks: Sequence[Callback] = ()) -> Run:
-    """Claim a queued run, train it, evaluate it on the test split and save it; never raises for a failed run."""
-    if not store.transition(run_id, "running", pid=os.getpid()):
+    """Claim a queued run, train it (from its checkpoint, if it has one), evaluate it on the test split and save
+    it; never raises for a failed run. A run stopped after an epoch is evaluated and saved with that epoch's
+    weights, so its model can be used, and is marked cancelled."""
+    if not store.transition(run_id, "running", pid=os.getpid(), process_started=psutil.Process().create_time()):
         return store.get_run(run_id)
     run = store.get_run(run_id)
     folder = run_dir(run_id, store.root)
     logger = StoreLogger(store, run_id)
-    try:
-        arch = get_architecture(run.arch)
-        model = arch.model_cls(arch.config_cls.from_dict(run.config))
-        df = load_dataset(store, run.dataset_id)
-        train = subset(df, "train")
-        warnings = model.check_data(train.texts)
-        for warning in warnings:
-            print(f"warning: {warning}", file=sys.stderr, flush=True)  # in the worker log and the CLI output
-        started = time.time()
-        model.fit(train, subset(df, "val"), [logger, *callbacks])
-        train_seconds = time.time() - started
-        if logger.cancelled:
-            store.transition(run_id, "cancelled")
-            return store.get_run(run_id)
-        test = df[(df["split"] == "test") & df["label"].isin(model.classes_)]
-        proba = model.predict_proba(test["text"].tolist())
-        report = evaluate(test["label"].tolist(), proba, model.classes_.tolist(), test["text"].tolist())
-        model.save(folder / MODEL_DIR)
-        model_bytes = sum(f.stat().st_size for f in (folder / MODEL_DIR).rglob("*") if f.is_file())
-        save_report(report, folder)
-        predictions = prediction_frame(test["text"].tolist(), proba, model.classes_)
-        predictions.insert(1, "label", test["label"].to_numpy())
-        predictions.to_parquet(folder / PREDICTIONS_FILE, index=False)
-        store.transition(run_id, "succeeded", result={
-            "accuracy": report["accuracy"], "macro_f1": report["macro_f1"], "n_test": report["n_test"],
-            "train_seconds": train_seconds, "model_bytes": model_bytes, "warnings": warnings,
-            "best_epoch": logger.best_epoch, "stop_reason": logger.stop_reason,
-            "latency_ms": latency_ms(model, test["text"].tolist()),
-        })
-    except Cancelled:
-        store.transition(run_id, "cancelled")
-    except Exception as exc:  # a failed run is recorded, never propagated: the worker must exit cleanly
-        store.transition(run_id, "failed", error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
+    with run_log.capture(folder) as log:
+        try:
+            train(store, run, folder, log, logger, [run_log.EpochLog(log), *callbacks])
+        except Cancelled:
+            if store.cancel_requested(run_id):
+                log.info("Stopped by force: the training process did not stop in time. Resume carries on from the "
+                         "last checkpoint.")
+                store.transition(run_id, "cancelled")
+            else:
+                why = "The training process was told to stop (SIGTERM), as at a shutdown of the server."
+                log.info("Interrupted. %s Resume carries on from the last checkpoint.", why)
+                store.transition(run_id, "interrupted", error=why)
+        except Exception as exc:  # a failed run is recorded, never propagated: the worker must exit cleanly
+            message = explain(exc)
+            log.error("%s", message, exc_info=True)
+            store.transition(run_id, "failed", error=message, traceback=traceback.format_exc())
     return store.get_run(run_id)
+
+
+def train(store: Store, run: Run, folder: Path, log: logging.Logger, logger: StoreLogger,
+          callbacks: list[Callback]) -> None:
+    arch = get_architecture(run.arch)
+    config = arch.config_cls.from_dict(run.config)
+    model = arch.model_cls(config)
+    df = load_dataset(store, run.dataset_id)
+    dataset = store.get_dataset(run.dataset_id)
+    train_set, val_set = subset(df, "train"), subset(df, "val")
+    log.info("Run %d: %s on dataset '%s'.", run.id, arch.title, dataset.name)
+    log.info(run_log.settings_line(config.to_dict()))
+    log.info("Data: %s, %s and %s in %s.", count(len(train_set.texts), "training text"),
+             count(len(val_set.texts), "validation text"), count(int((df["split"] == "test").sum()), "test text"),
+             count(len(dataset.classes), "class", "classes"))
+    log.info("Process %d on %s.", os.getpid(), describe_device(run.config.get("device", "auto")))
+    if run.progress and not (folder / CHECKPOINT_FILE).exists():
+        log.info("No checkpoint was kept, so training starts from the beginning.")
+    warnings = model.check_data(train_set.texts)
+    for warning in warnings:
+        log.warning("%s", warning)
+        print(f"warning: {warning}", file=sys.stderr, flush=True)  # in the worker log and the CLI output
+    model.fit(train_set, val_set, [logger, *callbacks], checkpoints=folder)
+    state = logger.final
+    store.set_progress(run.id, progress(state, "stopping" if logger.cancelled else "testing"))
+    if logger.cancelled:
+        if state.epoch < 1:
+            log.info("Stopped by the user at step %s, before the first epoch ended: there is no model to keep. "
+                     "Resume carries on from here.", f"{state.step:,}")
+            store.transition(run.id, "cancelled")
+            return
+        log.info("Stopped by the user at step %s of %s. Measuring the model on the test split.",
+                 f"{state.step:,}", f"{state.total_steps:,}")
+    result = evaluate_and_save(model, df, folder, log)
+    result.update(train_seconds=state.elapsed, warnings=warnings, best_epoch=logger.best_epoch,
+                  stop_reason=logger.stop_reason)
+    if logger.cancelled:
+        store.transition(run.id, "cancelled", result={**result, "stopped_at_step": state.step})
+        return
+    (folder / CHECKPOINT_FILE).unlink(missing_ok=True)  # a finished run is never resumed
+    log.info("Finished in %s.", duration(state.elapsed))
+    store.transition(run.id, "succeeded", result=result)
+
+
+def evaluate_and_save(model: TextClassifier, df: pd.DataFrame, folder: Path, log: logging.Logger) -> dict:
+    """Score the model on the test split, save it with its report and test predictions; returns the result."""
+    test = df[(df["split"] == "test") & df["label"].isin(model.classes_)]
+    proba = model.predict_proba(test["text"].tolist())
+    report = evaluate(test["label"].tolist(), proba, model.classes_.tolist(), test["text"].tolist())
+    model.save(folder / MODEL_DIR)
+    model_bytes = sum(f.stat().st_size for f in (folder / MODEL_DIR).rglob("*") if f.is_file())
+    save_report(report, folder)
+    predictions = prediction_frame(test["text"].tolist(), proba, model.classes_)
+    predictions.insert(1, "label", test["label"].to_numpy())
+    predictions.to_parquet(folder / PREDICTIONS_FILE, index=False)
+    log.info("Test split: %s.", run_log.scores({"accuracy": report["accuracy"], "macro_f1": report["macro_f1"]}) +
+             f" on {count(report['n_test'], 'text')}")
+    log.info("Model saved: %.1f MB.", model_bytes / 1e6)
+    return {"accuracy": report["accuracy"], "macro_f1": report["macro_f1"], "n_test": report["n_test"],
+            "model_bytes": model_bytes, "latency_ms": latency_ms(model, test["text"].tolist())}
 
 
 def worker_main(run_id: int) -> int:

@@ -11,15 +11,14 @@ if str(ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from core.device import available_devices  # noqa: E402
 from dashboard.navigation import pages  # noqa: E402
 from dashboard.state import get_store  # noqa: E402
+from dashboard.system_views import system_panel  # noqa: E402
 
 st.set_page_config(page_title="Classifier Studio", page_icon="🧪", layout="wide")
 get_store()
 
 navigation = st.navigation(pages())
 with st.sidebar:
-    device = available_devices()[0]
-    st.caption(f"Training device: {'GPU (' + device + ')' if device != 'cpu' else 'CPU (no GPU found)'}")
+    system_panel(get_store())
 navigation.run()

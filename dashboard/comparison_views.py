@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from core.intervals import Comparison
-from dashboard.components import duration
+from core.wording import duration
 
 
 def _span(low: float | None, high: float | None, percent: bool) -> str:

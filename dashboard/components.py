@@ -21,19 +21,6 @@ def escape_md(text: Any) -> str:
     return MARKDOWN_SPECIALS.sub(r"\\\1", str(text))
 
 
-def duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "—"
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes} min {seconds:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
-
-
 def config_form(config: ArchConfig, key: str) -> dict[str, Any]:
     """One input per config field, starting from `config`'s values, with the field's help text and limits."""
     values: dict[str, Any] = {}
@@ -100,8 +87,8 @@ def run_picker(store: Store, label: str, runs: Sequence[Run], preferred: int | N
 
 
 def finished_run_or_stop(store: Store, label: str, key: str) -> Run:
-    """Pick a succeeded run (remembered across pages), or say there is none yet and stop the page."""
-    run = run_picker(store, label, store.list_runs(status=("succeeded",)), current(RUN), key=key)
+    """Pick a run with a model (remembered across pages), or say there is none yet and stop the page."""
+    run = run_picker(store, label, store.runs_with_model(), current(RUN), key=key)
     if run is None:
         st.info("No model has finished training yet.")
         navigation.link(navigation.TRAIN, "Train a model")

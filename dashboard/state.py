@@ -16,10 +16,17 @@ METRICS_CACHE = "metrics_cache"  # run id -> (last metric row id, rows) for incr
 
 @st.cache_resource
 def get_store() -> Store:
-    """One store per server process; at start it reconciles runs whose workers died while it was down."""
+    """One store per server process. At start it reconciles runs whose workers died while it was down, then
+    keeps doing so every few seconds, so a killed worker is marked within seconds even with no page open."""
     store = Store()
     jobs.reconcile(store)
+    supervisor(str(store.root))
     return store
+
+
+@st.cache_resource(on_release=lambda running: running.stop())
+def supervisor(root: str) -> jobs.Supervisor:
+    return jobs.Supervisor(Store(root))
 
 
 def current(key: str, default=None):

@@ -11,7 +11,7 @@ from dashboard.state import DATASET, RUN, current, get_store
 st.title("Compare runs")
 st.write("Every model trained on one dataset, scored on the same test texts: which is best, and is it really?")
 store = get_store()
-finished = store.list_runs(status=("succeeded",))
+finished = store.runs_with_model()
 datasets = {d.id: d for d in store.list_datasets() if any(r.dataset_id == d.id for r in finished)}
 if not datasets:
     st.info("No model has finished training yet.")

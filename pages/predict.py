@@ -63,7 +63,7 @@ def one_text() -> None:
     left.button("Predict", type="primary", key="predict.predict")
     right.button("Random test example", on_click=fill_example, key="predict.example")
     datasets = {d.id: d for d in store.list_datasets()}
-    others = {r.id: r for r in store.list_runs(status=("succeeded",)) if r.id != run.id}
+    others = {r.id: r for r in store.runs_with_model() if r.id != run.id}
     other = st.selectbox("Compare with", [None, *others], key="predict.compare", disabled=not others,
                          format_func=lambda i: "No other model" if i is None else run_label(others[i], datasets),
                          help="Another finished model, to see both predictions of the same text side by side.")

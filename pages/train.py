@@ -1,5 +1,3 @@
-import time
-
 import pandas as pd
 import streamlit as st
 
@@ -8,14 +6,10 @@ from core.architectures import REGISTRY
 from core.architectures.base import PRESETS
 from core.datasets import load_dataset, subset
 from core.preview import Preview, preview
-from dashboard import navigation
+from dashboard import navigation, run_views
 from dashboard.charts import token_lengths, training_curves
-from dashboard.components import config_form, dataset_label, duration, escape_md, run_picker
+from dashboard.components import config_form, dataset_label, escape_md, run_picker
 from dashboard.state import DATASET, METRICS_CACHE, RUN, current, get_store, remember
-
-# A second click on Start within this many seconds, with the same choices, is the same request.
-DOUBLE_CLICK_SECONDS = 5
-LOG_TAIL = 4000  # characters of the worker's log shown for a failed or interrupted run
 
 st.title("Train")
 store = get_store()
@@ -79,19 +73,15 @@ else:
             st.plotly_chart(token_lengths(shown.lengths, shown.max_length), key="train.lengths")
 
 if st.button("Start training", type="primary"):
-    request = (dataset_id, arch_name, tuple(sorted(settings.items())))
-    last = st.session_state.get("last_start")
-    if last and last[0] == request and time.time() - last[1] < DOUBLE_CLICK_SECONDS:
-        st.toast("That run has already started.")
+    try:
+        run_id, new = jobs.start(store, dataset_id, arch_name, settings)
+    except ValueError as exc:
+        st.error(escape_md(exc))
     else:
-        try:
-            run_id = jobs.start(store, dataset_id, arch_name, settings)
-        except ValueError as exc:
-            st.error(escape_md(exc))
-        else:
-            st.session_state["last_start"] = (request, time.time())
-            remember(RUN, run_id)
-            st.session_state["train.run"] = run_id
+        if not new:
+            st.toast(f"Run #{run_id} with these settings has just started; this click did not start another.")
+        remember(RUN, run_id)
+        st.session_state["train.run"] = run_id
 
 st.divider()
 runs = store.list_runs()
@@ -115,61 +105,16 @@ def new_metrics(run_id: int) -> pd.DataFrame:
 
 
 def live_view(run_id: int, shown_status: str) -> None:
-    run = store.get_run(run_id)
-    if run.status == "running" and not jobs.pid_alive(run.pid):
-        jobs.reconcile(store)
-        run = store.get_run(run_id)
+    run = store.get_run(run_id)  # the store's supervisor marks a run whose worker died within seconds
     if run.status != shown_status:
         st.rerun()  # a full rerun updates the run picker, and once the run ends stops the timer
-    p = run.progress
-    if run.status == "queued" and run.pid is None:
-        st.info("Waiting for a free training slot; it starts by itself.")
-    elif run.status == "queued":
-        st.progress(0.0, text="Starting the training process…")
-    elif run.status == "running" and not p.get("total_steps"):
-        st.progress(0.0, text="Preparing the data and the model…")
-    elif run.status == "running":
-        total = p["total_steps"]
-        st.progress(min(1.0, p.get("step", 0) / total),
-                    text=f"Epoch {min(p.get('epoch', 0) + 1, p.get('epochs', 1))} of {p.get('epochs', '?')} · "
-                         f"step {p.get('step', 0):,} of {total:,} · {duration(p.get('elapsed'))} elapsed · "
-                         f"about {duration(p.get('eta'))} left")
-    elif run.status == "succeeded":
-        r = run.result
-        st.success(f"Finished in {duration(r.get('train_seconds'))}: test accuracy {r['accuracy']:.1%}, "
-                   f"macro-F1 {r['macro_f1']:.3f} on {r['n_test']:,} held-out texts.")
-        if r.get("best_epoch") is not None:
-            why = f"Training stopped early: {r['stop_reason']}. " if r.get("stop_reason") else ""
-            st.caption(f"{why}The model keeps the weights of epoch {r['best_epoch']}, "
-                       "the one with the best validation macro-F1.")
-        for warning in r.get("warnings", []):
-            st.warning(escape_md(warning))
-        left, right = st.columns(2)
-        with left:
-            navigation.link(navigation.RESULTS, "See the results")
-        with right:
-            navigation.link(navigation.PREDICT, "Try predictions")
-    elif run.status == "cancelled":
-        st.warning("This run was stopped. Its curves up to that point are kept below.")
-    else:
-        if run.status == "failed":
-            st.error(f"Training failed: {escape_md(run.error)}")
-        else:
-            st.warning(f"{escape_md(run.error or 'The training process stopped unexpectedly.')} "
-                       "Start the run again with the same settings.")
-        with st.expander("Technical details"):
-            st.code("\n\n".join(filter(None, [run.traceback, jobs.worker_log(store, run_id)[-LOG_TAIL:]])) or
-                    "The training process left no log.", language=None)
-    if run.active:
-        if run.cancel_requested:
-            st.caption("Stopping…")
-        else:
-            st.button("Stop", key=f"stop.{run_id}", on_click=jobs.cancel, args=(store, run_id))
+    run_views.status(store, run)
     metrics = new_metrics(run_id)
     if len(metrics):
         st.plotly_chart(training_curves(metrics), key=f"curves.{run_id}")
     elif run.active:
         st.caption("The curves appear after the first training steps.")
+    run_views.log(store, run)
 
 
 st.fragment(live_view, run_every=1 if run.active else None)(run.id, run.status)

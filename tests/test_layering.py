@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_core_does_not_import_streamlit():
     code = ("import sys\n"
             "import core, core.cli, core.jobs, core.worker, core.architectures, core.explain, core.prediction\n"
+            "import core.system\n"
             "assert 'streamlit' not in sys.modules\n"
             "leaked = sorted(m for m in sys.modules if m.split('.')[0] in ('streamlit', 'dashboard', 'pages'))\n"
             "assert not leaked, leaked\n")

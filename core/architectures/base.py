@@ -99,7 +99,10 @@ class TextClassifier:
     def __init__(self, config: ArchConfig | None = None):
         self.config = config or self.config_cls()
 
-    def fit(self, train: TextSet, val: TextSet | None = None, callbacks: Sequence[Callback] = ()) -> "TextClassifier":
+    def fit(self, train: TextSet, val: TextSet | None = None, callbacks: Sequence[Callback] = (),
+            checkpoints: Path | None = None) -> "TextClassifier":
+        """Learn from `train`, reporting to `callbacks`. Given a `checkpoints` folder, a model trained over steps
+        resumes from the checkpoint found there and keeps one there while it trains."""
         raise NotImplementedError
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
@@ -162,7 +165,9 @@ class OneShotClassifier(TextClassifier):
         """Fit on `texts` with class-index `targets`; return the training texts' probabilities."""
         raise NotImplementedError
 
-    def fit(self, train: TextSet, val: TextSet | None = None, callbacks: Sequence[Callback] = ()) -> "OneShotClassifier":
+    def fit(self, train: TextSet, val: TextSet | None = None, callbacks: Sequence[Callback] = (),
+            checkpoints: Path | None = None) -> "OneShotClassifier":
+        # Fit in one go there is nothing to resume: fitting again with the same seed gives the same model.
         hooks = CallbackList(callbacks)
         targets = self._encode_labels(train.labels)
         state = TrainState(epochs=1, steps_per_epoch=1)

@@ -6,9 +6,11 @@ A family supplies a tokenizer (`_fit_tokenizer`, `_encode`), a module (`_build_m
 from __future__ import annotations
 
 import functools
+import logging
 import math
 import random
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 import numpy as np
@@ -19,7 +21,10 @@ from torch import nn
 from core.architectures.base import ArchConfig, TextClassifier, classification_metrics, option
 from core.datasets import TextSet
 from core.device import DEVICE_CHOICES, pick_device
+from core.checkpoints import Checkpoints
 from core.training import SCHEDULES, Batch, Callback, EarlyStopping, make_scheduler, train_loop
+
+log = logging.getLogger(__name__)
 
 # How many optimizer steps each preset aims for, and the fewest and most epochs it may take to get there:
 # small datasets need many passes, large ones few. Early stopping ends a run sooner once it stops improving.
@@ -61,6 +66,11 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
+
+
+def epoch_generator(seed: int, epoch: int) -> torch.Generator:
+    """The shuffling of one epoch, from the seed and the epoch alone, so a resumed run shuffles as an unbroken one."""
+    return torch.Generator().manual_seed(int(np.random.SeedSequence([seed, epoch]).generate_state(1)[0]))
 
 
 def collate(ids: Sequence[list[int]], targets: Sequence[int] | None = None, pad_id: int = 0,
@@ -133,7 +143,8 @@ class TorchClassifier(TextClassifier):
         self._fit_tokenizer(texts)
         return [len(ids) for ids in self._encode(texts, truncate=False)]
 
-    def fit(self, train: TextSet, val: TextSet | None = None, callbacks: Sequence[Callback] = ()) -> "TorchClassifier":
+    def fit(self, train: TextSet, val: TextSet | None = None, callbacks: Sequence[Callback] = (),
+            checkpoints: Path | None = None) -> "TorchClassifier":
         cfg = self.config
         seed_everything(cfg.seed)
         device = pick_device(cfg.device)
@@ -142,10 +153,10 @@ class TorchClassifier(TextClassifier):
         self.module_ = self._build_module(len(self.classes_)).to(device)
         train_ids = self._encode(train.texts)
         lengths = [len(ids) for ids in train_ids]
-        generator = torch.Generator().manual_seed(cfg.seed)
         steps_per_epoch = -(-len(train_ids) // cfg.batch_size)
 
         def batches(epoch: int) -> Iterator[Batch]:
+            generator = epoch_generator(cfg.seed, epoch)
             if self.bucketing:
                 chunks = length_bucketed(lengths, cfg.batch_size, generator)
                 pad_to = None
@@ -172,7 +183,8 @@ class TorchClassifier(TextClassifier):
         stopper = EarlyStopping(self.module_, "macro_f1", cfg.early_stopping_patience)
         self.state_ = train_loop(self.module_, optimizer, batches, steps_per_epoch, cfg.epochs, evaluate,
                                  [stopper, *callbacks], device, scheduler, cfg.grad_clip or None, loss_fn,
-                                 amp_dtype(device, cfg.mixed_precision))
+                                 amp_dtype(device, cfg.mixed_precision),
+                                 Checkpoints(checkpoints) if checkpoints is not None else None)
         self.module_.eval()
         return self
 
@@ -183,11 +195,20 @@ class TorchClassifier(TextClassifier):
         ids = self._encode(texts)
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))  # similar lengths together: less padding
         proba = np.zeros((len(ids), len(self.classes_)))
-        for start in range(0, len(ids), batch_size):
+        start = 0
+        while start < len(ids):
             rows = order[start : start + batch_size]
             inputs, _ = collate([ids[i] for i in rows], pad_id=self.pad_id_)
-            logits = self.module_(**{k: v.to(device) for k, v in inputs.items()})
+            try:
+                logits = self.module_(**{k: v.to(device) for k, v in inputs.items()})
+            except torch.OutOfMemoryError:
+                if batch_size == 1:
+                    raise
+                batch_size //= 2
+                log.warning("Out of memory while predicting; now %d texts at a time.", batch_size)
+                continue
             proba[rows] = torch.softmax(logits.double(), dim=-1).cpu().numpy()
+            start += len(rows)
         return proba
 
     def token_gradients(self, text: str, target: int) -> tuple[list[tuple[int, int]], np.ndarray] | None:

@@ -6,7 +6,8 @@ test; otherwise a test would see the previous test's store, or a model cached un
 """
 from __future__ import annotations
 
-import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Callable
 
@@ -15,6 +16,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from core import jobs
 from core.data import prepare
 from core.splitting import split
 from core.datasets import save_dataset
@@ -99,10 +101,28 @@ def binary_run(store: Store) -> Run:
 
 
 @pytest.fixture
-def running_run(store: Store, dataset: DatasetRecord) -> Run:
-    """A 'running' run owned by this test process (so reconcile keeps it), moved to cancelled afterwards."""
+def stand_in_worker() -> Callable[[], subprocess.Popen]:
+    """`stand_in_worker()`: a live process to record as a run's worker, so reconcile keeps the run; all are
+    killed at the end of the test (a forced Stop may signal one, never the test process itself)."""
+    started: list[subprocess.Popen] = []
+
+    def _start() -> subprocess.Popen:
+        started.append(subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"]))
+        return started[-1]
+
+    yield _start
+    for proc in started:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture
+def running_run(store: Store, dataset: DatasetRecord, stand_in_worker) -> Run:
+    """A 'running' run whose worker is a stand-in process, moved to cancelled afterwards."""
     run_id = store.create_run(dataset.id, "tfidf", {})
-    assert store.transition(run_id, "running", pid=os.getpid())
+    worker = stand_in_worker()
+    assert store.transition(run_id, "running", pid=worker.pid, process_started=jobs.process_started(worker.pid))
+    store.set_progress(run_id, {"epoch": 1, "epochs": 4, "step": 10, "total_steps": 40, "elapsed": 12.0, "eta": 36.0,
+                                "phase": "training"})
     yield store.get_run(run_id)
     store.transition(run_id, "cancelled")
-

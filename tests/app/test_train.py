@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 import time
 
 import pandas as pd
@@ -11,6 +13,7 @@ from core import jobs
 from core.data import prepare
 from core.splitting import split
 from core.datasets import save_dataset
+from core.worker import execute_run
 from dashboard.state import RUN
 from tests.conftest import CHINESE
 
@@ -78,22 +81,16 @@ def test_failed_run_shows_error_and_traceback(open_page, store, dataset):
     assert trace in [c.value for c in details[0].code]
 
 
-@pytest.fixture
-def no_terminate(monkeypatch):
-    """The running run's pid is this test process: the Stop grace-period timer must never signal it."""
-    terminated: list[int] = []
-    monkeypatch.setattr(jobs, "_terminate_if_running", lambda store, run_id: terminated.append(run_id))
-    return terminated
-
-
-def test_stop_requests_cancel_of_an_active_run(open_page, store, running_run, no_terminate):
+def test_stop_requests_cancel_of_an_active_run(open_page, store, running_run):
     at = open_page("train")
     assert not at.exception
-    assert at.get("progress"), "a running run shows its progress"
+    progress = at.get("progress")
+    assert progress and "Epoch 2 of 4 · step 10 of 40" in progress[0].proto.text
     at.button(key=f"stop.{running_run.id}").click()
     at.run()
+    assert not at.exception, at.exception
     run = store.get_run(running_run.id)
-    assert run.cancel_requested
+    assert run.cancel_requested and run.cancel_at
     assert run.status == "running"  # the worker, not the page, ends the run
     at.run()
     assert not at.exception
@@ -101,11 +98,78 @@ def test_stop_requests_cancel_of_an_active_run(open_page, store, running_run, no
     assert not [b for b in at.button if b.key == f"stop.{running_run.id}"]
 
 
-def test_stop_click_does_not_raise(open_page, store, running_run, no_terminate):
+def test_a_waiting_run_shows_its_place_in_the_queue(open_page, store, dataset, running_run, monkeypatch):
+    monkeypatch.setenv(jobs.SLOTS_ENV, "1")
+    first = store.create_run(dataset.id, "tfidf", {"C": 2.0})
+    second = store.create_run(dataset.id, "tfidf", {"C": 3.0})
     at = open_page("train")
-    at.button(key=f"stop.{running_run.id}").click()
+    at.query_params["run"] = str(second)
+    at.switch_page("../pages/train.py")
     at.run()
-    assert not at.exception, at.exception[0].message
+    assert not at.exception
+    assert store.get_run(second).status == "queued" and store.get_run(first).pid is None  # the one slot is busy
+    assert any(f"2nd in line. The slot is busy with run #{running_run.id}. It starts by itself" in i.value
+               for i in at.info), [i.value for i in at.info]
+    assert at.button(key=f"stop.{second}")  # a waiting run can be cancelled too
+
+
+def test_a_double_click_on_start_starts_one_run(open_page, store, dataset, stand_in_worker, monkeypatch):
+    monkeypatch.setenv(jobs.SLOTS_ENV, "1")
+    busy = store.create_run(dataset.id, "tfidf", {"C": 9.0})  # holds the slot, so the new run waits
+    worker = stand_in_worker()
+    store.transition(busy, "running", pid=worker.pid, process_started=jobs.process_started(worker.pid))
+    at = open_page("train")
+    next(r for r in at.radio if r.label == "Model").set_value("tfidf")
+    at.run()
+    start_button(at).click()
+    at.run()
+    start_button(at).click()
+    at.run()
+    assert not at.exception
+    assert len(store.list_runs()) == 2
+    assert any("did not start another" in t.proto.body for t in at.toast)
+
+
+def stopped_after_training(store, dataset) -> int:
+    """A TF-IDF run asked to stop while it fit: it stops with its model complete, measured and kept."""
+    run_id = store.create_run(dataset.id, "tfidf", {})
+    store.request_cancel(run_id)
+    run = execute_run(store, run_id)
+    assert run.status == "cancelled" and run.has_model, run.error
+    return run_id
+
+
+def test_a_stopped_run_with_a_model_offers_results_and_resume(open_page, store, dataset):
+    run_id = stopped_after_training(store, dataset)
+    at = open_page("train")
+    assert not at.exception
+    assert any("This run was stopped at step 1. Its model keeps the weights it had reached: test accuracy" in w.value
+               for w in at.warning), [w.value for w in at.warning]
+    assert {"See the results", "Try predictions"} <= {link.proto.label for link in at.get("page_link")}
+    log = next(e for e in at.expander if e.label == "Run log")
+    assert "Settings: seed=42" in log.code[0].value and "Stopped by the user" in log.code[0].value
+    assert at.get("download_button")
+    at.button(key=f"resume.{run_id}").click()
+    at.run()
+    assert not at.exception
+    assert store.get_run(run_id).status in ("queued", "running", "succeeded")
+    assert wait_for_finish(store, run_id).status == "succeeded"
+
+
+def test_an_interrupted_run_says_so_and_can_resume(open_page, store, dataset):
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    run_id = store.create_run(dataset.id, "tfidf", {})
+    store.transition(run_id, "running", pid=gone.pid)
+    at = open_page("train")  # the app reconciles at start: the dead worker's run is interrupted
+    assert not at.exception
+    assert store.get_run(run_id).status == "interrupted"
+    assert any("The training process stopped without finishing" in w.value for w in at.warning)
+    assert [e for e in at.expander if e.label == "Technical details"]
+    at.button(key=f"resume.{run_id}").click()
+    at.run()
+    assert not at.exception
+    assert wait_for_finish(store, run_id).status == "succeeded"
 
 
 def number_input(at, label: str):

@@ -1,12 +1,18 @@
 """Fixtures for the core tests."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import torch
 from transformers import BertConfig, BertModel, BertTokenizer
 
+from core.store import Store
+from core.workspace import WORKSPACE_ENV
 from tests.conftest import CHINESE, WORDS
 
 
@@ -37,3 +43,22 @@ def tiny_bert(tmp_path_factory) -> Path:
         torch.manual_seed(0)
         BertModel(config).save_pretrained(folder)
     return folder
+
+
+@pytest.fixture
+def cli(workspace: Store, tmp_path: Path):
+    """Run `python -m core ARGS` in tmp_path with the test's workspace; returns the finished process."""
+    assert os.environ[WORKSPACE_ENV] == str(workspace.root)
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "core", *args], cwd=tmp_path, env=os.environ.copy(),
+                              capture_output=True, text=True, timeout=120)
+
+    return run
+
+
+@pytest.fixture
+def tiny_csv(tmp_path: Path, tiny_df: pd.DataFrame) -> Path:
+    path = tmp_path / "tiny.csv"
+    tiny_df.to_csv(path, index=False)
+    return path

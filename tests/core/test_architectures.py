@@ -212,6 +212,25 @@ def test_callback_stop_ends_training(name, tiny_df):
     assert recorder.events[-1] == "train_end"
 
 
+# 42 training texts in batches of 8 make 6 steps an epoch: stopped mid-epoch, at the first epoch's end, and in the
+# second epoch, once early stopping holds a best epoch's weights.
+@pytest.mark.parametrize("stop_at", [5, 6, 8])
+def test_a_stopped_run_resumed_from_its_checkpoint_ends_as_an_unbroken_one(fitted, tmp_path, stop_at):
+    """Stopped (as by Stop or a killed worker) and fit again on the same checkpoint folder, a model takes the
+    steps it had left and ends with the weights of a run never stopped: same seed, same number of steps."""
+    config = fitted.model.config
+    first = Recorder(stop_at=stop_at)
+    fitted.arch.model_cls(config).fit(fitted.train, fitted.val, [first], checkpoints=tmp_path)
+    second = Recorder()
+    resumed = fitted.arch.model_cls(config).fit(fitted.train, fitted.val, [second], checkpoints=tmp_path)
+    assert second.final.step == fitted.recorder.final.step
+    if first.final.total_steps > stop_at:
+        assert second.events.count("step_end") == fitted.recorder.final.step - first.final.step
+        assert second.final.resumed_from == first.final.step
+    np.testing.assert_allclose(resumed.predict_proba(fitted.test.texts), fitted.model.predict_proba(fitted.test.texts),
+                               atol=1e-6, rtol=0)
+
+
 # save / load
 
 def test_save_load_round_trip(fitted, tmp_path):

@@ -2,10 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -13,27 +9,6 @@ import pytest
 from core.architectures import REGISTRY, get_architecture
 from core.cli import main
 from core.samples import SAMPLES
-from core.store import Store
-from core.workspace import WORKSPACE_ENV
-
-
-@pytest.fixture
-def cli(workspace: Store, tmp_path: Path):
-    """Run `python -m core ARGS` in tmp_path with the test's workspace; returns the finished process."""
-    assert os.environ[WORKSPACE_ENV] == str(workspace.root)
-
-    def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "core", *args], cwd=tmp_path, env=os.environ.copy(),
-                              capture_output=True, text=True, timeout=120)
-
-    return run
-
-
-@pytest.fixture
-def tiny_csv(tmp_path: Path, tiny_df: pd.DataFrame) -> Path:
-    path = tmp_path / "tiny.csv"
-    tiny_df.to_csv(path, index=False)
-    return path
 
 
 def test_train_then_predict(cli, tiny_csv, workspace):

@@ -9,10 +9,12 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from core import jobs
+from core import jobs, run_log
+from core.checkpoints import CHECKPOINT_FILE
 from core.architectures import get_architecture
 from core.splitting import split
 from core.datasets import save_dataset
@@ -79,8 +81,8 @@ def wait_finished(store: Store, run_id: int, timeout: float = 60.0) -> Run:
 
 def test_tfidf_run_succeeds_then_the_queued_run_follows(workspace, tiny_dataset, monkeypatch):
     monkeypatch.setenv(jobs.SLOTS_ENV, "1")
-    first = jobs.start(workspace, tiny_dataset.id, "tfidf", {})
-    second = jobs.start(workspace, tiny_dataset.id, "tfidf", {"C": "5"})
+    first, _ = jobs.start(workspace, tiny_dataset.id, "tfidf", {})
+    second, _ = jobs.start(workspace, tiny_dataset.id, "tfidf", {"C": "5"})
     waiting = workspace.get_run(second)
     assert waiting.status == "queued" and waiting.pid is None  # the only slot is taken
     assert waiting.config == get_architecture("tfidf").config_cls(C=5.0).to_dict()
@@ -110,50 +112,85 @@ def test_tfidf_run_succeeds_then_the_queued_run_follows(workspace, tiny_dataset,
     assert wait_finished(workspace, second).status == "succeeded"
 
 
-def test_cancel_running_run_keeps_partial_metrics(workspace, tiny_dataset):
-    run_id = jobs.start(workspace, tiny_dataset.id, "textcnn", LONG)
-    wait_until(workspace, run_id, lambda r: r.status == "running" and workspace.metrics_since(run_id),
-               what="training metrics")
+def test_cancel_frees_the_slot_at_once_and_keeps_the_best_epoch_as_a_usable_model(workspace, tiny_dataset, monkeypatch):
+    monkeypatch.setenv(jobs.SLOTS_ENV, "1")
+    run_id, _ = jobs.start(workspace, tiny_dataset.id, "textcnn", LONG)
+    queued_id, _ = jobs.start(workspace, tiny_dataset.id, "tfidf", {})
+    wait_until(workspace, run_id, lambda r: r.progress.get("epoch", 0) >= 2, what="two epochs")
     asked = time.time()
     assert jobs.cancel(workspace, run_id).cancel_requested
     run = wait_finished(workspace, run_id, timeout=30)
-    assert run.status == "cancelled"
+    assert run.status == "cancelled" and run.error is None
     assert run.finished_at - asked < jobs.CANCEL_GRACE_SECONDS  # the loop saw the flag; no signal was needed
-    assert run.error is None and run.result == {}
+    assert not jobs.pid_alive(run.pid) or wait_until(workspace, run_id, lambda r: not jobs.pid_alive(r.pid), 10)
     assert run.progress["step"] < run.progress["total_steps"]
+    # The slot went to the waiting run as soon as the stopped worker left.
+    assert wait_until(workspace, queued_id, lambda r: r.status != "queued" or r.pid is not None, 10, "its launch")
+
+    # The best epoch so far was measured on the test split and kept: Results and Predict can use it.
+    assert run.has_model and run.result["best_epoch"] >= 1 and run.result["n_test"] == 12
+    assert run.result["stopped_at_step"] == run.progress["step"]
+    assert load_run_model(workspace, run_id).predict(["goal match team league"]).shape == (1,)
+    assert workspace.runs_with_model() == [run] or run in workspace.runs_with_model()
     metrics = workspace.metrics_since(run_id)
-    assert metrics and all(m["split"] in ("train", "val") for m in metrics)
-    assert not (run_dir(run_id, workspace.root) / MODEL_DIR).exists()
-    with pytest.raises(ValueError, match="cancelled"):
-        load_run_model(workspace, run_id)
+    assert metrics and {m["split"] for m in metrics} == {"train", "val"}  # the partial curves stay
+    log = run_log.read(run_dir(run_id, workspace.root))
+    assert f"Stopped by the user at step {run.progress['step']:,}" in log and "Test split: accuracy" in log
+    assert (run_dir(run_id, workspace.root) / CHECKPOINT_FILE).exists()  # so it can resume
+    assert wait_finished(workspace, queued_id).status == "succeeded"
 
 
-def test_killed_worker_is_interrupted_and_the_queue_moves_on(workspace, tiny_dataset, monkeypatch):
-    monkeypatch.setenv(jobs.SLOTS_ENV, "1")
-    long_id = jobs.start(workspace, tiny_dataset.id, "textcnn", LONG)
-    queued_id = jobs.start(workspace, tiny_dataset.id, "tfidf", {})
-    run = wait_until(workspace, long_id, lambda r: r.status == "running", what="it to start")
-    assert workspace.get_run(queued_id).pid is None
-
+def kill(run: Run) -> None:
     os.kill(run.pid, signal.SIGKILL)
     deadline = time.monotonic() + 30
     while jobs.pid_alive(run.pid):
         assert time.monotonic() < deadline, "the killed worker did not die"
         time.sleep(0.05)
-    assert workspace.get_run(long_id).status == "running"  # nobody has noticed yet
 
-    assert jobs.reconcile(workspace) == [long_id]
-    interrupted = workspace.get_run(long_id)
-    assert interrupted.status == "interrupted" and interrupted.error and interrupted.finished_at
-    assert jobs.reconcile(workspace) == []  # reconciling twice changes nothing
-    assert wait_finished(workspace, queued_id).status == "succeeded"  # reconcile filled the freed slot
+
+def test_a_killed_worker_is_noticed_by_its_launcher_and_the_queue_moves_on(workspace, tiny_dataset, monkeypatch):
+    monkeypatch.setenv(jobs.SLOTS_ENV, "1")
+    long_id, _ = jobs.start(workspace, tiny_dataset.id, "textcnn", LONG)
+    queued_id, _ = jobs.start(workspace, tiny_dataset.id, "tfidf", {})
+    run = wait_until(workspace, long_id, lambda r: r.status == "running", what="it to start")
+    assert workspace.get_run(queued_id).pid is None
+
+    kill(run)
+    interrupted = wait_until(workspace, long_id, lambda r: r.status == "interrupted", 10, "the launcher to notice")
+    assert interrupted.error == "The training process was killed by SIGKILL (the system does this when memory runs out)."
+    assert "Interrupted. The training process was killed by SIGKILL" in run_log.read(run_dir(long_id, workspace.root))
+    assert jobs.reconcile(workspace) == []  # nothing left to reconcile
+    assert wait_finished(workspace, queued_id).status == "succeeded"  # the freed slot went to the waiting run
+
+
+def test_a_killed_worker_whose_launcher_is_gone_is_marked_within_seconds_by_the_supervisor(workspace, tiny_dataset):
+    run_id = start_elsewhere(tiny_dataset, {**LONG, "epochs": 50})
+    run = wait_until(workspace, run_id, lambda r: r.status == "running", what="it to start")
+    supervisor = jobs.Supervisor(workspace, every=1.0)
+    try:
+        kill(run)
+        killed = time.monotonic()
+        interrupted = wait_until(workspace, run_id, lambda r: r.status == "interrupted", 10, "the supervisor to notice")
+        assert time.monotonic() - killed < 10
+    finally:
+        supervisor.stop()
+    assert interrupted.error == jobs.GONE and interrupted.finished_at
+
+
+def start_elsewhere(dataset: DatasetRecord, config: dict) -> int:
+    """Start a run from a stand-in for the dashboard that exits at once, leaving the worker without a launcher."""
+    server = subprocess.run(
+        [sys.executable, "-c", "import os, sys; from core import jobs; from core.store import Store; "
+         f"print(jobs.start(Store(), '{dataset.id}', 'textcnn', {config!r})[0]); sys.stdout.flush(); os._exit(0)"],
+        capture_output=True, text=True, check=True, timeout=60)
+    return int(server.stdout.strip())
 
 
 def test_failing_run_records_error_and_traceback(workspace, tiny_df):
     corrupt = save_dataset(workspace, split(tiny_df, seed=5), "corrupt")
     with open(corrupt.path, "wb") as fh:
         fh.write(b"this is not a parquet file")
-    run_id = jobs.start(workspace, corrupt.id, "tfidf", {})
+    run_id, _ = jobs.start(workspace, corrupt.id, "tfidf", {})
     run = wait_finished(workspace, run_id)
     assert run.status == "failed"
     assert run.error and "Traceback (most recent call last)" in run.traceback and "load_dataset" in run.traceback
@@ -166,7 +203,7 @@ def test_bad_settings_fail_the_run_in_the_worker(workspace, tiny_dataset):
     run_id = workspace.create_run(tiny_dataset.id, "textcnn", {"epochs": 0})
     run = execute_run(workspace, run_id)
     assert run.status == "failed"
-    assert run.error == "ValueError: epochs must be between 1 and 200; got 0."
+    assert run.error == "epochs must be between 1 and 200; got 0."
     assert "from_dict" in run.traceback
     assert execute_run(workspace, run_id).status == "failed"  # a finished run is not claimed again
 
@@ -225,19 +262,14 @@ def test_reconcile_without_live_workers(workspace, tiny_dataset, monkeypatch):
     assert jobs.reconcile(workspace) == [running]
     assert workspace.get_run(running).status == "interrupted"
     assert workspace.get_run(died_before_claiming).pid is None  # to be launched again
-    assert workspace.get_run(being_launched).pid == -1
+    assert workspace.get_run(being_launched).pid == -os.getpid()  # this process is launching it
     assert workspace.get_run(alive).status == "running"
     assert len(dispatched) == 1
 
 
 def test_worker_outlives_the_process_that_started_it(workspace, tiny_dataset):
     """A stand-in for the dashboard starts a run and dies at once; the worker trains on, and a new one reattaches."""
-    long_ish = {**LONG, "epochs": 3}
-    server = subprocess.run(
-        [sys.executable, "-c", "import os, sys; from core import jobs; from core.store import Store; "
-         f"print(jobs.start(Store(), '{tiny_dataset.id}', 'textcnn', {long_ish!r})); sys.stdout.flush(); os._exit(0)"],
-        capture_output=True, text=True, check=True, timeout=60)
-    run_id = int(server.stdout.strip())
+    run_id = start_elsewhere(tiny_dataset, {**LONG, "epochs": 3})
     wait_until(workspace, run_id, lambda r: r.status == "running", what="it to start")
 
     assert jobs.reconcile(workspace) == []  # the restarted dashboard finds the worker alive and keeps the run
@@ -247,7 +279,8 @@ def test_worker_outlives_the_process_that_started_it(workspace, tiny_dataset):
 def test_a_dead_worker_holds_no_slot(workspace, tiny_dataset, monkeypatch):
     monkeypatch.setenv(jobs.SLOTS_ENV, "1")
     launched = []
-    monkeypatch.setattr(jobs, "_launch", lambda store, run_id, gpu: launched.append(run_id) or os.getpid())
+    monkeypatch.setattr(jobs, "_launch", lambda store, run_id, gpu: launched.append(run_id)
+                        or store.set_pid(run_id, os.getpid(), gpu))
     proc = subprocess.Popen([sys.executable, "-c", "pass"])
     proc.wait()
     stale = workspace.create_run(tiny_dataset.id, "tfidf", {})
@@ -262,10 +295,10 @@ def test_a_run_whose_process_cannot_start_fails_with_a_message(workspace, tiny_d
         raise OSError("no such file")
 
     monkeypatch.setattr(jobs, "_launch", cannot_start)
-    run_id = jobs.start(workspace, tiny_dataset.id, "tfidf", {})
+    run_id, _ = jobs.start(workspace, tiny_dataset.id, "tfidf", {})
     run = workspace.get_run(run_id)
     assert run.status == "failed" and "could not be started" in run.error
-    monkeypatch.setattr(jobs, "_launch", lambda store, run_id, gpu: os.getpid())
+    monkeypatch.setattr(jobs, "_launch", lambda store, run_id, gpu: store.set_pid(run_id, os.getpid(), gpu))
     assert jobs.dispatch(workspace) == []  # the failed run no longer blocks a slot or waits for one
 
 
@@ -277,10 +310,10 @@ def test_each_run_gets_a_gpu_of_its_own(workspace, tiny_dataset, monkeypatch):
 
     def fake_launch(store, run_id, gpu):
         given[run_id] = gpu
-        return os.getpid()
+        store.set_pid(run_id, os.getpid(), gpu)
 
     monkeypatch.setattr(jobs, "_launch", fake_launch)
-    first, second, third = (jobs.start(workspace, tiny_dataset.id, "tfidf", {}) for _ in range(3))
+    first, second, third = (jobs.start(workspace, tiny_dataset.id, "tfidf", {"C": c})[0] for c in (1, 2, 3))
     assert given == {first: 0, second: 1}  # two GPUs, two slots: the third run waits
     assert workspace.get_run(third).pid is None
 
@@ -289,3 +322,128 @@ def test_each_run_gets_a_gpu_of_its_own(workspace, tiny_dataset, monkeypatch):
     assert jobs.dispatch(workspace) == [third] and given[third] == 0  # the GPU the finished run freed
     assert jobs.worker_env(workspace, 1)["CUDA_VISIBLE_DEVICES"] == "1"
     assert "CUDA_VISIBLE_DEVICES" not in jobs.worker_env(workspace, None)
+
+
+# Queue, resume and out of memory, with real workers
+
+def test_a_double_click_starts_one_run_and_waiting_runs_know_their_place(workspace, tiny_dataset, monkeypatch):
+    monkeypatch.setenv(jobs.SLOTS_ENV, "1")
+    first, new = jobs.start(workspace, tiny_dataset.id, "textcnn", LONG)
+    again, new_again = jobs.start(workspace, tiny_dataset.id, "textcnn", LONG)
+    assert new and not new_again and again == first
+    second, _ = jobs.start(workspace, tiny_dataset.id, "tfidf", {})
+    third, _ = jobs.start(workspace, tiny_dataset.id, "tfidf", {"C": 3})
+    assert len(workspace.list_runs()) == 3
+    assert [jobs.place_in_queue(workspace, r) for r in (first, second, third)] == [None, 1, 2]
+    jobs.cancel(workspace, second)  # a waiting run leaves the queue at once; the one behind moves up
+    assert workspace.get_run(second).status == "cancelled"
+    assert jobs.place_in_queue(workspace, third) == 1
+    jobs.cancel(workspace, first)
+    assert wait_finished(workspace, third).status == "succeeded"  # it started by itself once the slot was free
+
+
+def predictions(store: Store, run_id: int) -> pd.DataFrame:
+    return pd.read_parquet(run_dir(run_id, store.root) / PREDICTIONS_FILE)
+
+
+def test_interrupted_and_cancelled_runs_resume_to_the_result_of_an_unbroken_run(workspace, tiny_dataset):
+    config = {**LONG, "epochs": 8}
+    unbroken = wait_finished(workspace, jobs.start(workspace, tiny_dataset.id, "textcnn", config)[0], 120)
+    assert unbroken.status == "succeeded", jobs.worker_log(workspace, unbroken.id)
+    expected = predictions(workspace, unbroken.id)
+
+    killed_id, _ = jobs.start(workspace, tiny_dataset.id, "textcnn", config)
+    kill(wait_until(workspace, killed_id, lambda r: r.progress.get("epoch", 0) >= 3, what="three epochs"))
+    assert wait_until(workspace, killed_id, lambda r: not r.active, 10).status == "interrupted"
+    stopped_id, _ = jobs.start(workspace, tiny_dataset.id, "textcnn", config)
+    wait_until(workspace, stopped_id, lambda r: r.progress.get("epoch", 0) >= 1, what="one epoch")
+    jobs.cancel(workspace, stopped_id)
+    stopped = wait_finished(workspace, stopped_id)
+    assert stopped.status == "cancelled"
+
+    for run_id in (killed_id, stopped_id):
+        assert jobs.resume(workspace, run_id).status == "queued"
+        run = wait_finished(workspace, run_id, 120)
+        assert run.status == "succeeded", jobs.worker_log(workspace, run_id)
+        assert run.progress["step"] == unbroken.progress["step"]
+        assert run.result["accuracy"] == unbroken.result["accuracy"]
+        assert run.result["best_epoch"] == unbroken.result["best_epoch"]
+        got = predictions(workspace, run_id)
+        np.testing.assert_allclose(got.filter(like="P(").to_numpy(), expected.filter(like="P(").to_numpy(),
+                                   atol=1e-6, rtol=0)
+        steps = [m["step"] for m in workspace.metrics_since(run_id) if (m["split"], m["name"]) == ("val", "loss")]
+        assert steps == sorted(steps) and len(steps) == len(set(steps))  # steps after the checkpoint logged once
+        assert "Resumed from the checkpoint at step" in run_log.read(run_dir(run_id, workspace.root))
+        assert not (run_dir(run_id, workspace.root) / CHECKPOINT_FILE).exists()  # a finished run keeps none
+    with pytest.raises(ValueError, match="only a cancelled or interrupted run can be resumed"):
+        jobs.resume(workspace, unbroken.id)
+
+
+INJECT_OOM = """
+import os
+
+import torch
+import torch.nn.functional as F
+
+_cross_entropy = F.cross_entropy
+MOST = int(os.environ["INJECTED_OOM_ABOVE"])
+
+
+def cross_entropy(input, target, *args, **kwargs):
+    # Injected by the test: a training pass of more than MOST texts runs out of GPU memory.
+    if input.requires_grad and len(target) > MOST:
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB (injected by the test)")
+    return _cross_entropy(input, target, *args, **kwargs)
+
+
+F.cross_entropy = cross_entropy
+"""
+
+
+def test_out_of_memory_in_a_worker_retries_with_smaller_passes_and_says_so(workspace, tiny_dataset, tmp_path,
+                                                                             monkeypatch):
+    (tmp_path / "inject").mkdir()
+    (tmp_path / "inject" / "sitecustomize.py").write_text(INJECT_OOM)  # imported first by every worker it reaches
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path / "inject"))
+    monkeypatch.setenv("INJECTED_OOM_ABOVE", "2")
+    config = {**LONG, "epochs": 2, "batch_size": 8}
+    run = wait_finished(workspace, jobs.start(workspace, tiny_dataset.id, "textcnn", config)[0], 90)
+    assert run.status == "succeeded", f"{run.error}\n{jobs.worker_log(workspace, run.id)}"
+    assert run.progress["accumulation"] == 4 and run.progress["step"] == run.progress["total_steps"] == 12
+    log = run_log.read(run_dir(run.id, workspace.root))
+    assert "Warning: Out of memory at step 1 with 8 texts per pass; now 2 passes of up to 4 texts" in log
+    assert "Warning: Out of memory at step 1 with 4 texts per pass; now 4 passes of up to 2 texts" in log
+
+    monkeypatch.setenv("INJECTED_OOM_ABOVE", "0")  # not even one text fits
+    hopeless = wait_finished(workspace, jobs.start(workspace, tiny_dataset.id, "textcnn", {**config, "seed": 1})[0], 90)
+    assert hopeless.status == "failed"
+    assert hopeless.error == ("The CPU ran out of memory even with one text per pass. Lower the maximum length, or "
+                              "choose a smaller model.")
+    assert "Error: The CPU ran out of memory" in run_log.read(run_dir(hopeless.id, workspace.root))
+
+
+def test_a_worker_that_ignores_stop_is_terminated_then_marked_cancelled(workspace, tiny_dataset, monkeypatch):
+    monkeypatch.setattr(jobs, "CANCEL_GRACE_SECONDS", 0.0)
+    stuck = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    try:
+        run_id = workspace.create_run(tiny_dataset.id, "tfidf", {})
+        workspace.transition(run_id, "running", pid=stuck.pid, process_started=jobs.process_started(stuck.pid))
+        jobs.cancel(workspace, run_id)
+        time.sleep(0.1)
+        assert jobs.reconcile(workspace) == []  # alive yet past its grace period: sent SIGTERM
+        assert stuck.wait(timeout=10) == -signal.SIGTERM
+        assert jobs.reconcile(workspace) == [run_id]
+        run = workspace.get_run(run_id)
+        assert run.status == "cancelled"
+        assert "Stopped by force after Stop was asked for" in run_log.read(run_dir(run_id, workspace.root))
+    finally:
+        stuck.kill()
+
+
+def test_a_recycled_pid_is_not_taken_for_the_worker(workspace, tiny_dataset):
+    run_id = workspace.create_run(tiny_dataset.id, "tfidf", {})
+    # This process is alive, but it started long before the recorded worker did: another process got its pid.
+    workspace.transition(run_id, "running", pid=os.getpid(), process_started=time.time() + 3600)
+    assert not jobs.worker_alive(workspace.get_run(run_id))
+    assert jobs.reconcile(workspace) == [run_id]
+    assert workspace.get_run(run_id).status == "interrupted"

@@ -1,6 +1,7 @@
 """The SQLite workspace store: status transitions, claims, metrics cursors, datasets, cancel flags."""
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
@@ -94,7 +95,7 @@ def test_reserve_launch_once(workspace, dataset_id):
     run_id = workspace.create_run(dataset_id, "tfidf", {})
     assert workspace.reserve_launch(run_id)
     assert not workspace.reserve_launch(run_id)
-    assert workspace.get_run(run_id).pid == -1
+    assert workspace.get_run(run_id).pid == -os.getpid()  # the launching process, negated
     workspace.set_pid(run_id, 4321)
     assert workspace.get_run(run_id).pid == 4321
     workspace.transition(run_id, "cancelled")
@@ -251,3 +252,74 @@ def test_delete_dataset_refused_while_runs_are_active(workspace, dataset_id):
     with pytest.raises(KeyError):
         workspace.delete_dataset(dataset_id)
     assert workspace.create_run(other, "tfidf", {}) > done  # a deleted run's id, and so its folder, is never reused
+
+
+def test_old_workspace_runs_gain_the_job_columns(tmp_path):
+    """Runs stored before Stop had a time and workers a start time open, and read as having neither."""
+    conn = sqlite3.connect(tmp_path / "studio.sqlite3")
+    conn.execute("CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, dataset_id TEXT NOT NULL, arch TEXT NOT NULL, "
+                 "config TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'queued', pid INTEGER, gpu INTEGER, "
+                 "created_at REAL NOT NULL, started_at REAL, finished_at REAL, cancel_requested INTEGER NOT NULL "
+                 "DEFAULT 0, progress TEXT NOT NULL DEFAULT '{}', result TEXT NOT NULL DEFAULT '{}', error TEXT, "
+                 "traceback TEXT)")
+    conn.execute("INSERT INTO runs (dataset_id, arch, config, status, created_at) VALUES ('d', 'tfidf', '{}', "
+                 "'succeeded', 1.0)")
+    conn.commit()
+    conn.close()
+    run = Store(tmp_path).get_run(1)
+    assert (run.status, run.cancel_at, run.process_started) == ("succeeded", None, None)
+
+
+def test_a_run_created_twice_within_the_window_is_one_run(workspace, dataset_id):
+    first, new = workspace.create_run_once(dataset_id, "tfidf", {"C": 1.0}, within=60)
+    again, new_again = workspace.create_run_once(dataset_id, "tfidf", {"C": 1.0}, within=60)
+    other, new_other = workspace.create_run_once(dataset_id, "tfidf", {"C": 2.0}, within=60)
+    assert (new, new_again, new_other) == (True, False, True) and again == first != other
+    workspace.transition(first, "cancelled")  # the same settings again after the first has ended: a new run
+    assert workspace.create_run_once(dataset_id, "tfidf", {"C": 1.0}, within=60)[1]
+    assert workspace.create_run_once(dataset_id, "tfidf", {"C": 2.0}, within=0)[1]  # past the window
+
+
+def test_requeue_only_a_stopped_run_and_start_it_afresh(workspace, dataset_id):
+    run_id = workspace.create_run(dataset_id, "tfidf", {})
+    assert not workspace.requeue(run_id)  # queued already
+    workspace.transition(run_id, "running", pid=123, process_started=5.0)
+    workspace.request_cancel(run_id)
+    workspace.set_progress(run_id, {"step": 7})
+    workspace.transition(run_id, "cancelled", result={"accuracy": 0.5})
+    assert workspace.get_run(run_id).has_model
+    assert workspace.requeue(run_id)
+    run = workspace.get_run(run_id)
+    assert (run.status, run.pid, run.process_started, run.cancel_requested, run.cancel_at, run.result,
+            run.finished_at) == ("queued", None, None, False, None, {}, None)
+    assert run.progress == {"step": 7}  # where it stood, until the worker reports again
+    workspace.transition(run_id, "running", pid=124)
+    workspace.transition(run_id, "succeeded", result={"accuracy": 0.9})
+    assert not workspace.requeue(run_id)
+
+
+def test_cancel_keeps_the_first_request_time(workspace, dataset_id):
+    run_id = workspace.create_run(dataset_id, "tfidf", {})
+    workspace.request_cancel(run_id)
+    first = workspace.get_run(run_id).cancel_at
+    workspace.request_cancel(run_id)
+    assert workspace.get_run(run_id).cancel_at == first and workspace.get_run(run_id).cancel_requested
+
+
+def test_metrics_after_a_step_are_dropped_for_a_resumed_run(workspace, dataset_id):
+    run_id = workspace.create_run(dataset_id, "tfidf", {})
+    for step in (1, 2, 3):
+        workspace.log_metrics(run_id, step, step / 3, "train", {"loss": 1.0 / step})
+    workspace.drop_metrics_after(run_id, 2)
+    assert [m["step"] for m in workspace.metrics_since(run_id)] == [1, 2]
+
+
+def test_runs_with_model(workspace, dataset_id):
+    done, stopped_with, stopped_without, failed = (workspace.create_run(dataset_id, "tfidf", {"C": c}) for c in range(4))
+    for run_id in (done, stopped_with, stopped_without, failed):
+        workspace.transition(run_id, "running", pid=1)
+    workspace.transition(done, "succeeded", result={"accuracy": 1.0})
+    workspace.transition(stopped_with, "cancelled", result={"accuracy": 0.8})
+    workspace.transition(stopped_without, "cancelled")
+    workspace.transition(failed, "failed", error="x")
+    assert [r.id for r in workspace.runs_with_model()] == [stopped_with, done]

@@ -1,13 +1,14 @@
 """The one torch training loop, with a tiny module and synthetic tensors."""
 from __future__ import annotations
 
+import logging
 import time
 
 import pytest
 import torch
 from torch import nn
 
-from core.training import Callback, CallbackList, TrainState, train_loop
+from core.training import Callback, CallbackList, OutOfMemory, TrainState, train_loop
 
 N, FEATURES, CLASSES, BATCH = 96, 4, 3, 16  # 6 steps per epoch
 
@@ -60,10 +61,24 @@ class Log(Callback):
         self.events.append(("end", state.step, state.epoch))
 
 
-def run(epochs: int = 5, callbacks=(), seed: int = 0) -> tuple[TrainState, nn.Module]:
+class Fragile(Tiny):
+    """Runs out of memory, as a GPU would, on any training pass of more than `most` rows (evaluation, without
+    gradients, fits)."""
+
+    def __init__(self, most: int):
+        super().__init__()
+        self.most = most
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.training and len(x) > self.most:
+            raise torch.OutOfMemoryError(f"CUDA out of memory. Tried to allocate {len(x)} rows.")
+        return super().forward(x)
+
+
+def run(epochs: int = 5, callbacks=(), seed: int = 0, module: nn.Module | None = None) -> tuple[TrainState, nn.Module]:
     torch.manual_seed(seed)
     x, y = separable(seed)
-    module = Tiny()
+    module = module or Tiny()
     optimizer = torch.optim.SGD(module.parameters(), lr=0.1)
     order = torch.Generator().manual_seed(seed)
 
@@ -175,3 +190,24 @@ def test_same_seed_same_weights():
     _, b = run(epochs=2, seed=3)
     for pa, pb in zip(a.parameters(), b.parameters()):
         torch.testing.assert_close(pa, pb)
+
+
+def test_out_of_memory_halves_the_pass_and_keeps_learning_from_the_whole_batch(caplog):
+    _, whole = run(epochs=2, seed=4)
+    torch.manual_seed(4)  # Fragile starts from the same weights as Tiny did
+    caplog.set_level(logging.WARNING, logger="core.training")
+    state, split = run(epochs=2, seed=4, module=Fragile(most=5))
+    assert state.accumulation == 4 and state.step == 12  # 16 rows: 8 still too many, 4 fit; no step lost
+    for a, b in zip(whole.parameters(), split.parameters()):
+        torch.testing.assert_close(a, b, atol=1e-6, rtol=0)
+    assert [r.getMessage() for r in caplog.records] == [
+        "Out of memory at step 1 with 16 texts per pass; now 2 passes of up to 8 texts, whose gradients add up, so "
+        "each step still learns from 16 texts.",
+        "Out of memory at step 1 with 8 texts per pass; now 4 passes of up to 4 texts, whose gradients add up, so "
+        "each step still learns from 16 texts.",
+    ]
+
+
+def test_out_of_memory_with_one_text_per_pass_is_a_plain_error():
+    with pytest.raises(OutOfMemory, match="ran out of memory even with one text per pass. Lower the maximum length"):
+        run(epochs=1, module=Fragile(most=0))

@@ -1,0 +1,85 @@
+"""Training checkpoints: all the training loop needs to carry on a stopped run exactly where it stood.
+
+A checkpoint holds the module, optimizer and scheduler states, where training stood (epoch, step, time spent),
+the random number generators' states (dropout draws from them) and the state of every callback that keeps one
+(early stopping's best weights). Together with batches that depend only on the seed and the epoch, a run
+resumed from it takes the same steps and ends with the same weights as one never stopped.
+
+It is written with `torch.save` and read back with `weights_only=True`, which loads tensors and plain
+containers only, never code. Checkpoints stay inside the workspace; nothing a user downloads contains one.
+"""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Sequence
+
+import torch
+from torch import nn
+
+if TYPE_CHECKING:
+    from core.training import Callback, TrainState
+
+CHECKPOINT_FILE = "checkpoint.pt"
+# A checkpoint of a large model takes seconds to write; every few minutes bounds what a killed run loses.
+SAVE_EVERY_SECONDS = 180.0
+
+
+class Checkpoints:
+    """Where a run's checkpoint lives, and how often the training loop writes it between epochs."""
+
+    def __init__(self, folder: Path, every_seconds: float = SAVE_EVERY_SECONDS):
+        self.path = Path(folder) / CHECKPOINT_FILE
+        self.every_seconds = every_seconds
+        self._last_save = time.monotonic()
+
+    def load(self) -> dict[str, Any] | None:
+        if not self.path.exists():
+            return None
+        return torch.load(self.path, map_location="cpu", weights_only=True)
+
+    def due(self) -> bool:
+        return time.monotonic() - self._last_save >= self.every_seconds
+
+    def save(self, state: TrainState, module: nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any,
+             callbacks: Sequence[Callback]) -> None:
+        payload = {
+            "module": module.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict() if scheduler is not None else None,
+            "state": {"epoch": state.epoch, "step": state.step, "elapsed": state.elapsed,
+                      "accumulation": state.accumulation, "val_metrics": state.val_metrics},
+            "rng": {"cpu": torch.get_rng_state(),
+                    "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else []},
+            # By class, so callbacks that keep nothing (progress printers, loggers) may differ on resume.
+            "callbacks": {type(cb).__name__: kept for cb in callbacks if (kept := cb.state_dict())},
+        }
+        # Written aside and renamed: a worker killed mid-write leaves the previous checkpoint whole.
+        partial = self.path.with_suffix(".partial")
+        torch.save(payload, partial)
+        os.replace(partial, self.path)
+        self._last_save = time.monotonic()
+
+    def clear(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+def restore(saved: dict[str, Any], state: TrainState, module: nn.Module, optimizer: torch.optim.Optimizer,
+            scheduler: Any, callbacks: Sequence[Callback]) -> None:
+    """Put a checkpoint back into freshly built training objects (the same architecture and settings)."""
+    module.load_state_dict(saved["module"])
+    optimizer.load_state_dict(saved["optimizer"])
+    if scheduler is not None and saved["scheduler"] is not None:
+        scheduler.load_state_dict(saved["scheduler"])
+    where = saved["state"]
+    state.epoch, state.step = where["epoch"], where["step"]
+    state.accumulation, state.val_metrics = where["accumulation"], where["val_metrics"]
+    state.start_time = time.time() - where["elapsed"]
+    state.resumed_from = state.step
+    torch.set_rng_state(saved["rng"]["cpu"])
+    if saved["rng"]["cuda"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(saved["rng"]["cuda"])
+    for cb in callbacks:
+        if type(cb).__name__ in saved["callbacks"]:
+            cb.load_state_dict(saved["callbacks"][type(cb).__name__])

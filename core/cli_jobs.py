@@ -1,0 +1,127 @@
+"""`python -m core runs | cancel | resume | logs`: the training queue, as the Train page shows it."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+from core import jobs, run_log
+from core.store import Run, Store
+from core.system import describe as describe_system, system_status
+from core.wording import count, duration
+from core.workspace import run_dir
+
+# How long `cancel` waits for the worker to stop: the grace period, the forced stop, and the test-split
+# measurement of the epoch it keeps.
+CANCEL_WAIT_SECONDS = 120.0
+FOLLOW_SECONDS = 1.0
+
+
+def describe(store: Store, run: Run) -> str:
+    """Where a run stands, in a few words: 'waiting (number 2)', 'epoch 3 of 10, 42%', 'macro-F1 0.913'."""
+    p = run.progress
+    if run.status == "queued":
+        place = jobs.place_in_queue(store, run.id)
+        return f"waiting, number {place} in the queue" if place else "starting"
+    if run.status == "running":
+        if p.get("phase") == "stopping":
+            return "stopping"
+        if not p.get("total_steps"):
+            return "preparing"
+        return (f"epoch {min(p['epoch'] + 1, p['epochs'])} of {p['epochs']}, {p['step'] / p['total_steps']:.0%}, "
+                f"{duration(p.get('elapsed'))}")
+    if run.has_model:
+        kept = f", epoch {run.result['best_epoch']} kept" if run.status == "cancelled" and run.result.get("best_epoch") else ""
+        return f"test accuracy {run.result['accuracy']:.3f}, macro-F1 {run.result['macro_f1']:.3f}{kept}"
+    return run.error or ""
+
+
+def summary(store: Store, run: Run) -> dict:
+    dataset = store.get_dataset(run.dataset_id)
+    return {"id": run.id, "status": run.status, "arch": run.arch, "dataset_id": run.dataset_id,
+            "dataset": dataset.name, "place_in_queue": jobs.place_in_queue(store, run.id) if run.status == "queued"
+            else None, "progress": run.progress, "result": run.result, "error": run.error,
+            "has_model": run.has_model, "created_at": run.created_at, "started_at": run.started_at,
+            "finished_at": run.finished_at, "detail": describe(store, run)}
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    store = Store()
+    jobs.reconcile(store)  # a worker that died since anyone last looked is reported as such, not as running
+    runs = store.list_runs()
+    if args.active:
+        runs = [r for r in runs if r.active]
+    if args.json:
+        print(json.dumps([summary(store, r) for r in runs], ensure_ascii=False))
+        return 0
+    status = system_status(store)
+    print(f"{describe_system(status)} · {count(status.slots, 'training slot')}", file=sys.stderr)
+    if not runs:
+        print("No runs yet." if not args.active else "No run is training or waiting.", file=sys.stderr)
+        return 0
+    print(f"{'id':>5}  {'status':11}  {'model':19}  {'created':16}  detail")
+    for r in runs:
+        created = time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created_at))
+        print(f"{r.id:>5}  {r.status:11}  {r.arch:19}  {created:16}  {describe(store, r)}")
+    return 0
+
+
+def cmd_cancel(args: argparse.Namespace) -> int:
+    store = Store()
+    run = jobs.cancel(store, args.run)
+    if not args.wait or not run.active:
+        print(f"run {run.id} {run.status}" + (": stopping" if run.active else ""))
+        return 0
+    deadline = time.monotonic() + CANCEL_WAIT_SECONDS
+    while run.active and time.monotonic() < deadline:
+        time.sleep(0.5)
+        jobs.reconcile(store)  # forces the stop once the grace period is over, with no dashboard running
+        run = store.get_run(args.run)
+    if run.active:
+        print(f"run {run.id} is still stopping; `python -m core runs` shows when it has.", file=sys.stderr)
+        return 1
+    print(f"run {run.id} {run.status}: {describe(store, run) or 'no model kept'}")
+    return 0
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    store = Store()
+    jobs.reconcile(store)  # a run whose worker died unnoticed becomes interrupted, and so resumable
+    run = jobs.resume(store, args.run)
+    print(f"run {run.id} {describe(store, run)}; it resumes from its last checkpoint.")
+    return 0
+
+
+def cmd_logs(args: argparse.Namespace) -> int:
+    store = Store()
+    run = store.get_run(args.run)
+    folder = run_dir(run.id, store.root)
+    read = (lambda: jobs.worker_log(store, run.id)) if args.worker else (lambda: run_log.read(folder))
+    shown = read()
+    print(shown, end="")
+    while args.follow and store.get_run(run.id).active:
+        time.sleep(FOLLOW_SECONDS)
+        text = read()
+        print(text[len(shown):], end="", flush=True)
+        shown = text
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    runs = sub.add_parser("runs", help="the runs, newest first: training, waiting (with their place) and finished")
+    runs.add_argument("--active", action="store_true", help="only runs training or waiting")
+    runs.add_argument("--json", action="store_true")
+    runs.set_defaults(func=cmd_runs)
+    cancel = sub.add_parser("cancel", help="stop a run; one stopped after an epoch keeps that epoch's model")
+    cancel.add_argument("run", type=int)
+    cancel.add_argument("--no-wait", dest="wait", action="store_false", help="return without waiting for the stop")
+    cancel.set_defaults(func=cmd_cancel)
+    resume = sub.add_parser("resume", help="queue a cancelled or interrupted run to carry on from its checkpoint")
+    resume.add_argument("run", type=int)
+    resume.set_defaults(func=cmd_resume)
+    logs = sub.add_parser("logs", help="a run's log: settings, data, device, epochs, warnings and errors")
+    logs.add_argument("run", type=int)
+    logs.add_argument("--worker", action="store_true", help="the training process's raw output instead")
+    logs.add_argument("--follow", "-f", action="store_true", help="keep printing new lines until the run ends")
+    logs.set_defaults(func=cmd_logs)

@@ -1,0 +1,30 @@
+"""Why a run failed, in words a user can act on; the traceback is kept beside it for whoever needs it."""
+from __future__ import annotations
+
+import pyarrow as pa
+import torch
+
+from core.errors import DataError
+from core.training import OutOfMemory
+
+GPU_MEMORY = ("The GPU ran out of memory. Lower the batch size or the maximum length in the settings, or "
+              "choose a smaller model.")
+
+
+def explain(exc: BaseException) -> str:
+    """A plain-language sentence for a run's failure; our own messages are already written for users."""
+    if isinstance(exc, (OutOfMemory, DataError, ValueError)):
+        return str(exc)
+    if isinstance(exc, torch.OutOfMemoryError):
+        return GPU_MEMORY
+    if isinstance(exc, MemoryError):
+        return ("The server ran out of memory. Train on fewer or shorter texts, lower the maximum length, or "
+                "wait until other runs have finished.")
+    if isinstance(exc, FileNotFoundError):
+        return (f"A file the run needs is missing from the workspace ({exc.filename or exc}). Save the dataset "
+                "again on the Data page and start a new run.")
+    if isinstance(exc, pa.ArrowInvalid):
+        return "The dataset's file in the workspace is damaged. Save the dataset again on the Data page."
+    if isinstance(exc, OSError) and exc.errno == 28:
+        return "The server's disk is full. Free some space (delete old datasets or runs) and resume the run."
+    return f"Training stopped on an unexpected error ({type(exc).__name__}: {exc}). The details below show where."

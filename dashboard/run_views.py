@@ -1,0 +1,140 @@
+"""Where a run stands, as the Train page shows it: its place in the queue, progress, result, why it stopped,
+what to do next (Stop, Resume), and its log."""
+from __future__ import annotations
+
+import streamlit as st
+
+from core import jobs, run_log
+from core.store import Run, Store
+from core.wording import duration
+from core.workspace import run_dir
+from dashboard import navigation
+from dashboard.components import escape_md
+
+LOG_TAIL = 4000  # characters of the worker's raw output shown for a failed or interrupted run
+
+
+def ordinal(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+def waiting(store: Store, run: Run) -> None:
+    place = jobs.place_in_queue(store, run.id)
+    if place is None:
+        st.progress(0.0, text="Starting the training process…")
+        return
+    busy = store.list_runs(status=("running",))
+    slots = jobs.slots()
+    st.info(f"Waiting for a free training slot: {ordinal(place)} in line. "
+            f"{'All' if slots > 1 else 'The'} {slots if slots > 1 else ''} slot{'s are' if slots > 1 else ' is'} "
+            f"busy with {', '.join(f'run #{r.id}' for r in busy) or 'a run'}. It starts by itself; you can close "
+            "this tab.".replace("  ", " "))
+
+
+def training(run: Run) -> None:
+    p = run.progress
+    if p.get("phase") == "stopping":
+        st.progress(min(1.0, p.get("step", 0) / max(p.get("total_steps", 1), 1)),
+                    text="Stopping: measuring the best epoch so far on the test split, to keep it as the model…")
+    elif p.get("phase") == "testing":
+        st.progress(1.0, text="Training done: measuring the model on the test split…")
+    elif not p.get("total_steps"):
+        st.progress(0.0, text="Preparing the data and the model…")
+    else:
+        total = p["total_steps"]
+        st.progress(min(1.0, p.get("step", 0) / total),
+                    text=f"Epoch {min(p.get('epoch', 0) + 1, p.get('epochs', 1))} of {p.get('epochs', '?')} · "
+                         f"step {p.get('step', 0):,} of {total:,} · {duration(p.get('elapsed'))} elapsed · "
+                         f"about {duration(p.get('eta'))} left")
+        if p.get("accumulation", 1) > 1:
+            st.caption(f"The GPU ran short of memory, so each step now takes {p['accumulation']} smaller passes "
+                       "whose gradients add up: the same learning, a little slower. The run log says when.")
+
+
+def succeeded(run: Run) -> None:
+    r = run.result
+    st.success(f"Finished in {duration(r.get('train_seconds'))}: test accuracy {r['accuracy']:.1%}, "
+               f"macro-F1 {r['macro_f1']:.3f} on {r['n_test']:,} held-out texts.")
+    if r.get("best_epoch") is not None:
+        why = f"Training stopped early: {r['stop_reason']}. " if r.get("stop_reason") else ""
+        st.caption(f"{why}The model keeps the weights of epoch {r['best_epoch']}, "
+                   "the one with the best validation macro-F1.")
+    for warning in r.get("warnings", []):
+        st.warning(escape_md(warning))
+    next_steps()
+
+
+def next_steps() -> None:
+    left, right = st.columns(2)
+    with left:
+        navigation.link(navigation.RESULTS, "See the results")
+    with right:
+        navigation.link(navigation.PREDICT, "Try predictions")
+
+
+def stopped(store: Store, run: Run) -> None:
+    r = run.result
+    if run.has_model:
+        kept = (f"the weights of epoch {r['best_epoch']}, the best on the validation texts" if r.get("best_epoch")
+                else "the weights it had reached")
+        st.warning(f"This run was stopped at step {r.get('stopped_at_step', 0):,}. Its model keeps {kept}: test "
+                   f"accuracy {r['accuracy']:.1%}, macro-F1 {r['macro_f1']:.3f} on {r['n_test']:,} held-out texts. "
+                   "The curves up to the stop are kept below.")
+        next_steps()
+    else:
+        st.warning("This run was stopped before its first epoch ended, so there is no model to use yet. The curves "
+                   "up to the stop are kept below.")
+    resume_button(store, run, "Resume: carry on from where it stopped")
+
+
+def broken(store: Store, run: Run) -> None:
+    if run.status == "failed":
+        st.error(f"Training failed: {escape_md(run.error)}")
+    else:
+        st.warning(f"{escape_md(run.error or jobs.GONE)} The curves up to that point are kept below.")
+        resume_button(store, run, "Resume from the last checkpoint")
+    with st.expander("Technical details"):
+        st.code("\n\n".join(filter(None, [run.traceback, jobs.worker_log(store, run.id)[-LOG_TAIL:]])) or
+                "The training process left no log.", language=None)
+
+
+def resume_button(store: Store, run: Run, label: str) -> None:
+    if st.button(label, key=f"resume.{run.id}", icon=":material/play_arrow:"):
+        try:
+            jobs.resume(store, run.id)
+        except (ValueError, KeyError) as exc:
+            st.error(escape_md(exc))
+        else:
+            st.rerun()
+
+
+def status(store: Store, run: Run) -> None:
+    """The run's state and the actions it allows, for any status."""
+    if run.status == "queued":
+        waiting(store, run)
+    elif run.status == "running":
+        training(run)
+    elif run.status == "succeeded":
+        succeeded(run)
+    elif run.status == "cancelled":
+        stopped(store, run)
+    else:
+        broken(store, run)
+    if run.active:
+        if run.cancel_requested:
+            st.caption("Stopping…")
+        else:
+            st.button("Stop", key=f"stop.{run.id}", on_click=jobs.cancel, args=(store, run.id),
+                      icon=":material/stop:", help="Stop training. A run stopped after an epoch keeps the best "
+                                                   "epoch's model, and can be resumed later.")
+
+
+def log(store: Store, run: Run) -> None:
+    text = run_log.read(run_dir(run.id, store.root))
+    with st.expander("Run log"):
+        if not text:
+            st.caption("Nothing logged yet.")
+            return
+        st.code(text, language=None)
+        st.download_button("Download the run log", text.encode("utf-8"), file_name=f"run-{run.id}.log",
+                           mime="text/plain", key=f"log.{run.id}")
