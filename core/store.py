@@ -10,15 +10,13 @@ import os
 import sqlite3
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
+from core.records import ACTIVE, FINISHED, DatasetRecord, Run, dataset_from_row, run_from_row
 from core.wording import count
 from core.workspace import workspace_dir
 
-ACTIVE = ("queued", "running")
-FINISHED = ("succeeded", "failed", "cancelled", "interrupted")
 # Status moves forward, except that a stopped run can be queued again to resume from its checkpoint.
 TRANSITIONS = {
     "queued": ("cancelled", "interrupted"),
@@ -78,47 +76,6 @@ ADDED_COLUMNS = (
 )
 
 
-@dataclass(frozen=True)
-class Run:
-    id: int
-    dataset_id: str
-    arch: str
-    config: dict[str, Any]
-    status: str
-    pid: int | None
-    gpu: int | None
-    created_at: float
-    started_at: float | None
-    finished_at: float | None
-    cancel_requested: bool
-    progress: dict[str, Any]
-    result: dict[str, Any]
-    error: str | None
-    traceback: str | None
-    cancel_at: float | None
-    process_started: float | None
-
-    @property
-    def active(self) -> bool:
-        return self.status in ACTIVE
-
-    @property
-    def has_model(self) -> bool:
-        """Finished, or stopped after an epoch whose weights were kept and measured on the test split."""
-        return self.status == "succeeded" or (self.status == "cancelled" and "accuracy" in self.result)
-
-
-@dataclass(frozen=True)
-class DatasetRecord:
-    id: str
-    name: str
-    path: str
-    n_rows: int
-    classes: list[str]
-    created_at: float
-    source_hash: str | None  # sha256 of the uploaded file's bytes; None for samples and command-line data
-
-
 class Store:
     def __init__(self, root: Path | None = None):
         self.root = Path(root) if root is not None else workspace_dir()
@@ -171,19 +128,19 @@ class Store:
             row = conn.execute("SELECT * FROM datasets WHERE id = ?", (dataset_id,)).fetchone()
         if row is None:
             raise KeyError(f"No dataset with id {dataset_id}.")
-        return _dataset(row)
+        return dataset_from_row(row)
 
     def list_datasets(self) -> list[DatasetRecord]:
         with self._connect(write=False) as conn:
             rows = conn.execute("SELECT * FROM datasets ORDER BY created_at DESC").fetchall()
-        return [_dataset(r) for r in rows]
+        return [dataset_from_row(r) for r in rows]
 
     def datasets_from_source(self, source_hash: str) -> list[DatasetRecord]:
         """The datasets saved from one uploaded file, newest first (other columns or splits make others)."""
         with self._connect(write=False) as conn:
             rows = conn.execute("SELECT * FROM datasets WHERE source_hash = ? ORDER BY created_at DESC",
                                 (source_hash,)).fetchall()
-        return [_dataset(r) for r in rows]
+        return [dataset_from_row(r) for r in rows]
 
     def rename_dataset(self, dataset_id: str, name: str) -> DatasetRecord:
         name = name.strip()
@@ -252,7 +209,7 @@ class Store:
             row = conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
         if row is None:
             raise KeyError(f"No run with id {run_id}.")
-        return _run(row)
+        return run_from_row(row)
 
     def list_runs(self, status: tuple[str, ...] | None = None, dataset_id: str | None = None) -> list[Run]:
         query, args = "SELECT * FROM runs WHERE 1=1", []
@@ -264,7 +221,7 @@ class Store:
             args.append(dataset_id)
         with self._connect(write=False) as conn:
             rows = conn.execute(query + " ORDER BY id DESC", args).fetchall()
-        return [_run(r) for r in rows]
+        return [run_from_row(r) for r in rows]
 
     def runs_with_model(self, dataset_id: str | None = None) -> list[Run]:
         """Finished runs, and runs stopped after an epoch whose model was kept; newest first."""
@@ -340,18 +297,3 @@ class Store:
                 (run_id, after_id),
             ).fetchall()
         return [dict(r) for r in rows]
-
-
-def _run(row: sqlite3.Row) -> Run:
-    data = dict(row)
-    data["config"] = json.loads(data["config"])
-    data["progress"] = json.loads(data["progress"])
-    data["result"] = json.loads(data["result"])
-    data["cancel_requested"] = bool(data["cancel_requested"])
-    return Run(**data)
-
-
-def _dataset(row: sqlite3.Row) -> DatasetRecord:
-    data = dict(row)
-    data["classes"] = json.loads(data["classes"])
-    return DatasetRecord(**data)

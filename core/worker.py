@@ -141,7 +141,7 @@ def train(store: Store, run: Run, folder: Path, log: logging.Logger, logger: Sto
     log.info("Data: %s, %s and %s in %s.", count(len(train_set.texts), "training text"),
              count(len(val_set.texts), "validation text"), count(int((df["split"] == "test").sum()), "test text"),
              count(len(dataset.classes), "class", "classes"))
-    log.info("Process %d on %s.", os.getpid(), describe_device(run.config.get("device", "auto")))
+    log.info("Device: %s; process %d.", describe_device(run.config.get("device", "auto")), os.getpid())
     if run.progress and not (folder / CHECKPOINT_FILE).exists():
         log.info("No checkpoint was kept, so training starts from the beginning.")
     warnings = model.check_data(train_set.texts)

@@ -59,16 +59,18 @@ def dataset_label(dataset: DatasetRecord) -> str:
     return f"{dataset.name} · {dataset.n_rows:,} rows · {len(dataset.classes)} classes"
 
 
-def run_label(run: Run, datasets: dict[str, DatasetRecord]) -> str:
+def run_label(run: Run, datasets: dict[str, DatasetRecord], status: bool = True) -> str:
     arch = REGISTRY[run.arch].title if run.arch in REGISTRY else run.arch
     data = datasets[run.dataset_id].name if run.dataset_id in datasets else run.dataset_id
     score = f" · accuracy {run.result['accuracy']:.1%}" if "accuracy" in run.result else ""
-    return f"#{run.id} · {arch} on {data} · {run.status}{score}"
+    return f"#{run.id} · {arch} on {data}{f' · {run.status}' if status else ''}{score}"
 
 
-def run_picker(store: Store, label: str, runs: Sequence[Run], preferred: int | None, key: str) -> Run | None:
+def run_picker(store: Store, label: str, runs: Sequence[Run], preferred: int | None, key: str,
+               status: bool = True) -> Run | None:
     """A run chooser, preselecting the URL's `?run=`, else `preferred`, else the newest; the choice goes back
-    into the URL so a refresh or a shared link shows the same run."""
+    into the URL so a refresh or a shared link shows the same run. Without `status` the options leave out each
+    run's status, for a page that shows it live beside the chooser (a chooser's labels can lag a rerun behind)."""
     if not runs:
         return None
     datasets = {d.id: d for d in store.list_datasets()}
@@ -81,7 +83,7 @@ def run_picker(store: Store, label: str, runs: Sequence[Run], preferred: int | N
                 break
         else:
             st.session_state[key] = next(iter(by_id))
-    chosen = st.selectbox(label, list(by_id), format_func=lambda i: run_label(by_id[i], datasets), key=key)
+    chosen = st.selectbox(label, list(by_id), format_func=lambda i: run_label(by_id[i], datasets, status), key=key)
     st.query_params["run"] = str(chosen)
     return by_id[chosen]
 

@@ -135,6 +135,6 @@ def log(store: Store, run: Run) -> None:
         if not text:
             st.caption("Nothing logged yet.")
             return
-        st.code(text, language=None)
+        st.code(text, language=None, wrap_lines=True)
         st.download_button("Download the run log", text.encode("utf-8"), file_name=f"run-{run.id}.log",
                            mime="text/plain", key=f"log.{run.id}")

@@ -17,6 +17,9 @@ if report is None or predictions is None:
     st.stop()
 
 report_views.headline(report)
+if run.status == "cancelled":
+    st.info(f"This run was stopped before it finished (at step {run.result.get('stopped_at_step', 0):,}); these are "
+            "the results of the model it had reached. Resume it on the Train page to train it to the end.")
 if run.result.get("best_epoch"):
     st.caption(f"Weights from epoch {run.result['best_epoch']}, the best on the validation texts.")
 names = ["Confusion matrix", "Per class", "Curves", *(["Threshold"] if report["task"] == "binary" else []),

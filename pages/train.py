@@ -87,7 +87,7 @@ st.divider()
 runs = store.list_runs()
 # A new session (a reopened tab, a restarted server) reattaches to the newest run still training.
 active = next((r.id for r in runs if r.active), None)
-run = run_picker(store, "Run to watch", runs, current(RUN, active), key="train.run")
+run = run_picker(store, "Run to watch", runs, current(RUN, active), key="train.run", status=False)
 if run is None:
     st.stop()
 remember(RUN, run.id)

@@ -101,6 +101,16 @@ def binary_run(store: Store) -> Run:
 
 
 @pytest.fixture
+def stopped_run(store: Store, dataset: DatasetRecord) -> Run:
+    """A TF-IDF run asked to stop while it fit: it stops with its model complete, measured and kept."""
+    run_id = store.create_run(dataset.id, "tfidf", {})
+    store.request_cancel(run_id)
+    run = execute_run(store, run_id)
+    assert run.status == "cancelled" and run.has_model, run.error
+    return run
+
+
+@pytest.fixture
 def stand_in_worker() -> Callable[[], subprocess.Popen]:
     """`stand_in_worker()`: a live process to record as a run's worker, so reconcile keeps the run; all are
     killed at the end of the test (a forced Stop may signal one, never the test process itself)."""

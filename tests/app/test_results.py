@@ -168,3 +168,10 @@ def test_two_class_run_has_a_threshold_slider_that_moves_the_scores(open_page, s
     flagged_before, flagged_after = counts[:, 1].sum(), heatmap_z(at, "threshold_confusion")[:, 1].sum()
     assert flagged_after < flagged_before, "a stricter threshold flags fewer texts"
     assert after["Recall"] != before["Recall"]
+
+
+def test_a_run_stopped_with_a_model_shows_its_results_and_says_it_was_stopped(open_page, store, stopped_run):
+    at = open_page("results")
+    assert not at.exception
+    assert any("This run was stopped before it finished (at step 1)" in i.value for i in at.info)
+    assert at.metric and "confusion" in [c.key for c in at.get("plotly_chart")]

@@ -13,7 +13,6 @@ from core import jobs
 from core.data import prepare
 from core.splitting import split
 from core.datasets import save_dataset
-from core.worker import execute_run
 from dashboard.state import RUN
 from tests.conftest import CHINESE
 
@@ -130,17 +129,8 @@ def test_a_double_click_on_start_starts_one_run(open_page, store, dataset, stand
     assert any("did not start another" in t.proto.body for t in at.toast)
 
 
-def stopped_after_training(store, dataset) -> int:
-    """A TF-IDF run asked to stop while it fit: it stops with its model complete, measured and kept."""
-    run_id = store.create_run(dataset.id, "tfidf", {})
-    store.request_cancel(run_id)
-    run = execute_run(store, run_id)
-    assert run.status == "cancelled" and run.has_model, run.error
-    return run_id
-
-
-def test_a_stopped_run_with_a_model_offers_results_and_resume(open_page, store, dataset):
-    run_id = stopped_after_training(store, dataset)
+def test_a_stopped_run_with_a_model_offers_results_and_resume(open_page, store, stopped_run):
+    run_id = stopped_run.id
     at = open_page("train")
     assert not at.exception
     assert any("This run was stopped at step 1. Its model keeps the weights it had reached: test accuracy" in w.value

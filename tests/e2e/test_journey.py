@@ -55,7 +55,7 @@ def upload_and_use(page: "Page", server: Server, csv: Path, artifacts: Path | No
     expect(page.get_by_role("combobox", name="Dataset")).to_have_value(re.compile(r"90 rows · 3 classes"))
 
 
-def start_textcnn(page: "Page", epochs: int) -> None:
+def start_textcnn(page: "Page", epochs: int, batch_size: int = 4) -> None:
     """Train page: choose TextCNN, set epochs, a batch of 4 and no early stopping in Settings, press Start.
 
     Four texts a step makes many steps of the tiny dataset, so the run trains for several of the page's
@@ -64,7 +64,7 @@ def start_textcnn(page: "Page", epochs: int) -> None:
     page.get_by_text("TextCNN", exact=True).click()
     expect(page.get_by_role("radio", name="TextCNN")).to_be_checked()
     page.get_by_text("Settings:").click()
-    for name, value in (("Epochs", epochs), ("Batch size", 4), ("Early stopping patience", 0)):
+    for name, value in (("Epochs", epochs), ("Batch size", batch_size), ("Early stopping patience", 0)):
         box = page.get_by_role("spinbutton", name=name, exact=True)
         expect(box).to_be_visible()
         box.fill(str(value))
@@ -220,21 +220,36 @@ def test_training_survives_closing_the_tab(server, open_page, artifacts, tmp_pat
     assert [(r.id, r.status) for r in runs] == [(1, "succeeded")], "closing the tab must neither stop nor repeat the run"
 
 
-def test_training_survives_a_server_restart(server, open_page, artifacts, tmp_path):
-    """Restarting the server mid-run loses nothing: the worker trains on and a new page reattaches to it."""
+def test_training_survives_a_server_restart_then_stops_and_resumes(server, open_page, artifacts, tmp_path):
+    """Restarting the server mid-run loses nothing: the worker trains on and a new page reattaches to it. Stop
+    keeps the best epoch so far as a usable model; Resume carries on to the end."""
     page = open_page()
     upload_and_use(page, server, write_csv(tmp_path))
-    start_textcnn(page, epochs=80)
+    start_textcnn(page, epochs=25, batch_size=1)  # one text a step: still training after the restart
     before = step_of(progress_text(page))
     shot(page, artifacts, "01-training-before-restart")
 
     server.restart()
-    assert Store(server.workspace).get_run(1).status in ("running", "succeeded")  # reconciled, not interrupted
+    assert Store(server.workspace).get_run(1).status == "running"  # reconciled, not interrupted
     page = open_page()
     server.goto(page, "train")
     expect(page.get_by_role("combobox", name="Run to watch")).to_have_value(re.compile(r"^#1 · TextCNN"),
                                                                            timeout=FIRST_LOAD_MS)
+    assert step_of(progress_text(page)) > before
+    shot(page, artifacts, "02-still-training-after-restart")
+
+    page.get_by_role("button", name="Stop").click()
+    expect(page.get_by_text(re.compile(r"This run was stopped at step [\d,]+\. Its model keeps the weights of epoch"))
+           ).to_be_visible(timeout=TRAINING_MS)
+    expect(page.get_by_role("link", name="See the results")).to_be_visible()
+    shot(page, artifacts, "03-stopped-with-a-model")
+    stopped = Store(server.workspace).get_run(1)
+    assert stopped.status == "cancelled" and stopped.has_model
+
+    page.get_by_role("button", name="Resume: carry on from where it stopped").click()
     expect(page.get_by_text("Finished in").first).to_be_visible(timeout=TRAINING_MS)
-    shot(page, artifacts, "02-finished-after-restart")
+    page.get_by_text("Run log", exact=True).click()
+    expect(page.get_by_text(re.compile(r"Resumed from the checkpoint at step"))).to_be_visible()
+    shot(page, artifacts, "04-finished-after-resume")
     run = Store(server.workspace).get_run(1)
-    assert run.status == "succeeded" and run.progress["step"] > before
+    assert run.status == "succeeded" and run.progress["step"] == run.progress["total_steps"]

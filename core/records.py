@@ -1,0 +1,66 @@
+"""What the store hands out: a run and a dataset as plain frozen records, read from their table rows."""
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+ACTIVE = ("queued", "running")
+FINISHED = ("succeeded", "failed", "cancelled", "interrupted")
+
+
+@dataclass(frozen=True)
+class Run:
+    id: int
+    dataset_id: str
+    arch: str
+    config: dict[str, Any]
+    status: str
+    pid: int | None
+    gpu: int | None
+    created_at: float
+    started_at: float | None
+    finished_at: float | None
+    cancel_requested: bool
+    progress: dict[str, Any]
+    result: dict[str, Any]
+    error: str | None
+    traceback: str | None
+    cancel_at: float | None
+    process_started: float | None
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE
+
+    @property
+    def has_model(self) -> bool:
+        """Finished, or stopped after an epoch whose weights were kept and measured on the test split."""
+        return self.status == "succeeded" or (self.status == "cancelled" and "accuracy" in self.result)
+
+
+@dataclass(frozen=True)
+class DatasetRecord:
+    id: str
+    name: str
+    path: str
+    n_rows: int
+    classes: list[str]
+    created_at: float
+    source_hash: str | None  # sha256 of the uploaded file's bytes; None for samples and command-line data
+
+
+def run_from_row(row: sqlite3.Row) -> Run:
+    data = dict(row)
+    data["config"] = json.loads(data["config"])
+    data["progress"] = json.loads(data["progress"])
+    data["result"] = json.loads(data["result"])
+    data["cancel_requested"] = bool(data["cancel_requested"])
+    return Run(**data)
+
+
+def dataset_from_row(row: sqlite3.Row) -> DatasetRecord:
+    data = dict(row)
+    data["classes"] = json.loads(data["classes"])
+    return DatasetRecord(**data)
