@@ -27,7 +27,7 @@ from core.splitting import split
 from core.samples import get_sample
 from core.store import Store
 from core.training import EarlyStopping, make_scheduler, train_loop
-from core.worker import StoreLogger
+from core.worker import StopWatch, StoreLogger
 
 
 def prepared(sample: str, arch: str):
@@ -72,7 +72,7 @@ def our_loop(model, batches, epochs: int, store: Store, run_id: int) -> float:
     module, optimizer = fresh(model)
     total = epochs * len(batches)
     scheduler = make_scheduler(optimizer, model.config.schedule, total, int(model.config.warmup_ratio * total))
-    callbacks = [EarlyStopping(module, "macro_f1", 0), StoreLogger(store, run_id)]
+    callbacks = [EarlyStopping(module, "macro_f1", 0), StoreLogger(store, run_id, StopWatch(store, run_id))]
     started = time.perf_counter()
     train_loop(module, optimizer, lambda epoch: batches, len(batches), epochs, dict, callbacks,
                scheduler=scheduler, grad_clip=model.config.grad_clip)

@@ -10,6 +10,7 @@ containers only, never code. Checkpoints stay inside the workspace; nothing a us
 """
 from __future__ import annotations
 
+import logging
 import os
 import time
 from pathlib import Path
@@ -21,6 +22,7 @@ from torch import nn
 if TYPE_CHECKING:
     from core.training import Callback, TrainState
 
+log = logging.getLogger(__name__)
 CHECKPOINT_FILE = "checkpoint.pt"
 # A checkpoint of a large model takes seconds to write; every few minutes bounds what a killed run loses.
 SAVE_EVERY_SECONDS = 180.0
@@ -29,15 +31,23 @@ SAVE_EVERY_SECONDS = 180.0
 class Checkpoints:
     """Where a run's checkpoint lives, and how often the training loop writes it between epochs."""
 
-    def __init__(self, folder: Path, every_seconds: float = SAVE_EVERY_SECONDS):
+    def __init__(self, folder: Path, fingerprint: dict[str, Any], every_seconds: float = SAVE_EVERY_SECONDS):
         self.path = Path(folder) / CHECKPOINT_FILE
+        self.fingerprint = fingerprint  # what training writes it: a checkpoint of any other is not resumed
         self.every_seconds = every_seconds
         self._last_save = time.monotonic()
 
     def load(self) -> dict[str, Any] | None:
+        """The checkpoint, if there is one of this training; one left by another (a run folder reused after the
+        workspace's database was deleted) is ignored and later overwritten."""
         if not self.path.exists():
             return None
-        return torch.load(self.path, map_location="cpu", weights_only=True)
+        saved = torch.load(self.path, map_location="cpu", weights_only=True)
+        if saved.get("fingerprint") != self.fingerprint:
+            log.warning("A checkpoint of other settings or data was found in the run's folder and is ignored; "
+                        "training starts from the beginning.")
+            return None
+        return saved
 
     def due(self) -> bool:
         return time.monotonic() - self._last_save >= self.every_seconds
@@ -45,6 +55,7 @@ class Checkpoints:
     def save(self, state: TrainState, module: nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any,
              callbacks: Sequence[Callback]) -> None:
         payload = {
+            "fingerprint": self.fingerprint,
             "module": module.state_dict(),
             "optimizer": optimizer.state_dict(),
             "scheduler": scheduler.state_dict() if scheduler is not None else None,
@@ -60,9 +71,6 @@ class Checkpoints:
         torch.save(payload, partial)
         os.replace(partial, self.path)
         self._last_save = time.monotonic()
-
-    def clear(self) -> None:
-        self.path.unlink(missing_ok=True)
 
 
 def restore(saved: dict[str, Any], state: TrainState, module: nn.Module, optimizer: torch.optim.Optimizer,

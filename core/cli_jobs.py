@@ -100,11 +100,14 @@ def cmd_logs(args: argparse.Namespace) -> int:
     read = (lambda: jobs.worker_log(store, run.id)) if args.worker else (lambda: run_log.read(folder))
     shown = read()
     print(shown, end="")
-    while args.follow and store.get_run(run.id).active:
+    while args.follow:
+        active = store.get_run(run.id).active  # read before the log, so the lines of its last moments show
         time.sleep(FOLLOW_SECONDS)
         text = read()
         print(text[len(shown):], end="", flush=True)
         shown = text
+        if not active:
+            break
     return 0
 
 

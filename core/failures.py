@@ -13,6 +13,8 @@ GPU_MEMORY = ("The GPU ran out of memory. Lower the batch size or the maximum le
 
 def explain(exc: BaseException) -> str:
     """A plain-language sentence for a run's failure; our own messages are already written for users."""
+    if isinstance(exc, pa.ArrowInvalid):  # before ValueError, which it is too
+        return "The dataset's file in the workspace is damaged. Save the dataset again on the Data page."
     if isinstance(exc, (OutOfMemory, DataError, ValueError)):
         return str(exc)
     if isinstance(exc, torch.OutOfMemoryError):
@@ -23,8 +25,6 @@ def explain(exc: BaseException) -> str:
     if isinstance(exc, FileNotFoundError):
         return (f"A file the run needs is missing from the workspace ({exc.filename or exc}). Save the dataset "
                 "again on the Data page and start a new run.")
-    if isinstance(exc, pa.ArrowInvalid):
-        return "The dataset's file in the workspace is damaged. Save the dataset again on the Data page."
     if isinstance(exc, OSError) and exc.errno == 28:
-        return "The server's disk is full. Free some space (delete old datasets or runs) and resume the run."
+        return "The server's disk is full. Free some space (delete old datasets or runs) and start the run again."
     return f"Training stopped on an unexpected error ({type(exc).__name__}: {exc}). The details below show where."

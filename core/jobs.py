@@ -8,6 +8,7 @@ seconds in a `Supervisor`, and the command line before it reports.
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
 import subprocess
@@ -34,8 +35,9 @@ KILL_GRACE_SECONDS = 20.0
 SUPERVISE_SECONDS = 2.0
 WORKER_LOG = "worker.log"
 ROOT = Path(__file__).resolve().parent.parent
-GONE = ("The training process stopped without finishing: it was killed, the server restarted, or the machine ran out "
-        "of memory.")
+GONE = ("The training process stopped without finishing: it was killed, the machine restarted, or it ran out of "
+        "memory.")
+DISPATCH_LOCK = "dispatch.lock"
 
 
 def gpu_count() -> int:
@@ -64,6 +66,14 @@ def start(store: Store, dataset_id: str, arch: str, config: dict[str, Any]) -> t
 
 def dispatch(store: Store) -> list[int]:
     """Launch workers for the oldest queued runs while slots are free; returns the run ids launched."""
+    # One dispatcher at a time across processes (the dashboard, finishing workers, the command line): two
+    # counting the same free slot would both fill it.
+    with open(store.root / DISPATCH_LOCK, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _dispatch(store)
+
+
+def _dispatch(store: Store) -> list[int]:
     # A worker that died without a word (killed, out of memory) holds no slot, even before reconcile marks it.
     busy = [r for r in store.list_runs(status=("queued", "running")) if worker_alive(r)]
     gpus = gpu_count()
@@ -79,6 +89,9 @@ def dispatch(store: Store) -> list[int]:
         except OSError as exc:
             store.transition(run.id, "failed", error=f"The training process could not be started: {exc}")
             continue
+        except BaseException:
+            store.release_launch(run.id, -os.getpid())  # never leave a reservation that holds a slot for good
+            raise
         if gpu is not None:
             load[gpu] += 1
         launched.append(run.id)
@@ -97,9 +110,12 @@ def place_in_queue(store: Store, run_id: int) -> int | None:
 
 
 def worker_env(store: Store, gpu: int | None) -> dict[str, str]:
+    """The worker's environment: this workspace, and only its GPU. `gpu` counts the GPUs this process sees, so
+    under `CUDA_VISIBLE_DEVICES=2,3` the second is physical GPU 3."""
     env = {**os.environ, WORKSPACE_ENV: str(store.root)}
     if gpu is not None:
-        env["CUDA_VISIBLE_DEVICES"] = str(gpu)
+        visible = [d.strip() for d in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",") if d.strip()]
+        env["CUDA_VISIBLE_DEVICES"] = visible[gpu] if gpu < len(visible) else str(gpu)
     return env
 
 
@@ -117,11 +133,19 @@ def _launch(store: Store, run_id: int, gpu: int | None) -> None:
 
 def _watch(store: Store, run_id: int, proc: subprocess.Popen) -> None:
     code = proc.wait()
-    if code < 0 and store.get_run(run_id).active:
+    run = store.get_run(run_id)
+    if not run.active or run.pid != proc.pid:
+        return  # finished as it should, or the run has moved on to another worker
+    if run.status == "queued" and code > 0:
+        # It failed before it could claim the run (a broken install, say): launching it again would fail again.
+        output = worker_log(store, run_id).strip().splitlines()[-1:] or ["no output"]
+        store.transition(run_id, "failed", error=f"The training process could not start: {output[0]}",
+                         traceback=worker_log(store, run_id)[-4000:])
+    elif code < 0:
         name = signal.Signals(-code).name
-        why = " (the system does this when memory runs out)" if -code == signal.SIGKILL else ""
-        _stopped(store, store.get_run(run_id), f"The training process was killed by {name}{why}.")
-        dispatch(store)
+        why = "" if run.cancel_requested else " (if nobody stopped it, the system does this when memory runs out)"
+        _stopped(store, run, f"The training process was killed by {name}{why}.")
+    dispatch(store)
 
 
 def process_started(pid: int) -> float | None:
@@ -186,6 +210,7 @@ def reconcile(store: Store) -> list[int]:
     now = time.time()
     for run in store.list_runs(status=("queued", "running")):
         if worker_alive(run):
+            # A worker acknowledges Stop at once (see worker.StopWatch); one that has not is hung, and is ended.
             if run.status == "running" and run.cancel_at is not None and run.progress.get("phase") != "stopping":
                 late = now - run.cancel_at - CANCEL_GRACE_SECONDS
                 if late > 0:
@@ -197,7 +222,7 @@ def reconcile(store: Store) -> list[int]:
             if _stopped(store, run, GONE):
                 found.append(run.id)
         else:
-            store.set_pid(run.id, None)  # launched, but gone before it claimed the run: launch it again
+            store.release_launch(run.id, run.pid)  # launched, but gone before it claimed the run: launch it again
     dispatch(store)
     return found
 

@@ -17,9 +17,8 @@ from core.records import ACTIVE, FINISHED, DatasetRecord, Run, dataset_from_row,
 from core.wording import count
 from core.workspace import workspace_dir
 
-# Status moves forward, except that a stopped run can be queued again to resume from its checkpoint.
+# Status only moves forward; `requeue` alone queues a stopped run again, to resume from its checkpoint.
 TRANSITIONS = {
-    "queued": ("cancelled", "interrupted"),
     "running": ("queued",),
     "succeeded": ("running",),
     "failed": ("queued", "running"),
@@ -198,9 +197,11 @@ class Store:
     def requeue(self, run_id: int) -> bool:
         """Queue a cancelled or interrupted run again, to resume; False for any other status."""
         with self._connect() as conn:
+            # The progress stays, to show where the run stood, but no longer says it is stopping.
             cur = conn.execute(
                 "UPDATE runs SET status = 'queued', pid = NULL, gpu = NULL, process_started = NULL, finished_at = NULL, "
-                "cancel_requested = 0, cancel_at = NULL, error = NULL, traceback = NULL, result = '{}' "
+                "cancel_requested = 0, cancel_at = NULL, error = NULL, traceback = NULL, result = '{}', "
+                "progress = json_set(progress, '$.phase', 'preparing') "
                 "WHERE id = ? AND status IN ('cancelled', 'interrupted')", (run_id,))
             return cur.rowcount == 1
 
@@ -259,16 +260,32 @@ class Store:
             return cur.rowcount == 1
 
     def set_pid(self, run_id: int, pid: int | None, gpu: int | None = None, process_started: float | None = None) -> None:
-        """Record the worker process of a run, and the GPU it was given (None: no GPU, or not launched)."""
+        """Record the worker process of a run this process reserved, and the GPU it was given (None: no GPU). A
+        worker that has claimed the run already recorded itself, and is left alone."""
         with self._connect() as conn:
             conn.execute("UPDATE runs SET pid = ?, gpu = ?, process_started = ? "
-                         "WHERE id = ? AND status IN ('queued', 'running')", (pid, gpu, process_started, run_id))
+                         "WHERE id = ? AND status = 'queued' AND pid = ?",
+                         (pid, gpu, process_started, run_id, -os.getpid()))
+
+    def release_launch(self, run_id: int, pid: int) -> bool:
+        """Queue a run again whose launch went nowhere: launched as `pid` (or reserved by -`pid`), gone before it
+        claimed the run. False when the run has moved on meanwhile."""
+        with self._connect() as conn:
+            cur = conn.execute("UPDATE runs SET pid = NULL, gpu = NULL, process_started = NULL "
+                               "WHERE id = ? AND status = 'queued' AND pid = ?", (run_id, pid))
+            return cur.rowcount == 1
 
     def request_cancel(self, run_id: int) -> None:
         """Ask the run's worker to stop; the first request's time is kept."""
         with self._connect() as conn:
             conn.execute("UPDATE runs SET cancel_requested = 1, cancel_at = COALESCE(cancel_at, ?) WHERE id = ?",
                          (time.time(), run_id))
+
+    def mark_stopping(self, run_id: int) -> None:
+        """The worker's acknowledgement of Stop: it stops at its next step, so no one needs to force it."""
+        with self._connect() as conn:
+            conn.execute("UPDATE runs SET progress = json_set(progress, '$.phase', 'stopping') "
+                         "WHERE id = ? AND status = 'running'", (run_id,))
 
     def cancel_requested(self, run_id: int) -> bool:
         with self._connect(write=False) as conn:

@@ -200,17 +200,19 @@ def optimizer_step(module: nn.Module, optimizer: torch.optim.Optimizer, batch: B
             loss = accumulate_gradients(module, inputs, targets, state.accumulation, device, loss_fn, amp_dtype)
             break
         except torch.OutOfMemoryError:
-            optimizer.zero_grad(set_to_none=True)
-            if device.type == "cuda":
-                torch.cuda.empty_cache()
-            rows = -(-len(targets) // state.accumulation)
-            if rows == 1:
-                raise OutOfMemory(f"The {'CPU' if device.type == 'cpu' else 'GPU'} ran out of memory even with one "
-                                  "text per pass. Lower the maximum length, or choose a smaller model.") from None
-            state.accumulation *= 2
-            log.warning("Out of memory at step %d with %d texts per pass; now %d passes of up to %d texts, whose "
-                        "gradients add up, so each step still learns from %d texts.", state.step + 1, rows,
-                        state.accumulation, -(-len(targets) // state.accumulation), len(targets))
+            pass
+        # Outside the except block: until it ends, the traceback keeps the failed pass's tensors alive.
+        optimizer.zero_grad(set_to_none=True)
+        if device.type == "cuda":
+            torch.cuda.empty_cache()
+        rows = -(-len(targets) // state.accumulation)
+        if rows == 1:
+            raise OutOfMemory(f"The {'CPU' if device.type == 'cpu' else 'GPU'} ran out of memory even with one "
+                              "text per pass. Lower the maximum length, or choose a smaller model.")
+        state.accumulation *= 2
+        log.warning("Out of memory at step %d with %d texts per pass; now %d passes of up to %d texts, whose "
+                    "gradients add up, so each step still learns from %d texts.", state.step + 1, rows,
+                    state.accumulation, -(-len(targets) // state.accumulation), len(targets))
     if grad_clip:
         clip_gradients(module, grad_clip)
     optimizer.step()
@@ -221,7 +223,7 @@ def accumulate_gradients(module: nn.Module, inputs: dict[str, torch.Tensor], tar
                          device: torch.device, loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
                          amp_dtype: torch.dtype | None) -> float:
     """Backpropagate the batch's mean loss in `passes` slices. Each slice's loss is weighed by its share of the
-    batch, so the gradients add up to those of one pass (exactly for an unweighted loss)."""
+    batch, so the gradients add up to those of one pass: exactly, for a loss that is a mean over rows."""
     n = len(targets)
     rows = -(-n // passes)
     total = 0.0
@@ -306,6 +308,11 @@ class EarlyStopping(Callback):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.best, self.best_epoch = tuple(state["best"]), state["best_epoch"]
         self.best_weights, self.waited = state["weights"], state["waited"]
+
+    def on_train_begin(self, state: TrainState) -> None:
+        # Resumed from a checkpoint written after this callback had stopped training: it stays stopped.
+        if self.patience and self.waited >= self.patience:
+            state.stop(f"validation {self.metric} did not improve for {self.patience} epochs")
 
     def on_train_end(self, state: TrainState) -> None:
         if self.best_weights is not None:

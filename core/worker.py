@@ -4,7 +4,9 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sqlite3
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -33,11 +35,36 @@ class Cancelled(Exception):
     """Raised in the worker when the user's Stop arrives as a signal rather than through the loop."""
 
 
-class StoreLogger(Callback):
-    """Writes metrics and progress to the store at most every `interval` seconds, and watches for Stop."""
+class StopWatch:
+    """Watches the store for the user's Stop from a thread of its own, so Stop is seen and acknowledged within
+    a second even while the worker is busy outside training steps (loading a model, a long validation pass).
+    The acknowledgement, repeated until the worker ends, tells `jobs.reconcile` not to force the stop."""
 
-    def __init__(self, store: Store, run_id: int, interval: float = 0.5):
-        self.store, self.run_id, self.interval = store, run_id, interval
+    def __init__(self, store: Store, run_id: int, every: float = 1.0):
+        self.store, self.run_id, self.every = store, run_id, every
+        self.requested = threading.Event()
+        self._done = threading.Event()
+        threading.Thread(target=self._watch, name="stop-watch", daemon=True).start()
+
+    def _watch(self) -> None:
+        while not self._done.wait(self.every):
+            try:
+                if self.requested.is_set() or self.store.cancel_requested(self.run_id):
+                    self.requested.set()
+                    self.store.mark_stopping(self.run_id)
+            except sqlite3.OperationalError:  # the store busy for longer than its timeout: look again next time
+                continue
+
+    def close(self) -> None:
+        self._done.set()
+
+
+class StoreLogger(Callback):
+    """Writes metrics and progress to the store at most every `interval` seconds, and stops training once the
+    user's Stop has been seen."""
+
+    def __init__(self, store: Store, run_id: int, stop: StopWatch, interval: float = 0.5):
+        self.store, self.run_id, self.stop, self.interval = store, run_id, stop, interval
         self._last = 0.0
         self._losses: list[float] = []
         self.cancelled = False
@@ -50,7 +77,8 @@ class StoreLogger(Callback):
             self.store.log_metrics(self.run_id, state.step, state.fractional_epoch, "train",
                                    {"loss": sum(self._losses) / len(self._losses)})
             self._losses = []
-        if not self.cancelled and self.store.cancel_requested(self.run_id):
+        if not self.cancelled and (self.stop.requested.is_set() or self.store.cancel_requested(self.run_id)):
+            self.stop.requested.set()
             self.cancelled = True
             state.stop("cancelled")
         self.store.set_progress(self.run_id, progress(state, "stopping" if self.cancelled else "training"))
@@ -85,6 +113,8 @@ def progress(state: TrainState, phase: str) -> dict:
 
 
 def _on_sigterm(signum: int, frame: object) -> None:
+    # Once: a second signal while the first is being handled must not cut short the run's last record.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise Cancelled()
 
 
@@ -108,7 +138,8 @@ def execute_run(store: Store, run_id: int, callbacks: Sequence[Callback] = ()) -
         return store.get_run(run_id)
     run = store.get_run(run_id)
     folder = run_dir(run_id, store.root)
-    logger = StoreLogger(store, run_id)
+    stop = StopWatch(store, run_id)
+    logger = StoreLogger(store, run_id, stop)
     with run_log.capture(folder) as log:
         try:
             train(store, run, folder, log, logger, [run_log.EpochLog(log), *callbacks])
@@ -125,6 +156,8 @@ def execute_run(store: Store, run_id: int, callbacks: Sequence[Callback] = ()) -
             message = explain(exc)
             log.error("%s", message, exc_info=True)
             store.transition(run_id, "failed", error=message, traceback=traceback.format_exc())
+        finally:
+            stop.close()
     return store.get_run(run_id)
 
 
@@ -165,9 +198,9 @@ def train(store: Store, run: Run, folder: Path, log: logging.Logger, logger: Sto
     if logger.cancelled:
         store.transition(run.id, "cancelled", result={**result, "stopped_at_step": state.step})
         return
-    (folder / CHECKPOINT_FILE).unlink(missing_ok=True)  # a finished run is never resumed
     log.info("Finished in %s.", duration(state.elapsed))
     store.transition(run.id, "succeeded", result=result)
+    (folder / CHECKPOINT_FILE).unlink(missing_ok=True)  # a finished run is never resumed
 
 
 def evaluate_and_save(model: TextClassifier, df: pd.DataFrame, folder: Path, log: logging.Logger) -> dict:

@@ -33,13 +33,13 @@ def waiting(store: Store, run: Run) -> None:
 
 def training(run: Run) -> None:
     p = run.progress
-    if p.get("phase") == "stopping":
+    if p.get("phase") == "preparing" or not p.get("total_steps"):
+        st.progress(0.0, text="Preparing the data and the model…")
+    elif p.get("phase") == "stopping":
         st.progress(min(1.0, p.get("step", 0) / max(p.get("total_steps", 1), 1)),
                     text="Stopping: measuring the best epoch so far on the test split, to keep it as the model…")
     elif p.get("phase") == "testing":
         st.progress(1.0, text="Training done: measuring the model on the test split…")
-    elif not p.get("total_steps"):
-        st.progress(0.0, text="Preparing the data and the model…")
     else:
         total = p["total_steps"]
         st.progress(min(1.0, p.get("step", 0) / total),
@@ -81,10 +81,15 @@ def stopped(store: Store, run: Run) -> None:
                    f"accuracy {r['accuracy']:.1%}, macro-F1 {r['macro_f1']:.3f} on {r['n_test']:,} held-out texts. "
                    "The curves up to the stop are kept below.")
         next_steps()
-    else:
+    elif not run.started_at:
+        st.warning("This run was cancelled before it started.")
+    elif run.progress.get("epoch", 0) < 1:
         st.warning("This run was stopped before its first epoch ended, so there is no model to use yet. The curves "
                    "up to the stop are kept below.")
-    resume_button(store, run, "Resume: carry on from where it stopped")
+    else:
+        st.warning("This run was stopped by force before it could keep a model (its training process did not stop "
+                   "in time). The curves up to the stop are kept below.")
+    resume_button(store, run, "Resume: carry on from where it stopped" if run.started_at else "Start it after all")
 
 
 def broken(store: Store, run: Run) -> None:

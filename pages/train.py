@@ -6,6 +6,7 @@ from core.architectures import REGISTRY
 from core.architectures.base import PRESETS
 from core.datasets import load_dataset, subset
 from core.preview import Preview, preview
+from core.store import Run
 from dashboard import navigation, run_views
 from dashboard.charts import token_lengths, training_curves
 from dashboard.components import config_form, dataset_label, escape_md, run_picker
@@ -93,14 +94,19 @@ if run is None:
 remember(RUN, run.id)
 
 
-def new_metrics(run_id: int) -> pd.DataFrame:
-    """All metric rows of the run, reading from the store only those newer than the last call's."""
+def new_metrics(run: Run) -> pd.DataFrame:
+    """All metric rows of the run, reading from the store only those from the last one it has on. When that row
+    is gone, the run was resumed from a checkpoint and its later steps dropped: the rows are read afresh."""
     cache = st.session_state.setdefault(METRICS_CACHE, {})
-    last_id, rows = cache.get(run_id, (0, []))
-    fresh = store.metrics_since(run_id, last_id)
+    last_id, rows = cache.get(run.id, (0, []))
+    fresh = store.metrics_since(run.id, last_id - 1)
+    if last_id and fresh and fresh[0]["id"] == last_id:
+        fresh = fresh[1:]
+    elif last_id:
+        rows, fresh = [], store.metrics_since(run.id)
     if fresh:
         rows = rows + fresh
-        cache[run_id] = (fresh[-1]["id"], rows)
+    cache[run.id] = (rows[-1]["id"] if rows else 0, rows)
     return pd.DataFrame(rows, columns=["id", "step", "epoch", "split", "name", "value", "time"])
 
 
@@ -109,7 +115,7 @@ def live_view(run_id: int, shown_status: str) -> None:
     if run.status != shown_status:
         st.rerun()  # a full rerun updates the run picker, and once the run ends stops the timer
     run_views.status(store, run)
-    metrics = new_metrics(run_id)
+    metrics = new_metrics(run)
     if len(metrics):
         st.plotly_chart(training_curves(metrics), key=f"curves.{run_id}")
     elif run.active:

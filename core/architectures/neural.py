@@ -102,6 +102,13 @@ def length_bucketed(lengths: Sequence[int], batch_size: int, generator: torch.Ge
     return [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]
 
 
+def weighted_loss(logits: torch.Tensor, targets: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """Class-weighted cross-entropy averaged over rows, not over weights as torch's is: slices of a batch then add
+    up exactly when a step is split in passes. Balanced weights average 1 over the training set, so the scale
+    is that of torch's weighted mean."""
+    return nn.functional.cross_entropy(logits, targets, weight=weight, reduction="none").mean()
+
+
 def amp_dtype(device: torch.device, enabled: bool) -> torch.dtype | None:
     if enabled and device.type == "cuda" and torch.cuda.is_bf16_supported():
         return torch.bfloat16
@@ -175,18 +182,23 @@ class TorchClassifier(TextClassifier):
         optimizer = self._optimizer(device)
         total = steps_per_epoch * cfg.epochs
         scheduler = make_scheduler(optimizer, cfg.schedule, total, int(cfg.warmup_ratio * total))
-        weight = None
+        loss_fn = nn.functional.cross_entropy
         if cfg.class_weights:
             balanced = compute_class_weight("balanced", classes=np.arange(len(self.classes_)), y=targets)
-            weight = torch.tensor(balanced, dtype=torch.float32, device=device)
-        loss_fn = functools.partial(nn.functional.cross_entropy, weight=weight)
+            loss_fn = functools.partial(weighted_loss, weight=torch.tensor(balanced, dtype=torch.float32, device=device))
         stopper = EarlyStopping(self.module_, "macro_f1", cfg.early_stopping_patience)
         self.state_ = train_loop(self.module_, optimizer, batches, steps_per_epoch, cfg.epochs, evaluate,
                                  [stopper, *callbacks], device, scheduler, cfg.grad_clip or None, loss_fn,
                                  amp_dtype(device, cfg.mixed_precision),
-                                 Checkpoints(checkpoints) if checkpoints is not None else None)
+                                 Checkpoints(checkpoints, fingerprint=self._fingerprint(train))
+                                 if checkpoints is not None else None)
         self.module_.eval()
         return self
+
+    def _fingerprint(self, train: TextSet) -> dict[str, Any]:
+        """What a checkpoint must have been written for: these settings, classes and number of training texts."""
+        return {"arch": self.arch_name, "config": self.config.to_dict(), "classes": self.classes_.tolist(),
+                "n_train": len(train.texts)}
 
     @torch.no_grad()
     def predict_proba(self, texts: Sequence[str], batch_size: int = 256) -> np.ndarray:

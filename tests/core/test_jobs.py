@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from core.datasets import save_dataset
 from core.evaluation import REPORT_FILE
 from core.prediction import load_run_model
 from core.store import FINISHED, DatasetRecord, Run, Store
-from core.worker import execute_run
+from core.worker import StopWatch, execute_run
 from core.workspace import MODEL_DIR, PREDICTIONS_FILE, run_dir
 
 # A textcnn run that would train for minutes: one text per step, 200 epochs.
@@ -156,7 +157,8 @@ def test_a_killed_worker_is_noticed_by_its_launcher_and_the_queue_moves_on(works
 
     kill(run)
     interrupted = wait_until(workspace, long_id, lambda r: r.status == "interrupted", 10, "the launcher to notice")
-    assert interrupted.error == "The training process was killed by SIGKILL (the system does this when memory runs out)."
+    assert interrupted.error == ("The training process was killed by SIGKILL (if nobody stopped it, the system does "
+                                 "this when memory runs out).")
     assert "Interrupted. The training process was killed by SIGKILL" in run_log.read(run_dir(long_id, workspace.root))
     assert jobs.reconcile(workspace) == []  # nothing left to reconcile
     # The freed slot went to the waiting run.
@@ -447,3 +449,55 @@ def test_a_recycled_pid_is_not_taken_for_the_worker(workspace, tiny_dataset):
     assert not jobs.worker_alive(workspace.get_run(run_id))
     assert jobs.reconcile(workspace) == [run_id]
     assert workspace.get_run(run_id).status == "interrupted"
+
+
+def test_two_dispatchers_at_once_fill_one_free_slot_once(workspace, tiny_dataset, monkeypatch):
+    monkeypatch.setenv(jobs.SLOTS_ENV, "1")
+    for c in (1, 2, 3):
+        workspace.create_run(tiny_dataset.id, "tfidf", {"C": c})
+    launched: list[int] = []
+    waiting = jobs.waiting
+
+    def slow_waiting(store):
+        found = waiting(store)
+        time.sleep(0.2)  # both dispatchers have counted the free slot before either reserves it
+        return found
+
+    monkeypatch.setattr(jobs, "waiting", slow_waiting)
+    monkeypatch.setattr(jobs, "_launch", lambda store, run_id, gpu: launched.append(run_id)
+                        or store.set_pid(run_id, os.getpid(), gpu))
+    threads = [threading.Thread(target=jobs.dispatch, args=(workspace,)) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert len(launched) == 1
+
+
+def test_a_worker_under_a_gpu_subset_gets_the_physical_gpu(workspace, monkeypatch):
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2,3")
+    assert jobs.worker_env(workspace, 1)["CUDA_VISIBLE_DEVICES"] == "3"
+    assert jobs.worker_env(workspace, 0)["CUDA_VISIBLE_DEVICES"] == "2"
+
+
+def test_a_worker_that_cannot_start_fails_the_run_instead_of_relaunching(workspace, tiny_dataset, tmp_path, monkeypatch):
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "sitecustomize.py").write_text(
+        "import os, sys\nprint('ImportError: a broken install', flush=True)\nos._exit(1)\n")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path / "broken"))
+    run = wait_finished(workspace, jobs.start(workspace, tiny_dataset.id, "tfidf", {})[0], 30)
+    assert run.status == "failed"
+    assert run.error == "The training process could not start: ImportError: a broken install"
+
+
+def test_the_worker_acknowledges_stop_within_a_second_whatever_it_is_doing(workspace, tiny_dataset):
+    run_id = workspace.create_run(tiny_dataset.id, "tfidf", {})
+    workspace.transition(run_id, "running", pid=os.getpid())
+    workspace.set_progress(run_id, {"step": 0, "phase": "training"})
+    watch = StopWatch(workspace, run_id, every=0.1)
+    try:
+        jobs.cancel(workspace, run_id)
+        wait_until(workspace, run_id, lambda r: r.progress.get("phase") == "stopping", 5, "the acknowledgement")
+        assert watch.requested.is_set()
+    finally:
+        watch.close()

@@ -285,14 +285,14 @@ def test_requeue_only_a_stopped_run_and_start_it_afresh(workspace, dataset_id):
     assert not workspace.requeue(run_id)  # queued already
     workspace.transition(run_id, "running", pid=123, process_started=5.0)
     workspace.request_cancel(run_id)
-    workspace.set_progress(run_id, {"step": 7})
+    workspace.set_progress(run_id, {"step": 7, "phase": "stopping"})
     workspace.transition(run_id, "cancelled", result={"accuracy": 0.5})
     assert workspace.get_run(run_id).has_model
     assert workspace.requeue(run_id)
     run = workspace.get_run(run_id)
     assert (run.status, run.pid, run.process_started, run.cancel_requested, run.cancel_at, run.result,
             run.finished_at) == ("queued", None, None, False, None, {}, None)
-    assert run.progress == {"step": 7}  # where it stood, until the worker reports again
+    assert run.progress == {"step": 7, "phase": "preparing"}  # where it stood, no longer stopping
     workspace.transition(run_id, "running", pid=124)
     workspace.transition(run_id, "succeeded", result={"accuracy": 0.9})
     assert not workspace.requeue(run_id)
@@ -323,3 +323,25 @@ def test_runs_with_model(workspace, dataset_id):
     workspace.transition(stopped_without, "cancelled")
     workspace.transition(failed, "failed", error="x")
     assert [r.id for r in workspace.runs_with_model()] == [stopped_with, done]
+
+
+def test_only_the_reserving_process_records_the_launch_and_a_claimed_run_keeps_its_worker(workspace, dataset_id):
+    run_id = workspace.create_run(dataset_id, "tfidf", {})
+    workspace.set_pid(run_id, 4321)  # not reserved by this process: ignored
+    assert workspace.get_run(run_id).pid is None
+    workspace.reserve_launch(run_id)
+    workspace.set_pid(run_id, 4321, None, 7.0)
+    assert (workspace.get_run(run_id).pid, workspace.get_run(run_id).process_started) == (4321, 7.0)
+    assert not workspace.release_launch(run_id, 999)  # another launch than the one recorded
+    workspace.transition(run_id, "running", pid=4321)
+    workspace.set_pid(run_id, 555)
+    assert not workspace.release_launch(run_id, 4321)  # claimed meanwhile: the worker stays recorded
+    assert workspace.get_run(run_id).pid == 4321
+
+
+def test_mark_stopping_acknowledges_stop_in_the_progress(workspace, dataset_id):
+    run_id = workspace.create_run(dataset_id, "tfidf", {})
+    workspace.transition(run_id, "running", pid=1)
+    workspace.set_progress(run_id, {"step": 3, "phase": "training"})
+    workspace.mark_stopping(run_id)
+    assert workspace.get_run(run_id).progress == {"step": 3, "phase": "stopping"}

@@ -1,6 +1,7 @@
 """The one torch training loop, with a tiny module and synthetic tensors."""
 from __future__ import annotations
 
+import functools
 import logging
 import time
 
@@ -8,7 +9,10 @@ import pytest
 import torch
 from torch import nn
 
-from core.training import Callback, CallbackList, OutOfMemory, TrainState, train_loop
+from core.architectures.neural import weighted_loss
+from core.checkpoints import Checkpoints
+from core.training import (Callback, CallbackList, EarlyStopping, OutOfMemory, TrainState, optimizer_step,
+                           train_loop)
 
 N, FEATURES, CLASSES, BATCH = 96, 4, 3, 16  # 6 steps per epoch
 
@@ -211,3 +215,64 @@ def test_out_of_memory_halves_the_pass_and_keeps_learning_from_the_whole_batch(c
 def test_out_of_memory_with_one_text_per_pass_is_a_plain_error():
     with pytest.raises(OutOfMemory, match="ran out of memory even with one text per pass. Lower the maximum length"):
         run(epochs=1, module=Fragile(most=0))
+
+
+def test_class_weighted_loss_adds_up_exactly_over_passes():
+    weight = torch.tensor([0.5, 1.0, 3.0])
+    loss_fn = functools.partial(weighted_loss, weight=weight)
+
+    def trained(module: nn.Module) -> nn.Module:
+        torch.manual_seed(6)
+        x, y = separable(6)
+        state = TrainState(epochs=1, steps_per_epoch=1)
+        optimizer = torch.optim.SGD(module.parameters(), lr=0.5)
+        optimizer_step(module.train(), optimizer, ({"x": x[:16]}, y[:16]), state, torch.device("cpu"), None,
+                       loss_fn, None)
+        return module
+
+    torch.manual_seed(1)
+    whole = trained(Tiny())
+    torch.manual_seed(1)
+    split = trained(Fragile(most=3))
+    for a, b in zip(whole.parameters(), split.parameters()):
+        torch.testing.assert_close(a, b, atol=1e-6, rtol=0)
+
+
+def test_a_run_that_stopped_early_stays_stopped_when_resumed(tmp_path):
+    x, y = separable(0)
+    module = Tiny()
+    checkpoints = Checkpoints(tmp_path, fingerprint={"test": 1})
+
+    def train(callbacks) -> TrainState:
+        def batches(epoch: int):
+            for start in range(0, N, BATCH):
+                yield {"x": x[start : start + BATCH]}, y[start : start + BATCH]
+
+        optimizer = torch.optim.SGD(module.parameters(), lr=0.1)
+        return train_loop(module, optimizer, batches, N // BATCH, 10, lambda: {"macro_f1": 0.5, "loss": 1.0},
+                          callbacks, checkpoints=checkpoints)
+
+    first = train([EarlyStopping(module, patience=2)])
+    assert first.epoch == 3 and first.stop_reason == "validation macro_f1 did not improve for 2 epochs"
+    log = Log()
+    again = train([EarlyStopping(module, patience=2), log])
+    assert (again.step, again.epoch, again.best_epoch) == (first.step, 3, 1)
+    assert [e[0] for e in log.events] == ["begin", "end"]  # not one step more
+
+
+def test_a_checkpoint_of_other_settings_is_not_resumed(tmp_path, caplog):
+    x, y = separable(0)
+
+    def train(fingerprint) -> TrainState:
+        def batches(epoch: int):
+            yield {"x": x}, y
+
+        module = Tiny()
+        return train_loop(module, torch.optim.SGD(module.parameters(), lr=0.1), batches, 1, 2, dict,
+                          checkpoints=Checkpoints(tmp_path, fingerprint=fingerprint))
+
+    assert train({"epochs": 2}).step == 2
+    caplog.set_level(logging.WARNING, logger="core.checkpoints")
+    fresh = train({"epochs": 3})
+    assert fresh.resumed_from is None and fresh.step == 2
+    assert "A checkpoint of other settings or data was found" in caplog.text
