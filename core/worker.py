@@ -221,13 +221,18 @@ def evaluate_and_save(model: TextClassifier, df: pd.DataFrame, folder: Path, log
             "model_bytes": model_bytes, "latency_ms": latency_ms(model, test["text"].tolist())}
 
 
+def training_threads(cpus: int, slots: int) -> int:
+    """Torch threads of a run training on the CPU: its share of the cores, one left to the dashboard. Runs that
+    each use every core spend more time contending than computing (a fine-tuning step measured 16 times
+    slower), and so does a run whose core the dashboard needs while browsers watch it (40 times slower)."""
+    return max(1, (cpus - 1) // slots) if cpus > 1 else 1
+
+
 def worker_main(run_id: int) -> int:
     """Entry point of a worker process: train the run, then hand the slot to the next queued run."""
     signal.signal(signal.SIGTERM, _on_sigterm)
     if jobs.gpu_count() == 0:
-        # Runs sharing the CPU each get their share of its cores: two runs that each use every core spend more
-        # time contending than computing (a fine-tuning step measured 16 times slower).
-        torch.set_num_threads(max(1, (os.cpu_count() or 1) // jobs.slots()))
+        torch.set_num_threads(training_threads(os.cpu_count() or 1, jobs.slots()))
     store = Store()
     run = execute_run(store, run_id)
     # A late Stop signal must not cut short the hand-over of the slot to the next queued run.

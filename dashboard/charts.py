@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), uirevision="keep")
+CURVE_POINTS = 1000  # most points drawn of one training curve
 
 
 def class_distribution(labels: pd.Series) -> go.Figure:
@@ -19,6 +20,15 @@ def class_distribution(labels: pd.Series) -> go.Figure:
     return fig
 
 
+def thinned(points: pd.DataFrame, most: int = CURVE_POINTS) -> pd.DataFrame:
+    """At most `most` points, each the mean of a run of consecutive ones: an hour of training logs thousands,
+    which every watching browser would receive every second."""
+    if len(points) <= most:
+        return points
+    runs = np.arange(len(points)) * most // len(points)
+    return points[["epoch", "value"]].groupby(runs).mean()
+
+
 def training_curves(metrics: pd.DataFrame) -> go.Figure:
     """Loss (training and validation) on the left; validation accuracy and macro-F1 on the right."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss (lower is better)", "Validation scores (higher is better)"))
@@ -26,6 +36,7 @@ def training_curves(metrics: pd.DataFrame) -> go.Figure:
               ("val", "accuracy", 2, "validation accuracy"), ("val", "macro_f1", 2, "validation macro-F1")]
     for split, name, col, title in series:
         part = metrics[(metrics["split"] == split) & (metrics["name"] == name)] if len(metrics) else metrics
+        part = thinned(part)
         if len(part):
             mode = "lines" if split == "train" and len(part) > 1 else "lines+markers"
             fig.add_trace(go.Scatter(x=part["epoch"], y=part["value"], mode=mode, name=title,

@@ -135,11 +135,15 @@ def status(store: Store, run: Run) -> None:
 
 
 def log(store: Store, run: Run) -> None:
-    text = run_log.read(run_dir(run.id, store.root))
+    folder = run_dir(run.id, store.root)
+    text = run_log.read(folder)
     with st.expander("Run log"):
         if not text:
             st.caption("Nothing logged yet.")
-            return
-        st.code(text, language=None, wrap_lines=True)
-        st.download_button("Download the run log", text.encode("utf-8"), file_name=f"run-{run.id}.log",
-                           mime="text/plain", key=f"log.{run.id}")
+        else:
+            st.code(text, language=None, wrap_lines=True)
+        if run.active:
+            st.caption("Shown as it was when the run's status last changed; the download has every line so far.")
+        # Read when clicked, so a training run's download holds its latest lines.
+        st.download_button("Download the run log", lambda: run_log.read(folder).encode("utf-8"),
+                           file_name=f"run-{run.id}.log", mime="text/plain", key=f"log.{run.id}", on_click="ignore")

@@ -120,7 +120,9 @@ def live_view(run_id: int, shown_status: str) -> None:
         st.plotly_chart(training_curves(metrics), key=f"curves.{run_id}")
     elif run.active:
         st.caption("The curves appear after the first training steps.")
-    run_views.log(store, run)
 
 
 st.fragment(live_view, run_every=1 if run.active else None)(run.id, run.status)
+# Outside the live view: the log changes a few times an epoch, not every second, and a download button redrawn
+# every second loses its file to the next redraw (the browser then gets a 404).
+run_views.log(store, run)

@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
+import pytest
 
+from dashboard.charts import CURVE_POINTS, thinned, training_curves
 from dashboard.report_charts import TICK_CHARS, confusion_matrix
 
 
@@ -22,3 +25,15 @@ def test_thirty_classes_keep_every_label_and_grow_the_chart():
     assert len(cells.customdata) == 900 and cells.customdata[2 * 30 + 5][:2] == [classes[2], classes[5]]
     assert list(cells.selectedpoints) == [2 * 30 + 5]
     np.testing.assert_allclose(np.asarray(heatmap.z).sum(axis=1)[np.asarray(matrix).sum(axis=1) > 0], 1.0)
+
+
+def test_long_training_curves_are_thinned_to_means_of_consecutive_points():
+    n = 5 * CURVE_POINTS + 3
+    loss = pd.DataFrame({"id": range(n), "step": range(1, n + 1), "epoch": np.arange(1, n + 1) / 100, "split": "train",
+                         "name": "loss", "value": np.linspace(2.0, 0.0, n), "time": 0.0})
+    drawn = thinned(loss)
+    assert len(drawn) == CURVE_POINTS
+    assert drawn["value"].mean() == pytest.approx(loss["value"].mean(), rel=1e-3)
+    assert drawn["epoch"].is_monotonic_increasing and drawn["value"].is_monotonic_decreasing
+    assert len(training_curves(loss).data[0].x) == CURVE_POINTS
+    assert thinned(loss.head(10)).equals(loss.head(10))

@@ -22,7 +22,7 @@ from core.datasets import save_dataset
 from core.evaluation import REPORT_FILE
 from core.prediction import load_run_model
 from core.store import FINISHED, DatasetRecord, Run, Store
-from core.worker import StopWatch, execute_run
+from core.worker import StopWatch, execute_run, training_threads
 from core.workspace import MODEL_DIR, PREDICTIONS_FILE, run_dir
 
 # A textcnn run that would train for minutes: one text per step, 200 epochs.
@@ -501,3 +501,8 @@ def test_the_worker_acknowledges_stop_within_a_second_whatever_it_is_doing(works
         assert watch.requested.is_set()
     finally:
         watch.close()
+
+
+def test_a_run_on_the_cpu_leaves_one_core_to_the_dashboard():
+    assert [training_threads(cpus, 1) for cpus in (1, 2, 4, 16)] == [1, 1, 3, 15]
+    assert training_threads(16, 2) == 7 and training_threads(2, 4) == 1
