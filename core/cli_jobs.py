@@ -18,16 +18,21 @@ CANCEL_WAIT_SECONDS = 120.0
 FOLLOW_SECONDS = 1.0
 
 
-def describe(store: Store, run: Run) -> str:
-    """Where a run stands, in a few words: 'waiting (number 2)', 'epoch 3 of 10, 42%', 'macro-F1 0.913'."""
+def queue_places(store: Store) -> dict[int, int]:
+    """Run id -> place in the queue (1 = next to start), read once for a whole listing."""
+    return {r.id: place for place, r in enumerate(jobs.waiting(store), start=1)}
+
+
+def describe(run: Run, places: dict[int, int]) -> str:
+    """Where a run stands, in a few words: 'waiting, number 2 in the queue', 'epoch 3 of 10, 42%, 1 min 05 s',
+    'test accuracy 0.913, macro-F1 0.902'."""
     p = run.progress
     if run.status == "queued":
-        place = jobs.place_in_queue(store, run.id)
-        return f"waiting, number {place} in the queue" if place else "starting"
+        return f"waiting, number {places[run.id]} in the queue" if run.id in places else "starting"
     if run.status == "running":
         if p.get("phase") == "stopping":
             return "stopping"
-        if not p.get("total_steps"):
+        if p.get("phase") == "preparing" or not p.get("total_steps"):
             return "preparing"
         return (f"epoch {min(p['epoch'] + 1, p['epochs'])} of {p['epochs']}, {p['step'] / p['total_steps']:.0%}, "
                 f"{duration(p.get('elapsed'))}")
@@ -37,13 +42,11 @@ def describe(store: Store, run: Run) -> str:
     return run.error or ""
 
 
-def summary(store: Store, run: Run) -> dict:
-    dataset = store.get_dataset(run.dataset_id)
+def summary(run: Run, names: dict[str, str], places: dict[int, int]) -> dict:
     return {"id": run.id, "status": run.status, "arch": run.arch, "dataset_id": run.dataset_id,
-            "dataset": dataset.name, "place_in_queue": jobs.place_in_queue(store, run.id) if run.status == "queued"
-            else None, "progress": run.progress, "result": run.result, "error": run.error,
-            "has_model": run.has_model, "created_at": run.created_at, "started_at": run.started_at,
-            "finished_at": run.finished_at, "detail": describe(store, run)}
+            "dataset": names.get(run.dataset_id), "place_in_queue": places.get(run.id), "progress": run.progress,
+            "result": run.result, "error": run.error, "has_model": run.has_model, "created_at": run.created_at,
+            "started_at": run.started_at, "finished_at": run.finished_at, "detail": describe(run, places)}
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
@@ -52,8 +55,10 @@ def cmd_runs(args: argparse.Namespace) -> int:
     runs = store.list_runs()
     if args.active:
         runs = [r for r in runs if r.active]
+    places = queue_places(store)
     if args.json:
-        print(json.dumps([summary(store, r) for r in runs], ensure_ascii=False))
+        names = {d.id: d.name for d in store.list_datasets()}
+        print(json.dumps([summary(r, names, places) for r in runs], ensure_ascii=False))
         return 0
     status = system_status(store)
     print(f"{describe_system(status)} · {count(status.slots, 'training slot')}", file=sys.stderr)
@@ -63,7 +68,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
     print(f"{'id':>5}  {'status':11}  {'model':19}  {'created':16}  detail")
     for r in runs:
         created = time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created_at))
-        print(f"{r.id:>5}  {r.status:11}  {r.arch:19}  {created:16}  {describe(store, r)}")
+        print(f"{r.id:>5}  {r.status:11}  {r.arch:19}  {created:16}  {describe(r, places)}")
     return 0
 
 
@@ -81,7 +86,7 @@ def cmd_cancel(args: argparse.Namespace) -> int:
     if run.active:
         print(f"run {run.id} is still stopping; `python -m core runs` shows when it has.", file=sys.stderr)
         return 1
-    print(f"run {run.id} {run.status}: {describe(store, run) or 'no model kept'}")
+    print(f"run {run.id} {run.status}: {describe(run, {}) or 'no model kept'}")
     return 0
 
 
@@ -89,7 +94,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
     store = Store()
     jobs.reconcile(store)  # a run whose worker died unnoticed becomes interrupted, and so resumable
     run = jobs.resume(store, args.run)
-    print(f"run {run.id} {describe(store, run)}; it resumes from its last checkpoint.")
+    print(f"run {run.id} {describe(run, queue_places(store))}; it resumes from its last checkpoint.")
     return 0
 
 

@@ -23,12 +23,11 @@ def waiting(store: Store, run: Run) -> None:
     if place is None:
         st.progress(0.0, text="Starting the training process…")
         return
-    busy = store.list_runs(status=("running",))
+    busy = ", ".join(f"run #{r.id}" for r in store.list_runs(status=("running",))) or "a run"
     slots = jobs.slots()
-    st.info(f"Waiting for a free training slot: {ordinal(place)} in line. "
-            f"{'All' if slots > 1 else 'The'} {slots if slots > 1 else ''} slot{'s are' if slots > 1 else ' is'} "
-            f"busy with {', '.join(f'run #{r.id}' for r in busy) or 'a run'}. It starts by itself; you can close "
-            "this tab.".replace("  ", " "))
+    taken = f"All {slots} slots are" if slots > 1 else "The slot is"
+    st.info(f"Waiting for a free training slot: {ordinal(place)} in line. {taken} busy with {busy}. It starts by "
+            "itself; you can close this tab.")
 
 
 def training(run: Run) -> None:
