@@ -11,11 +11,11 @@ from core.architectures import REGISTRY
 from core.cli_datasets import register as register_datasets
 from core.cli_inspect import register as register_inspect
 from core.cli_jobs import register as register_jobs
+from core.cli_models import register as register_models
 from core.cli_train import register as register_training
 from core.comparison import compare_runs, verdict
 from core.errors import DataError
 from core.evaluation import load_report
-from core.prediction import load_run_model, predict_table, probability_column
 from core.samples import SAMPLES
 from core.store import Store
 from core.worker import worker_main
@@ -34,20 +34,6 @@ def cmd_architectures(args: argparse.Namespace) -> int:
         print(f"{a.name:{width}}  {a.title}: {a.description}")
         for key, value in a.config_cls().to_dict().items():
             print(f"{'':{width}}    {key}={value}")
-    return 0
-
-
-def cmd_predict(args: argparse.Namespace) -> int:
-    model = load_run_model(Store(), args.run)
-    table = predict_table(model, args.texts)
-    if args.json:
-        classes = model.classes_.tolist()
-        print(json.dumps([{"text": r["text"], "label": r["predicted"],
-                           "probabilities": {c: r[probability_column(c)] for c in classes}}
-                          for r in table.to_dict("records")], ensure_ascii=False))
-    else:
-        for r in table.to_dict("records"):
-            print(f"{r['predicted']}\t{r['confidence']:.3f}\t{r['text']}")
     return 0
 
 
@@ -92,11 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("samples", help="list the built-in sample datasets").set_defaults(func=cmd_samples)
     sub.add_parser("architectures", help="list architectures and their default settings").set_defaults(func=cmd_architectures)
     register_training(sub)
-    predict = sub.add_parser("predict", help="predict labels with a finished run's model")
-    predict.add_argument("--run", type=int, required=True)
-    predict.add_argument("--json", action="store_true")
-    predict.add_argument("texts", nargs="+")
-    predict.set_defaults(func=cmd_predict)
+    register_models(sub)
     report = sub.add_parser("report", help="a finished run's test report: scores with 95% intervals, per class")
     report.add_argument("run", type=int)
     report.add_argument("--json", action="store_true", help="the whole stored report as JSON")

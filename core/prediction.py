@@ -1,26 +1,15 @@
 """Load a finished run's model and predict with it."""
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
-from core.architectures import TextClassifier, get_architecture
-from core.architectures.base import BUNDLE_FILE
+from core.architectures import TextClassifier
+from core.loading import load_model
 from core.store import Store
 from core.workspace import MODEL_DIR, run_dir
-
-
-def load_model(path: Path) -> TextClassifier:
-    """Load a saved model folder (the one holding bundle.json)."""
-    bundle = path / BUNDLE_FILE
-    if not bundle.exists():
-        raise FileNotFoundError(f"No model in '{path}': {BUNDLE_FILE} is missing.")
-    arch = json.loads(bundle.read_text(encoding="utf-8"))["arch"]
-    return get_architecture(arch).model_cls.load(path)
 
 
 def load_run_model(store: Store, run_id: int) -> TextClassifier:

@@ -125,6 +125,11 @@ class TextClassifier:
     def predict(self, texts: Sequence[str]) -> np.ndarray:
         return self.classes_[self.predict_proba(texts).argmax(axis=1)]
 
+    def export_onnx(self, directory: Path) -> dict[str, Any]:
+        """Write model.onnx, which returns `probabilities`, and what turns texts into its input, into `directory`;
+        return the manifest entries that tell `core.onnx_model` how to read texts (see `core.onnx_export`)."""
+        raise NotImplementedError
+
     def save(self, directory: Path) -> None:
         """Write the model's files, then bundle.json naming the architecture, config and classes."""
         directory.mkdir(parents=True, exist_ok=True)

@@ -58,13 +58,16 @@ class BiRNNModule(nn.Module):
         lengths = mask.sum(dim=1).clamp(min=1).cpu()
         packed = nn.utils.rnn.pack_padded_sequence(self.embedding(tokens), lengths, batch_first=True,
                                                    enforce_sorted=False)
-        outputs, hidden = self.rnn(packed)
+        outputs, _ = self.rnn(packed)
+        padded, _ = nn.utils.rnn.pad_packed_sequence(outputs, batch_first=True, total_length=tokens.shape[1])
         if self.attention is not None:
-            padded, _ = nn.utils.rnn.pad_packed_sequence(outputs, batch_first=True, total_length=tokens.shape[1])
             summary = self.attention(padded, mask)
         else:
-            final = hidden[0] if isinstance(hidden, tuple) else hidden  # an LSTM also returns its cell states
-            summary = torch.cat([final[-2], final[-1]], dim=1)
+            # Each direction's final state, read from the outputs (forward at the last token, backward at the first)
+            # rather than from the returned states: the ONNX exporter fails on a one-layer RNN whose outputs go unused.
+            size = padded.shape[-1] // 2
+            at_last = (mask.sum(dim=1).clamp(min=1) - 1).view(-1, 1, 1).expand(-1, 1, size)
+            summary = torch.cat([padded[:, :, :size].gather(1, at_last).squeeze(1), padded[:, 0, size:]], dim=1)
         return self.out(self.dropout(summary))
 
 

@@ -11,6 +11,7 @@ from torch import nn
 
 from core.architectures.base import Architecture, option
 from core.architectures.neural import TorchClassifier, TrainingConfig
+from core.onnx_export import export_hf_tokenizer
 from core.pretrained_models import (MINILM, SUGGESTIONS, load_classifier, load_saved_classifier, load_tokenizer,
                                     save_model, unknown_token_warning)
 
@@ -97,6 +98,10 @@ class FineTuneClassifier(TorchClassifier):
 
     def _embedding_layer(self) -> nn.Module | None:
         return self.module_.model.get_input_embeddings()
+
+    def _export_tokenizer(self, directory: Path) -> dict[str, Any]:
+        export_hf_tokenizer(self.tokenizer_.backend_tokenizer, self._max_tokens(), directory)
+        return {"empty_id": None}
 
     def _save_weights(self, directory: Path) -> None:
         save_model(self.module_.model, self.tokenizer_, directory / HF_FOLDER)

@@ -22,6 +22,8 @@ from core.architectures.base import ArchConfig, TextClassifier, classification_m
 from core.datasets import TextSet
 from core.device import DEVICE_CHOICES, pick_device
 from core.checkpoints import Checkpoints
+from core.onnx_export import Probabilities, export_module
+from core.onnx_model import ONNX_FILE
 from core.training import SCHEDULES, Batch, Callback, EarlyStopping, make_scheduler, train_loop
 
 log = logging.getLogger(__name__)
@@ -139,6 +141,19 @@ class TorchClassifier(TextClassifier):
     def _encode_with_offsets(self, text: str) -> tuple[list[int], list[tuple[int, int]]]:
         """`_encode` of one text, with each token's character span in it ((0, 0) for added tokens such as [CLS])."""
         raise NotImplementedError
+
+    def _export_tokenizer(self, directory: Path) -> dict[str, Any]:
+        """Save the tokenizer as the ONNX runtime reads it; return manifest entries (`empty_id`: the token given
+        to a text that encodes to nothing, or None)."""
+        raise NotImplementedError
+
+    def export_onnx(self, directory: Path) -> dict[str, Any]:
+        inputs, _ = collate(self._encode(["an example", "a longer example text"]), pad_id=self.pad_id_)
+        device = next(self.module_.parameters()).device
+        self.module_.eval()
+        export_module(Probabilities(self.module_), inputs["tokens"].to(device), inputs["mask"].to(device),
+                      directory / ONNX_FILE)
+        return {"input": "tokens", "pad_id": self.pad_id_, **self._export_tokenizer(directory)}
 
     def _optimizer(self, device: torch.device) -> torch.optim.Optimizer:
         cfg = self.config

@@ -14,7 +14,7 @@ from torch import nn
 
 from core.architectures.base import option
 from core.architectures.neural import TorchClassifier, TrainingConfig
-from core.tokenization import (PAD_ID, encode, encode_with_offsets, load_tokenizer, save_tokenizer,
+from core.tokenization import (PAD_ID, UNK, encode, encode_with_offsets, load_tokenizer, save_tokenizer,
                                train_tokenizer)
 
 WEIGHTS_FILE = "model.safetensors"
@@ -74,6 +74,10 @@ class ScratchClassifier(TorchClassifier):
     def _embedding_layer(self) -> nn.Module | None:
         """Every family's module names its token vectors `embedding`."""
         return self.module_.embedding
+
+    def _export_tokenizer(self, directory: Path) -> dict[str, Any]:
+        save_tokenizer(self.tokenizer_, directory)
+        return {"empty_id": self.tokenizer_.token_to_id(UNK)}
 
     def _save_weights(self, directory: Path) -> None:
         save_tokenizer(self.tokenizer_, directory)

@@ -3,15 +3,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import skops.io as sio
 import torch
 from sklearn.linear_model import LogisticRegression
+from torch import nn
 
 from core.architectures.base import ArchConfig, Architecture, OneShotClassifier, option
 from core.device import DEVICE_CHOICES, pick_device
+from core.onnx_export import Probabilities, export_hf_tokenizer, export_module
+from core.onnx_model import ONNX_FILE
 from core.pretrained_models import (MINILM, SUGGESTIONS, load_encoder, load_tokenizer, mean_pool, save_model,
                                     unknown_token_warning)
 
@@ -31,6 +34,23 @@ class SentenceEmbeddingsConfig(ArchConfig):
                       min=0.001, max=1000.0)
     device: str = option("auto", "Where to encode: 'auto' picks a GPU when the server has one.",
                          choices=list(DEVICE_CHOICES))
+
+
+class EmbeddingHead(nn.Module):
+    """The encoder, mean pooling and the logistic regression as one module, so they export as one graph."""
+
+    def __init__(self, encoder: nn.Module, head: LogisticRegression):
+        super().__init__()
+        self.encoder = encoder
+        self.weight = nn.Parameter(torch.tensor(head.coef_, dtype=torch.float32), requires_grad=False)
+        self.bias = nn.Parameter(torch.tensor(head.intercept_, dtype=torch.float32), requires_grad=False)
+
+    def forward(self, tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        hidden = self.encoder(input_ids=tokens, attention_mask=mask.long()).last_hidden_state
+        scores = mean_pool(hidden.float(), mask) @ self.weight.T + self.bias
+        # With two classes scikit-learn keeps one score, for the second class; softmax over (0, score) is its
+        # sigmoid.
+        return torch.cat([torch.zeros_like(scores), scores], dim=1) if scores.shape[1] == 1 else scores
 
 
 class SentenceEmbeddingsClassifier(OneShotClassifier):
@@ -75,6 +95,15 @@ class SentenceEmbeddingsClassifier(OneShotClassifier):
         # probabilities; renormalizing in float64 makes each row sum to 1 exactly.
         proba = self.head_.predict_proba(features).astype(np.float64)
         return proba / proba.sum(axis=1, keepdims=True)
+
+    def export_onnx(self, directory: Path) -> dict[str, Any]:
+        limit = min(self.config.max_length, self.tokenizer_.model_max_length)
+        batch = self.tokenizer_.pad(self.tokenizer_(["an example", "a longer example text"]), return_tensors="pt")
+        device = next(self.encoder_.parameters()).device
+        export_module(Probabilities(EmbeddingHead(self.encoder_, self.head_)), batch["input_ids"].to(device),
+                      batch["attention_mask"].bool().to(device), directory / ONNX_FILE)
+        export_hf_tokenizer(self.tokenizer_.backend_tokenizer, limit, directory)
+        return {"input": "tokens", "pad_id": self.tokenizer_.pad_token_id or 0, "empty_id": None}
 
     def _save_weights(self, directory: Path) -> None:
         sio.dump(self.head_, directory / HEAD_FILE)

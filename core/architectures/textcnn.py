@@ -28,12 +28,16 @@ class TextCNNModule(nn.Module):
         self.out = nn.Linear(cfg.num_filters * len(self.kernel_sizes), n_classes)
 
     def forward(self, tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        # Short texts are padded up to the widest kernel so every convolution has at least one window.
+        # Padded so a text shorter than the widest kernel still has one window for it. Windows past a text's end are
+        # left out of the max: otherwise what a text is scored depends on how long the other texts of its batch are.
         width = max(self.kernel_sizes)
-        if tokens.shape[1] < width:
-            tokens = nn.functional.pad(tokens, (0, width - tokens.shape[1]))
-        x = self.embedding(tokens).transpose(1, 2)
-        pooled = [torch.relu(conv(x)).amax(dim=2) for conv in self.convs]
+        x = self.embedding(nn.functional.pad(tokens, (0, width - 1))).transpose(1, 2)
+        lengths = mask.sum(dim=1, keepdim=True)
+        pooled = []
+        for k, conv in zip(self.kernel_sizes, self.convs):
+            windows = torch.relu(conv(x))
+            inside = torch.arange(windows.shape[2], device=tokens.device) < (lengths - k + 1).clamp(min=1)
+            pooled.append(windows.masked_fill(~inside.unsqueeze(1), 0.0).amax(dim=2))
         return self.out(self.dropout(torch.cat(pooled, dim=1)))
 
 

@@ -1,0 +1,71 @@
+"""A run's model as one ZIP file to take away: the model bundle (the run's model folder: safetensors, skops,
+tokenizer and bundle.json) or the ONNX export (`core.onnx_export`), each with README.md (the model card) and
+metrics.json. Nothing in either is pickled; `core.loading` opens them again."""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+from core.datasets import load_dataset
+from core.evaluation import load_report
+from core.model_card import model_card
+from core.loading import load_model
+from core.onnx_export import export
+from core.store import Store
+from core.workspace import MODEL_DIR, run_dir
+
+KINDS = ("bundle", "onnx")
+CARD_FILE = "README.md"
+METRICS_FILE = "metrics.json"
+EXPORT_DIR = "export"  # inside a run folder: the ZIP files made so far, kept for the next download
+REPORT_KEYS = ("n_test", "classes", "accuracy", "macro_f1", "intervals", "per_class", "confusion_matrix")
+
+
+def file_name(run_id: int, arch: str, kind: str) -> str:
+    return f"run-{run_id}-{arch}{'-onnx' if kind == 'onnx' else ''}.zip"
+
+
+def run_zip(store: Store, run_id: int, kind: str) -> Path:
+    """The ZIP of run `run_id`'s model (`kind` "bundle" or "onnx"), made on first request and kept in the run folder.
+
+    The ONNX export is checked against the model on the run's test texts and refused if they disagree.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"Unknown format '{kind}'. Formats: {', '.join(KINDS)}.")
+    run = store.get_run(run_id)
+    folder = run_dir(run_id, store.root)
+    if not run.has_model or not (folder / MODEL_DIR).exists():
+        raise ValueError(f"Run {run_id} is {run.status} and has no model to download; a run has one once it has "
+                         "finished, or when stopped after an epoch.")
+    name = file_name(run_id, run.arch, kind)
+    target = folder / EXPORT_DIR / name
+    if target.exists():
+        return target
+    report = load_report(folder)
+    df = load_dataset(store, run.dataset_id)
+    dataset = store.get_dataset(run.dataset_id)
+    metrics = json.dumps({k: report[k] for k in REPORT_KEYS}, indent=2, ensure_ascii=False)
+    with tempfile.TemporaryDirectory(dir=folder) as scratch:
+        if kind == "onnx":
+            content = Path(scratch) / "onnx"
+            manifest = export(load_model(folder / MODEL_DIR), content, df.loc[df["split"] == "test", "text"].tolist())
+        else:
+            content, manifest = folder / MODEL_DIR, None
+        extras = {CARD_FILE: model_card(run, dataset, df, report, name, manifest), METRICS_FILE: metrics}
+        target.parent.mkdir(exist_ok=True)
+        partial = Path(scratch) / name
+        write_zip(content, extras, partial)
+        # Renamed into place whole, so a second tab asking at the same moment never gets half a file.
+        os.replace(partial, target)
+    return target
+
+
+def write_zip(folder: Path, extras: dict[str, str], destination: Path) -> None:
+    with zipfile.ZipFile(destination, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            archive.write(path, path.relative_to(folder).as_posix())
+        for name, text in extras.items():
+            archive.writestr(name, text)

@@ -1,0 +1,104 @@
+"""`python -m core predict | export | serve`: use a model away from the dashboard."""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from core.bundle import KINDS, run_zip
+from core.data import guess_columns
+from core.loading import load_model
+from core.prediction import load_run_model, predict_table, probability_column
+from core.reading import read_file
+from core.store import Store
+from core.wording import listing
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    model = load_model(args.model) if args.model else load_run_model(Store(), args.run)
+    if args.input:
+        return predict_file(model, args)
+    if not args.texts:
+        raise ValueError("Give the texts to classify after the options, or a table with --input FILE --text-col "
+                         "COLUMN.")
+    table = predict_table(model, args.texts)
+    if args.json:
+        classes = [str(c) for c in model.classes_]
+        print(json.dumps([{"text": r["text"], "label": r["predicted"],
+                           "probabilities": {c: r[probability_column(c)] for c in classes}}
+                          for r in table.to_dict("records")], ensure_ascii=False))
+    else:
+        for r in table.to_dict("records"):
+            print(f"{r['predicted']}\t{r['confidence']:.3f}\t{r['text']}")
+    return 0
+
+
+def predict_file(model, args: argparse.Namespace) -> int:
+    """The input table with the predicted label, its probability and every class's probability added, as CSV."""
+    read = read_file(Path(args.input))
+    for problem in read.problems():
+        print(f"warning: {problem}", file=sys.stderr)
+    table = read.table
+    column = args.text_col or guess_columns(table)[0]
+    if column not in table.columns:
+        raise ValueError(f"'{args.input}' has no column '{column}'. Its columns: "
+                         f"{listing([str(c) for c in table.columns], 20)}. Name one with --text-col.")
+    texts = table[column].fillna("").astype(str).tolist()
+    predicted = predict_table(model, texts).drop(columns="text")
+    out = pd.concat([table.reset_index(drop=True), predicted], axis=1)
+    if args.output:
+        # With a byte-order mark, so Excel reads the file as UTF-8.
+        Path(args.output).write_bytes(out.to_csv(index=False).encode("utf-8-sig"))
+        print(f"Wrote {len(out):,} predictions to {args.output}.", file=sys.stderr)
+    else:
+        out.to_csv(sys.stdout, index=False)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    made = run_zip(Store(), args.run, args.format)
+    target = Path(args.output) if args.output else Path(made.name)
+    if target.is_dir():
+        target = target / made.name
+    shutil.copyfile(made, target)
+    print(f"Wrote {target} ({made.stat().st_size / 1e6:.1f} MB).")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from core.serving import serve  # the web server's packages load only for this command
+
+    serve(args.model, host=args.host, port=args.port, max_texts=args.max_texts)
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    predict = sub.add_parser("predict", help="predict labels with a run's model or a downloaded one, for texts given "
+                             "here or every row of a table")
+    source = predict.add_mutually_exclusive_group(required=True)
+    source.add_argument("--run", type=int, help="a finished run's id")
+    source.add_argument("--model", help="a downloaded model: its .zip (bundle or ONNX) or the unpacked folder")
+    predict.add_argument("--input", help="a table (CSV, Excel, JSON Lines, Parquet, ...) whose rows to classify; "
+                         "writes it back as CSV with the predictions added")
+    predict.add_argument("--text-col", help="the column of --input holding the texts (guessed when left out)")
+    predict.add_argument("--output", help="write the CSV here instead of to the screen")
+    predict.add_argument("--json", action="store_true", help="for texts given here: JSON with every probability")
+    predict.add_argument("texts", nargs="*")
+    predict.set_defaults(func=cmd_predict)
+    export = sub.add_parser("export", help="write a run's model as one ZIP file: the model bundle, or ONNX")
+    export.add_argument("--run", type=int, required=True)
+    export.add_argument("--format", choices=KINDS, default="bundle",
+                        help="bundle: the model as trained (safetensors); onnx: for ONNX Runtime, checked to give the "
+                        "same probabilities on the test split")
+    export.add_argument("--output", help="file or folder to write to (default: the current folder)")
+    export.set_defaults(func=cmd_export)
+    serve = sub.add_parser("serve", help="answer predictions over HTTP: POST /predict, GET /health, docs at /docs")
+    serve.add_argument("--model", required=True, help="a downloaded model (.zip) or its unpacked folder")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: this machine only)")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--max-texts", type=int, default=1000, help="most texts per request")
+    serve.set_defaults(func=cmd_serve)

@@ -1,0 +1,123 @@
+"""Load a model from a folder or a ZIP file, checking a ZIP from anyone before anything in it is read.
+
+A model folder holds bundle.json (the model bundle, loaded by its architecture) or onnx.json (an ONNX export, run
+with ONNX Runtime). Opening either runs no code from it: only data formats are let in, and each is parsed by a
+reader that never executes anything (safetensors, skops with scikit-learn's own types, JSON, ONNX, tokenizers).
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import tempfile
+import zipfile
+from pathlib import Path, PurePosixPath
+from typing import Iterator
+
+from skops.io.exceptions import UntrustedTypesFoundException
+
+from core.architectures import TextClassifier, get_architecture
+from core.architectures.base import BUNDLE_FILE
+from core.onnx_model import MANIFEST_FILE, OnnxClassifier
+
+# Data formats only. Pickle (.pkl, .bin, .pt, .ckpt) and code (.py) run when loaded, so they are refused by name
+# whatever their contents.
+ALLOWED_SUFFIXES = {".json", ".safetensors", ".skops", ".onnx", ".txt", ".md", ".model"}
+MAX_FILES = 200
+MAX_MB_ENV = "CLASSIFIER_STUDIO_MAX_BUNDLE_MB"
+# Large enough for a fine-tuned BERT-large; an administrator can lower or raise it.
+DEFAULT_MAX_MB = 2048
+
+
+class BundleError(ValueError):
+    """A file that cannot be opened as a model, with what is wrong and what to do."""
+
+
+def max_bundle_bytes() -> int:
+    return int(float(os.environ.get(MAX_MB_ENV, DEFAULT_MAX_MB)) * 1024 * 1024)
+
+
+def load_model(path: str | Path) -> TextClassifier | OnnxClassifier:
+    """The model in `path`: a model folder, or a ZIP of one (a download from the Results page)."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"There is no file or folder '{path}'.")
+    if path.is_dir():
+        return load_folder(model_folder(path))
+    with tempfile.TemporaryDirectory() as scratch:
+        # Every reader holds what it needs in memory once loaded, so the unpacked files can go.
+        return load_folder(extract(path, Path(scratch)))
+
+
+def load_folder(folder: Path) -> TextClassifier | OnnxClassifier:
+    try:
+        if (folder / MANIFEST_FILE).exists():
+            return OnnxClassifier.load(folder)
+        arch = json.loads((folder / BUNDLE_FILE).read_text(encoding="utf-8"))["arch"]
+        return get_architecture(arch).model_cls.load(folder)
+    except UntrustedTypesFoundException as exc:
+        raise BundleError(f"The model was not loaded: a scikit-learn file in it holds types that are not plain model "
+                          f"data and could run code ({exc}).") from exc
+    except Exception as exc:  # noqa: BLE001 - whatever a damaged or incomplete file raises, say which and stop there
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        missing = f" The file '{exc.filename}' is missing." if isinstance(exc, FileNotFoundError) and exc.filename else ""
+        raise BundleError(f"The model could not be loaded: {reason}.{missing} The file may be incomplete or "
+                          "damaged; download the model again.") from exc
+
+
+def _members(archive: zipfile.ZipFile) -> Iterator[tuple[zipfile.ZipInfo, PurePosixPath]]:
+    """Each file of the archive with its checked relative path; raises BundleError on anything unsafe."""
+    infos = [i for i in archive.infolist() if not i.is_dir()]
+    if len(infos) > MAX_FILES:
+        raise BundleError(f"The file holds {len(infos):,} files; a model has far fewer (at most {MAX_FILES}). "
+                          "Choose a ZIP downloaded from Classifier Studio.")
+    total = sum(i.file_size for i in infos)
+    if total > max_bundle_bytes():
+        raise BundleError(f"Unpacked, the file would take {total / 2**20:,.0f} MB, more than the limit of "
+                          f"{max_bundle_bytes() / 2**20:,.0f} MB. An administrator can raise it with {MAX_MB_ENV}.")
+    for info in infos:
+        path = PurePosixPath(info.filename.replace("\\", "/"))
+        if path.is_absolute() or ".." in path.parts or ":" in info.filename:
+            raise BundleError(f"The file holds '{info.filename}', a path outside the model's folder. It was refused; "
+                              "a model downloaded from Classifier Studio never has one.")
+        if stat.S_ISLNK(info.external_attr >> 16):
+            raise BundleError(f"The file holds a link, '{info.filename}'. Links are refused; choose a ZIP "
+                              "downloaded from Classifier Studio.")
+        if path.suffix.lower() not in ALLOWED_SUFFIXES:
+            raise BundleError(f"The file holds '{info.filename}', which is not one of the data formats a model is "
+                              f"made of ({', '.join(sorted(ALLOWED_SUFFIXES))}). Files such as .pkl, .bin or .py "
+                              "can run code when opened, so the model was not loaded.")
+        yield info, path
+
+
+def extract(source: Path, destination: Path) -> Path:
+    """Check and unpack the ZIP at `source` into `destination`; return the folder holding the model.
+
+    The model may sit at the top of the ZIP or in one folder inside it (a re-zipped download).
+    """
+    if source.stat().st_size > max_bundle_bytes():
+        raise BundleError(f"The file is {source.stat().st_size / 2**20:,.0f} MB, more than the limit of "
+                          f"{max_bundle_bytes() / 2**20:,.0f} MB. An administrator can raise it with {MAX_MB_ENV}.")
+    if not zipfile.is_zipfile(source):
+        raise BundleError("This is not a ZIP file. Choose the .zip that Classifier Studio's Download model button "
+                          "gave you.")
+    try:
+        with zipfile.ZipFile(source) as archive:
+            for info, path in list(_members(archive)):
+                target = destination.joinpath(*path.parts)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with archive.open(info) as data, open(target, "wb") as out:
+                    shutil.copyfileobj(data, out)
+    except (zipfile.BadZipFile, EOFError, NotImplementedError) as exc:
+        raise BundleError(f"The ZIP file is damaged ({exc}). Download the model again.") from None
+    return model_folder(destination)
+
+
+def model_folder(root: Path) -> Path:
+    """The folder under `root` (itself, or one folder down) that holds a model."""
+    for folder in (root, *(p for p in root.iterdir() if p.is_dir())):
+        if (folder / BUNDLE_FILE).exists() or (folder / MANIFEST_FILE).exists():
+            return folder
+    raise BundleError(f"No model in this file: it has neither {BUNDLE_FILE} (a model bundle) nor {MANIFEST_FILE} (an "
+                      "ONNX export). Choose a ZIP downloaded from Classifier Studio's Results page.")

@@ -1,0 +1,88 @@
+"""Run an ONNX export with ONNX Runtime: no PyTorch needed, only `onnxruntime`, `tokenizers` and, for TF-IDF,
+scikit-learn's vectorizer loaded through skops."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import onnxruntime as ort
+import skops.io as sio
+from tokenizers import Tokenizer
+
+MANIFEST_FILE = "onnx.json"
+ONNX_FILE = "model.onnx"
+TOKENIZER_FILE = "tokenizer.json"
+VECTORIZER_FILE = "vectorizer.skops"
+# Texts per call to ONNX Runtime: bounds memory on long lists, and TF-IDF's dense features most of all.
+BATCH = 64
+
+
+def session(path: Path) -> ort.InferenceSession:
+    """A session on the GPU where ONNX Runtime has one, else on the CPU."""
+    providers = [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider") if p in ort.get_available_providers()]
+    options = ort.SessionOptions()
+    options.log_severity_level = 3  # unused-initializer notes are for the exporter's authors
+    return ort.InferenceSession(str(path), options, providers=providers)
+
+
+class OnnxClassifier:
+    """An exported model with the predicting half of TextClassifier: `classes_`, `predict_proba`, `predict`."""
+
+    def __init__(self, manifest: dict[str, Any], session: ort.InferenceSession, reader: Any):
+        self.manifest = manifest
+        self.arch_name = manifest["arch"]
+        self.classes_ = np.array(manifest["classes"], dtype=object)
+        self.session_ = session
+        self.reader_ = reader
+        self.inputs_ = {i.name for i in session.get_inputs()}
+
+    @classmethod
+    def load(cls, directory: Path) -> "OnnxClassifier":
+        manifest = json.loads((directory / MANIFEST_FILE).read_text(encoding="utf-8"))
+        if manifest.get("input") == "tfidf":
+            # Only scikit-learn's own types load from a skops file, so a crafted one cannot run code.
+            reader = sio.load(directory / VECTORIZER_FILE)
+        elif manifest.get("input") == "tokens":
+            reader = Tokenizer.from_file(str(directory / TOKENIZER_FILE))
+        else:
+            raise ValueError(f"{MANIFEST_FILE} names an input this version cannot read: {manifest.get('input')!r}.")
+        return cls(manifest, session(directory / ONNX_FILE), reader)
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        texts = list(texts)
+        if self.manifest["input"] == "tfidf":
+            batches = [(rows, {"features": self.reader_.transform([texts[i] for i in rows]).toarray()
+                               .astype(np.float32)}) for rows in _chunks(range(len(texts)))]
+        else:
+            batches = self._token_batches(texts)
+        proba = np.zeros((len(texts), len(self.classes_)))
+        for rows, feed in batches:
+            out = self.session_.run(["probabilities"], {k: v for k, v in feed.items() if k in self.inputs_})[0]
+            proba[rows] = out
+        # Float32 probabilities, renormalized in float64 so each row sums to 1 exactly, as the models' own do.
+        return proba / proba.sum(axis=1, keepdims=True) if len(texts) else proba
+
+    def predict(self, texts: Sequence[str]) -> np.ndarray:
+        return self.classes_[self.predict_proba(texts).argmax(axis=1)]
+
+    def _token_batches(self, texts: list[str]) -> list[tuple[list[int], dict[str, np.ndarray]]]:
+        empty = self.manifest.get("empty_id")
+        ids = [enc.ids or ([empty] if empty is not None else []) for enc in self.reader_.encode_batch(texts)]
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))  # similar lengths together: less padding
+        batches = []
+        for rows in _chunks(order):
+            longest = max(len(ids[i]) for i in rows)
+            tokens = np.full((len(rows), longest), self.manifest["pad_id"], dtype=np.int64)
+            mask = np.zeros((len(rows), longest), dtype=bool)
+            for r, i in enumerate(rows):
+                tokens[r, : len(ids[i])] = ids[i]
+                mask[r, : len(ids[i])] = True
+            batches.append((rows, {"tokens": tokens, "mask": mask}))
+        return batches
+
+
+def _chunks(items: Sequence[int]) -> list[list[int]]:
+    items = list(items)
+    return [items[i : i + BATCH] for i in range(0, len(items), BATCH)]

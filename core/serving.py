@@ -1,0 +1,127 @@
+"""Serve a trained model over HTTP: POST /predict for labels and probabilities, GET /health, the API documented at
+/docs.
+
+The service depends only on a model's `classes_` and `predict_proba`, so every format `load_model` reads serves alike.
+"""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import fastapi
+import uvicorn
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field, StrictStr, model_validator
+
+from core.loading import load_model
+
+EXAMPLE = '{"texts": ["first text", "second text"]}'
+
+
+class PredictRequest(BaseModel):
+    """Either `texts`, a list of strings, or `text`, one string."""
+    # Strict strings: a number or null in the list is a client bug to report, not a text to classify as "1" or "None".
+    texts: list[StrictStr] | None = Field(None, description="The texts to classify.", examples=[["first text"]])
+    text: StrictStr | None = Field(None, description="One text to classify; the same as a list of one.")
+
+    @model_validator(mode="after")
+    def exactly_one(self) -> PredictRequest:
+        if self.texts is None and self.text is None:
+            raise ValueError(f'The body has neither "texts" nor "text"; send a list of texts, e.g. {EXAMPLE}.')
+        if self.texts is not None and self.text is not None:
+            raise ValueError('Send either "texts" (a list of strings) or "text" (one string), not both.')
+        return self
+
+
+class Prediction(BaseModel):
+    label: str = Field(description="The most probable class.")
+    confidence: float = Field(description="The label's probability.")
+    probabilities: dict[str, float] = Field(description="Every class's probability; they sum to 1.")
+
+
+class PredictResponse(BaseModel):
+    predictions: list[Prediction] = Field(description="One prediction per text, in the order the texts were sent.")
+
+
+class Health(BaseModel):
+    status: str
+    model: str
+    classes: list[str]
+
+
+def explain(errors: list[dict[str, Any]]) -> str:
+    """Pydantic's validation errors in plain words, saying what to change."""
+    messages, items = [], []
+    for error in errors:
+        kind, where = error["type"], [part for part in error["loc"] if part != "body"]
+        if kind == "json_invalid":
+            messages.append(f"The request body is not valid JSON; send a JSON object such as {EXAMPLE}.")
+        elif kind == "value_error":
+            messages.append(str(error["ctx"]["error"]))
+        elif where[:1] == ["texts"] and len(where) == 2:
+            items.append(str(where[1]))
+        elif where == ["texts"]:
+            messages.append(f'"texts" must be a list of strings, e.g. {EXAMPLE}.')
+        elif where == ["text"]:
+            messages.append('"text" must be a string; to send several texts, use "texts" with a list.')
+        elif not where:
+            messages.append(f"Send a JSON object with a list of texts, such as {EXAMPLE}.")
+        else:
+            messages.append(f"{'.'.join(map(str, where))}: {error['msg']}. Send a JSON object such as {EXAMPLE}.")
+    # One sentence for all the bad items, however many: a list of a thousand numbers gets a short answer.
+    if len(items) == 1:
+        messages.append(f'Item {items[0]} of "texts" is not a string; send every text as a JSON string.')
+    elif items:
+        shown = ", ".join(items[:10]) + (", ..." if len(items) > 10 else "")
+        messages.append(f'Items {shown} of "texts" are not strings; send every text as a JSON string.')
+    return " ".join(dict.fromkeys(messages))
+
+
+def create_app(model, name: str, max_texts: int = 1000) -> fastapi.FastAPI:
+    """A FastAPI app answering predictions from `model` (anything with `classes_` and `predict_proba`)."""
+    classes = [str(c) for c in model.classes_]
+    # FastAPI runs sync endpoints on a thread pool, and a model is not guaranteed safe to call from two threads at
+    # once (tokenizers, torch modules in eval state, ONNX sessions): one prediction at a time.
+    lock = threading.Lock()
+    app = fastapi.FastAPI(title=f"Classifier Studio: {name}", description=f"Predicts one of {len(classes)} classes: "
+                          f"{', '.join(classes)}. Send 1 to {max_texts} texts per request.")
+
+    @app.exception_handler(RequestValidationError)
+    async def plain_message(request: fastapi.Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's default lists pydantic's internals; a client wants one sentence saying what to fix.
+        return JSONResponse(status_code=422, content={"detail": explain(exc.errors())})
+
+    @app.get("/health", response_model=Health)
+    def health() -> Health:
+        return Health(status="ok", model=name, classes=classes)
+
+    @app.post("/predict", response_model=PredictResponse,
+              responses={422: {"description": "The request is malformed; `detail` says what to change."}})
+    def predict(request: PredictRequest) -> PredictResponse:
+        texts = request.texts if request.texts is not None else [request.text]
+        if not texts:
+            raise fastapi.HTTPException(422, f'"texts" is empty; send at least one text, e.g. {EXAMPLE}.')
+        if len(texts) > max_texts:
+            raise fastapi.HTTPException(422, f"Send at most {max_texts} texts per request (got {len(texts)}); "
+                                             "split the list into batches.")
+        with lock:
+            proba = model.predict_proba(texts)
+        # float() turns numpy scalars into plain floats, which JSON encodes.
+        return PredictResponse(predictions=[
+            Prediction(label=classes[row.argmax()], confidence=float(row.max()),
+                       probabilities={c: float(p) for c, p in zip(classes, row)})
+            for row in proba])
+
+    return app
+
+
+def serve(model_path: str | Path, host: str = "127.0.0.1", port: int = 8000, max_texts: int = 1000) -> None:
+    """Load the model at `model_path` and serve it until interrupted."""
+    path = Path(model_path)
+    model = load_model(path)
+    name = path.resolve().name
+    print(f"Serving {name} ({len(model.classes_)} classes) on http://{host}:{port} "
+          "— POST /predict, GET /health, docs at /docs", flush=True)
+    uvicorn.run(create_app(model, name, max_texts), host=host, port=port, log_level="info")

@@ -1,0 +1,170 @@
+"""Opening a model file from anyone: hostile and broken ZIPs are refused with a clear message, and nothing in them
+runs or lands outside the folder they are unpacked into."""
+from __future__ import annotations
+
+import io
+import os
+import pickle
+import stat
+import zipfile
+from pathlib import Path
+
+import pytest
+import skops.io as sio
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+from core.architectures import get_architecture
+from core.bundle import write_zip
+from core.loading import MAX_FILES, MAX_MB_ENV, BundleError, load_model
+from tests.conftest import make_texts
+from tests.core.test_architectures import small_config, splits
+
+
+class Payload:
+    """Unpickling this creates the file named by `sentinel`: proof that code ran."""
+
+    def __init__(self, sentinel: Path):
+        self.sentinel = sentinel
+
+    def __reduce__(self):
+        return os.system, (f"touch {self.sentinel}",)
+
+
+@pytest.fixture(scope="module")
+def model_folder(tmp_path_factory) -> Path:
+    train, val, _ = splits(make_texts())
+    arch = get_architecture("textcnn")
+    folder = tmp_path_factory.mktemp("model") / "model"
+    arch.model_cls(small_config(arch)).fit(train, val).save(folder)
+    return folder
+
+
+def zip_of(path: Path, files: dict[str, bytes], links: dict[str, str] | None = None) -> Path:
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+        for name, target in (links or {}).items():
+            info = zipfile.ZipInfo(name)
+            info.external_attr = (stat.S_IFLNK | 0o777) << 16
+            archive.writestr(info, target)
+    return path
+
+
+def model_files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_a_good_bundle_loads(model_folder, tmp_path):
+    model = load_model(zip_of(tmp_path / "m.zip", model_files(model_folder)))
+    assert model.predict(["goal match team"]).tolist() == ["sport"]
+
+
+def test_a_bundle_zipped_inside_a_folder_loads(model_folder, tmp_path):
+    files = {f"my model/{name}": data for name, data in model_files(model_folder).items()}
+    assert load_model(zip_of(tmp_path / "m.zip", files)).predict(["pasta cheese"]).tolist() == ["food"]
+
+
+def test_a_pickle_file_is_refused_unread(model_folder, tmp_path):
+    sentinel = tmp_path / "ran"
+    files = {**model_files(model_folder), "model.pkl": pickle.dumps(Payload(sentinel))}
+    with pytest.raises(BundleError, match=r"model\.pkl.*can run code"):
+        load_model(zip_of(tmp_path / "m.zip", files))
+    assert not sentinel.exists()
+
+
+def test_a_pickle_named_as_safetensors_is_refused_without_running(model_folder, tmp_path):
+    sentinel = tmp_path / "ran"
+    files = {**model_files(model_folder), "model.safetensors": pickle.dumps(Payload(sentinel))}
+    with pytest.raises(BundleError, match="could not be loaded.*download the model again"):
+        load_model(zip_of(tmp_path / "m.zip", files))
+    assert not sentinel.exists()
+
+
+def test_a_skops_file_with_code_in_it_is_refused(tmp_path):
+    train, val, _ = splits(make_texts())
+    arch = get_architecture("tfidf")
+    model = arch.model_cls(small_config(arch)).fit(train, val)
+    model.save(tmp_path / "model")
+    sentinel = tmp_path / "ran"
+    # A pipeline whose step calls os.system: skops records the function by name, and must refuse to load it.
+    sio.dump(Pipeline([("run", FunctionTransformer(os.system, kw_args={}))]), tmp_path / "model" / "pipeline.skops")
+    with pytest.raises(BundleError, match="could run code"):
+        load_model(zip_of(tmp_path / "m.zip", model_files(tmp_path / "model")))
+    assert not sentinel.exists()
+
+
+@pytest.mark.parametrize("name", ["../escaped.json", "/tmp/escaped.json", "model/../../escaped.json",
+                                  "..\\escaped.json", "C:/escaped.json"])
+def test_paths_outside_the_folder_are_refused(model_folder, tmp_path, name):
+    files = {**model_files(model_folder), name: b"{}"}
+    with pytest.raises(BundleError, match="outside the model's folder"):
+        load_model(zip_of(tmp_path / "m.zip", files))
+    assert not (tmp_path / "escaped.json").exists()
+
+
+def test_links_are_refused(model_folder, tmp_path):
+    with pytest.raises(BundleError, match="link"):
+        load_model(zip_of(tmp_path / "m.zip", model_files(model_folder), links={"tokenizer2.json": "/etc/passwd"}))
+
+
+def test_an_oversized_bundle_is_refused_before_unpacking(model_folder, tmp_path, monkeypatch):
+    path = zip_of(tmp_path / "m.zip", model_files(model_folder))
+    monkeypatch.setenv(MAX_MB_ENV, "0.01")
+    with pytest.raises(BundleError, match=f"more than the limit.*{MAX_MB_ENV}"):
+        load_model(path)
+
+
+def test_a_zip_bomb_is_refused_by_its_unpacked_size(model_folder, tmp_path, monkeypatch):
+    zeros = io.BytesIO()
+    with zipfile.ZipFile(zeros, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("notes.txt", b"\0" * 50_000_000)
+    (tmp_path / "bomb.zip").write_bytes(zeros.getvalue())
+    monkeypatch.setenv(MAX_MB_ENV, "10")
+    assert (tmp_path / "bomb.zip").stat().st_size < 1_000_000
+    with pytest.raises(BundleError, match="Unpacked, the file would take 48 MB"):
+        load_model(tmp_path / "bomb.zip")
+
+
+def test_too_many_files_are_refused(tmp_path):
+    with pytest.raises(BundleError, match="far fewer"):
+        load_model(zip_of(tmp_path / "m.zip", {f"{i}.json": b"{}" for i in range(MAX_FILES + 1)}))
+
+
+def test_missing_weights_are_named(model_folder, tmp_path):
+    files = {k: v for k, v in model_files(model_folder).items() if k != "model.safetensors"}
+    with pytest.raises(BundleError, match="could not be loaded.*model.safetensors"):
+        load_model(zip_of(tmp_path / "m.zip", files))
+
+
+def test_a_zip_without_a_model_says_what_it_lacks(tmp_path):
+    with pytest.raises(BundleError, match="neither bundle.json .* nor onnx.json"):
+        load_model(zip_of(tmp_path / "m.zip", {"notes.txt": b"hello"}))
+
+
+def test_a_file_that_is_not_a_zip_is_refused(tmp_path):
+    (tmp_path / "m.zip").write_bytes(b"not a zip at all")
+    with pytest.raises(BundleError, match="not a ZIP file"):
+        load_model(tmp_path / "m.zip")
+
+
+def test_a_truncated_zip_is_called_damaged(model_folder, tmp_path):
+    write_zip(model_folder, {}, tmp_path / "whole.zip")
+    data = (tmp_path / "whole.zip").read_bytes()
+    # Cut in the middle of the file data but keep the directory at the end, so it still opens as a ZIP.
+    damaged = bytearray(data)
+    damaged[200:4000] = bytes(3800)
+    (tmp_path / "m.zip").write_bytes(bytes(damaged))
+    with pytest.raises(BundleError, match="damaged|could not be loaded"):
+        load_model(tmp_path / "m.zip")
+
+
+def test_an_unknown_architecture_is_named(model_folder, tmp_path):
+    files = {**model_files(model_folder), "bundle.json": b'{"arch": "mystery", "config": {}, "classes": ["a"]}'}
+    with pytest.raises(BundleError, match="no architecture called 'mystery'"):
+        load_model(zip_of(tmp_path / "m.zip", files))
+
+
+def test_missing_paths_are_a_plain_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no file or folder"):
+        load_model(tmp_path / "nothing.zip")
