@@ -67,6 +67,10 @@ class OnnxClassifier:
     def predict(self, texts: Sequence[str]) -> np.ndarray:
         return self.classes_[self.predict_proba(texts).argmax(axis=1)]
 
+    def token_gradients(self, text: str, target: int) -> None:
+        """An exported graph computes probabilities only, so words are weighed by leaving them out instead."""
+        return None
+
     def _token_batches(self, texts: list[str]) -> list[tuple[list[int], dict[str, np.ndarray]]]:
         empty = self.manifest.get("empty_id")
         ids = [enc.ids or ([empty] if empty is not None else []) for enc in self.reader_.encode_batch(texts)]

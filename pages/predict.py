@@ -8,9 +8,11 @@ from core.data import guess_columns
 from core.errors import DataError
 from core.reading import SUPPORTED, ReadResult, read_file
 from core.explain import gradient, occlusion
+from core.imported_models import imported_folder
+from core.loading import load_model
 from core.prediction import csv_for_excel, load_run_model, predict_table, probability_column
 from core.workspace import PREDICTIONS_FILE, run_dir
-from dashboard import explanations, reading_views
+from dashboard import explanations, model_views, reading_views
 from dashboard.charts import probabilities
 from dashboard.components import escape_md, finished_run_or_stop, run_label
 from dashboard.state import BATCH, current, get_store, remember
@@ -19,19 +21,39 @@ from dashboard.state import BATCH, current, get_store, remember
 CHUNK = 500
 PREVIEW_ROWS = 1000
 
+TRAINED, IMPORTED = "Trained here", "Imported from a file"
+# A model as the cache knows it: ("run", run id, 0) or ("imported", import id, when it was imported).
+Source = tuple[str, int, float]
+
 st.title("Predict")
 store = get_store()
-run = finished_run_or_stop(store, "Model", key="predict.run")
+datasets = {d.id: d for d in store.list_datasets()}
+runs = store.runs_with_model()
+if "predict.origin" not in st.session_state:
+    st.session_state["predict.origin"] = TRAINED if runs else IMPORTED
+origin = st.radio("Which model", [TRAINED, IMPORTED], horizontal=True, key="predict.origin")
+if origin == TRAINED:
+    run = finished_run_or_stop(store, "Model", key="predict.run")
+    source, name = ("run", run.id, 0.0), run_label(run, datasets)
+else:
+    run = None
+    imported = model_views.imported_picker(store)
+    if imported is None:
+        st.stop()
+    source, name = ("imported", imported.id, imported.imported_at), model_views.imported_label(imported)
 
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the model…")
-def model_of(run_id: int):
-    return load_run_model(get_store(), run_id)
+def model_of(source: Source):
+    kind, number, _ = source
+    if kind == "run":
+        return load_run_model(get_store(), number)
+    return load_model(imported_folder(number, get_store().root))
 
 
 @st.cache_data(max_entries=32, show_spinner="Weighing each word…")
-def explain(run_id: int, text: str, method: str):
-    model = model_of(run_id)
+def explain(source: Source, text: str, method: str):
+    model = model_of(source)
     return occlusion(model, text) if method == explanations.OCCLUSION else gradient(model, text)
 
 
@@ -47,8 +69,8 @@ def fill_example() -> None:
     st.session_state["predict.text"] = random.choice(texts)
 
 
-def show_prediction(run_id: int, text: str, chart_key: str) -> None:
-    model = model_of(run_id)
+def show_prediction(shown: Source, text: str, chart_key: str) -> None:
+    model = model_of(shown)
     row = predict_table(model, [text]).iloc[0]
     classes = [str(c) for c in model.classes_]
     st.metric("Predicted label", escape_md(row["predicted"]), help="The class with the highest probability.")
@@ -58,32 +80,33 @@ def show_prediction(run_id: int, text: str, chart_key: str) -> None:
 
 def one_text() -> None:
     text = st.text_area("Text to classify", key="predict.text", height=120,
-                        placeholder="Type or paste a text, or press 'Random test example'.")
+                        placeholder="Type or paste a text" + (", or press 'Random test example'." if run else "."))
     left, right, _ = st.columns([1, 2, 5])
     left.button("Predict", type="primary", key="predict.predict")
-    right.button("Random test example", on_click=fill_example, key="predict.example")
-    datasets = {d.id: d for d in store.list_datasets()}
-    others = {r.id: r for r in store.runs_with_model() if r.id != run.id}
+    right.button("Random test example", on_click=fill_example, key="predict.example", disabled=run is None,
+                 help=None if run else "An imported model brings no test texts with it.")
+    others = {r.id: r for r in runs if run is None or r.id != run.id}
     other = st.selectbox("Compare with", [None, *others], key="predict.compare", disabled=not others,
                          format_func=lambda i: "No other model" if i is None else run_label(others[i], datasets),
                          help="Another finished model, to see both predictions of the same text side by side.")
     if not (text or "").strip():
         return
     if other is None:
-        show_prediction(run.id, text, "probabilities")
+        show_prediction(source, text, "probabilities")
     else:
-        for column, shown, key in zip(st.columns(2), (run, others[other]), ("probabilities", "predict.compare.chart")):
+        shown = ((source, name), (("run", other, 0.0), run_label(others[other], datasets)))
+        for column, (model, label), key in zip(st.columns(2), shown, ("probabilities", "predict.compare.chart")):
             with column:
-                st.markdown(f"**{escape_md(run_label(shown, datasets))}**")
-                show_prediction(shown.id, text, key)
+                st.markdown(f"**{escape_md(label)}**")
+                show_prediction(model, text, key)
     st.subheader("Which words mattered")
     if other is not None:
-        st.caption(f"For {escape_md(run_label(run, datasets))}.")
-    explanations.show(text, lambda method: explain(run.id, text, method))
+        st.caption(f"For {escape_md(name)}.")
+    explanations.show(text, lambda method: explain(source, text, method))
 
 
 def predict_all(texts: list[str]) -> pd.DataFrame:
-    model, parts = model_of(run.id), []
+    model, parts = model_of(source), []
     bar = st.progress(0.0, text="Predicting…")
     for start in range(0, len(texts), CHUNK):
         parts.append(predict_table(model, texts[start : start + CHUNK]))
@@ -122,13 +145,13 @@ def a_file() -> None:
         return
     if empty.any():
         st.caption(f"{empty.sum():,} of the {len(df):,} rows have no text; they are left out.")
-    source = (run.id, upload.file_id, column)
+    batch_source = (source, upload.file_id, column)
     if st.button("Predict all", type="primary", key="predict.all"):
         predicted = predict_all(texts[~empty].tolist()).drop(columns="text")
         # The file's own columns (ids, dates, ...) stay beside each prediction, so the download joins back.
-        remember(BATCH, (source, pd.concat([df[~empty].reset_index(drop=True), predicted], axis=1)))
+        remember(BATCH, (batch_source, pd.concat([df[~empty].reset_index(drop=True), predicted], axis=1)))
     done = current(BATCH)
-    if done is None or done[0] != source:
+    if done is None or done[0] != batch_source:
         return
     table = done[1]
     shares = {c: st.column_config.NumberColumn(format="percent")
@@ -138,7 +161,7 @@ def a_file() -> None:
         st.caption(f"The first {PREVIEW_ROWS:,} of {len(table):,} rows; the download has them all.")
     # The CSV is written only when the button is pressed, not on every rerun.
     st.download_button("Download the predictions (CSV)", functools.partial(csv_for_excel, table),
-                       file_name=f"predictions-run-{run.id}.csv", mime="text/csv", on_click="ignore",
+                       file_name=f"predictions-{source[0]}-{source[1]}.csv", mime="text/csv", on_click="ignore",
                        key="predict.download")
 
 

@@ -2,7 +2,7 @@ import streamlit as st
 
 from core.evaluation import load_predictions, load_report
 from core.workspace import run_dir
-from dashboard import diagnostics_views, navigation, report_views
+from dashboard import diagnostics_views, model_views, navigation, report_views
 from dashboard.components import finished_run_or_stop
 from dashboard.state import get_store
 
@@ -23,7 +23,7 @@ if run.status == "cancelled":
 if run.result.get("best_epoch"):
     st.caption(f"Weights from epoch {run.result['best_epoch']}, the best on the validation texts.")
 names = ["Confusion matrix", "Per class", "Curves", *(["Threshold"] if report["task"] == "binary" else []),
-         "Mistakes", "By text length"]
+         "Mistakes", "By text length", "Download"]
 tabs = dict(zip(names, st.tabs(names)))
 with tabs["Confusion matrix"]:
     report_views.confusion(report, predictions, run.id)
@@ -38,5 +38,7 @@ with tabs["Mistakes"]:
     diagnostics_views.mistakes(predictions, report["classes"])
 with tabs["By text length"]:
     diagnostics_views.lengths(report)
+with tabs["Download"]:
+    model_views.take_away(store, run)
 navigation.link(navigation.COMPARE, "Compare this run with others")
 navigation.link(navigation.PREDICT, "Try the model on your own sentences")

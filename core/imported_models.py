@@ -1,0 +1,71 @@
+"""Models imported into the workspace from a downloaded ZIP, for the Predict page: each checked and unpacked once
+into `models/<id>/`, with `imported.json` saying what it is."""
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from core.loading import extract, load_folder
+from core.onnx_model import OnnxClassifier
+from core.workspace import workspace_dir
+
+MODELS_DIR = "models"
+INFO_FILE = "imported.json"
+FILES_DIR = "files"
+
+
+@dataclass(frozen=True)
+class ImportedModel:
+    id: int
+    name: str  # the uploaded file's name, shown to people, never used as a path
+    arch: str
+    kind: str  # "bundle" or "onnx"
+    classes: list[str]
+    imported_at: float
+
+
+def models_dir(root: Path | None = None) -> Path:
+    path = (root or workspace_dir()) / MODELS_DIR
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def import_model(data: bytes, name: str, root: Path | None = None) -> ImportedModel:
+    """Check, unpack and load the ZIP `data`; keep it when it loads. Raises BundleError saying what is wrong."""
+    parent = models_dir(root)
+    with tempfile.TemporaryDirectory(dir=parent, prefix=".incoming-") as scratch:
+        upload = Path(scratch) / "upload.zip"
+        upload.write_bytes(data)
+        folder = extract(upload, Path(scratch) / FILES_DIR)
+        model = load_folder(folder)
+        taken = [int(p.name) for p in parent.iterdir() if p.name.isdigit()]
+        model_id = max(taken, default=0) + 1
+        target = parent / str(model_id)
+        target.mkdir()
+        shutil.move(str(folder), target / FILES_DIR)
+    info = ImportedModel(model_id, name, model.arch_name, "onnx" if isinstance(model, OnnxClassifier) else "bundle",
+                         [str(c) for c in model.classes_], time.time())
+    # Written last: a folder without it is an import that did not finish, and is not listed.
+    (target / INFO_FILE).write_text(json.dumps(asdict(info), ensure_ascii=False), encoding="utf-8")
+    return info
+
+
+def imported_models(root: Path | None = None) -> list[ImportedModel]:
+    """Every imported model, newest first."""
+    found = []
+    for path in models_dir(root).glob(f"*/{INFO_FILE}"):
+        found.append(ImportedModel(**json.loads(path.read_text(encoding="utf-8"))))
+    return sorted(found, key=lambda m: m.id, reverse=True)
+
+
+def imported_folder(model_id: int, root: Path | None = None) -> Path:
+    """The unpacked model of import `model_id`, for `core.loading.load_model`."""
+    return models_dir(root) / str(int(model_id)) / FILES_DIR
+
+
+def delete_imported(model_id: int, root: Path | None = None) -> None:
+    shutil.rmtree(models_dir(root) / str(int(model_id)), ignore_errors=True)

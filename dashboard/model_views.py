@@ -1,0 +1,106 @@
+"""Taking a model away (the Results page's downloads and how to use them) and bringing one back (the Predict
+page's import)."""
+from __future__ import annotations
+
+import streamlit as st
+
+from core.bundle import EXPORT_DIR, file_name, run_zip
+from core.imported_models import ImportedModel, delete_imported, import_model, imported_models
+from core.loading import BundleError
+from core.records import Run
+from core.store import Store
+from core.workspace import run_dir
+from dashboard.components import escape_md
+
+FORMATS = {
+    "bundle": ("Model bundle", "The model exactly as trained: weights (safetensors), tokenizer, labels, settings, "
+               "test scores and a model card. For this app's Predict page, `python -m core predict` and "
+               "`python -m core serve`."),
+    "onnx": ("ONNX", "For ONNX Runtime in any language (Python, C#, Java, JavaScript, C++). Checked, before you "
+             "get it, to give the same probabilities as the model on every test text."),
+}
+IMPORT_RESULT = "predict.import.result"
+
+
+def take_away(store: Store, run: Run) -> None:
+    """Download buttons for both formats, each made on first request, and how to use the file."""
+    st.write("Download the model as one file, to use it in this app on another server, from the command line, as a "
+             "web service or in your own code. Each file has a README with what the model is for and how well it "
+             "does.")
+    for column, (kind, (title, about)) in zip(st.columns(2), FORMATS.items()):
+        with column:
+            st.markdown(f"**{title}**")
+            st.caption(about)
+            name = file_name(run.id, run.arch, kind)
+            ready = run_dir(run.id, store.root) / EXPORT_DIR / name
+            if not ready.exists():
+                if not st.button(f"Prepare the {title.lower() if kind == 'bundle' else title} file",
+                                 key=f"export.{kind}.{run.id}"):
+                    continue
+                try:
+                    with st.spinner("Exporting and checking the model…" if kind == "onnx" else "Packing the model…"):
+                        run_zip(store, run.id, kind)
+                except ValueError as exc:
+                    st.error(escape_md(exc))
+                    continue
+                st.rerun()  # drawn again with the download in place of the button
+            st.download_button(f"Download {name}", ready.read_bytes, file_name=name, mime="application/zip",
+                               on_click="ignore", type="primary", key=f"export.download.{kind}.{run.id}",
+                               help=f"{ready.stat().st_size / 1e6:.1f} MB")
+    st.markdown("**Using the file**")
+    name = file_name(run.id, run.arch, "bundle")
+    st.code(f'from core import load_model\n\nmodel = load_model("{name}")\nmodel.predict(["a text to classify"])',
+            language="python")
+    st.code(f"python -m core predict --model {name} --input texts.csv --text-col text > predictions.csv\n"
+            f"python -m core serve --model {name} --port 8000\n"
+            "curl -s localhost:8000/predict -H 'Content-Type: application/json' -d '{\"texts\": [\"a text\"]}'",
+            language="bash")
+
+
+def import_box(store: Store) -> None:
+    """The uploader that checks and keeps a downloaded model; its outcome is kept per file so a rerun does not
+    unpack the same file again."""
+    upload = st.file_uploader("A model file downloaded from Classifier Studio (.zip: model bundle or ONNX)",
+                              type=["zip"], key="predict.import")
+    if upload is None:
+        return
+    done = st.session_state.get(IMPORT_RESULT)
+    if done is None or done[0] != upload.file_id:
+        try:
+            with st.spinner("Checking and loading the model…"):
+                info = import_model(upload.getvalue(), upload.name, store.root)
+        except BundleError as exc:
+            done = (upload.file_id, str(exc))
+        else:
+            done = (upload.file_id, None)
+            st.session_state["predict.imported"] = info.id
+            st.toast(f"Imported {escape_md(upload.name)}.")
+        st.session_state[IMPORT_RESULT] = done
+    if done[1]:
+        st.error(f"{escape_md(upload.name)} was not imported. {escape_md(done[1])}")
+
+
+def imported_label(model: ImportedModel) -> str:
+    return f"{model.name} · {model.arch} · {len(model.classes)} labels"
+
+
+def imported_picker(store: Store) -> ImportedModel | None:
+    """Import a model file, and choose among those imported; None when there are none yet."""
+    models = imported_models(store.root)
+    with st.expander("Import a model file", expanded=not models):
+        import_box(store)
+    models = imported_models(store.root)
+    if not models:
+        st.info("No model imported yet: download one from a Results page (here or on another server) and import it "
+                "above.")
+        return None
+    by_id = {m.id: m for m in models}
+    if st.session_state.get("predict.imported") not in by_id:
+        st.session_state["predict.imported"] = models[0].id
+    chosen = by_id[st.selectbox("Imported model", list(by_id), format_func=lambda i: imported_label(by_id[i]),
+                                key="predict.imported")]
+    if st.button("Remove this imported model", key="predict.imported.remove"):
+        delete_imported(chosen.id, store.root)
+        del st.session_state["predict.imported"]
+        st.rerun()
+    return chosen
