@@ -11,8 +11,8 @@ from pathlib import Path
 
 from core.datasets import load_dataset
 from core.evaluation import load_report
-from core.model_card import model_card
 from core.loading import load_model
+from core.model_card import model_card
 from core.onnx_export import export
 from core.store import Store
 from core.workspace import MODEL_DIR, run_dir

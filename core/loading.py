@@ -62,8 +62,8 @@ def load_folder(folder: Path) -> TextClassifier | OnnxClassifier:
     except Exception as exc:  # noqa: BLE001 - whatever a damaged or incomplete file raises, say which and stop there
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         missing = f" The file '{exc.filename}' is missing." if isinstance(exc, FileNotFoundError) and exc.filename else ""
-        raise BundleError(f"The model could not be loaded: {reason}.{missing} The file may be incomplete or "
-                          "damaged; download the model again.") from exc
+        raise BundleError(f"The model could not be loaded: {reason}.{missing} Its files may be incomplete or "
+                          "damaged; if it was downloaded, download it again.") from exc
 
 
 def _members(archive: zipfile.ZipFile) -> Iterator[tuple[zipfile.ZipInfo, PurePosixPath]]:

@@ -114,7 +114,7 @@ def usage(file_name: str, onnx: dict[str, Any] | None) -> list[str]:
              f"python -m core serve --model {file_name} --port 8000",
              "curl -s localhost:8000/predict -H 'Content-Type: application/json' -d '{\"texts\": [\"a text\"]}'",
              "```", "",
-             "In the app, open **Predict** and import this file under *Use a downloaded model*."]
+             "In the app, open **Predict**, choose *Imported from a file* and import this file."]
     if onnx:
         lines += ["", f"**ONNX.** `model.onnx` takes {_onnx_input(onnx)} and returns `probabilities` (one column per "
                   "label, in the order of `classes` in `onnx.json`). ONNX Runtime matched the original model to within "

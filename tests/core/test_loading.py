@@ -76,7 +76,7 @@ def test_a_pickle_file_is_refused_unread(model_folder, tmp_path):
 def test_a_pickle_named_as_safetensors_is_refused_without_running(model_folder, tmp_path):
     sentinel = tmp_path / "ran"
     files = {**model_files(model_folder), "model.safetensors": pickle.dumps(Payload(sentinel))}
-    with pytest.raises(BundleError, match="could not be loaded.*download the model again"):
+    with pytest.raises(BundleError, match="could not be loaded.*download it again"):
         load_model(zip_of(tmp_path / "m.zip", files))
     assert not sentinel.exists()
 

@@ -3,16 +3,24 @@ real server (fixtures in conftest.py). Screenshots of every step land in test-ar
 """
 from __future__ import annotations
 
+import io
+import json
 import re
+import subprocess
+import sys
 import time
+import urllib.request
 from pathlib import Path
+
+import pandas as pd
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from core import load_model
 from core.store import Store
 from tests.conftest import make_texts
-from tests.e2e.conftest import FIRST_LOAD_MS, TRAINING_MS, Server, shot
+from tests.e2e.conftest import FIRST_LOAD_MS, TRAINING_MS, Server, free_port, shot
 
 pytestmark = pytest.mark.e2e
 HOSTILE = Path(__file__).resolve().parents[1] / "core" / "hostile"
@@ -85,6 +93,41 @@ def step_of(progress: str) -> int:
     return int(re.search(r"step ([\d,]+) of", progress).group(1).replace(",", ""))
 
 
+def download_model(page: "Page", kind: str, folder: Path) -> Path:
+    """Results page, Download tab: prepare the file of `kind` ("model bundle" or "ONNX"), download it into `folder`."""
+    page.get_by_role("tab", name="Download").click()
+    page.get_by_role("button", name=f"Prepare the {kind} file").click()
+    button = page.get_by_role("button", name=re.compile(r"Download run-\d+-textcnn" + ("-onnx" if kind == "ONNX" else "")
+                                                        + r"\.zip"))
+    expect(button).to_be_visible(timeout=TRAINING_MS)
+    with page.expect_download() as info:
+        button.click()
+    path = folder / info.value.suggested_filename
+    info.value.save_as(path)
+    return path
+
+
+def serve_and_ask(model: Path, text: str) -> str:
+    """`python -m core serve --model MODEL` as a user starts it; the label it answers for `text`."""
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "core", "serve", "--model", str(model), "--port", str(port)],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                request = urllib.request.Request(f"http://127.0.0.1:{port}/predict", data=json.dumps(
+                    {"text": text}).encode(), headers={"Content-Type": "application/json"}, method="POST")
+                with urllib.request.urlopen(request, timeout=5) as response:
+                    return json.load(response)["predictions"][0]["label"]
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, server.stdout.read()
+                time.sleep(0.5)
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
 def click_confusion_cell(page: "Page", matrix) -> None:
     """Click the diagonal cell of a class other than the one listed, and see that class's texts listed."""
     classes = ["food", "sport", "tech"]  # the axes' order: the model's sorted classes
@@ -150,6 +193,21 @@ def test_upload_train_results_predict(server, open_page, artifacts, tmp_path):
     click_confusion_cell(page, matrix)
     shot(page, artifacts, "07b-clicked-cell")
 
+    # Take the model away: both files download, and each works from Python, the command line and as a service.
+    bundle = download_model(page, "model bundle", tmp_path)
+    onnx = download_model(page, "ONNX", tmp_path)
+    shot(page, artifacts, "07c-downloads")
+    sport = "the coach said the team will score a goal in the match"
+    for model in (bundle, onnx):
+        assert load_model(model).predict([sport]).tolist() == ["sport"]
+        assert serve_and_ask(model, sport) == "sport"
+    pd.DataFrame({"message": [sport]}).to_csv(tmp_path / "texts.csv", index=False)
+    out = subprocess.run([sys.executable, "-m", "core", "predict", "--model", str(onnx), "--input",
+                          str(tmp_path / "texts.csv"), "--text-col", "message"], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert pd.read_csv(io.StringIO(out.stdout))["predicted"].tolist() == ["sport"]
+
     page.get_by_role("link", name="Try the model on your own sentences").click()
     expect(page).to_have_url(re.compile(r"/predict"))
     box = page.get_by_role("textbox", name="Text to classify")
@@ -161,6 +219,18 @@ def test_upload_train_results_predict(server, open_page, artifacts, tmp_path):
     expect(prediction).to_contain_text("sport")
     expect(page.get_by_test_id("stPlotlyChart").first).to_be_visible()  # the probability of each class
     shot(page, artifacts, "08-predict")
+
+    # The downloaded ONNX file imported back, as from another server.
+    page.get_by_text("Imported from a file").click()
+    importer = page.get_by_test_id("stFileUploader").filter(has_text="A model file downloaded from Classifier Studio")
+    expect(importer).to_be_visible()
+    importer.locator("input[type=file]").set_input_files(onnx)
+    expect(page.get_by_role("combobox", name="Imported model")).to_have_value(re.compile(re.escape(onnx.name)),
+                                                                                timeout=TRAINING_MS)
+    box.fill(sport)
+    page.get_by_role("button", name="Predict", exact=True).click()
+    expect(prediction).to_contain_text("sport")
+    shot(page, artifacts, "09-imported")
 
 
 def test_a_damaged_upload_is_explained_and_survives_a_refresh(server, open_page, artifacts):
