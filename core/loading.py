@@ -15,11 +15,10 @@ import zipfile
 from pathlib import Path, PurePosixPath
 from typing import Iterator
 
-from skops.io.exceptions import UntrustedTypesFoundException
-
 from core.architectures import TextClassifier, get_architecture
 from core.architectures.base import BUNDLE_FILE
 from core.onnx_model import MANIFEST_FILE, OnnxClassifier
+from core.skops_files import UnsafeFile
 
 # Data formats only. Pickle (.pkl, .bin, .pt, .ckpt) and code (.py) run when loaded, so they are refused by name
 # whatever their contents.
@@ -56,7 +55,7 @@ def load_folder(folder: Path) -> TextClassifier | OnnxClassifier:
             return OnnxClassifier.load(folder)
         arch = json.loads((folder / BUNDLE_FILE).read_text(encoding="utf-8"))["arch"]
         return get_architecture(arch).model_cls.load(folder)
-    except UntrustedTypesFoundException as exc:
+    except UnsafeFile as exc:
         raise BundleError(f"The model was not loaded: a scikit-learn file in it holds types that are not plain model "
                           f"data and could run code ({exc}).") from exc
     except Exception as exc:  # noqa: BLE001 - whatever a damaged or incomplete file raises, say which and stop there

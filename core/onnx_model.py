@@ -8,8 +8,9 @@ from typing import Any, Sequence
 
 import numpy as np
 import onnxruntime as ort
-import skops.io as sio
 from tokenizers import Tokenizer
+
+from core import skops_files
 
 MANIFEST_FILE = "onnx.json"
 ONNX_FILE = "model.onnx"
@@ -42,8 +43,7 @@ class OnnxClassifier:
     def load(cls, directory: Path) -> "OnnxClassifier":
         manifest = json.loads((directory / MANIFEST_FILE).read_text(encoding="utf-8"))
         if manifest.get("input") == "tfidf":
-            # Only scikit-learn's own types load from a skops file, so a crafted one cannot run code.
-            reader = sio.load(directory / VECTORIZER_FILE)
+            reader = skops_files.load(directory / VECTORIZER_FILE)
         elif manifest.get("input") == "tokens":
             reader = Tokenizer.from_file(str(directory / TOKENIZER_FILE))
         else:

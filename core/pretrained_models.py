@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 import torch
-from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer, PreTrainedModel
+# transformers loads its model classes when first used: importing them by name here would cost every process
+# that imports the architectures, such as `python -m core runs`, over two seconds.
+import transformers
 from transformers.utils import logging as hf_logging
 
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"
@@ -82,7 +84,7 @@ def load_tokenizer(name: str):
     """The model's own tokenizer; transformers 5 always gives the fast (Rust `tokenizers`) implementation."""
     source = resolve_source(name)
     with loading_errors(name):
-        return AutoTokenizer.from_pretrained(source)
+        return transformers.AutoTokenizer.from_pretrained(source)
 
 
 @contextlib.contextmanager
@@ -97,7 +99,7 @@ def no_progress_bars() -> Iterator[None]:
             hf_logging.enable_progress_bar()
 
 
-def save_model(model: PreTrainedModel, tokenizer, folder: Path) -> None:
+def save_model(model: transformers.PreTrainedModel, tokenizer, folder: Path) -> None:
     """The model (as safetensors) and its tokenizer, in the layout `from_pretrained` reads."""
     with no_progress_bars():
         model.save_pretrained(folder)
@@ -118,7 +120,7 @@ class _HoldLoadReport(logging.Filter):
         return True
 
 
-def _load(auto_cls: type, name: str, **kwargs) -> PreTrainedModel:
+def _load(auto_cls: type, name: str, **kwargs) -> transformers.PreTrainedModel:
     """`auto_cls.from_pretrained` in float32, reporting only weights of the pretrained encoder that were missing.
 
     A classification head on a checkpoint saved without one starts from random values, as fine-tuning expects;
@@ -148,19 +150,19 @@ def _load(auto_cls: type, name: str, **kwargs) -> PreTrainedModel:
     return model
 
 
-def load_classifier(name: str, labels: Sequence[str]) -> PreTrainedModel:
+def load_classifier(name: str, labels: Sequence[str]) -> transformers.PreTrainedModel:
     """The pretrained encoder with a new classification head for `labels`."""
-    return _load(AutoModelForSequenceClassification, name, num_labels=len(labels),
+    return _load(transformers.AutoModelForSequenceClassification, name, num_labels=len(labels),
                  id2label=dict(enumerate(map(str, labels))), label2id={str(c): i for i, c in enumerate(labels)})
 
 
-def load_saved_classifier(folder: Path) -> PreTrainedModel:
-    return _load(AutoModelForSequenceClassification, str(folder))
+def load_saved_classifier(folder: Path) -> transformers.PreTrainedModel:
+    return _load(transformers.AutoModelForSequenceClassification, str(folder))
 
 
-def load_encoder(name: str) -> PreTrainedModel:
+def load_encoder(name: str) -> transformers.PreTrainedModel:
     """The pretrained encoder alone, giving one vector per token."""
-    return _load(AutoModel, name)
+    return _load(transformers.AutoModel, name)
 
 
 def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

@@ -147,11 +147,15 @@ class TorchClassifier(TextClassifier):
         to a text that encodes to nothing, or None)."""
         raise NotImplementedError
 
+    def _export_module(self) -> nn.Module:
+        """The module written to ONNX: `module_`, or the same computation in operations ONNX runs well."""
+        return self.module_
+
     def export_onnx(self, directory: Path) -> dict[str, Any]:
         inputs, _ = collate(self._encode(["an example", "a longer example text"]), pad_id=self.pad_id_)
         device = next(self.module_.parameters()).device
         self.module_.eval()
-        export_module(Probabilities(self.module_), inputs["tokens"].to(device), inputs["mask"].to(device),
+        export_module(Probabilities(self._export_module()), inputs["tokens"].to(device), inputs["mask"].to(device),
                       directory / ONNX_FILE)
         return {"input": "tokens", "pad_id": self.pad_id_, **self._export_tokenizer(directory)}
 

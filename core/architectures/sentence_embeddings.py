@@ -6,11 +6,11 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
-import skops.io as sio
 import torch
 from sklearn.linear_model import LogisticRegression
 from torch import nn
 
+from core import skops_files
 from core.architectures.base import ArchConfig, Architecture, OneShotClassifier, option
 from core.device import DEVICE_CHOICES, pick_device
 from core.onnx_export import Probabilities, export_hf_tokenizer, export_module
@@ -106,12 +106,12 @@ class SentenceEmbeddingsClassifier(OneShotClassifier):
         return {"input": "tokens", "pad_id": self.tokenizer_.pad_token_id or 0, "empty_id": None}
 
     def _save_weights(self, directory: Path) -> None:
-        sio.dump(self.head_, directory / HEAD_FILE)
+        skops_files.dump(self.head_, directory / HEAD_FILE)
         save_model(self.encoder_, self.tokenizer_, directory / HF_FOLDER)
 
     def _load_weights(self, directory: Path) -> None:
         # skops refuses any type outside scikit-learn's own, so a crafted file cannot run code.
-        self.head_ = sio.load(directory / HEAD_FILE)
+        self.head_ = skops_files.load(directory / HEAD_FILE)
         self.tokenizer_ = load_tokenizer(str(directory / HF_FOLDER))
         self.encoder_ = load_encoder(str(directory / HF_FOLDER)).eval()
 

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
-import skops.io as sio
 from skl2onnx import convert_sklearn
 from skl2onnx.common.data_types import FloatTensorType
 from sklearn.base import ClassifierMixin
@@ -19,6 +18,7 @@ from sklearn.naive_bayes import ComplementNB
 from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
+from core import skops_files
 from core.architectures.base import ArchConfig, Architecture, OneShotClassifier, option
 from core.onnx_model import ONNX_FILE, VECTORIZER_FILE
 
@@ -26,7 +26,7 @@ from core.onnx_model import ONNX_FILE, VECTORIZER_FILE
 CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 CLASSIFIERS = ("logistic_regression", "linear_svm", "naive_bayes")
 # skops loads only types it knows to be plain data, so a crafted file cannot run code. The calibrated SVM adds two
-# private scikit-learn classes, exactly the ones sio.get_untrusted_types reports for its pipeline: they hold the
+# private scikit-learn classes, exactly the ones skops.io.get_untrusted_types reports for its pipeline: they hold the
 # fitted SVM and the two numbers of its sigmoid. Trusting these names lets no other type through.
 CALIBRATION_TYPES = ["sklearn.calibration._CalibratedClassifier", "sklearn.calibration._SigmoidCalibration"]
 # The linear SVM learns its probabilities from this many cross-validation folds.
@@ -119,14 +119,14 @@ class TfidfClassifier(OneShotClassifier):
         graph = convert_sklearn(classifier, initial_types=[("features", FloatTensorType([None, len(vectorizer.vocabulary_)]))],
                                 options={id(classifier): {"zipmap": False}})
         (directory / ONNX_FILE).write_bytes(graph.SerializeToString())
-        sio.dump(vectorizer, directory / VECTORIZER_FILE)
+        skops_files.dump(vectorizer, directory / VECTORIZER_FILE)
         return {"input": "tfidf"}
 
     def _save_weights(self, directory: Path) -> None:
-        sio.dump(self.pipeline_, directory / "pipeline.skops")
+        skops_files.dump(self.pipeline_, directory / "pipeline.skops")
 
     def _load_weights(self, directory: Path) -> None:
-        self.pipeline_ = sio.load(directory / "pipeline.skops", trusted=CALIBRATION_TYPES)
+        self.pipeline_ = skops_files.load(directory / "pipeline.skops", trusted=CALIBRATION_TYPES)
 
 
 ARCHITECTURE = Architecture(
