@@ -1,12 +1,13 @@
-"""Prediction latency of every architecture: the model's own `predict_proba` (PyTorch eager; scikit-learn for
-TF-IDF) against its ONNX export run by ONNX Runtime, p50 and p95 of one call with 1 and with 64 texts.
+"""Prediction latency of every architecture: its own `predict_proba` against its ONNX export in ONNX Runtime.
+
+p50 and p95 of one call with 1 text and with 64 texts; "eager" is PyTorch eager, or scikit-learn for TF-IDF.
 
     python -m benchmarks.predict_latency [--archs tfidf,textcnn,...] [--train 600] [--repeats 50] [--batch-repeats 20]
 
 Each model is trained on TREC-6 with its default settings, so it has its real size, but for one epoch only: its
 accuracy does not matter here. The timed texts are TREC-6 test questions, different ones call after call. PyTorch
-runs on 2 threads, ONNX Runtime on its default number of threads. The two runtimes take turns, call by call, so
-a slow spell of the machine hits both.
+runs on 2 threads, ONNX Runtime on its default number of threads. Each runtime is timed in a block of its own:
+taking turns call by call, each ran slower behind the other's still-spinning threads.
 """
 from __future__ import annotations
 
@@ -56,18 +57,17 @@ def data(n_train: int):
     return train, val, subset(df, "test").texts
 
 
-def timed(predictors: dict[str, Callable[[list[str]], object]], calls: list[list[str]]) -> dict[str, np.ndarray]:
-    """Milliseconds of each call, per predictor, the predictors taking turns on the same texts."""
-    for predict in predictors.values():
-        for texts in calls[:WARMUP]:
-            predict(texts)
-    seconds: dict[str, list[float]] = {name: [] for name in predictors}
+def timed(predict: Callable[[list[str]], object], calls: list[list[str]]) -> np.ndarray:
+    """Milliseconds of each call. The warm-up also outlasts the other runtime's threads, which spin for a while
+    after each call and, on a machine this small, would slow the calls that follow them."""
+    for texts in calls[:WARMUP]:
+        predict(texts)
+    seconds = []
     for texts in calls:
-        for name, predict in predictors.items():
-            started = time.perf_counter()
-            predict(texts)
-            seconds[name].append(time.perf_counter() - started)
-    return {name: np.asarray(s) * 1000 for name, s in seconds.items()}
+        started = time.perf_counter()
+        predict(texts)
+        seconds.append(time.perf_counter() - started)
+    return np.asarray(seconds) * 1000
 
 
 def measure(arch: str, train, val, test: Sequence[str], repeats: dict[int, int], scratch: Path) -> list[list[object]]:
@@ -87,7 +87,7 @@ def measure(arch: str, train, val, test: Sequence[str], repeats: dict[int, int],
     rows = []
     for size in BATCHES:
         calls = [[test[(i * size + j) % len(test)] for j in range(size)] for i in range(repeats[size])]
-        ms = timed({"eager": model.predict_proba, "onnx": onnx.predict_proba}, calls)
+        ms = {"eager": timed(model.predict_proba, calls), "onnx": timed(onnx.predict_proba, calls)}
         p50, p95 = ({name: float(np.percentile(t, q)) for name, t in ms.items()} for q in (50, 95))
         first = size == BATCHES[0]
         rows.append([architecture.title if first else "", size, f"{p50['eager']:.2f}", f"{p95['eager']:.2f}",
