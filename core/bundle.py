@@ -15,12 +15,11 @@ from core.loading import load_model
 from core.model_card import model_card
 from core.onnx_export import export
 from core.store import Store
-from core.workspace import MODEL_DIR, run_dir
+from core.workspace import EXPORT_DIR, MODEL_DIR, run_dir
 
 KINDS = ("bundle", "onnx")
 CARD_FILE = "README.md"
 METRICS_FILE = "metrics.json"
-EXPORT_DIR = "export"  # inside a run folder: the ZIP files made so far, kept for the next download
 REPORT_KEYS = ("n_test", "classes", "accuracy", "macro_f1", "intervals", "per_class", "confusion_matrix")
 
 

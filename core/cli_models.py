@@ -12,10 +12,10 @@ import pandas as pd
 from core.bundle import KINDS, run_zip
 from core.data import guess_columns
 from core.loading import load_model
-from core.prediction import load_run_model, predict_table, probability_column
+from core.prediction import load_run_model, predict_table, prediction_records
 from core.reading import read_file
 from core.store import Store
-from core.wording import listing
+from core.wording import count, listing
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
@@ -25,14 +25,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if not args.texts:
         raise ValueError("Give the texts to classify after the options, or a table with --input FILE --text-col "
                          "COLUMN.")
-    table = predict_table(model, args.texts)
     if args.json:
-        classes = [str(c) for c in model.classes_]
-        print(json.dumps([{"text": r["text"], "label": r["predicted"],
-                           "probabilities": {c: r[probability_column(c)] for c in classes}}
-                          for r in table.to_dict("records")], ensure_ascii=False))
+        records = prediction_records(model.classes_, model.predict_proba(args.texts))
+        print(json.dumps([{"text": t, **r} for t, r in zip(args.texts, records)], ensure_ascii=False))
     else:
-        for r in table.to_dict("records"):
+        for r in predict_table(model, args.texts).to_dict("records"):
             print(f"{r['predicted']}\t{r['confidence']:.3f}\t{r['text']}")
     return 0
 
@@ -47,9 +44,15 @@ def predict_file(model, args: argparse.Namespace) -> int:
     if column not in table.columns:
         raise ValueError(f"'{args.input}' has no column '{column}'. Its columns: "
                          f"{listing([str(c) for c in table.columns], 20)}. Name one with --text-col.")
-    texts = table[column].fillna("").astype(str).tolist()
-    predicted = predict_table(model, texts).drop(columns="text")
-    out = pd.concat([table.reset_index(drop=True), predicted], axis=1)
+    if not args.text_col:
+        print(f"Texts from the column '{column}' (choose another with --text-col).", file=sys.stderr)
+    texts = table[column].fillna("").astype(str)
+    # As on the Predict page: a row without text gets no label rather than a guess about nothing.
+    empty = texts.str.strip() == ""
+    if empty.any():
+        print(f"{count(int(empty.sum()), 'row')} without text left out.", file=sys.stderr)
+    predicted = predict_table(model, texts[~empty].tolist()).drop(columns="text")
+    out = pd.concat([table[~empty].reset_index(drop=True), predicted], axis=1)
     if args.output:
         # With a byte-order mark, so Excel reads the file as UTF-8.
         Path(args.output).write_bytes(out.to_csv(index=False).encode("utf-8-sig"))

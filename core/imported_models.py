@@ -42,10 +42,16 @@ def import_model(data: bytes, name: str, root: Path | None = None) -> ImportedMo
         upload.write_bytes(data)
         folder = extract(upload, Path(scratch) / FILES_DIR)
         model = load_folder(folder)
-        taken = [int(p.name) for p in parent.iterdir() if p.name.isdigit()]
-        model_id = max(taken, default=0) + 1
-        target = parent / str(model_id)
-        target.mkdir()
+        # Ids from the clock, never reused: a tab still showing a removed model cannot end up on another one, and
+        # two tabs importing at the same moment each get their own.
+        model_id = time.time_ns() // 1_000_000
+        while True:
+            target = parent / str(model_id)
+            try:
+                target.mkdir()
+                break
+            except FileExistsError:
+                model_id += 1
         shutil.move(str(folder), target / FILES_DIR)
     info = ImportedModel(model_id, name, model.arch_name, "onnx" if isinstance(model, OnnxClassifier) else "bundle",
                          [str(c) for c in model.classes_], time.time())

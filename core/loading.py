@@ -19,10 +19,12 @@ from core.architectures import TextClassifier, get_architecture
 from core.architectures.base import BUNDLE_FILE
 from core.onnx_model import MANIFEST_FILE, OnnxClassifier
 from core.skops_files import UnsafeFile
+from core.wording import first_line
 
 # Data formats only. Pickle (.pkl, .bin, .pt, .ckpt) and code (.py) run when loaded, so they are refused by name
 # whatever their contents.
-ALLOWED_SUFFIXES = {".json", ".safetensors", ".skops", ".onnx", ".txt", ".md", ".model"}
+# A tokenizer may save its chat template as .jinja text; nothing here ever renders it.
+ALLOWED_SUFFIXES = {".json", ".safetensors", ".skops", ".onnx", ".txt", ".md", ".model", ".jinja"}
 MAX_FILES = 200
 MAX_MB_ENV = "CLASSIFIER_STUDIO_MAX_BUNDLE_MB"
 # Large enough for a fine-tuned BERT-large; an administrator can lower or raise it.
@@ -43,13 +45,16 @@ def load_model(path: str | Path) -> TextClassifier | OnnxClassifier:
     if not path.exists():
         raise FileNotFoundError(f"There is no file or folder '{path}'.")
     if path.is_dir():
-        return load_folder(model_folder(path))
+        folder = model_folder(path)
+        check_folder(folder)
+        return load_folder(folder)
     with tempfile.TemporaryDirectory() as scratch:
         # Every reader holds what it needs in memory once loaded, so the unpacked files can go.
         return load_folder(extract(path, Path(scratch)))
 
 
 def load_folder(folder: Path) -> TextClassifier | OnnxClassifier:
+    """The model in a folder whose files have passed the checks of `extract` or `check_folder`."""
     try:
         if (folder / MANIFEST_FILE).exists():
             return OnnxClassifier.load(folder)
@@ -59,23 +64,40 @@ def load_folder(folder: Path) -> TextClassifier | OnnxClassifier:
         raise BundleError(f"The model was not loaded: a scikit-learn file in it holds types that are not plain model "
                           f"data and could run code ({exc}).") from exc
     except Exception as exc:  # noqa: BLE001 - whatever a damaged or incomplete file raises, say which and stop there
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         missing = f" The file '{exc.filename}' is missing." if isinstance(exc, FileNotFoundError) and exc.filename else ""
-        raise BundleError(f"The model could not be loaded: {reason}.{missing} Its files may be incomplete or "
-                          "damaged; if it was downloaded, download it again.") from exc
+        raise BundleError(f"The model could not be loaded: {first_line(exc)}.{missing} Its files may be incomplete "
+                          "or damaged; if it was downloaded, download it again.") from exc
+
+
+def _refuse_path(name: str) -> None:
+    if PurePosixPath(name).suffix.lower() not in ALLOWED_SUFFIXES:
+        raise BundleError(f"The file holds '{name}', which is not one of the data formats a model is made of "
+                          f"({', '.join(sorted(ALLOWED_SUFFIXES))}). Files such as .pkl, .bin or .py can run code "
+                          "when opened, so the model was not loaded.")
+
+
+def _check_archive(archive: zipfile.ZipFile, what: str) -> list[zipfile.ZipInfo]:
+    """The archive's files, once its count, unpacked size and compression are checked. bzip2 and LZMA entries are
+    refused: Python inflates them whole before it compares them with their declared size."""
+    infos = [i for i in archive.infolist() if not i.is_dir()]
+    if len(infos) > MAX_FILES:
+        raise BundleError(f"{what} holds {len(infos):,} files; a model has far fewer (at most {MAX_FILES}). "
+                          "Choose a ZIP downloaded from Classifier Studio.")
+    total = sum(i.file_size for i in infos)
+    if total > max_bundle_bytes():
+        raise BundleError(f"Unpacked, {what.lower()} would take {total / 2**20:,.0f} MB, more than the limit of "
+                          f"{max_bundle_bytes() / 2**20:,.0f} MB. An administrator can raise it with {MAX_MB_ENV}.")
+    for info in infos:
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or info.flag_bits & 0x1:
+            raise BundleError(f"{what} holds '{info.filename}', compressed in a way (encrypted, bzip2 or LZMA) that "
+                              "Classifier Studio never writes. Choose a ZIP downloaded from Classifier Studio.")
+    return infos
 
 
 def _members(archive: zipfile.ZipFile) -> Iterator[tuple[zipfile.ZipInfo, PurePosixPath]]:
     """Each file of the archive with its checked relative path; raises BundleError on anything unsafe."""
-    infos = [i for i in archive.infolist() if not i.is_dir()]
-    if len(infos) > MAX_FILES:
-        raise BundleError(f"The file holds {len(infos):,} files; a model has far fewer (at most {MAX_FILES}). "
-                          "Choose a ZIP downloaded from Classifier Studio.")
-    total = sum(i.file_size for i in infos)
-    if total > max_bundle_bytes():
-        raise BundleError(f"Unpacked, the file would take {total / 2**20:,.0f} MB, more than the limit of "
-                          f"{max_bundle_bytes() / 2**20:,.0f} MB. An administrator can raise it with {MAX_MB_ENV}.")
-    for info in infos:
+    seen: set[str] = set()
+    for info in _check_archive(archive, "The file"):
         path = PurePosixPath(info.filename.replace("\\", "/"))
         if path.is_absolute() or ".." in path.parts or ":" in info.filename:
             raise BundleError(f"The file holds '{info.filename}', a path outside the model's folder. It was refused; "
@@ -83,11 +105,33 @@ def _members(archive: zipfile.ZipFile) -> Iterator[tuple[zipfile.ZipInfo, PurePo
         if stat.S_ISLNK(info.external_attr >> 16):
             raise BundleError(f"The file holds a link, '{info.filename}'. Links are refused; choose a ZIP "
                               "downloaded from Classifier Studio.")
-        if path.suffix.lower() not in ALLOWED_SUFFIXES:
-            raise BundleError(f"The file holds '{info.filename}', which is not one of the data formats a model is "
-                              f"made of ({', '.join(sorted(ALLOWED_SUFFIXES))}). Files such as .pkl, .bin or .py "
-                              "can run code when opened, so the model was not loaded.")
+        _refuse_path(info.filename)
+        # Two entries of one name (or names differing in capitals only) would leave it to chance which one is read.
+        if path.as_posix().lower() in seen:
+            raise BundleError(f"The file holds '{info.filename}' twice. Choose a ZIP downloaded from Classifier "
+                              "Studio.")
+        seen.add(path.as_posix().lower())
         yield info, path
+
+
+def check_folder(folder: Path) -> None:
+    """The checks `extract` makes of a ZIP, made of an unpacked folder: data formats only, no links."""
+    for path in folder.rglob("*"):
+        if path.is_symlink():
+            raise BundleError(f"The folder holds a link, '{path.relative_to(folder)}'. Links are refused.")
+        if path.is_file():
+            _refuse_path(path.relative_to(folder).as_posix())
+            _check_inner(path)
+
+
+def _check_inner(path: Path) -> None:
+    """A skops file is a ZIP of its own, read whole by skops: it gets the same limits as the outer file."""
+    if path.suffix.lower() == ".skops":
+        try:
+            with zipfile.ZipFile(path) as inner:
+                _check_archive(inner, f"'{path.name}'")
+        except zipfile.BadZipFile:
+            raise BundleError(f"'{path.name}' is damaged. Download the model again.") from None
 
 
 def extract(source: Path, destination: Path) -> Path:
@@ -108,8 +152,11 @@ def extract(source: Path, destination: Path) -> Path:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 with archive.open(info) as data, open(target, "wb") as out:
                     shutil.copyfileobj(data, out)
-    except (zipfile.BadZipFile, EOFError, NotImplementedError) as exc:
-        raise BundleError(f"The ZIP file is damaged ({exc}). Download the model again.") from None
+                _check_inner(target)
+    except (zipfile.BadZipFile, EOFError, NotImplementedError, RuntimeError, OSError) as exc:
+        # Damaged data, or names no folder can hold (a file and a folder of one name, a name too long).
+        raise BundleError(f"The ZIP file is damaged or malformed ({first_line(exc)}). Download the model "
+                          "again.") from None
     return model_folder(destination)
 
 

@@ -14,13 +14,14 @@ from core.wording import count
 
 # A class whose test F1 is below this is named under the limitations.
 WEAK_F1 = 0.7
+INSTALL = "`pip install -r requirements.txt` in its repository, see its README"
 # A class with fewer test texts than this has a score too uncertain to lean on.
 FEW_TEST_TEXTS = 30
 
 
 def _md(text: Any) -> str:
     """Class and dataset names are the user's own: shown as literal text, never as Markdown or HTML."""
-    return "".join(f"\\{c}" if c in "\\`*_{}[]<>()#+-.!|" else c for c in str(text)).replace("\n", " ")
+    return "".join(f"\\{c}" if c in "\\`*_[]<>#|~" else c for c in str(text)).replace("\n", " ")
 
 
 def _interval(report: dict[str, Any], metric: str) -> str:
@@ -54,8 +55,8 @@ def model_card(run: Run, dataset: DatasetRecord, df: pd.DataFrame, report: dict[
         "",
         "## Data",
         "",
-        f"Dataset '{_md(dataset.name)}': {count(dataset.n_rows, 'text')}, split at random (stratified by label) into "
-        "training, validation (for early stopping) and test texts. The test texts were never seen in training.",
+        f"Dataset '{_md(dataset.name)}': {count(dataset.n_rows, 'text')}, split into training, validation and test "
+        "texts. The test texts were never seen in training.",
         "",
         "| label | training | validation | test |",
         "|---|---:|---:|---:|",
@@ -102,23 +103,32 @@ def model_card(run: Run, dataset: DatasetRecord, df: pd.DataFrame, report: dict[
     return "\n".join(lines)
 
 
+def usage_code(file_name: str) -> tuple[str, str]:
+    """How to use the file `file_name`: from Python, and from the command line (predict a table, serve it)."""
+    python = "\n".join(["from core import load_model", "", f'model = load_model("{file_name}")',
+                        'print(model.predict(["a text to classify"]))        # labels',
+                        'print(model.predict_proba(["a text to classify"]))  # one column per label, in model.classes_ '
+                        "order"])
+    bash = "\n".join([
+        f"python -m core predict --model {file_name} --input texts.csv --text-col text --output predictions.csv",
+        f"python -m core serve --model {file_name} --port 8000",
+        "curl -s localhost:8000/predict -H 'Content-Type: application/json' -d '{\"texts\": [\"a text\"]}'"])
+    return python, bash
+
+
 def usage(file_name: str, onnx: dict[str, Any] | None) -> list[str]:
+    python, bash = usage_code(file_name)
     lines = ["## How to use it", "",
-             "With Classifier Studio installed (`pip install -r requirements.txt`, see its README):", "",
-             "```python", "from core import load_model", "",
-             f'model = load_model("{file_name}")',
-             'print(model.predict(["a text to classify"]))        # labels',
-             'print(model.predict_proba(["a text to classify"]))  # one column per label, in model.classes_ order',
-             "```", "", "```bash",
-             f"python -m core predict --model {file_name} --input texts.csv --text-col text > predictions.csv",
-             f"python -m core serve --model {file_name} --port 8000",
-             "curl -s localhost:8000/predict -H 'Content-Type: application/json' -d '{\"texts\": [\"a text\"]}'",
-             "```", "",
-             "In the app, open **Predict**, choose *Imported from a file* and import this file."]
+             f"With Classifier Studio installed ({INSTALL}):", "", "```python", python, "```", "", "```bash", bash,
+             "```", "", "In the app, open **Predict**, choose *Imported from a file* and import this file."]
     if onnx:
         lines += ["", f"**ONNX.** `model.onnx` takes {_onnx_input(onnx)} and returns `probabilities` (one column per "
                   "label, in the order of `classes` in `onnx.json`). ONNX Runtime matched the original model to within "
                   f"{onnx['parity']['max_difference']:.1g} on {count(onnx['parity']['texts'], 'test text')}."]
+        if onnx["input"] == "tokens":
+            lines += ["", "To run it without Classifier Studio: pad each batch to its longest text with the pad id, "
+                      "with `mask` false on padding" + (f", and give a text that tokenizes to nothing the one token "
+                      f"{onnx['empty_id']}" if onnx.get("empty_id") is not None else "") + "."]
     else:
         lines += ["", "**Files.** `bundle.json` names the architecture, its settings and the labels (the order of "
                   "`predict_proba`'s columns); the weights are safetensors (in `hf/` in Hugging Face's layout for "
@@ -130,7 +140,7 @@ def usage(file_name: str, onnx: dict[str, Any] | None) -> list[str]:
 def _onnx_input(onnx: dict[str, Any]) -> str:
     if onnx["input"] == "tfidf":
         return ("`features`, the TF-IDF vector of each text from `vectorizer.skops` (scikit-learn's TfidfVectorizer, "
-                "load it with `skops.io.load`)")
+                "load it with `skops.io.load`; Python only)")
     return (f"`tokens` (int64 token ids from `tokenizer.json`, padded with {onnx['pad_id']}) and `mask` (true for real "
             "tokens), both shaped batch x length")
 

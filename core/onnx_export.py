@@ -20,6 +20,7 @@ from tokenizers import Tokenizer
 from torch import nn
 
 from core.onnx_model import MANIFEST_FILE, TOKENIZER_FILE, OnnxClassifier
+from core.wording import first_line
 
 if TYPE_CHECKING:  # the architectures import this module to export themselves
     from core.architectures import TextClassifier
@@ -49,7 +50,7 @@ def export_module(module: nn.Module, tokens: torch.Tensor, mask: torch.Tensor, p
     those fall back to the TorchScript exporter, which turns them into ONNX's LSTM and GRU with sequence lengths;
     the parity check holds either way.
     """
-    module = module.eval().cpu()
+    module = module.eval()
     batch, length = torch.export.Dim("batch"), torch.export.Dim("length")
     try:
         with _quiet():
@@ -61,7 +62,7 @@ def export_module(module: nn.Module, tokens: torch.Tensor, mask: torch.Tensor, p
         return
     except Exception as exc:  # noqa: BLE001 - any tracing failure means: try the other exporter
         log.info("torch.export could not trace %s (%s); using the TorchScript exporter.", type(module).__name__,
-                 str(exc).splitlines()[0][:200])
+                 first_line(exc)[:200])
     axes = {0: "batch", 1: "length"}
     with _quiet():
         torch.onnx.export(module, (tokens, mask), str(path), dynamo=False, input_names=["tokens", "mask"],

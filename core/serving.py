@@ -16,7 +16,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, StrictStr, model_validator
 
 from core.loading import load_model
+from core.prediction import prediction_records
 
+# Longer texts are refused rather than held in memory: every model reads at most a few thousand tokens of a text.
+MAX_CHARS = 100_000
 EXAMPLE = '{"texts": ["first text", "second text"]}'
 
 
@@ -106,13 +109,13 @@ def create_app(model, name: str, max_texts: int = 1000) -> fastapi.FastAPI:
         if len(texts) > max_texts:
             raise fastapi.HTTPException(422, f"Send at most {max_texts} texts per request (got {len(texts)}); "
                                              "split the list into batches.")
+        longest = max(map(len, texts))
+        if longest > MAX_CHARS:
+            raise fastapi.HTTPException(422, f"A text has {longest:,} characters; send at most {MAX_CHARS:,} per "
+                                             "text (the models read only the start of a text anyway).")
         with lock:
             proba = model.predict_proba(texts)
-        # float() turns numpy scalars into plain floats, which JSON encodes.
-        return PredictResponse(predictions=[
-            Prediction(label=classes[row.argmax()], confidence=float(row.max()),
-                       probabilities={c: float(p) for c, p in zip(classes, row)})
-            for row in proba])
+        return PredictResponse(predictions=[Prediction(**r) for r in prediction_records(classes, proba)])
 
     return app
 

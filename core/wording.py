@@ -15,6 +15,12 @@ def listing(items: Sequence[str], shown: int) -> str:
     return f"{head} and {len(items) - shown:,} more" if len(items) > shown else head
 
 
+def first_line(exc: BaseException) -> str:
+    """An error's first line without its closing full stop, to quote inside a sentence of our own."""
+    text = str(exc).strip()
+    return text.splitlines()[0].rstrip(".") if text else type(exc).__name__
+
+
 def duration(seconds: float | None) -> str:
     """'42 s', '3 min 05 s', '2 h 10 min'; '—' when unknown."""
     if seconds is None:

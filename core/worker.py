@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import signal
 import sqlite3
 import sys
@@ -28,7 +29,7 @@ from core.prediction import prediction_frame
 from core.store import Run, Store
 from core.training import Callback, TrainState
 from core.wording import count, duration
-from core.workspace import MODEL_DIR, PREDICTIONS_FILE, run_dir
+from core.workspace import EXPORT_DIR, MODEL_DIR, PREDICTIONS_FILE, run_dir
 
 
 class Cancelled(Exception):
@@ -209,6 +210,8 @@ def evaluate_and_save(model: TextClassifier, df: pd.DataFrame, folder: Path, log
     proba = model.predict_proba(test["text"].tolist())
     report = evaluate(test["label"].tolist(), proba, model.classes_.tolist(), test["text"].tolist())
     model.save(folder / MODEL_DIR)
+    # Downloads made from an earlier model of this run (stopped, then resumed) no longer match it.
+    shutil.rmtree(folder / EXPORT_DIR, ignore_errors=True)
     model_bytes = sum(f.stat().st_size for f in (folder / MODEL_DIR).rglob("*") if f.is_file())
     save_report(report, folder)
     predictions = prediction_frame(test["text"].tolist(), proba, model.classes_)

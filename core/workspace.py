@@ -16,6 +16,7 @@ def workspace_dir() -> Path:
 
 MODEL_DIR = "model"  # inside a run folder: the saved model bundle
 PREDICTIONS_FILE = "test_predictions.parquet"  # inside a run folder: the test split with predictions
+EXPORT_DIR = "export"  # inside a run folder: the ZIP files downloaded so far, kept for the next download
 
 
 def datasets_dir(root: Path | None = None) -> Path:

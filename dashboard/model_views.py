@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.bundle import EXPORT_DIR, file_name, run_zip
+from core.bundle import file_name, run_zip
 from core.imported_models import ImportedModel, delete_imported, import_model, imported_models
 from core.loading import BundleError
+from core.model_card import INSTALL, usage_code
 from core.records import Run
 from core.store import Store
-from core.workspace import run_dir
+from core.wording import first_line
+from core.workspace import EXPORT_DIR, run_dir
 from dashboard.components import escape_md
 
 FORMATS = {
     "bundle": ("Model bundle", "The model exactly as trained: weights (safetensors), tokenizer, labels, settings, "
                "test scores and a model card. For this app's Predict page, `python -m core predict` and "
                "`python -m core serve`."),
-    "onnx": ("ONNX", "For ONNX Runtime in any language (Python, C#, Java, JavaScript, C++). Checked, before you "
-             "get it, to give the same probabilities as the model on every test text."),
+    "onnx": ("ONNX", "For ONNX Runtime, without PyTorch; the neural models also outside Python (C#, Java, "
+             "JavaScript, C++). Checked, before you get it, to give the same probabilities as the model on every test "
+             "text."),
 }
 IMPORT_RESULT = "predict.import.result"
 
@@ -40,28 +43,32 @@ def take_away(store: Store, run: Run) -> None:
                 try:
                     with st.spinner("Exporting and checking the model…" if kind == "onnx" else "Packing the model…"):
                         run_zip(store, run.id, kind)
-                except ValueError as exc:
+                except ValueError as exc:  # our own messages say what to do
                     st.error(escape_md(exc))
+                    continue
+                except Exception as exc:  # noqa: BLE001 - an exporter's failure is shown, not a traceback page
+                    st.error(f"The {escape_md(title)} file could not be made: {escape_md(first_line(exc))}. The "
+                             "model bundle holds the model exactly; download that instead.")
                     continue
                 st.rerun()  # drawn again with the download in place of the button
             st.download_button(f"Download {name}", ready.read_bytes, file_name=name, mime="application/zip",
                                on_click="ignore", type="primary", key=f"export.download.{kind}.{run.id}",
                                help=f"{ready.stat().st_size / 1e6:.1f} MB")
     st.markdown("**Using the file**")
-    name = file_name(run.id, run.arch, "bundle")
-    st.code(f'from core import load_model\n\nmodel = load_model("{name}")\nmodel.predict(["a text to classify"])',
-            language="python")
-    st.code(f"python -m core predict --model {name} --input texts.csv --text-col text > predictions.csv\n"
-            f"python -m core serve --model {name} --port 8000\n"
-            "curl -s localhost:8000/predict -H 'Content-Type: application/json' -d '{\"texts\": [\"a text\"]}'",
-            language="bash")
+    st.caption(f"On the Predict page of any Classifier Studio: choose *Imported from a file*. From Python or the "
+               f"command line, with Classifier Studio installed ({INSTALL}):")
+    python, bash = usage_code(file_name(run.id, run.arch, "bundle"))
+    st.code(python, language="python")
+    st.code(bash, language="bash")
 
 
 def import_box(store: Store) -> None:
     """The uploader that checks and keeps a downloaded model; its outcome is kept per file so a rerun does not
     unpack the same file again."""
     upload = st.file_uploader("A model file downloaded from Classifier Studio (.zip: model bundle or ONNX)",
-                              type=["zip"], key="predict.import")
+                              type=["zip"], key="predict.import",
+                              help="Files up to this server's upload limit; a larger model works from the command "
+                                   "line: python -m core predict --model FILE.zip")
     if upload is None:
         return
     done = st.session_state.get(IMPORT_RESULT)
@@ -99,8 +106,10 @@ def imported_picker(store: Store) -> ImportedModel | None:
         st.session_state["predict.imported"] = models[0].id
     chosen = by_id[st.selectbox("Imported model", list(by_id), format_func=lambda i: imported_label(by_id[i]),
                                 key="predict.imported")]
-    if st.button("Remove this imported model", key="predict.imported.remove"):
-        delete_imported(chosen.id, store.root)
-        del st.session_state["predict.imported"]
-        st.rerun()
+    with st.popover("Remove this imported model"):
+        st.write(f"Remove {escape_md(chosen.name)} from this server? Its file on your computer stays.")
+        if st.button("Yes, remove it", key="predict.imported.remove"):
+            delete_imported(chosen.id, store.root)
+            del st.session_state["predict.imported"]
+            st.rerun()
     return chosen

@@ -22,7 +22,8 @@ CHUNK = 500
 PREVIEW_ROWS = 1000
 
 TRAINED, IMPORTED = "Trained here", "Imported from a file"
-# A model as the cache knows it: ("run", run id, 0) or ("imported", import id, when it was imported).
+# A model as the cache knows it: ("run", run id, when it finished) or ("imported", import id, when it was imported);
+# a run resumed after a stop finishes again with a new model.
 Source = tuple[str, int, float]
 
 st.title("Predict")
@@ -34,7 +35,7 @@ if "predict.origin" not in st.session_state:
 origin = st.radio("Which model", [TRAINED, IMPORTED], horizontal=True, key="predict.origin")
 if origin == TRAINED:
     run = finished_run_or_stop(store, "Model", key="predict.run")
-    source, name = ("run", run.id, 0.0), run_label(run, datasets)
+    source, name = ("run", run.id, run.finished_at or 0.0), run_label(run, datasets)
 else:
     run = None
     imported = model_views.imported_picker(store)
@@ -94,7 +95,7 @@ def one_text() -> None:
     if other is None:
         show_prediction(source, text, "probabilities")
     else:
-        shown = ((source, name), (("run", other, 0.0), run_label(others[other], datasets)))
+        shown = ((source, name), (("run", other, others[other].finished_at or 0.0), run_label(others[other], datasets)))
         for column, (model, label), key in zip(st.columns(2), shown, ("probabilities", "predict.compare.chart")):
             with column:
                 st.markdown(f"**{escape_md(label)}**")

@@ -12,8 +12,8 @@ from torch import nn
 from core.architectures.base import Architecture, option
 from core.architectures.neural import TorchClassifier, TrainingConfig
 from core.onnx_export import export_hf_tokenizer
-from core.pretrained_models import (MINILM, SUGGESTIONS, load_classifier, load_saved_classifier, load_tokenizer,
-                                    save_model, unknown_token_warning)
+from core.pretrained_models import (MINILM, SUGGESTIONS, load_classifier, load_saved_classifier,
+                                    load_saved_tokenizer, load_tokenizer, save_model, unknown_token_warning)
 
 # The fine-tuned model and its tokenizer, in Hugging Face's own layout, so other tools can load them too.
 HF_FOLDER = "hf"
@@ -107,7 +107,7 @@ class FineTuneClassifier(TorchClassifier):
         save_model(self.module_.model, self.tokenizer_, directory / HF_FOLDER)
 
     def _load_weights(self, directory: Path) -> None:
-        self._use_tokenizer(load_tokenizer(str(directory / HF_FOLDER)))
+        self._use_tokenizer(load_saved_tokenizer(directory / HF_FOLDER))
         self.module_ = SequenceClassifier(load_saved_classifier(directory / HF_FOLDER))
         self.module_.eval()
 

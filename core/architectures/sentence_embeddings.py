@@ -15,8 +15,8 @@ from core.architectures.base import ArchConfig, Architecture, OneShotClassifier,
 from core.device import DEVICE_CHOICES, pick_device
 from core.onnx_export import Probabilities, export_hf_tokenizer, export_module
 from core.onnx_model import ONNX_FILE
-from core.pretrained_models import (MINILM, SUGGESTIONS, load_encoder, load_tokenizer, mean_pool, save_model,
-                                    unknown_token_warning)
+from core.pretrained_models import (MINILM, SUGGESTIONS, load_encoder, load_saved_encoder, load_saved_tokenizer,
+                                    load_tokenizer, mean_pool, save_model, unknown_token_warning)
 
 # The encoder and its tokenizer, copied next to the classifier so the model works without its original source.
 HF_FOLDER = "hf"
@@ -112,8 +112,8 @@ class SentenceEmbeddingsClassifier(OneShotClassifier):
     def _load_weights(self, directory: Path) -> None:
         # skops refuses any type outside scikit-learn's own, so a crafted file cannot run code.
         self.head_ = skops_files.load(directory / HEAD_FILE)
-        self.tokenizer_ = load_tokenizer(str(directory / HF_FOLDER))
-        self.encoder_ = load_encoder(str(directory / HF_FOLDER)).eval()
+        self.tokenizer_ = load_saved_tokenizer(directory / HF_FOLDER)
+        self.encoder_ = load_saved_encoder(directory / HF_FOLDER).eval()
 
 
 ARCHITECTURE = Architecture(

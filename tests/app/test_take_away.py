@@ -84,7 +84,7 @@ def test_an_imported_model_can_be_removed(open_page, store, trained_run):
     path = run_zip(store, trained_run.id, "bundle")
     at = import_file(open_page("predict"), path.name, path.read_bytes())
     assert len(imported_models(store.root)) == 1
-    next(b for b in at.button if b.label == "Remove this imported model").click()
+    next(b for b in at.button if b.label == "Yes, remove it").click()
     at.run()
     assert not at.exception
     assert imported_models(store.root) == []

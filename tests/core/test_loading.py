@@ -5,12 +5,15 @@ from __future__ import annotations
 import io
 import os
 import pickle
+import shutil
 import stat
 import zipfile
 from pathlib import Path
 
 import pytest
 import skops.io as sio
+import torch
+from safetensors.torch import load_file
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
@@ -168,3 +171,69 @@ def test_an_unknown_architecture_is_named(model_folder, tmp_path):
 def test_missing_paths_are_a_plain_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="no file or folder"):
         load_model(tmp_path / "nothing.zip")
+
+
+@pytest.mark.parametrize("method", [zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA])
+def test_compressions_that_inflate_whole_are_refused(model_folder, tmp_path, method):
+    with zipfile.ZipFile(tmp_path / "m.zip", "w", method) as archive:
+        for name, data in model_files(model_folder).items():
+            archive.writestr(name, data)
+    with pytest.raises(BundleError, match="bzip2 or LZMA"):
+        load_model(tmp_path / "m.zip")
+
+
+def test_a_name_twice_is_refused(model_folder, tmp_path):
+    path = zip_of(tmp_path / "m.zip", model_files(model_folder))
+    with zipfile.ZipFile(path, "a") as archive, pytest.warns(UserWarning, match="Duplicate name"):
+        archive.writestr("BUNDLE.json", b"{}")
+        archive.writestr("bundle.json", b"{}")
+    with pytest.raises(BundleError, match="twice"):
+        load_model(path)
+
+
+def test_a_file_and_a_folder_of_one_name_are_a_message_not_a_crash(model_folder, tmp_path):
+    files = {**model_files(model_folder), "notes.json": b"{}", "notes.json/inner.json": b"{}"}
+    with pytest.raises(BundleError, match="damaged or malformed"):
+        load_model(zip_of(tmp_path / "m.zip", files))
+
+
+def test_a_skops_file_that_unpacks_past_the_limit_is_refused(tmp_path, monkeypatch):
+    train, val, _ = splits(make_texts())
+    arch = get_architecture("tfidf")
+    arch.model_cls(small_config(arch)).fit(train, val).save(tmp_path / "model")
+    with zipfile.ZipFile(tmp_path / "model" / "pipeline.skops", "a", zipfile.ZIP_DEFLATED) as inner:
+        inner.writestr("padding.bin", b"\0" * 20_000_000)
+    monkeypatch.setenv(MAX_MB_ENV, "10")
+    with pytest.raises(BundleError, match="'pipeline.skops' would take 19 MB"):
+        load_model(zip_of(tmp_path / "m.zip", model_files(tmp_path / "model")))
+
+
+def test_a_pretrained_model_never_loads_a_pickled_checkpoint(tiny_bert, tmp_path):
+    """transformers reads .bin checkpoints with torch.load; a bundle's hf/ folder is read from safetensors only, even
+    when an index file (a .json, so let in) points at a pickle under an innocent name that holds good weights."""
+    train, val, _ = splits(make_texts())
+    arch = get_architecture("finetune")
+    config = small_config(arch)
+    config.model, config.epochs = str(tiny_bert), 1
+    arch.model_cls(config).fit(train, val).save(tmp_path / "model")
+    hf = tmp_path / "model" / "hf"
+    weights = load_file(str(hf / "model.safetensors"))
+    (hf / "model.safetensors").unlink()
+    torch.save(weights, hf / "shard.txt")
+    (hf / "pytorch_model.bin.index.json").write_text(
+        '{"metadata": {}, "weight_map": {' + ", ".join(f'"{k}": "shard.txt"' for k in weights) + "}}")
+    with pytest.raises(BundleError, match="could not be loaded"):
+        load_model(zip_of(tmp_path / "m.zip", model_files(tmp_path / "model")))
+
+
+def test_an_unpacked_folder_gets_the_same_checks(model_folder, tmp_path):
+    folder = tmp_path / "unpacked"
+    shutil.copytree(model_folder, folder)
+    assert load_model(folder).predict(["goal match"]).tolist() == ["sport"]
+    (folder / "model.pkl").write_bytes(b"x")
+    with pytest.raises(BundleError, match="model.pkl"):
+        load_model(folder)
+    (folder / "model.pkl").unlink()
+    (folder / "link.json").symlink_to("/etc/passwd")
+    with pytest.raises(BundleError, match="link"):
+        load_model(folder)
