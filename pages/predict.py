@@ -87,12 +87,13 @@ def one_text() -> None:
     right.button("Random test example", on_click=fill_example, key="predict.example", disabled=run is None,
                  help=None if run else "An imported model brings no test texts with it.")
     others = {r.id: r for r in runs if run is None or r.id != run.id}
-    other = st.selectbox("Compare with", [None, *others], key="predict.compare", disabled=not others,
-                         format_func=lambda i: "No other model" if i is None else run_label(others[i], datasets),
+    # 0, not None, stands for no other model: Streamlit shows a None choice as an empty "Choose an option".
+    other = st.selectbox("Compare with", [0, *others], key="predict.compare", disabled=not others,
+                         format_func=lambda i: run_label(others[i], datasets) if i else "No other model",
                          help="Another finished model, to see both predictions of the same text side by side.")
     if not (text or "").strip():
         return
-    if other is None:
+    if not other:
         show_prediction(source, text, "probabilities")
     else:
         shown = ((source, name), (("run", other, others[other].finished_at or 0.0), run_label(others[other], datasets)))
@@ -101,7 +102,7 @@ def one_text() -> None:
                 st.markdown(f"**{escape_md(label)}**")
                 show_prediction(model, text, key)
     st.subheader("Which words mattered")
-    if other is not None:
+    if other:
         st.caption(f"For {escape_md(name)}.")
     explanations.show(text, lambda method: explain(source, text, method))
 
