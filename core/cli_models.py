@@ -7,12 +7,10 @@ import shutil
 import sys
 from pathlib import Path
 
-import pandas as pd
-
 from core.bundle import KINDS, run_zip
 from core.data import guess_columns
 from core.loading import load_model
-from core.prediction import load_run_model, predict_table, prediction_records
+from core.prediction import alongside, load_run_model, predict_table, prediction_records
 from core.reading import read_file
 from core.store import Store
 from core.wording import count, listing
@@ -52,7 +50,7 @@ def predict_file(model, args: argparse.Namespace) -> int:
     if empty.any():
         print(f"{count(int(empty.sum()), 'row')} without text left out.", file=sys.stderr)
     predicted = predict_table(model, texts[~empty].tolist()).drop(columns="text")
-    out = pd.concat([table[~empty].reset_index(drop=True), predicted], axis=1)
+    out = alongside(table[~empty], predicted)
     if args.output:
         # With a byte-order mark, so Excel reads the file as UTF-8.
         Path(args.output).write_bytes(out.to_csv(index=False).encode("utf-8-sig"))

@@ -45,6 +45,13 @@ def predict_table(model: TextClassifier, texts: Sequence[str]) -> pd.DataFrame:
     return prediction_frame(texts, model.predict_proba(list(texts)), model.classes_)
 
 
+def alongside(table: pd.DataFrame, predicted: pd.DataFrame) -> pd.DataFrame:
+    """The file's own rows and columns (ids, dates, ...) with the predictions beside them, so the result joins back.
+    A file column whose name a prediction column takes is kept as '<name> (in the file)'."""
+    clashes = {c: f"{c} (in the file)" for c in table.columns if c in predicted.columns}
+    return pd.concat([table.rename(columns=clashes).reset_index(drop=True), predicted.reset_index(drop=True)], axis=1)
+
+
 def csv_for_excel(table: pd.DataFrame) -> bytes:
     """The table as CSV in UTF-8 with a byte-order mark: without the mark Excel reads the file in the computer's
     local encoding and garbles every letter beyond ASCII."""

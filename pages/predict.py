@@ -10,7 +10,7 @@ from core.reading import SUPPORTED, ReadResult, read_file
 from core.explain import gradient, occlusion
 from core.imported_models import imported_folder
 from core.loading import load_model
-from core.prediction import csv_for_excel, load_run_model, predict_table, probability_column
+from core.prediction import alongside, csv_for_excel, load_run_model, predict_table, probability_column
 from core.workspace import PREDICTIONS_FILE, run_dir
 from dashboard import explanations, model_views, reading_views
 from dashboard.charts import probabilities
@@ -150,8 +150,7 @@ def a_file() -> None:
     batch_source = (source, upload.file_id, column)
     if st.button("Predict all", type="primary", key="predict.all"):
         predicted = predict_all(texts[~empty].tolist()).drop(columns="text")
-        # The file's own columns (ids, dates, ...) stay beside each prediction, so the download joins back.
-        remember(BATCH, (batch_source, pd.concat([df[~empty].reset_index(drop=True), predicted], axis=1)))
+        remember(BATCH, (batch_source, alongside(df[~empty], predicted)))
     done = current(BATCH)
     if done is None or done[0] != batch_source:
         return

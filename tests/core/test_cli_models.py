@@ -57,6 +57,17 @@ def test_export_both_formats_then_predict_a_file_from_each(trained, workspace, t
         assert np.abs(got - expected).max() < 1e-4
 
 
+def test_a_file_column_named_like_a_prediction_column_is_kept_apart(trained, workspace, tmp_path, capsys):
+    pd.DataFrame({"message": ["goal match team"], "predicted": ["food"]}).to_csv(tmp_path / "t.csv", index=False)
+    path = run_zip(workspace, trained, "bundle")
+    assert main(["predict", "--model", str(path), "--input", str(tmp_path / "t.csv"), "--output",
+                 str(tmp_path / "out.csv")]) == 0
+    out = pd.read_csv(tmp_path / "out.csv", encoding="utf-8-sig")
+    assert list(out.columns[:4]) == ["message", "predicted (in the file)", "predicted", "confidence"]
+    assert out.loc[0, "predicted (in the file)"] == "food" and out.loc[0, "predicted"] == "sport"
+    assert "Texts from the column 'message'" in capsys.readouterr().err
+
+
 def test_predict_names_the_columns_when_the_text_column_is_wrong(trained, workspace, tmp_path, capsys):
     pd.DataFrame({"body": ["goal"]}).to_csv(tmp_path / "texts.csv", index=False)
     path = run_zip(workspace, trained, "bundle")
