@@ -76,7 +76,7 @@ def import_box(store: Store) -> None:
         try:
             with st.spinner("Checking and loading the model…"):
                 info = import_model(upload.getvalue(), upload.name, store.root)
-        except BundleError as exc:
+        except (BundleError, OSError) as exc:  # OSError: the workspace could not take it (a full disk)
             done = (upload.file_id, str(exc))
         else:
             done = (upload.file_id, None)
