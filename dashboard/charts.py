@@ -1,6 +1,7 @@
 """Plotly figure builders. Each keeps `uirevision` so a live update does not reset the user's zoom."""
 from __future__ import annotations
 
+import html
 from typing import Sequence
 
 import numpy as np
@@ -8,13 +9,20 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+def literal(value: object) -> str:
+    """A user's text as plotly must be given it to show it as written: plotly reads tags such as <b>, <br> and
+    <a href> and entities in every tick, legend and hover label, so the text's own brackets and ampersands go in as
+    entities."""
+    return html.escape(str(value), quote=False)
+
+
 LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), uirevision="keep")
 CURVE_POINTS = 1000  # most points drawn of one training curve
 
 
 def class_distribution(labels: pd.Series) -> go.Figure:
     counts = labels.astype(str).value_counts()
-    fig = go.Figure(go.Bar(x=counts.index.tolist(), y=counts.to_numpy(), hovertemplate="%{x}: %{y:,} rows<extra></extra>"))
+    fig = go.Figure(go.Bar(x=[literal(c) for c in counts.index], y=counts.to_numpy(), hovertemplate="%{x}: %{y:,} rows<extra></extra>"))
     fig.update_layout(title="Examples per class", xaxis_title="class", yaxis_title="rows", height=320, **LAYOUT)
     fig.update_xaxes(type="category")
     return fig
@@ -49,7 +57,7 @@ def training_curves(metrics: pd.DataFrame) -> go.Figure:
 
 def probabilities(classes: Sequence[str], values: Sequence[float]) -> go.Figure:
     order = np.argsort(values)
-    fig = go.Figure(go.Bar(x=np.asarray(values)[order], y=[str(classes[i]) for i in order], orientation="h",
+    fig = go.Figure(go.Bar(x=np.asarray(values)[order], y=[literal(classes[i]) for i in order], orientation="h",
                            text=[f"{values[i]:.1%}" for i in order], textposition="auto",
                            hovertemplate="%{y}: %{x:.1%}<extra></extra>"))
     fig.update_layout(title="Probability of each class", height=max(220, 40 + 30 * len(classes)),

@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.explain import Explanation
-from dashboard.charts import LAYOUT
+from dashboard.charts import LAYOUT, literal
 from dashboard.components import escape_md
 
 OCCLUSION = "Word removal (any model)"
@@ -54,7 +54,7 @@ def top_words(explanation: Explanation, axis_title: str, k: int = TOP_WORDS) -> 
     for w in explanation.weights:
         totals[w.word] += w.weight
     top = sorted((item for item in totals.items() if item[1]), key=lambda item: abs(item[1]), reverse=True)[:k][::-1]
-    fig = go.Figure(go.Bar(x=[weight for _, weight in top], y=[word for word, _ in top], orientation="h",
+    fig = go.Figure(go.Bar(x=[weight for _, weight in top], y=[literal(word) for word, _ in top], orientation="h",
                            marker_color=[f"rgb({GREEN if weight > 0 else RED})" for _, weight in top],
                            hovertemplate="%{y}: %{x:+.4f}<extra></extra>"))
     fig.update_layout(title="The words that mattered most", xaxis_title=axis_title, height=max(200, 60 + 28 * len(top)),

@@ -1,6 +1,6 @@
 """Plotly figures of a run's test report: confusion matrix, ROC, precision-recall, reliability, and the
 comparisons of several runs. Labels come from the user's data: they go into hover text as values, never into
-titles as markup."""
+titles as markup, and always through `literal`."""
 from __future__ import annotations
 
 from typing import Any, Sequence
@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.charts import LAYOUT
+from dashboard.charts import LAYOUT, literal
 
 NORMALIZATIONS = {"Counts": None, "Share of each true class": 1, "Share of each predicted class": 0}
 TICK_CHARS = 24  # longer class names are cut on the axes; the hover shows them whole
@@ -34,7 +34,7 @@ def confusion_matrix(matrix: Sequence[Sequence[int]], classes: Sequence[str], no
         text = [[f"{v:.0%}" for v in row] for row in z]
     labels = [str(c) for c in classes]
     n = len(labels)
-    ticks = [_tick(label) for label in labels]
+    ticks = [literal(_tick(label)) for label in labels]
     height = max(380, min(1100, 150 + 30 * n))
     fig = go.Figure(go.Heatmap(z=z, x=list(range(n)), y=list(range(n)), text=text,
                                texttemplate="%{text}" if n <= 20 else None, colorscale="Blues", hoverinfo="skip",
@@ -46,7 +46,7 @@ def confusion_matrix(matrix: Sequence[Sequence[int]], classes: Sequence[str], no
         x=predicted_index.ravel(), y=true_index.ravel(), mode="markers", showlegend=False,
         marker=dict(symbol="square", size=max(6.0, 0.9 * cell), color="#E45756", opacity=0.01),
         selected=dict(marker=dict(opacity=0.35)), unselected=dict(marker=dict(opacity=0.01)),
-        customdata=[[labels[t], labels[p], int(counts[t, p]), (f"{share[t, p]:.1%}" if share is not None else "")]
+        customdata=[[literal(labels[t]), literal(labels[p]), int(counts[t, p]), (f"{share[t, p]:.1%}" if share is not None else "")]
                     for t, p in zip(true_index.ravel(), predicted_index.ravel())],
         hovertemplate="true: %{customdata[0]}<br>predicted: %{customdata[1]}<br>%{customdata[2]:,} texts "
                       "%{customdata[3]}<br>click to list them<extra></extra>",
@@ -68,10 +68,11 @@ def one_vs_rest(curves: Sequence[dict[str, Any]], kind: str) -> go.Figure:
     fig = go.Figure()
     for curve in curves:
         if kind == "roc":
-            x, y, name = curve["fpr"], curve["tpr"], f"{curve['class']} (AUC {curve['roc_auc']:.3f})"
+            x, y, name = curve["fpr"], curve["tpr"], f"{literal(curve['class'])} (AUC {curve['roc_auc']:.3f})"
         else:
-            x, y, name = curve["recall"], curve["precision"], f"{curve['class']} (AP {curve['average_precision']:.3f})"
-        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=name, meta=[str(curve["class"])],
+            x, y, name = (curve["recall"], curve["precision"],
+                          f"{literal(curve['class'])} (AP {curve['average_precision']:.3f})")
+        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=name, meta=[literal(curve["class"])],
                                  hovertemplate="%{meta[0]}<br>%{x:.3f}, %{y:.3f}<extra></extra>"))
     if kind == "roc":
         fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="guessing", hoverinfo="skip",
@@ -119,7 +120,7 @@ def per_class_pair(table: pd.DataFrame, name_a: str, name_b: str) -> go.Figure:
     """Each class's F1 in two runs, side by side."""
     fig = go.Figure()
     for column, name in (("f1_a", name_a), ("f1_b", name_b)):
-        fig.add_trace(go.Bar(y=table["class"].astype(str), x=table[column], name=name, orientation="h",
+        fig.add_trace(go.Bar(y=table["class"].map(literal), x=table[column], name=literal(name), orientation="h",
                              hovertemplate="%{y}: F1 %{x:.3f}<extra></extra>"))
     fig.update_layout(barmode="group", title="F1 per class", height=max(320, 60 + 36 * len(table)),
                       xaxis=dict(range=[0, 1.02], title="F1"), legend=dict(orientation="h", y=-0.15), **LAYOUT)
@@ -133,8 +134,8 @@ def overlaid_curves(metrics: dict[str, pd.DataFrame], name: str, title: str) -> 
     for run_name, frame in metrics.items():
         part = frame[(frame["split"] == "val") & (frame["name"] == name)] if len(frame) else frame
         if len(part):
-            fig.add_trace(go.Scatter(x=part["epoch"], y=part["value"], mode="lines+markers", name=run_name,
-                                     meta=[run_name], hovertemplate="%{meta[0]}<br>epoch %{x:.2f}: %{y:.4f}<extra></extra>"))
+            fig.add_trace(go.Scatter(x=part["epoch"], y=part["value"], mode="lines+markers", name=literal(run_name),
+                                     meta=[literal(run_name)], hovertemplate="%{meta[0]}<br>epoch %{x:.2f}: %{y:.4f}<extra></extra>"))
     fig.update_layout(title=title, xaxis_title="epoch", height=360, legend=dict(orientation="h", y=-0.25), **LAYOUT)
     return fig
 

@@ -64,7 +64,9 @@ def confusion(report: dict[str, Any], predictions: pd.DataFrame, run_id: int) ->
     def cell_clicked() -> None:
         points = st.session_state["confusion"]["selection"]["points"]
         if points:
-            st.session_state[true_key], st.session_state[predicted_key] = points[0]["customdata"][:2]
+            # By position: the hover's names are escaped for plotly, the class names are not.
+            point = points[0]
+            st.session_state[true_key], st.session_state[predicted_key] = classes[int(point["y"])], classes[int(point["x"])]
 
     view = st.segmented_control("Show", list(report_charts.NORMALIZATIONS), default="Counts", key="cm_view",
                                 help="Shares of each true class (rows) show how each class's texts end up; shares of "

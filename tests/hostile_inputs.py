@@ -1,0 +1,17 @@
+"""Values a dataset may hold that a page must show as written, never run or render: used as labels, texts and names
+by the AppTests and the browser test."""
+from __future__ import annotations
+
+import html
+
+HOSTILE = [
+    "<img src=x onerror=alert(1)>",
+    "**bold**",
+    "[x](javascript:alert(1))",
+    "<b>bold</b> & <br>more",
+]
+
+
+def shown_by_plotly(value: str) -> str:
+    """How a value must reach plotly to be shown as written: brackets and ampersands as entities."""
+    return html.escape(value, quote=False)
