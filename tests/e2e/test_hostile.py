@@ -1,0 +1,53 @@
+"""Hostile names in a real browser: a dataset whose class names are markup and script is shown as written on
+Results and Predict, in the charts too, and no dialog ever opens."""
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from core.data import prepare
+from core.datasets import save_dataset
+from core.splitting import split
+from core.store import Store
+from core.worker import execute_run
+from tests.conftest import make_texts
+from tests.e2e.conftest import FIRST_LOAD_MS, shot
+from tests.hostile_inputs import HOSTILE
+
+pytestmark = pytest.mark.e2e
+CLASSES = {"sport": HOSTILE[0], "food": HOSTILE[3], "tech": HOSTILE[2]}
+
+
+def test_hostile_class_names_show_as_written_and_run_nothing(server, open_page, artifacts):
+    df = make_texts(n_per_class=30)
+    df["label"] = df["label"].map(CLASSES)
+    store = Store(server.workspace)
+    dataset = save_dataset(store, split(prepare(df, "text", "label"), 0.1, 0.3, 42), HOSTILE[3])
+    assert execute_run(store, store.create_run(dataset.id, "tfidf", {})).status == "succeeded"
+
+    page = open_page()
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    server.goto(page, "results")
+    matrix = page.get_by_test_id("stPlotlyChart").locator(".js-plotly-plot").first
+    expect(matrix).to_be_visible(timeout=FIRST_LOAD_MS)
+    # Plotly draws ticks as SVG text: a tag it read as markup would leave only its inner words.
+    ticks = matrix.locator(".xtick text, .ytick text")
+    expect(ticks.filter(has_text=HOSTILE[3])).to_have_count(2)
+    # Longer names are cut on the axes, so the start of this one.
+    expect(ticks.filter(has_text="<img src=x onerror=")).to_have_count(2)
+    expect(page.get_by_text(HOSTILE[2], exact=False).first).to_be_visible()
+    shot(page, artifacts, "01-results")
+
+    server.goto(page, "predict")
+    box = page.get_by_role("textbox", name="Text to classify")
+    expect(box).to_be_visible(timeout=FIRST_LOAD_MS)
+    box.fill("goal match team coach")
+    page.get_by_role("button", name="Predict", exact=True).click()
+    prediction = page.get_by_test_id("stMetric").filter(has_text="Predicted label")
+    expect(prediction).to_contain_text(HOSTILE[0])
+    bars = page.get_by_test_id("stPlotlyChart").first.locator(".ytick text")
+    expect(bars.filter(has_text=HOSTILE[3])).to_have_count(1)
+    shot(page, artifacts, "02-predict")
+    assert page.locator("img[src=x]").count() == 0
+    assert dialogs == []
