@@ -17,12 +17,12 @@ from core.wording import count, listing
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    if not args.input and not args.texts:
+        raise ValueError("Give the texts to classify after the options, or a table with --input FILE --text-col "
+                         "COLUMN.")
     model = load_model(args.model) if args.model else load_run_model(Store(), args.run)
     if args.input:
         return predict_file(model, args)
-    if not args.texts:
-        raise ValueError("Give the texts to classify after the options, or a table with --input FILE --text-col "
-                         "COLUMN.")
     if args.json:
         records = prediction_records(model.classes_, model.predict_proba(args.texts))
         print(json.dumps([{"text": t, **r} for t, r in zip(args.texts, records)], ensure_ascii=False))

@@ -103,13 +103,17 @@ def imported_picker(store: Store) -> ImportedModel | None:
         return None
     by_id = {m.id: m for m in models}
     if st.session_state.get("predict.imported") not in by_id:
-        st.session_state["predict.imported"] = models[0].id
+        asked = st.query_params.get("imported", "")
+        st.session_state["predict.imported"] = int(asked) if asked.isdigit() and int(asked) in by_id else models[0].id
     chosen = by_id[st.selectbox("Imported model", list(by_id), format_func=lambda i: imported_label(by_id[i]),
                                 key="predict.imported")]
+    # In the address bar, so a refresh or a shared link shows the same model.
+    st.query_params["imported"] = str(chosen.id)
     with st.popover("Remove this imported model"):
         st.write(f"Remove {escape_md(chosen.name)} from this server? Its file on your computer stays.")
         if st.button("Yes, remove it", key="predict.imported.remove"):
             delete_imported(chosen.id, store.root)
             del st.session_state["predict.imported"]
+            st.query_params.pop("imported", None)
             st.rerun()
     return chosen

@@ -31,9 +31,11 @@ store = get_store()
 datasets = {d.id: d for d in store.list_datasets()}
 runs = store.runs_with_model()
 if "predict.origin" not in st.session_state:
-    st.session_state["predict.origin"] = TRAINED if runs else IMPORTED
+    # A refresh or a shared link (?imported=ID) reopens an imported model; otherwise a run, when there is one.
+    st.session_state["predict.origin"] = IMPORTED if "imported" in st.query_params or not runs else TRAINED
 origin = st.radio("Which model", [TRAINED, IMPORTED], horizontal=True, key="predict.origin")
 if origin == TRAINED:
+    st.query_params.pop("imported", None)
     run = finished_run_or_stop(store, "Model", key="predict.run")
     source, name = ("run", run.id, run.finished_at or 0.0), run_label(run, datasets)
 else:

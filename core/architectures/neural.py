@@ -154,7 +154,6 @@ class TorchClassifier(TextClassifier):
     def export_onnx(self, directory: Path) -> dict[str, Any]:
         inputs, _ = collate(self._encode(["an example", "a longer example text"]), pad_id=self.pad_id_)
         device = next(self.module_.parameters()).device
-        self.module_.eval()
         export_module(Probabilities(self._export_module()), inputs["tokens"].to(device), inputs["mask"].to(device),
                       directory / ONNX_FILE)
         return {"input": "tokens", "pad_id": self.pad_id_, **self._export_tokenizer(directory)}

@@ -88,3 +88,16 @@ def test_an_imported_model_can_be_removed(open_page, store, trained_run):
     at.run()
     assert not at.exception
     assert imported_models(store.root) == []
+
+
+def test_a_refresh_reopens_the_imported_model(open_page, store, trained_run):
+    path = run_zip(store, trained_run.id, "onnx")
+    at = import_file(open_page("predict"), path.name, path.read_bytes())
+    chosen = at.selectbox(key="predict.imported").value
+    assert at.query_params["imported"] == str(chosen)
+    again = open_page("home")
+    again.query_params["imported"] = str(chosen)
+    again.switch_page("../pages/predict.py").run()
+    assert not again.exception
+    assert again.radio(key="predict.origin").value == "Imported from a file"
+    assert again.selectbox(key="predict.imported").value == chosen
