@@ -44,8 +44,9 @@ def run_zip(store: Store, run_id: int, kind: str) -> Path:
     if target.exists():
         return target
     report = load_report(folder)
-    df = load_dataset(store, run.dataset_id)
-    dataset = store.get_dataset(run.dataset_id)
+    # A run shared with the viewer brings its dataset's summary in the card, though the dataset is not shared.
+    df = load_dataset(store.as_viewer(None), run.dataset_id)
+    dataset = store.as_viewer(None).get_dataset(run.dataset_id)
     metrics = json.dumps({k: report[k] for k in REPORT_KEYS}, indent=2, ensure_ascii=False)
     with tempfile.TemporaryDirectory(dir=folder) as scratch:
         if kind == "onnx":

@@ -8,6 +8,7 @@ from dataclasses import asdict
 from typing import Sequence
 
 from core.architectures import REGISTRY
+from core.cli_access import register as register_access
 from core.cli_datasets import register as register_datasets
 from core.cli_inspect import register as register_inspect
 from core.cli_jobs import register as register_jobs
@@ -91,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_jobs(sub)
     register_datasets(sub)
     register_inspect(sub)
+    register_access(sub)
     worker = sub.add_parser("worker", help="(internal) train one queued run")
     worker.add_argument("run_id", type=int)
     worker.set_defaults(func=lambda a: worker_main(a.run_id))

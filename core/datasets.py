@@ -18,15 +18,18 @@ class TextSet(NamedTuple):
     labels: list[str]
 
 
-def content_id(df: pd.DataFrame) -> str:
-    hashed = pd.util.hash_pandas_object(df[["text", "label", "split"]], index=False).to_numpy()
-    return hashlib.sha256(hashed.tobytes()).hexdigest()[:16]
+def content_id(df: pd.DataFrame, owner: str | None = None) -> str:
+    """The dataset's id: its content's hash, and its owner's, so two people saving the same table each own one."""
+    hashed = hashlib.sha256(pd.util.hash_pandas_object(df[["text", "label", "split"]], index=False).to_numpy().tobytes())
+    if owner is not None:
+        hashed.update(b"\0" + owner.encode())
+    return hashed.hexdigest()[:16]
 
 
 def save_dataset(store: Store, df: pd.DataFrame, name: str, source_hash: str | None = None) -> DatasetRecord:
-    """Keep a split dataset in the workspace; the same content saved twice is one dataset. `source_hash` is
-    that of the uploaded file it was made from."""
-    dataset_id = content_id(df)
+    """Keep a split dataset in the workspace, as the store's viewer's; the same content saved twice by one person
+    is one dataset. `source_hash` is that of the uploaded file it was made from."""
+    dataset_id = content_id(df, store.owner)
     path = datasets_dir(store.root) / f"{dataset_id}.parquet"
     if not path.exists():
         tmp = path.with_suffix(".tmp")

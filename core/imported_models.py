@@ -11,6 +11,7 @@ from pathlib import Path
 
 from core.loading import extract, load_folder
 from core.onnx_model import OnnxClassifier
+from core.ownership import Viewer, can_see, require_change
 from core.workspace import workspace_dir
 
 MODELS_DIR = "models"
@@ -26,6 +27,8 @@ class ImportedModel:
     kind: str  # "bundle" or "onnx"
     classes: list[str]
     imported_at: float
+    owner: str | None = None  # who imported it, when sign-in is on: only they (and administrators) see it
+    shared: bool = False
 
 
 def models_dir(root: Path | None = None) -> Path:
@@ -34,8 +37,9 @@ def models_dir(root: Path | None = None) -> Path:
     return path
 
 
-def import_model(data: bytes, name: str, root: Path | None = None) -> ImportedModel:
-    """Check, unpack and load the ZIP `data`; keep it when it loads. Raises BundleError saying what is wrong."""
+def import_model(data: bytes, name: str, root: Path | None = None, owner: str | None = None) -> ImportedModel:
+    """Check, unpack and load the ZIP `data`; keep it, as `owner`'s, when it loads. Raises BundleError saying what
+    is wrong."""
     parent = models_dir(root)
     with tempfile.TemporaryDirectory(dir=parent, prefix=".incoming-") as scratch:
         upload = Path(scratch) / "upload.zip"
@@ -54,17 +58,19 @@ def import_model(data: bytes, name: str, root: Path | None = None) -> ImportedMo
                 model_id += 1
         shutil.move(str(folder), target / FILES_DIR)
     info = ImportedModel(model_id, name, model.arch_name, "onnx" if isinstance(model, OnnxClassifier) else "bundle",
-                         [str(c) for c in model.classes_], time.time())
+                         [str(c) for c in model.classes_], time.time(), owner)
     # Written last: a folder without it is an import that did not finish, and is not listed.
     (target / INFO_FILE).write_text(json.dumps(asdict(info), ensure_ascii=False), encoding="utf-8")
     return info
 
 
-def imported_models(root: Path | None = None) -> list[ImportedModel]:
-    """Every imported model, newest first."""
+def imported_models(root: Path | None = None, viewer: Viewer | None = None) -> list[ImportedModel]:
+    """The imported models `viewer` may see (None: all), newest first."""
     found = []
     for path in models_dir(root).glob(f"*/{INFO_FILE}"):
-        found.append(ImportedModel(**json.loads(path.read_text(encoding="utf-8"))))
+        model = ImportedModel(**json.loads(path.read_text(encoding="utf-8")))
+        if can_see(viewer, model):
+            found.append(model)
     return sorted(found, key=lambda m: m.id, reverse=True)
 
 
@@ -73,5 +79,6 @@ def imported_folder(model_id: int, root: Path | None = None) -> Path:
     return models_dir(root) / str(int(model_id)) / FILES_DIR
 
 
-def delete_imported(model_id: int, root: Path | None = None) -> None:
-    shutil.rmtree(models_dir(root) / str(int(model_id)), ignore_errors=True)
+def delete_imported(model: ImportedModel, root: Path | None = None, viewer: Viewer | None = None) -> None:
+    require_change(viewer, model, f"The imported model {model.name}", "remove")
+    shutil.rmtree(models_dir(root) / str(int(model.id)), ignore_errors=True)

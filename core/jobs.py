@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,9 @@ import psutil
 from core import run_log
 from core.architectures import get_architecture
 from core.checkpoints import CHECKPOINT_FILE
+from core.limits import Limits
+from core.ownership import require_change
+from core.records import ACTIVE
 from core.store import Run, Store
 from core.workspace import WORKSPACE_ENV, run_dir
 
@@ -54,10 +58,12 @@ def slots() -> int:
 
 
 def start(store: Store, dataset_id: str, arch: str, config: dict[str, Any]) -> tuple[int, bool]:
-    """Queue a run (its settings checked first) and launch a worker if a slot is free. Returns the run id and
-    whether the run is new: the same run started again within seconds is the one already started."""
+    """Queue a run as the store's viewer's (its settings checked first, against the server's limits too) and
+    launch a worker if a slot is free. Returns the run id and whether the run is new: the same run started again
+    within seconds is the one already started."""
     store.get_dataset(dataset_id)
     checked = get_architecture(arch).config_cls.from_dict(config).to_dict()
+    Limits.from_env().check_epochs(checked)
     run_id, new = store.create_run_once(dataset_id, arch, checked, DOUBLE_SUBMIT_SECONDS)
     if new:
         dispatch(store)
@@ -70,7 +76,7 @@ def dispatch(store: Store) -> list[int]:
     # counting the same free slot would both fill it.
     with open(store.root / DISPATCH_LOCK, "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        return _dispatch(store)
+        return _dispatch(store.as_viewer(None))  # every run holds a slot, whoever may see it
 
 
 def _dispatch(store: Store) -> list[int]:
@@ -78,10 +84,18 @@ def _dispatch(store: Store) -> list[int]:
     busy = [r for r in store.list_runs(status=("queued", "running")) if worker_alive(r)]
     gpus = gpu_count()
     load = [sum(r.gpu == i for r in busy) for i in range(gpus)]
+    per_user = Limits.from_env().runs_per_user
+    owners = Counter(r.owner for r in busy)
     launched = []
-    for run in waiting(store)[: max(0, slots() - len(busy))]:
+    free = max(0, slots() - len(busy))
+    for run in waiting(store):
+        if len(launched) == free:
+            break
+        if per_user and owners[run.owner] >= per_user:
+            continue  # its owner trains as many as they may; later runs of others go first
         if not store.reserve_launch(run.id):
             continue
+        owners[run.owner] += 1
         # Each run gets the least busy GPU to itself, so two runs never share one while another idles.
         gpu = load.index(min(load)) if gpus else None
         try:
@@ -99,8 +113,20 @@ def _dispatch(store: Store) -> list[int]:
 
 
 def waiting(store: Store) -> list[Run]:
-    """Queued runs not yet handed to a worker, first in line first."""
-    return sorted((r for r in store.list_runs(status=("queued",)) if r.pid is None), key=lambda r: r.id)
+    """Queued runs not yet handed to a worker, first in line first; everyone's, whoever asks."""
+    return sorted((r for r in store.as_viewer(None).list_runs(status=("queued",)) if r.pid is None), key=lambda r: r.id)
+
+
+def held_back(store: Store, run: Run) -> str | None:
+    """Why a queued run waits although it is next: its owner already trains as many runs as one person may."""
+    per_user = Limits.from_env().runs_per_user
+    if not per_user or run.status != "queued" or run.pid is not None:
+        return None
+    training = sum(r.owner == run.owner and worker_alive(r) for r in store.as_viewer(None).list_runs(status=ACTIVE))
+    if training < per_user:
+        return None
+    return (f"It waits until one of its owner's {training} runs in training ends: this server trains at most "
+            f"{per_user} at once for one person.")
 
 
 def place_in_queue(store: Store, run_id: int) -> int | None:
@@ -182,6 +208,7 @@ def cancel(store: Store, run_id: int) -> Run:
     """Stop a run: a waiting one at once; a training one at its next step, or by force after a grace period
     (see `reconcile`). A run stopped after an epoch keeps that epoch's model."""
     run = store.get_run(run_id)
+    require_change(store.viewer, run, f"Run {run_id}", "stop")
     if run.status == "queued" and store.transition(run_id, "cancelled"):
         run_log.append(run_dir(run_id, store.root), "Cancelled before it started.")
     elif run.active:
@@ -192,6 +219,7 @@ def cancel(store: Store, run_id: int) -> Run:
 def resume(store: Store, run_id: int) -> Run:
     """Queue a cancelled or interrupted run again; its worker carries on from the last checkpoint."""
     run = store.get_run(run_id)
+    require_change(store.viewer, run, f"Run {run_id}", "resume")
     store.get_dataset(run.dataset_id)
     if not store.requeue(run_id):
         raise ValueError(f"Run {run_id} is {run.status}; only a cancelled or interrupted run can be resumed.")
@@ -206,6 +234,7 @@ def resume(store: Store, run_id: int) -> Run:
 def reconcile(store: Store) -> list[int]:
     """Mark runs whose worker is gone as interrupted (or cancelled, when Stop was asked for), force a stop on
     workers that ignore one, then fill free slots; returns the ids of runs found without their worker."""
+    store = store.as_viewer(None)
     found = []
     now = time.time()
     for run in store.list_runs(status=("queued", "running")):

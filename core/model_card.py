@@ -10,18 +10,13 @@ import pandas as pd
 
 from core.architectures import get_architecture
 from core.records import DatasetRecord, Run
-from core.wording import count
+from core.wording import count, literal_markdown as literal
 
 # A class whose test F1 is below this is named under the limitations.
 WEAK_F1 = 0.7
 INSTALL = "`pip install -r requirements.txt` in its repository, see its README"
 # A class with fewer test texts than this has a score too uncertain to lean on.
 FEW_TEST_TEXTS = 30
-
-
-def _md(text: Any) -> str:
-    """Class and dataset names are the user's own: shown as literal text, never as Markdown or HTML."""
-    return "".join(f"\\{c}" if c in "\\`*_[]<>#|~" else c for c in str(text)).replace("\n", " ")
 
 
 def _interval(report: dict[str, Any], metric: str) -> str:
@@ -45,22 +40,22 @@ def model_card(run: Run, dataset: DatasetRecord, df: pd.DataFrame, report: dict[
     summary = data_summary(df)
     max_length = run.config.get("max_length")
     lines = [
-        f"# {_md(dataset.name)}: {arch.title}",
+        f"# {literal(dataset.name)}: {arch.title}",
         "",
         f"A text classifier trained with Classifier Studio (run {run.id}, "
         f"{datetime.datetime.fromtimestamp(run.finished_at or run.created_at):%Y-%m-%d}). It gives each text one of "
-        f"{count(len(classes), 'label')}: {', '.join(_md(c) for c in classes)}.",
+        f"{count(len(classes), 'label')}: {', '.join(literal(c) for c in classes)}.",
         "",
         f"**Architecture.** {arch.description}",
         "",
         "## Data",
         "",
-        f"Dataset '{_md(dataset.name)}': {count(dataset.n_rows, 'text')}, split into training, validation and test "
+        f"Dataset '{literal(dataset.name)}': {count(dataset.n_rows, 'text')}, split into training, validation and test "
         "texts. The test texts were never seen in training.",
         "",
         "| label | training | validation | test |",
         "|---|---:|---:|---:|",
-        *[f"| {_md(label)} | {row['train']:,} | {row['val']:,} | {row['test']:,} |" for label, row in summary.iterrows()],
+        *[f"| {literal(label)} | {row['train']:,} | {row['val']:,} | {row['test']:,} |" for label, row in summary.iterrows()],
         "",
         "## How well it does",
         "",
@@ -70,7 +65,7 @@ def model_card(run: Run, dataset: DatasetRecord, df: pd.DataFrame, report: dict[
         "",
         "| label | precision | recall | F1 | test texts |",
         "|---|---:|---:|---:|---:|",
-        *[f"| {_md(r['class'])} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} | {r['support']:,} |"
+        *[f"| {literal(r['class'])} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} | {r['support']:,} |"
           for r in per_class],
         "",
     ]
@@ -79,7 +74,7 @@ def model_card(run: Run, dataset: DatasetRecord, df: pd.DataFrame, report: dict[
     lines += [
         "## Intended use",
         "",
-        f"Sorting texts like those in '{_md(dataset.name)}' into these {len(classes)} labels, with a person checking "
+        f"Sorting texts like those in '{literal(dataset.name)}' into these {len(classes)} labels, with a person checking "
         "the cases that matter. The probabilities say how sure the model is: low ones are worth a second look.",
         "",
         "## Limitations",
@@ -92,10 +87,10 @@ def model_card(run: Run, dataset: DatasetRecord, df: pd.DataFrame, report: dict[
     weak = [r for r in per_class if r["f1"] < WEAK_F1]
     if weak:
         lines.append("- Weakest labels (test F1 below 0.7): " + ", ".join(
-            f"{_md(r['class'])} ({r['f1']:.2f})" for r in weak) + ". Check its answers for these with care.")
+            f"{literal(r['class'])} ({r['f1']:.2f})" for r in weak) + ". Check its answers for these with care.")
     few = [r for r in per_class if r["support"] < FEW_TEST_TEXTS]
     if few:
-        lines.append(f"- Fewer than {FEW_TEST_TEXTS} test texts for " + ", ".join(_md(r["class"]) for r in few) +
+        lines.append(f"- Fewer than {FEW_TEST_TEXTS} test texts for " + ", ".join(literal(r["class"]) for r in few) +
                      ": their scores are uncertain.")
     if max_length:
         lines.append(f"- It reads the first {max_length} tokens of a text; the rest of a longer text is ignored.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import importlib.metadata
 import logging
+import os
 import re
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -35,6 +36,7 @@ UNKNOWN_SHARE_WARNING = 0.05
 # "name" or "owner/name"; anything else (a leading dot, several slashes, a backslash) can only be a folder.
 HUB_ID = re.compile(r"^(?:\w[\w.-]*/)?\w[\w.-]*$")
 SAVED_FOLDER_HINT = "give a folder that holds config.json"
+MODEL_DIRS_ENV = "CLASSIFIER_STUDIO_MODEL_DIRS"
 # How a model bundle's own folder is read: that folder only (never the Hub), safetensors only (never a pickled
 # checkpoint) and never code the folder names.
 SAVED = {"local_files_only": True, "use_safetensors": True, "trust_remote_code": False}
@@ -54,12 +56,31 @@ def offline_folder(model_id: str) -> Path | None:
     return folder if (folder / "config.json").exists() else None
 
 
+def looks_like_folder(name: str) -> bool:
+    return not HUB_ID.match(name) or Path(name).expanduser().is_dir()
+
+
+def check_model_folder(folder: Path) -> None:
+    """On a shared server the administrator lists the folders models may be read from (MODEL_DIRS_ENV, separated
+    by ':'), so no one reads or probes the rest of its disk; unset, any folder may be used."""
+    allowed = os.environ.get(MODEL_DIRS_ENV)
+    if allowed is None:
+        return
+    roots = [Path(p).expanduser().resolve() for p in allowed.split(os.pathsep) if p.strip()]
+    if not any(folder.resolve().is_relative_to(root) for root in roots):
+        where = f"only folders under {', '.join(map(str, roots))}" if roots else "no folders"
+        raise ValueError(f"On this server models can be read from {where} ({MODEL_DIRS_ENV}); name a Hugging "
+                         "Face Hub model instead, or ask the administrator to add the folder.")
+
+
 def resolve_source(name: str) -> str:
     """What to pass to `from_pretrained` for `name`: a folder as is, a packaged Hub model's folder, else the Hub id."""
     name = name.strip()
     if not name:
         raise ValueError(f"No model given: name a Hugging Face Hub model such as {MINILM}, or {SAVED_FOLDER_HINT}.")
     folder = Path(name).expanduser()
+    if looks_like_folder(name):
+        check_model_folder(folder)
     if folder.is_dir():
         if not (folder / "config.json").exists():
             raise ValueError(f"The folder '{name}' holds no config.json, so it is not a saved Hugging Face model; "

@@ -29,6 +29,8 @@ class Run:
     traceback: str | None
     cancel_at: float | None
     process_started: float | None
+    owner: str | None  # who started it, when sign-in is on; None: made with sign-in off
+    shared: bool  # shown to everyone signed in, not only its owner
 
     @property
     def active(self) -> bool:
@@ -49,6 +51,8 @@ class DatasetRecord:
     classes: list[str]
     created_at: float
     source_hash: str | None  # sha256 of the uploaded file's bytes; None for samples and command-line data
+    owner: str | None  # who saved it, when sign-in is on; None: made with sign-in off
+    shared: bool  # shown to everyone signed in, not only its owner
 
 
 def run_from_row(row: sqlite3.Row) -> Run:
@@ -57,10 +61,12 @@ def run_from_row(row: sqlite3.Row) -> Run:
     data["progress"] = json.loads(data["progress"])
     data["result"] = json.loads(data["result"])
     data["cancel_requested"] = bool(data["cancel_requested"])
+    data["shared"] = bool(data["shared"])
     return Run(**data)
 
 
 def dataset_from_row(row: sqlite3.Row) -> DatasetRecord:
     data = dict(row)
     data["classes"] = json.loads(data["classes"])
+    data["shared"] = bool(data["shared"])
     return DatasetRecord(**data)

@@ -5,6 +5,7 @@ threads and worker processes. WAL mode lets the dashboard read while a worker wr
 """
 from __future__ import annotations
 
+import copy
 import json
 import os
 import sqlite3
@@ -13,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
+from core.ownership import Viewer, require_change, visible_clause
 from core.records import ACTIVE, FINISHED, DatasetRecord, Run, dataset_from_row, run_from_row
 from core.wording import count
 from core.workspace import workspace_dir
@@ -72,10 +74,18 @@ ADDED_COLUMNS = (
     ("datasets", "source_hash", "TEXT"),  # the uploaded file's sha256
     ("runs", "cancel_at", "REAL"),  # when Stop was asked for, so a worker that ignores it is stopped by force
     ("runs", "process_started", "REAL"),  # the worker's start time: a recycled pid is not mistaken for it
+    ("datasets", "owner", "TEXT"),  # see core/ownership.py
+    ("datasets", "shared", "INTEGER NOT NULL DEFAULT 0"),
+    ("runs", "owner", "TEXT"),
+    ("runs", "shared", "INTEGER NOT NULL DEFAULT 0"),
 )
 
 
 class Store:
+    """The whole workspace, as workers and the command line see it; `as_viewer` gives one person's view of it."""
+
+    viewer: Viewer | None = None
+
     def __init__(self, root: Path | None = None):
         self.root = Path(root) if root is not None else workspace_dir()
         self.root.mkdir(parents=True, exist_ok=True)
@@ -91,6 +101,18 @@ class Store:
             for table, column, kind in ADDED_COLUMNS:
                 if column not in {r["name"] for r in conn.execute(f"PRAGMA table_info({table})")}:
                     conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+
+    def as_viewer(self, viewer: Viewer | None) -> "Store":
+        """This store as `viewer` sees it: lists and lookups hold only what they may see, what they add is theirs,
+        and changing what is not theirs raises PermissionError. None: everything, as with sign-in off."""
+        scoped = copy.copy(self)
+        scoped.viewer = viewer
+        return scoped
+
+    @property
+    def owner(self) -> str | None:
+        """Who owns what this store adds."""
+        return self.viewer.id if self.viewer is not None else None
 
     @contextmanager
     def _connect(self, write: bool = True) -> Iterator[sqlite3.Connection]:
@@ -115,36 +137,42 @@ class Store:
         it lacked, so an upload of content first saved from the command line is still recognised."""
         with self._connect() as conn:
             conn.execute(
-                "INSERT INTO datasets (id, name, path, n_rows, classes, created_at, source_hash) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "INSERT INTO datasets (id, name, path, n_rows, classes, created_at, source_hash, owner) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT(id) DO UPDATE SET source_hash = COALESCE(source_hash, excluded.source_hash)",
-                (dataset_id, name, path, n_rows, json.dumps(classes), time.time(), source_hash),
+                (dataset_id, name, path, n_rows, json.dumps(classes), time.time(), source_hash, self.owner),
             )
         return self.get_dataset(dataset_id)
 
     def get_dataset(self, dataset_id: str) -> DatasetRecord:
+        """KeyError for a dataset the viewer may not see, as for one that does not exist."""
+        visible, args = visible_clause(self.viewer)
         with self._connect(write=False) as conn:
-            row = conn.execute("SELECT * FROM datasets WHERE id = ?", (dataset_id,)).fetchone()
+            row = conn.execute(f"SELECT * FROM datasets WHERE id = ? AND {visible}", (dataset_id, *args)).fetchone()
         if row is None:
             raise KeyError(f"No dataset with id {dataset_id}.")
         return dataset_from_row(row)
 
     def list_datasets(self) -> list[DatasetRecord]:
+        visible, args = visible_clause(self.viewer)
         with self._connect(write=False) as conn:
-            rows = conn.execute("SELECT * FROM datasets ORDER BY created_at DESC").fetchall()
+            rows = conn.execute(f"SELECT * FROM datasets WHERE {visible} ORDER BY created_at DESC", args).fetchall()
         return [dataset_from_row(r) for r in rows]
 
     def datasets_from_source(self, source_hash: str) -> list[DatasetRecord]:
         """The datasets saved from one uploaded file, newest first (other columns or splits make others)."""
+        visible, args = visible_clause(self.viewer)
         with self._connect(write=False) as conn:
-            rows = conn.execute("SELECT * FROM datasets WHERE source_hash = ? ORDER BY created_at DESC",
-                                (source_hash,)).fetchall()
+            rows = conn.execute(f"SELECT * FROM datasets WHERE source_hash = ? AND {visible} ORDER BY created_at DESC",
+                                (source_hash, *args)).fetchall()
         return [dataset_from_row(r) for r in rows]
 
     def rename_dataset(self, dataset_id: str, name: str) -> DatasetRecord:
         name = name.strip()
         if not name:
             raise ValueError("A dataset needs a name; the new name is empty.")
+        dataset = self.get_dataset(dataset_id)
+        require_change(self.viewer, dataset, f"Dataset '{dataset.name}'", "rename")
         with self._connect() as conn:
             if conn.execute("UPDATE datasets SET name = ? WHERE id = ?", (name, dataset_id)).rowcount == 0:
                 raise KeyError(f"No dataset with id {dataset_id}.")
@@ -152,7 +180,10 @@ class Store:
 
     def delete_dataset(self, dataset_id: str) -> list[int]:
         """Delete a dataset with its runs and their metrics; returns the deleted run ids. Refused while a run of
-        it is queued or training, since its worker still reads the data and writes to the run."""
+        it is queued or training, since its worker still reads the data and writes to the run. Runs that others
+        trained on it go with it: they were made from the data its owner takes away."""
+        dataset = self.get_dataset(dataset_id)
+        require_change(self.viewer, dataset, f"Dataset '{dataset.name}'", "delete")
         with self._connect() as conn:
             row = conn.execute("SELECT name FROM datasets WHERE id = ?", (dataset_id,)).fetchone()
             if row is None:
@@ -168,14 +199,21 @@ class Store:
             conn.execute("DELETE FROM datasets WHERE id = ?", (dataset_id,))
         return sorted(r["id"] for r in runs)
 
+    def share_dataset(self, dataset_id: str, shared: bool) -> DatasetRecord:
+        dataset = self.get_dataset(dataset_id)
+        require_change(self.viewer, dataset, f"Dataset '{dataset.name}'", "share")
+        with self._connect() as conn:
+            conn.execute("UPDATE datasets SET shared = ? WHERE id = ?", (int(shared), dataset_id))
+        return self.get_dataset(dataset_id)
+
     # runs
     def create_run(self, dataset_id: str, arch: str, config: dict[str, Any], reserved: bool = False) -> int:
         """Queue a run; a `reserved` one is trained by the calling process, so no dispatcher launches it. A pid
         stored negated names the process launching or about to train the run."""
         with self._connect() as conn:
             cur = conn.execute(
-                "INSERT INTO runs (dataset_id, arch, config, created_at, pid) VALUES (?, ?, ?, ?, ?)",
-                (dataset_id, arch, json.dumps(config), time.time(), -os.getpid() if reserved else None),
+                "INSERT INTO runs (dataset_id, arch, config, created_at, pid, owner) VALUES (?, ?, ?, ?, ?, ?)",
+                (dataset_id, arch, json.dumps(config), time.time(), -os.getpid() if reserved else None, self.owner),
             )
             return int(cur.lastrowid)
 
@@ -186,12 +224,12 @@ class Store:
         with self._connect() as conn:
             same = conn.execute(
                 "SELECT id FROM runs WHERE dataset_id = ? AND arch = ? AND config = ? AND created_at > ? "
-                "AND status IN ('queued', 'running') ORDER BY id DESC LIMIT 1",
-                (dataset_id, arch, settings, time.time() - within)).fetchone()
+                "AND status IN ('queued', 'running') AND owner IS ? ORDER BY id DESC LIMIT 1",
+                (dataset_id, arch, settings, time.time() - within, self.owner)).fetchone()
             if same is not None:
                 return int(same["id"]), False
-            cur = conn.execute("INSERT INTO runs (dataset_id, arch, config, created_at) VALUES (?, ?, ?, ?)",
-                               (dataset_id, arch, settings, time.time()))
+            cur = conn.execute("INSERT INTO runs (dataset_id, arch, config, created_at, owner) VALUES (?, ?, ?, ?, ?)",
+                               (dataset_id, arch, settings, time.time(), self.owner))
             return int(cur.lastrowid), True
 
     def requeue(self, run_id: int) -> bool:
@@ -206,14 +244,17 @@ class Store:
             return cur.rowcount == 1
 
     def get_run(self, run_id: int) -> Run:
+        """KeyError for a run the viewer may not see, as for one that does not exist."""
+        visible, args = visible_clause(self.viewer)
         with self._connect(write=False) as conn:
-            row = conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+            row = conn.execute(f"SELECT * FROM runs WHERE id = ? AND {visible}", (run_id, *args)).fetchone()
         if row is None:
             raise KeyError(f"No run with id {run_id}.")
         return run_from_row(row)
 
     def list_runs(self, status: tuple[str, ...] | None = None, dataset_id: str | None = None) -> list[Run]:
-        query, args = "SELECT * FROM runs WHERE 1=1", []
+        visible, args = visible_clause(self.viewer)
+        query = f"SELECT * FROM runs WHERE {visible}"
         if status:
             query += f" AND status IN ({','.join('?' * len(status))})"
             args += list(status)
@@ -223,6 +264,12 @@ class Store:
         with self._connect(write=False) as conn:
             rows = conn.execute(query + " ORDER BY id DESC", args).fetchall()
         return [run_from_row(r) for r in rows]
+
+    def share_run(self, run_id: int, shared: bool) -> Run:
+        require_change(self.viewer, self.get_run(run_id), f"Run {run_id}", "share")
+        with self._connect() as conn:
+            conn.execute("UPDATE runs SET shared = ? WHERE id = ?", (int(shared), run_id))
+        return self.get_run(run_id)
 
     def runs_with_model(self, dataset_id: str | None = None) -> list[Run]:
         """Finished runs, and runs stopped after an epoch whose model was kept; newest first."""

@@ -18,7 +18,7 @@ from pathlib import Path
 from core.workspace import workspace_dir
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
-CHOICES = ".choices.json"  # beside the kept file; a leading dot, which no kept file name has (see _safe_name)
+CHOICES = ".choices.json"  # beside the kept file; a leading dot, which no kept file name has (see safe_file_name)
 _MAX_NAME = 100  # characters; at up to 4 bytes each, within the 255-byte file name limit of common file systems
 
 
@@ -34,7 +34,7 @@ def _folder(sha: str, root: Path | None) -> Path | None:
     return (root or workspace_dir()) / "uploads" / sha
 
 
-def _safe_name(filename: str) -> str:
+def safe_file_name(filename: str) -> str:
     """The browser's file name reduced to a plain name in the upload's folder: no folders, no leading dots (which
     also mark unfinished writes), no control characters, not too long."""
     name = "".join(c for c in re.split(r"[\\/]", filename)[-1] if c.isprintable()).strip().lstrip(".")
@@ -55,7 +55,7 @@ def keep_upload(raw: bytes, filename: str, root: Path | None = None) -> str:
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(raw)
-            os.replace(tmp, folder / _safe_name(filename))
+            os.replace(tmp, folder / safe_file_name(filename))
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise

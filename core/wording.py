@@ -1,7 +1,18 @@
 """Plain-English counts and lists for the messages users read."""
 from __future__ import annotations
 
-from typing import Sequence
+import re
+from typing import Any, Sequence
+
+# Every ASCII punctuation mark Markdown, Streamlit's extensions (:emoji:, :red[..], $math$) or an HTML entity (&amp;)
+# could read; CommonMark shows each one backslash-escaped as itself.
+MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=])")
+
+
+def literal_markdown(text: Any) -> str:
+    """A user's value (a label, a file or column name, a message quoting one) as Markdown that shows it as written.
+    Runs of white space become one space: a line break could start a heading, a list or a code block."""
+    return MARKDOWN_SPECIALS.sub(r"\\\1", " ".join(str(text).split()))
 
 
 def count(n: int, noun: str, plural: str | None = None) -> str:

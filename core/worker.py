@@ -25,6 +25,7 @@ from core.datasets import load_dataset, subset
 from core.device import describe_device
 from core.evaluation import evaluate, save_report
 from core.failures import explain
+from core.limits import Limits, TimeLimit
 from core.prediction import prediction_frame
 from core.store import Run, Store
 from core.training import Callback, TrainState
@@ -182,7 +183,9 @@ def train(store: Store, run: Run, folder: Path, log: logging.Logger, logger: Sto
     for warning in warnings:
         log.warning("%s", warning)
         print(f"warning: {warning}", file=sys.stderr, flush=True)  # in the worker log and the CLI output
-    model.fit(train_set, val_set, [logger, *callbacks], checkpoints=folder)
+    seconds = Limits.from_env().seconds_per_run
+    limit = [TimeLimit(seconds)] if seconds else []
+    model.fit(train_set, val_set, [logger, *limit, *callbacks], checkpoints=folder)
     state = logger.final
     store.set_progress(run.id, progress(state, "stopping" if logger.cancelled else "testing"))
     if logger.cancelled:

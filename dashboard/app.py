@@ -11,14 +11,17 @@ if str(ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
+from dashboard.access import account_box, gate  # noqa: E402
 from dashboard.navigation import pages  # noqa: E402
-from dashboard.state import get_store  # noqa: E402
+from dashboard.state import server_store  # noqa: E402
 from dashboard.system_views import system_panel  # noqa: E402
 
 st.set_page_config(page_title="Classifier Studio", page_icon="🧪", layout="wide")
-get_store()
+server_store()
+gate()
 
 navigation = st.navigation(pages())
 with st.sidebar:
-    system_panel(get_store())
+    account_box()
+    system_panel(server_store())
 navigation.run()

@@ -1,7 +1,6 @@
 """Render helpers shared by the pages. User-provided text never reaches Markdown unescaped."""
 from __future__ import annotations
 
-import re
 from dataclasses import fields
 from typing import Any, Sequence
 
@@ -10,19 +9,15 @@ import streamlit as st
 from core.architectures import REGISTRY
 from core.architectures.base import ArchConfig
 from core.store import DatasetRecord, Run, Store
+from core.wording import literal_markdown as escape_md
 from dashboard import navigation
 from dashboard.state import RUN, current, remember
 
-MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 
-
-def escape_md(text: Any) -> str:
-    """Backslash-escape Markdown so dataset text, labels and file names show literally."""
-    return MARKDOWN_SPECIALS.sub(r"\\\1", str(text))
-
-
-def config_form(config: ArchConfig, key: str) -> dict[str, Any]:
-    """One input per config field, starting from `config`'s values, with the field's help text and limits."""
+def config_form(config: ArchConfig, key: str, caps: dict[str, int] | None = None) -> dict[str, Any]:
+    """One input per config field, starting from `config`'s values, with the field's help text and limits, and no
+    higher than `caps` (the server's limits) says."""
+    caps = caps or {}
     values: dict[str, Any] = {}
     columns = st.columns(3)
     # The pretrained model to start from decides everything else, so it comes first.
@@ -43,8 +38,10 @@ def config_form(config: ArchConfig, key: str) -> dict[str, Any]:
             elif isinstance(default, bool):
                 values[spec.name] = st.checkbox(label, value=default, help=meta["help"], key=widget_key)
             elif isinstance(default, int):
-                values[spec.name] = st.number_input(label, min_value=meta.get("min"), max_value=meta.get("max"),
-                                                    value=default, step=1, help=meta["help"], key=widget_key)
+                top = min(filter(None, (meta.get("max"), caps.get(spec.name))), default=None)
+                values[spec.name] = st.number_input(label, min_value=meta.get("min"), max_value=top,
+                                                    value=min(default, top or default), step=1, help=meta["help"],
+                                                    key=widget_key)
             elif isinstance(default, float):
                 small = 0 < abs(default) < 0.01
                 values[spec.name] = st.number_input(label, min_value=float(meta.get("min", 0.0)), max_value=meta.get("max"),

@@ -3,13 +3,16 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from functools import partial
 
 import streamlit as st
 
 from core.datasets import delete_dataset
+from core.ownership import can_change
 from core.store import DatasetRecord, Store
 from core.wording import count
 from dashboard.components import escape_md
+from dashboard.sharing_views import share_toggle, whose
 from dashboard.state import DATASET, current, remember
 
 
@@ -17,27 +20,37 @@ def saved_datasets(store: Store) -> None:
     datasets = store.list_datasets()
     if not datasets:
         return
-    runs = Counter(r.dataset_id for r in store.list_runs())
-    with st.expander(f"Your saved datasets ({len(datasets)})", expanded=current(DATASET) is None):
+    # Everyone's runs count: deleting a dataset deletes the runs others trained on it too.
+    runs = Counter((r.dataset_id, r.owner == store.owner) for r in store.as_viewer(None).list_runs())
+    title = "Datasets" if store.viewer is not None else "Your saved datasets"
+    with st.expander(f"{title} ({len(datasets)})", expanded=current(DATASET) is None):
         if error := st.session_state.pop("datasets.error", None):
             st.error(escape_md(error))
         for dataset in datasets:
-            _row(store, dataset, runs[dataset.id])
+            _row(store, dataset, runs[dataset.id, True], runs[dataset.id, False])
 
 
-def _row(store: Store, dataset: DatasetRecord, n_runs: int) -> None:
-    name, use, rename, delete = st.columns([6, 1.3, 1.3, 1.3], vertical_alignment="center")
+def _row(store: Store, dataset: DatasetRecord, n_runs: int, others_runs: int) -> None:
+    name, share, use, rename, delete = st.columns([5, 1, 1.3, 1.3, 1.3], vertical_alignment="center")
     chosen = " · in use" if current(DATASET) == dataset.id else ""
-    name.markdown(f"**{escape_md(dataset.name)}**{chosen}  \n{dataset.n_rows:,} rows · {len(dataset.classes)} classes · "
-                  f"{count(n_runs, 'run')} · saved {time.strftime('%d %b %Y %H:%M', time.localtime(dataset.created_at))}")
+    name.markdown(f"**{escape_md(dataset.name)}**{chosen}{whose(store, dataset)}  \n{dataset.n_rows:,} rows · "
+                  f"{len(dataset.classes)} classes · {count(n_runs, 'run')} · saved "
+                  f"{time.strftime('%d %b %Y %H:%M', time.localtime(dataset.created_at))}")
+    with share:
+        share_toggle(store, dataset, f"datasets.share.{dataset.id}", partial(store.share_dataset, dataset.id),
+                     "this dataset and train on it")
     use.button("Use", key=f"datasets.use.{dataset.id}", on_click=remember, args=(DATASET, dataset.id),
                disabled=bool(chosen), help="Train models on this dataset.")
+    if not can_change(store.viewer, dataset):
+        return
     with rename.popover("Rename"):
         st.text_input("New name", value=dataset.name, key=f"datasets.name.{dataset.id}", max_chars=200)
         st.button("Save the name", key=f"datasets.rename.{dataset.id}", on_click=_rename, args=(store, dataset.id))
     with delete.popover("Delete"):
         runs = f" and its {count(n_runs, 'run')} (their models and reports)" if n_runs else ""
         st.write(f"Delete **{escape_md(dataset.name)}**{runs}? This cannot be undone.")
+        if others_runs:
+            st.warning(f"{count(others_runs, 'run')} that other people trained on it go too.")
         st.button("Delete for good", type="primary", key=f"datasets.delete.{dataset.id}", on_click=_delete,
                   args=(store, dataset.id))
 
@@ -45,14 +58,14 @@ def _row(store: Store, dataset: DatasetRecord, n_runs: int) -> None:
 def _rename(store: Store, dataset_id: str) -> None:
     try:
         store.rename_dataset(dataset_id, st.session_state[f"datasets.name.{dataset_id}"])
-    except ValueError as exc:
+    except (ValueError, PermissionError) as exc:
         st.session_state["datasets.error"] = str(exc)
 
 
 def _delete(store: Store, dataset_id: str) -> None:
     try:
         delete_dataset(store, dataset_id)
-    except ValueError as exc:
+    except (ValueError, PermissionError) as exc:
         st.session_state["datasets.error"] = str(exc)
         return
     if current(DATASET) == dataset_id:

@@ -50,7 +50,8 @@ def threshold(report: dict[str, Any], run_id: int) -> None:
     positive = left.selectbox("Positive class", classes, index=1, key=f"results.positive.{run_id}",
                               help="The class you want to find, e.g. 'spam'.")
     value = right.slider("Decision threshold", 0.0, 1.0, 0.5, 0.01, key=f"results.threshold.{run_id}",
-                         help=f"A text is labelled {positive} when its probability of being {positive} reaches this.")
+                         help=f"A text is labelled {escape_md(positive)} when its probability of being "
+                              f"{escape_md(positive)} reaches this.")
     sweep = report["thresholds"][positive]
     now, default = at_threshold(sweep, value), at_threshold(sweep, 0.5)
     columns = st.columns(4)

@@ -11,7 +11,10 @@ from core.quality import apply_fix
 from core.reading import ReadResult, read_file
 from core.samples import SAMPLES
 from core.uploads import keep_choices, keep_upload, kept_choices, kept_name, open_upload
+from dashboard.limits_views import too_big
 from dashboard.state import DRAFT, FIXES, remember
+
+REFUSED = "upload.refused"  # why the last upload was not kept, shown once by the Data page
 
 
 @st.cache_resource(max_entries=4, show_spinner="Reading the file…")
@@ -38,6 +41,9 @@ def start_sample(name: str) -> None:
 def on_upload() -> None:
     upload = st.session_state["upload"]
     if upload is None:
+        return
+    if why := too_big(upload):
+        remember(REFUSED, f"{upload.name} was not kept. {why}")
         return
     sha = keep_upload(upload.getvalue(), upload.name)
     remember(DRAFT, {**_restored(sha, upload.name), "file_id": upload.file_id})

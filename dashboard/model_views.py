@@ -75,7 +75,7 @@ def import_box(store: Store) -> None:
     if done is None or done[0] != upload.file_id:
         try:
             with st.spinner("Checking and loading the model…"):
-                info = import_model(upload.getvalue(), upload.name, store.root)
+                info = import_model(upload.getvalue(), upload.name, store.root, store.owner)
         except (BundleError, OSError) as exc:  # OSError: the workspace could not take it (a full disk)
             done = (upload.file_id, str(exc))
         else:
@@ -93,10 +93,10 @@ def imported_label(model: ImportedModel) -> str:
 
 def imported_picker(store: Store) -> ImportedModel | None:
     """Import a model file, and choose among those imported; None when there are none yet."""
-    models = imported_models(store.root)
+    models = imported_models(store.root, store.viewer)
     with st.expander("Import a model file", expanded=not models):
         import_box(store)
-    models = imported_models(store.root)
+    models = imported_models(store.root, store.viewer)
     if not models:
         st.info("No model imported yet: download one from a Results page (here or on another server) and import it "
                 "above.")
@@ -112,7 +112,7 @@ def imported_picker(store: Store) -> ImportedModel | None:
     with st.popover("Remove this imported model"):
         st.write(f"Remove {escape_md(chosen.name)} from this server? Its file on your computer stays.")
         if st.button("Yes, remove it", key="predict.imported.remove"):
-            delete_imported(chosen.id, store.root)
+            delete_imported(chosen, store.root, store.viewer)
             del st.session_state["predict.imported"]
             st.query_params.pop("imported", None)
             st.rerun()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core import jobs, run_log
+from core.ownership import can_change
 from core.store import Run, Store
 from core.wording import duration
 from core.workspace import run_dir
@@ -22,6 +23,9 @@ def waiting(store: Store, run: Run) -> None:
     place = jobs.place_in_queue(store, run.id)
     if place is None:
         st.progress(0.0, text="Starting the training process…")
+        return
+    if why := jobs.held_back(store, run):
+        st.info(f"Waiting, {ordinal(place)} in line. {why} It starts by itself; you can close this tab.")
         return
     busy = ", ".join(f"run #{r.id}" for r in store.list_runs(status=("running",))) or "a run"
     slots = jobs.slots()
@@ -54,10 +58,11 @@ def succeeded(run: Run) -> None:
     r = run.result
     st.success(f"Finished in {duration(r.get('train_seconds'))}: test accuracy {r['accuracy']:.1%}, "
                f"macro-F1 {r['macro_f1']:.3f} on {r['n_test']:,} held-out texts.")
-    if r.get("best_epoch") is not None:
-        why = f"Training stopped early: {r['stop_reason']}. " if r.get("stop_reason") else ""
-        st.caption(f"{why}The model keeps the weights of epoch {r['best_epoch']}, "
-                   "the one with the best validation macro-F1.")
+    why = f"Training stopped early: {r['stop_reason']}. " if r.get("stop_reason") else ""
+    best = (f"The model keeps the weights of epoch {r['best_epoch']}, the one with the best validation macro-F1."
+            if r.get("best_epoch") is not None else "")
+    if why or best:
+        st.caption(why + best)
     for warning in r.get("warnings", []):
         st.warning(escape_md(warning))
     next_steps()
@@ -103,10 +108,12 @@ def broken(store: Store, run: Run) -> None:
 
 
 def resume_button(store: Store, run: Run, label: str) -> None:
+    if not can_change(store.viewer, run):
+        return
     if st.button(label, key=f"resume.{run.id}", icon=":material/play_arrow:"):
         try:
             jobs.resume(store, run.id)
-        except (ValueError, KeyError) as exc:
+        except (ValueError, KeyError, PermissionError) as exc:
             st.error(escape_md(exc))
         else:
             st.rerun()
@@ -124,7 +131,7 @@ def status(store: Store, run: Run) -> None:
         stopped(store, run)
     else:
         broken(store, run)
-    if run.active:
+    if run.active and can_change(store.viewer, run):
         if run.cancel_requested:
             st.caption("Stopping…")
         else:

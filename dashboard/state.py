@@ -11,17 +11,24 @@ RUN = "run_id"  # the run last started or picked; preselected on Train, Results 
 DRAFT = "draft"  # the sample or kept upload open on the Data page: see dashboard/drafts.py
 FIXES = "draft_fixes"  # its table after the fixes applied: {"for", "table", "done", "applied", "checked"}, drafts.fixed
 BATCH = "batch_predictions"  # ((run id, file id, text column), table) of the Predict page's last file
+VIEWER = "access.viewer"  # who is signed in (a core.ownership.Viewer), or None with sign-in off; set by access.gate
 METRICS_CACHE = "metrics_cache"  # run id -> (last metric row id, rows) for incremental live charts
 
 
 @st.cache_resource
-def get_store() -> Store:
-    """One store per server process. At start it reconciles runs whose workers died while it was down, then
-    keeps doing so every few seconds, so a killed worker is marked within seconds even with no page open."""
+def server_store() -> Store:
+    """One store per server process, seeing everyone's datasets and runs. At start it reconciles runs whose
+    workers died while it was down, then keeps doing so every few seconds, so a killed worker is marked within
+    seconds even with no page open."""
     store = Store()
     jobs.reconcile(store)
     supervisor(str(store.root))
     return store
+
+
+def get_store() -> Store:
+    """The store as this session's signed-in person sees it (see dashboard/access.py and core/ownership.py)."""
+    return server_store().as_viewer(st.session_state.get(VIEWER))
 
 
 @st.cache_resource(on_release=lambda running: running.stop())

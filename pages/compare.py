@@ -53,7 +53,7 @@ if a == b:
 try:
     result, table = compare_runs(store, a, b)
 except ValueError as error:
-    st.error(str(error))
+    st.error(escape_md(error))
     st.stop()
 name_a, name_b = f"A (#{a} {arch_title(runs_by_id[a])})", f"B (#{b} {arch_title(runs_by_id[b])})"
 significance(result, verdict(result, name_a, name_b))

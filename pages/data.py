@@ -16,6 +16,7 @@ from dashboard.charts import class_distribution
 from dashboard.components import escape_md
 from dashboard.dataset_views import saved_datasets
 from dashboard.label_views import label_options
+from dashboard.limits_views import server_limits, upload_mb
 from dashboard.state import DATASET, DRAFT, FIXES, current, get_store, remember
 
 RANDOM = "random"
@@ -36,9 +37,12 @@ for column, sample in zip(st.columns(len(SAMPLES)), SAMPLES.values()):
 st.subheader("…or upload your own table")
 st.file_uploader("CSV, TSV, TXT, JSON, JSON Lines, Excel, Parquet, or a ZIP of folders (one per class)",
                  type=[s.lstrip(".") for s in SUPPORTED], key="upload", on_change=drafts.on_upload,
+                 max_upload_size=upload_mb(),
                  help="One row per example, with a column of texts and a column of labels. The encoding, separator "
                       "and header are detected, and you can change them after reading. A ZIP holds one folder per "
                       "class, each with one .txt file per example.")
+if refused := st.session_state.pop(drafts.REFUSED, None):
+    st.error(escape_md(refused))
 
 draft = current(DRAFT) or drafts.reopened()
 if draft is None:
@@ -59,6 +63,11 @@ except DataError as exc:
     st.stop()
 reading_views.report(result, name)
 reading_views.options(result, read_key)
+try:
+    server_limits().check_rows(len(result.table))
+except ValueError as exc:
+    st.error(escape_md(exc))
+    st.stop()
 if sha:
     for earlier in store.datasets_from_source(sha)[:1]:
         st.info(f"You saved this file before, as **{escape_md(earlier.name)}**.")

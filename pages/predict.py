@@ -15,6 +15,7 @@ from core.workspace import PREDICTIONS_FILE, run_dir
 from dashboard import explanations, model_views, reading_views
 from dashboard.charts import probabilities
 from dashboard.components import escape_md, finished_run_or_stop, run_label
+from dashboard.limits_views import too_big, upload_mb
 from dashboard.state import BATCH, current, get_store, remember
 
 # Texts per call while predicting a file, so the progress bar moves and memory stays flat on large files.
@@ -123,7 +124,10 @@ def predict_all(texts: list[str]) -> pd.DataFrame:
 def a_file() -> None:
     st.write("Upload a table with a column of texts: every text gets a predicted label, which you can download.")
     upload = st.file_uploader("CSV, TSV, TXT, JSON, JSON Lines, Excel or Parquet",
-                              type=[s.lstrip(".") for s in SUPPORTED], key="predict.upload")
+                              type=[s.lstrip(".") for s in SUPPORTED], key="predict.upload", max_upload_size=upload_mb())
+    if upload is not None and (why := too_big(upload)):
+        st.error(f"{escape_md(upload.name)} was not read. {escape_md(why)}")
+        return
     if upload is None:
         return
     read_key = f"predict.read.{upload.file_id}"
@@ -157,8 +161,9 @@ def a_file() -> None:
     if done is None or done[0] != batch_source:
         return
     table = done[1]
-    shares = {c: st.column_config.NumberColumn(format="percent")
-              for c in table.columns if c == "confidence" or c.startswith("P(")}
+    # The file's own columns come first; one of them may well be named like ours (see `alongside`).
+    shares = {c: st.column_config.NumberColumn(format="percent") for c in table.columns[len(df.columns):]
+              if c != "predicted"}
     st.dataframe(table.head(PREVIEW_ROWS), hide_index=True, column_config=shares, key="predict.results")
     if len(table) > PREVIEW_ROWS:
         st.caption(f"The first {PREVIEW_ROWS:,} of {len(table):,} rows; the download has them all.")

@@ -1,15 +1,20 @@
+from functools import partial
+
 import streamlit as st
 
 from core.evaluation import load_predictions, load_report
 from core.workspace import run_dir
 from dashboard import diagnostics_views, model_views, navigation, report_views
 from dashboard.components import finished_run_or_stop
+from dashboard.sharing_views import ownership
 from dashboard.state import get_store
 
 st.title("Results")
 st.write("How the model did on the test texts: examples it never saw while learning.")
 store = get_store()
 run = finished_run_or_stop(store, "Run", key="results.run")
+ownership(store, run, f"results.share.{run.id}", partial(store.share_run, run.id),
+          "this run's results and model, test texts included")
 folder = run_dir(run.id, store.root)
 report, predictions = load_report(folder), load_predictions(folder)
 if report is None or predictions is None:

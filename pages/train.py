@@ -10,6 +10,7 @@ from core.store import Run
 from dashboard import navigation, run_views
 from dashboard.charts import token_lengths, training_curves
 from dashboard.components import config_form, dataset_label, escape_md, run_picker
+from dashboard.limits_views import server_limits
 from dashboard.state import DATASET, METRICS_CACHE, RUN, current, get_store, remember
 
 st.title("Train")
@@ -55,7 +56,7 @@ preset = st.segmented_control("Preset", PRESETS, default="balanced", required=Tr
 with st.expander("Settings: the preset's values work well; hover over the ? of each for what it does"):
     # The widgets are keyed by preset and dataset, so choosing either starts from that preset's values.
     settings = config_form(arch.config_cls.preset(preset, len(texts)),
-                           key=f"config.{arch_name}.{preset}.{dataset_id}")
+                           key=f"config.{arch_name}.{preset}.{dataset_id}", caps={"epochs": server_limits().epochs})
 
 # Only the settings that change how texts are read: tuning the learning rate does not recompute this.
 READING = ("max_length", "vocab_size", "model")

@@ -9,7 +9,12 @@ HOSTILE = [
     "**bold**",
     "[x](javascript:alert(1))",
     "<b>bold</b> & <br>more",
+    "AT&amp;T &lt;b&gt; :smile: $x^2$ ~~gone~~ ==mark==",
+    "heading\n===",
 ]
+# Names a browser may send with an upload: each must end up a plain name inside its folder.
+HOSTILE_FILE_NAMES = ["../../etc/passwd.csv", "..\\..\\boot.ini.csv", "/abs/path.csv", ".hidden.csv",
+                      "ctrl\x00\x1b[31m.csv", "<img src=x onerror=alert(1)>.csv", "a" * 300 + ".csv"]
 
 
 def shown_by_plotly(value: str) -> str:

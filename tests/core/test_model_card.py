@@ -8,6 +8,7 @@ from core.data import prepare
 from core.datasets import save_dataset
 from core.splitting import split
 from core.worker import execute_run
+from core.wording import literal_markdown
 from tests.conftest import make_texts
 
 HOSTILE = {"sport": "<img src=x onerror=alert(1)>", "food": "**bold**", "tech": "[x](javascript:alert(1))"}
@@ -23,8 +24,8 @@ def test_the_card_names_data_scores_and_limits_with_names_as_text(workspace):
     assert card.startswith("# \\<b\\>news\\</b\\> \\| 2026: TF-IDF + linear model")
     for raw in HOSTILE.values():
         assert raw not in card
-    assert "\\<img src=x onerror=alert(1)\\>" in card and "\\*\\*bold\\*\\*" in card
-    assert "\\[x\\](javascript:alert(1))" in card
+    for value in HOSTILE.values():  # tests/core/test_wording.py renders literal_markdown's output as Markdown
+        assert literal_markdown(value) in card
     assert f"accuracy {run.result['accuracy']:.3f} (95% interval" in card
     assert "| all classes | " in card and "## Intended use" in card and "## Limitations" in card
     assert "Fewer than 30 test texts for" in card  # 6 test texts per class

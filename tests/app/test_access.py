@@ -1,0 +1,135 @@
+"""Who gets in: single sign-on when [auth] is configured, else the shared password when [access] holds its hash,
+else everyone. With sign-in on, each person's pages hold their own datasets and runs and those shared with them."""
+from __future__ import annotations
+
+from unittest.mock import patch
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.ownership import Viewer
+from core.passwords import hash_password
+from tests.app.conftest import ENTRYPOINT, PAGES, TIMEOUT, train_inline
+from tests.app.hostile_sweep import markdown_strings
+from tests.conftest import make_texts
+
+AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "s" * 32, "client_id": "studio",
+        "client_secret": "secret", "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration"}
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="module")
+def password_hash() -> str:
+    return hash_password(PASSWORD)
+
+
+def app(secrets: dict, user: dict | None = None) -> AppTest:
+    at = AppTest.from_file(str(ENTRYPOINT), default_timeout=TIMEOUT)
+    at.secrets = secrets
+    if user is not None:
+        at.user = user
+    return at.run()
+
+
+def signed_in(email: str, access: dict | None = None, **claims) -> AppTest:
+    return app({"auth": AUTH, "access": access or {}}, {"is_logged_in": True, "email": email, **claims})
+
+
+def shown(at: AppTest) -> str:
+    return " ".join(text for _, _, text in markdown_strings(at))
+
+
+def home_shown(at: AppTest) -> bool:
+    return any("Pick a sample dataset" in m.value for m in at.markdown)
+
+
+def test_without_access_settings_the_app_opens(store):
+    at = app({})
+    assert not at.exception and not at.text_input and home_shown(at)
+
+
+def test_the_password_opens_the_app_and_a_wrong_one_says_so(store, password_hash):
+    at = app({"access": {"password_hash": password_hash}})
+    assert [t.value for t in at.title] == ["Classifier Studio"] and len(at.text_input) == 1
+    assert not home_shown(at) and not at.sidebar.button  # no page, no sidebar, until the password is given
+    at.text_input[0].input("Correct horse battery")
+    at.button[0].click().run()
+    assert "not the password" in at.error[0].value and len(at.text_input) == 1
+    at.text_input[0].input(PASSWORD)
+    at.button[0].click().run()
+    assert not at.exception and not at.text_input and home_shown(at)
+    at.sidebar.button(key="lock").click().run()
+    assert len(at.text_input) == 1 and not home_shown(at)  # locked again
+
+
+def test_guessing_is_slowed_for_every_session(store, password_hash):
+    at = app({"access": {"password_hash": password_hash}})
+    for _ in range(5):
+        at.text_input[0].input("wrong guess")
+        at.button[0].click().run()
+    other = app({"access": {"password_hash": password_hash}})
+    other.text_input[0].input(PASSWORD)
+    other.button[0].click().run()
+    assert "Too many wrong passwords" in other.error[0].value and len(other.text_input) == 1
+
+
+def test_a_password_kept_in_the_clear_keeps_the_app_closed(store):
+    at = app({"access": {"password_hash": PASSWORD}})
+    assert "python -m core hash-password" in at.error[0].value
+    assert not at.text_input and not home_shown(at)
+
+
+def test_single_sign_on_asks_to_sign_in_with_each_provider(store):
+    at = app({"auth": {**AUTH, "google": {"client_id": "g", "client_secret": "s", "server_metadata_url": "x"}}},
+             {"is_logged_in": False})
+    assert [b.label for b in at.button] == ["Sign in", "Sign in with Google"]
+    with patch("streamlit.login") as login:
+        at.button[1].click().run()
+    login.assert_called_once_with("google")
+
+
+def test_sign_in_without_a_provider_keeps_the_app_closed(store):
+    at = app({"auth": {"redirect_uri": AUTH["redirect_uri"], "cookie_secret": AUTH["cookie_secret"]}},
+             {"is_logged_in": False})
+    assert "names no provider" in at.error[0].value and not at.button and not home_shown(at)
+
+
+def test_only_allowed_accounts_get_in(store):
+    access = {"allowed": ["@example.com", "guest@elsewhere.org"]}
+    assert not signed_in("ada@example.com", access).error
+    assert not signed_in("Guest@Elsewhere.org", access).error
+    refused = signed_in("mallory@evil.example", access)
+    assert "mallory@evil\\.example may not use this server" in refused.error[0].value
+    assert [b.label for b in refused.button] == ["Sign out"] and not home_shown(refused)
+    unverified = signed_in("ada@example.com", access, email_verified=False, sub="g-123")
+    assert "g\\-123 may not use this server" in unverified.error[0].value  # an unchecked address names no one
+
+
+def test_the_sidebar_says_who_is_signed_in(store):
+    at = signed_in("root@example.com", {"admins": ["Root@Example.com"]})
+    assert "Signed in as root@example\\.com (administrator)" in at.sidebar.caption[0].value
+    assert at.sidebar.button(key="sign_out")
+
+
+def test_each_person_sees_their_own_and_what_is_shared(store):
+    df = make_texts(n_per_class=20)
+    adas = train_inline(store.as_viewer(Viewer("ada@example.com")), df, "ada's topics")
+    bob = signed_in("bob@example.com")
+    bob.switch_page(PAGES["data"]).run()
+    assert "ada's topics" not in shown(bob) and not bob.exception
+    bob.switch_page(PAGES["results"]).run()
+    assert "No model has finished training yet." in [i.value for i in bob.info]
+
+    ada = signed_in("ada@example.com")
+    ada.switch_page(PAGES["data"]).run()
+    ada.toggle(key=f"datasets.share.{adas.dataset_id}").set_value(True).run()
+    ada.switch_page(PAGES["results"]).run()
+    ada.toggle(key=f"results.share.{adas.id}").set_value(True).run()
+    assert store.get_run(adas.id).shared and store.get_dataset(adas.dataset_id).shared
+
+    bob.switch_page(PAGES["data"]).run()
+    assert "ada's topics" in shown(bob) and "Shared by ada@example\\.com" in shown(bob)
+    assert "Delete" not in shown(bob) and "Rename" not in shown(bob)
+    bob.switch_page(PAGES["results"]).run()
+    assert not bob.exception and "Shared by ada@example\\.com" in [c.value for c in bob.caption]
+    assert not bob.toggle  # only the owner shares or stops sharing
