@@ -7,12 +7,17 @@ from typing import Any, Sequence
 # Every ASCII punctuation mark Markdown, Streamlit's extensions (:emoji:, :red[..], $math$) or an HTML entity (&amp;)
 # could read; CommonMark shows each one backslash-escaped as itself.
 MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=])")
+# GitHub's bare links (an address, www.…, http://…) are found in the text after escapes are read, so no escape stops
+# them; an invisible word joiner inside what starts one does.
+BARE_LINK = re.compile(r"(@|www(?=\.)|https?:(?=//))", re.IGNORECASE)
+WORD_JOINER = "\u2060"
 
 
 def literal_markdown(text: Any) -> str:
     """A user's value (a label, a file or column name, a message quoting one) as Markdown that shows it as written.
     Runs of white space become one space: a line break could start a heading, a list or a code block."""
-    return MARKDOWN_SPECIALS.sub(r"\\\1", " ".join(str(text).split()))
+    unlinked = BARE_LINK.sub(rf"\1{WORD_JOINER}", " ".join(str(text).split()))
+    return MARKDOWN_SPECIALS.sub(r"\\\1", unlinked)
 
 
 def count(n: int, noun: str, plural: str | None = None) -> str:

@@ -12,11 +12,13 @@ if str(ROOT) not in sys.path:
 import streamlit as st  # noqa: E402
 
 from dashboard.access import account_box, gate  # noqa: E402
+from dashboard.limits_views import server_limits  # noqa: E402
 from dashboard.navigation import pages  # noqa: E402
 from dashboard.state import server_store  # noqa: E402
 from dashboard.system_views import system_panel  # noqa: E402
 
 st.set_page_config(page_title="Classifier Studio", page_icon="🧪", layout="wide")
+server_limits()  # a malformed limit keeps every page shut, before anything starts a run under it
 server_store()
 gate()
 

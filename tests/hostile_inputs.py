@@ -11,6 +11,7 @@ HOSTILE = [
     "<b>bold</b> & <br>more",
     "AT&amp;T &lt;b&gt; :smile: $x^2$ ~~gone~~ ==mark==",
     "heading\n===",
+    "mail someone@example.com or see www.example.com",
 ]
 # Names a browser may send with an upload: each must end up a plain name inside its folder.
 HOSTILE_FILE_NAMES = ["../../etc/passwd.csv", "..\\..\\boot.ini.csv", "/abs/path.csv", ".hidden.csv",

@@ -7,8 +7,10 @@ from unittest.mock import patch
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core import jobs
 from core.ownership import Viewer
 from core.passwords import hash_password
+from core.wording import literal_markdown as md
 from tests.app.conftest import ENTRYPOINT, PAGES, TIMEOUT, train_inline
 from tests.app.hostile_sweep import markdown_strings
 from tests.conftest import make_texts
@@ -99,15 +101,15 @@ def test_only_allowed_accounts_get_in(store):
     assert not signed_in("ada@example.com", access).error
     assert not signed_in("Guest@Elsewhere.org", access).error
     refused = signed_in("mallory@evil.example", access)
-    assert "mallory@evil\\.example may not use this server" in refused.error[0].value
+    assert md("The account mallory@evil.example may not use this server") in refused.error[0].value
     assert [b.label for b in refused.button] == ["Sign out"] and not home_shown(refused)
     unverified = signed_in("ada@example.com", access, email_verified=False, sub="g-123")
-    assert "g\\-123 may not use this server" in unverified.error[0].value  # an unchecked address names no one
+    assert md("The account g-123 may not use") in unverified.error[0].value  # an unchecked address names no one
 
 
 def test_the_sidebar_says_who_is_signed_in(store):
     at = signed_in("root@example.com", {"admins": ["Root@Example.com"]})
-    assert "Signed in as root@example\\.com (administrator)" in at.sidebar.caption[0].value
+    assert md("Signed in as root@example.com") + " (administrator)" in at.sidebar.caption[0].value
     assert at.sidebar.button(key="sign_out")
 
 
@@ -128,8 +130,22 @@ def test_each_person_sees_their_own_and_what_is_shared(store):
     assert store.get_run(adas.id).shared and store.get_dataset(adas.dataset_id).shared
 
     bob.switch_page(PAGES["data"]).run()
-    assert "ada's topics" in shown(bob) and "Shared by ada@example\\.com" in shown(bob)
+    assert "ada's topics" in shown(bob) and "Shared by " + md("ada@example.com") in shown(bob)
     assert "Delete" not in shown(bob) and "Rename" not in shown(bob)
     bob.switch_page(PAGES["results"]).run()
-    assert not bob.exception and "Shared by ada@example\\.com" in [c.value for c in bob.caption]
+    assert not bob.exception and "Shared by " + md("ada@example.com") in [c.value for c in bob.caption]
     assert not bob.toggle  # only the owner shares or stops sharing
+
+
+def test_someone_else_cannot_stop_a_shared_run(store, dataset, stand_in_worker):
+    ada = store.as_viewer(Viewer("ada@example.com"))
+    run = ada.create_run(dataset.id, "tfidf", {})
+    ada.share_run(run, True)
+    worker = stand_in_worker()
+    store.transition(run, "running", pid=worker.pid, process_started=jobs.process_started(worker.pid))
+    for email, may_stop in (("bob@example.com", False), ("ada@example.com", True)):
+        at = signed_in(email)
+        at.query_params["run"] = str(run)
+        at.switch_page(PAGES["train"]).run()
+        assert not at.exception
+        assert bool([b for b in at.button if b.key == f"stop.{run}"]) is may_stop

@@ -20,7 +20,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
 import pytest
 
@@ -64,15 +64,15 @@ def log_tail(path: Path, chars: int = 4000) -> str:
 class Server:
     """The app's server on a fixed loopback port and workspace; `restart` keeps both, as an admin would."""
 
-    def __init__(self, workspace: Path, log: Path):
+    def __init__(self, workspace: Path, log: Path, args: Sequence[str] = ()):
         self.url = f"http://127.0.0.1:{free_port()}"
-        self.workspace, self.log = workspace, log
+        self.workspace, self.log, self.args = workspace, log, list(args)
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
         env = {**os.environ, WORKSPACE_ENV: str(self.workspace)}
         command = [sys.executable, "-m", "streamlit", "run", "dashboard/app.py",
-                   "--server.port", self.url.rsplit(":", 1)[1], "--server.address", "127.0.0.1"]
+                   "--server.port", self.url.rsplit(":", 1)[1], "--server.address", "127.0.0.1", *self.args]
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=out,
                                          stderr=subprocess.STDOUT, start_new_session=True)
