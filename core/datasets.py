@@ -51,7 +51,7 @@ def delete_dataset(store: Store, dataset_id: str) -> list[int]:
         # The rows are gone already: a folder that cannot be removed costs only disk space.
         shutil.rmtree(run_dir(run_id, store.root), ignore_errors=True)
     # The uploaded file goes with the last dataset made from it: deleting data must not leave a copy behind.
-    if record.source_hash and not store.datasets_from_source(record.source_hash):
+    if record.source_hash and not store.as_viewer(None).datasets_from_source(record.source_hash):  # anyone's
         forget_upload(record.source_hash, store.root)
     return run_ids
 

@@ -6,7 +6,7 @@ import json
 import shutil
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from core.loading import extract, load_folder
@@ -77,6 +77,17 @@ def imported_models(root: Path | None = None, viewer: Viewer | None = None) -> l
 def imported_folder(model_id: int, root: Path | None = None) -> Path:
     """The unpacked model of import `model_id`, for `core.loading.load_model`."""
     return models_dir(root) / str(int(model_id)) / FILES_DIR
+
+
+def share_imported(model: ImportedModel, shared: bool, root: Path | None = None,
+                   viewer: Viewer | None = None) -> ImportedModel:
+    require_change(viewer, model, f"The imported model {model.name}", "share")
+    changed = replace(model, shared=shared)
+    path = models_dir(root) / str(int(model.id)) / INFO_FILE
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(asdict(changed), ensure_ascii=False), encoding="utf-8")
+    tmp.replace(path)
+    return changed
 
 
 def delete_imported(model: ImportedModel, root: Path | None = None, viewer: Viewer | None = None) -> None:

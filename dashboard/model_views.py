@@ -5,14 +5,16 @@ from __future__ import annotations
 import streamlit as st
 
 from core.bundle import file_name, run_zip
-from core.imported_models import ImportedModel, delete_imported, import_model, imported_models
+from core.imported_models import ImportedModel, delete_imported, import_model, imported_models, share_imported
 from core.loading import BundleError
 from core.model_card import INSTALL, usage_code
+from core.ownership import can_change
 from core.records import Run
 from core.store import Store
 from core.wording import first_line
 from core.workspace import EXPORT_DIR, run_dir
 from dashboard.components import escape_md
+from dashboard.sharing_views import ownership
 
 FORMATS = {
     "bundle": ("Model bundle", "The model exactly as trained: weights (safetensors), tokenizer, labels, settings, "
@@ -109,6 +111,10 @@ def imported_picker(store: Store) -> ImportedModel | None:
                                 key="predict.imported")]
     # In the address bar, so a refresh or a shared link shows the same model.
     st.query_params["imported"] = str(chosen.id)
+    ownership(store, chosen, f"predict.imported.share.{chosen.id}",
+              lambda on: share_imported(chosen, on, store.root, store.viewer), "this model and predict with it")
+    if not can_change(store.viewer, chosen):
+        return chosen
     with st.popover("Remove this imported model"):
         st.write(f"Remove {escape_md(chosen.name)} from this server? Its file on your computer stays.")
         if st.button("Yes, remove it", key="predict.imported.remove"):
