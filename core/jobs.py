@@ -91,7 +91,7 @@ def _dispatch(store: Store) -> list[int]:
     for run in waiting(store):
         if len(launched) == free:
             break
-        if per_user and owners[run.owner] >= per_user:
+        if per_user and run.owner is not None and owners[run.owner] >= per_user:
             continue  # its owner trains as many as they may; later runs of others go first
         if not store.reserve_launch(run.id):
             continue
@@ -118,9 +118,10 @@ def waiting(store: Store) -> list[Run]:
 
 
 def held_back(store: Store, run: Run) -> str | None:
-    """Why a queued run waits although it is next: its owner already trains as many runs as one person may."""
+    """Why a queued run waits although it is next: its owner already trains as many runs as one person may. Runs
+    made without sign-in (from the command line, or with it off) belong to no one and are never held back."""
     per_user = Limits.from_env().runs_per_user
-    if not per_user or run.status != "queued" or run.pid is not None:
+    if not per_user or run.owner is None or run.status != "queued" or run.pid is not None:
         return None
     training = sum(r.owner == run.owner and worker_alive(r) for r in store.as_viewer(None).list_runs(status=ACTIVE))
     if training < per_user:
@@ -221,6 +222,7 @@ def resume(store: Store, run_id: int) -> Run:
     run = store.get_run(run_id)
     require_change(store.viewer, run, f"Run {run_id}", "resume")
     store.get_dataset(run.dataset_id)
+    Limits.from_env().check_epochs(run.config)  # the limit may have been lowered since it started
     if not store.requeue(run_id):
         raise ValueError(f"Run {run_id} is {run.status}; only a cancelled or interrupted run can be resumed.")
     folder = run_dir(run_id, store.root)

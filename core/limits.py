@@ -2,6 +2,7 @@
 starting the app (workers inherit it). Unset, each limit keeps its default; 0 turns a limit off."""
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field, fields
 from typing import Mapping
@@ -21,11 +22,12 @@ class Limits:
     upload_mb: int = limit(200, "MAX_UPLOAD_MB", "Largest file one upload may be, in MB. Streamlit's "
                                                  "server.maxUploadSize caps it too: the lower of the two applies.")
     rows_per_dataset: int = limit(2_000_000, "MAX_ROWS", "Most rows a saved dataset may have.")
-    runs_per_user: int = limit(0, "MAX_RUNS_PER_USER", "Most runs one person trains at once; more wait in the "
-                                                       "queue. 0: no limit beyond the server's training slots.")
+    runs_per_user: int = limit(0, "MAX_RUNS_PER_USER", "Most runs one signed-in person trains at once; more wait "
+                                                       "in the queue. 0: no limit beyond the server's training slots.")
     epochs: int = limit(200, "MAX_EPOCHS", "Most epochs a run may ask for.")
-    hours_per_run: float = limit(24.0, "MAX_HOURS_PER_RUN", "Longest a run may train, in hours; it then stops and "
-                                                            "keeps the model it has.")
+    hours_per_run: float = limit(24.0, "MAX_HOURS_PER_RUN", "Longest a run may train, in hours, counted from its "
+                                                            "first step (a resumed run starts a new count); it then "
+                                                            "stops and keeps the model it has.")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Limits":
@@ -40,7 +42,7 @@ class Limits:
                 value = float(raw) if spec.type == "float" else int(raw)
             except ValueError:
                 value = -1
-            if value < 0:
+            if not 0 <= value < math.inf:  # nan and inf too: either would switch the limit off unseen
                 kind = "a number of hours" if spec.type == "float" else "a whole number"
                 raise ValueError(f"{spec.metadata['env']} must be {kind}, 0 or more; it is '{raw}'.")
             values[spec.name] = value

@@ -54,23 +54,27 @@ def _b64(raw: bytes) -> str:
 
 
 class Throttle:
-    """After `tries` wrong passwords within `window` seconds, every try waits until `window` seconds after the
-    last wrong one. Shared by all sessions of the server, since a guesser can open as many sessions as they like."""
+    """After `tries` tries within `window` seconds from one client, its next try waits until `window` seconds after
+    its last. A try counts from the moment it is made, so tries sent at once cannot slip through together, and a
+    right password takes its own try back. Clients are told apart by address; one guesser then cannot lock out the
+    rest, though behind a proxy every client shares the proxy's address."""
 
     def __init__(self, tries: int = 5, window: float = 60.0, clock: Callable[[], float] = time.monotonic):
         self.tries, self.window, self.clock = tries, window, clock
-        self._failures: list[float] = []
+        self._tries: dict[str, list[float]] = {}
         self._lock = threading.Lock()
 
-    def wait_seconds(self) -> float:
-        """0 when a try may be made now; else how long until one may."""
+    def attempt(self, client: str) -> float:
+        """0 when `client` may try now (the try is counted); else how many seconds until it may."""
         with self._lock:
             now = self.clock()
-            self._failures = [t for t in self._failures if now - t < self.window]
-            if len(self._failures) < self.tries:
-                return 0.0
-            return self.window - (now - self._failures[-1])
+            recent = [t for t in self._tries.get(client, []) if now - t < self.window]
+            if len(recent) >= self.tries:
+                self._tries[client] = recent
+                return self.window - (now - recent[-1])
+            self._tries[client] = [*recent, now]
+            return 0.0
 
-    def failed(self) -> None:
+    def succeeded(self, client: str) -> None:
         with self._lock:
-            self._failures.append(self.clock())
+            self._tries[client] = self._tries.get(client, [])[:-1]

@@ -53,18 +53,21 @@ def alongside(table: pd.DataFrame, predicted: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([table.rename(columns=clashes).reset_index(drop=True), predicted.reset_index(drop=True)], axis=1)
 
 
-# A cell starting with one of these is a formula to a spreadsheet: '=HYPERLINK(...)' in a text would run as one.
-FORMULA_START = r"^[=+\-@\t\r]"
+# A text cell starting with one of these is a formula to a spreadsheet ('=HYPERLINK(...)' would run as one); a
+# plain number such as -1 is not.
+FORMULA = re.compile(r"^[=+\-@\t\r](?![0-9.]+$)")
+
+
+def _as_text(value: object) -> object:
+    return "'" + value if isinstance(value, str) and FORMULA.match(value) else value
 
 
 def csv_for_excel(table: pd.DataFrame) -> bytes:
     """The table as CSV in UTF-8 with a byte-order mark: without the mark Excel reads the file in the computer's
-    local encoding and garbles every letter beyond ASCII. Text cells that a spreadsheet would run as a formula
-    start with an apostrophe, which it takes as "this is text"."""
+    local encoding and garbles every letter beyond ASCII. Text that a spreadsheet would run as a formula starts
+    with an apostrophe, which it takes as "this is text"."""
     table = table.copy()
     for column in table.columns[[t == object or pd.api.types.is_string_dtype(t) for t in table.dtypes]]:
-        values = table[column]
-        formula = values.str.contains(FORMULA_START, na=False)
-        table[column] = values.where(~formula, "'" + values.astype(str))
-    table.columns = ["'" + c if isinstance(c, str) and re.match(FORMULA_START, c) else c for c in table.columns]
+        table[column] = table[column].map(_as_text)
+    table.columns = [_as_text(c) for c in table.columns]
     return table.to_csv(index=False).encode("utf-8-sig")

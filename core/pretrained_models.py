@@ -16,6 +16,7 @@ import transformers
 from transformers.utils import logging as hf_logging
 
 from core.wording import first_line
+from core.workspace import workspace_dir
 
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"
 # Hub ids whose files a pip package carries, so they load without the Hub: (package, folder inside site-packages).
@@ -61,8 +62,12 @@ def looks_like_folder(name: str) -> bool:
 
 
 def check_model_folder(folder: Path) -> None:
-    """On a shared server the administrator lists the folders models may be read from (MODEL_DIRS_ENV, separated
-    by ':'), so no one reads or probes the rest of its disk; unset, any folder may be used."""
+    """A folder a model may be read from. Never one inside the workspace: that holds everyone's runs and imported
+    models. On a shared server the administrator lists the folders models may come from (MODEL_DIRS_ENV, separated
+    by ':'), so no one reads or probes the rest of its disk; unset, any other folder may be used."""
+    if folder.resolve().is_relative_to(workspace_dir()):
+        raise ValueError("A model inside the workspace (a run's or an imported one) cannot be a starting point here: "
+                         "download it from Results and unpack it in a folder of your own.")
     allowed = os.environ.get(MODEL_DIRS_ENV)
     if allowed is None:
         return
@@ -71,6 +76,14 @@ def check_model_folder(folder: Path) -> None:
         where = f"only folders under {', '.join(map(str, roots))}" if roots else "no folders"
         raise ValueError(f"On this server models can be read from {where} ({MODEL_DIRS_ENV}); name a Hugging "
                          "Face Hub model instead, or ask the administrator to add the folder.")
+
+
+def check_shared_source(name: str) -> None:
+    """With sign-in on, people who are not administrators name a folder only when the administrator has listed
+    where models may come from: an unset MODEL_DIRS_ENV then means none, not any."""
+    if looks_like_folder(name.strip()) and os.environ.get(MODEL_DIRS_ENV) is None:
+        raise ValueError(f"On this server models come from the Hugging Face Hub only; folders can be used once the "
+                         f"administrator lists them in {MODEL_DIRS_ENV}.")
 
 
 def resolve_source(name: str) -> str:

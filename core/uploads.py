@@ -15,10 +15,12 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from core.ownership import Viewer
 from core.workspace import workspace_dir
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 CHOICES = ".choices.json"  # beside the kept file; a leading dot, which no kept file name has (see safe_file_name)
+OWNERS = ".owners.json"  # who uploaded the file, when sign-in is on: only they (and administrators) reopen it
 _MAX_NAME = 100  # characters; at up to 4 bytes each, within the 255-byte file name limit of common file systems
 
 
@@ -44,9 +46,10 @@ def safe_file_name(filename: str) -> str:
     return name or "upload"
 
 
-def keep_upload(raw: bytes, filename: str, root: Path | None = None) -> str:
-    """Keep an uploaded file; returns its sha256. The same bytes kept again keep the name they were first kept
-    under, so two sessions uploading one file at once cannot remove each other's copy."""
+def keep_upload(raw: bytes, filename: str, root: Path | None = None, owner: str | None = None) -> str:
+    """Keep an uploaded file, uploaded by `owner` (None: sign-in is off); returns its sha256. The same bytes kept
+    again keep the name they were first kept under, so two sessions uploading one file at once cannot remove each
+    other's copy; each person who uploads them may reopen them."""
     sha = source_hash(raw)
     folder = _folder(sha, root)
     folder.mkdir(parents=True, exist_ok=True)
@@ -59,7 +62,34 @@ def keep_upload(raw: bytes, filename: str, root: Path | None = None) -> str:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+    if owner is not None:
+        owners = _owners(folder)
+        if owner not in owners:
+            _write_json(folder, OWNERS, sorted({*owners, owner}))
     return sha
+
+
+def may_open(sha: str, viewer: Viewer | None, root: Path | None = None) -> bool:
+    """Whether `viewer` may reopen the upload (from a link, say): with sign-in off, for an upload from before
+    sign-in, for an administrator and for whoever uploaded it."""
+    folder = _folder(sha, root)
+    if viewer is None or viewer.admin or folder is None or not (folder / OWNERS).exists():
+        return True
+    return viewer.id in _owners(folder)
+
+
+def _owners(folder: Path) -> list[str]:
+    try:
+        owners = json.loads((folder / OWNERS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return [o for o in owners if isinstance(o, str)] if isinstance(owners, list) else []
+
+
+def _write_json(folder: Path, name: str, value: object) -> None:
+    tmp = folder / f"{name}.tmp"
+    tmp.write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, folder / name)
 
 
 def open_upload(sha: str, root: Path | None = None) -> tuple[bytes, str] | None:
@@ -87,9 +117,7 @@ def keep_choices(sha: str, choices: dict, root: Path | None = None) -> None:
     folder = _folder(sha, root)
     if folder is None or not folder.is_dir():
         return
-    tmp = folder / f"{CHOICES}.tmp"
-    tmp.write_text(json.dumps(choices, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, folder / CHOICES)
+    _write_json(folder, CHOICES, choices)
 
 
 def kept_choices(sha: str, root: Path | None = None) -> dict:

@@ -1,12 +1,16 @@
 """Who may use the app, from `.streamlit/secrets.toml`: single sign-on through OpenID Connect when an `[auth]`
 section configures it (Streamlit's `st.login`), else a shared password when `[access] password_hash` holds one,
-else anyone who reaches the server (which listens on this machine only unless told otherwise).
+else anyone who reaches the server: it listens on this machine only unless told otherwise, and on the network it
+stays shut without sign-in or a password unless `[access] open = true` says a proxy in front asks for a login.
 
 A setting that cannot be used stops every page with a message for the administrator: the app never opens up
 because its access settings are wrong.
 """
 from __future__ import annotations
 
+import ipaddress
+import tomllib
+from pathlib import Path
 from typing import Any, Mapping
 
 import streamlit as st
@@ -26,7 +30,27 @@ def _throttle() -> Throttle:
 
 
 def _secrets() -> Mapping[str, Any]:
+    # Streamlit reads a secrets file it cannot parse as no secrets at all, which would open the app to everyone.
+    for name in st.get_option("secrets.files"):
+        path = Path(name).expanduser()
+        try:
+            tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            continue
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            _refuse(f"The secrets file {escape_md(path)} cannot be read ({escape_md(exc)}), so no one can be let in.")
     return st.secrets if st.secrets.load_if_toml_exists() else {}
+
+
+def _on_the_network() -> bool:
+    """Whether the server listens beyond this machine: on an address that is not loopback, or on every one."""
+    address = st.get_option("server.address") or ""
+    if address == "localhost":
+        return False
+    try:
+        return not ipaddress.ip_address(address).is_loopback
+    except ValueError:  # a host name, or none given (every interface)
+        return True
 
 
 def _providers(auth: Mapping[str, Any]) -> list[str | None]:
@@ -42,17 +66,18 @@ def _refuse(message: str) -> None:
 
 
 def _identity(user: Mapping[str, Any]) -> str:
-    # An address the provider has not checked could be anyone's, so it names no one; the subject id does.
-    if user.get("email") and user.get("email_verified", True) is not False:
+    # An address the provider does not say it has checked could have been typed in by anyone (some providers let
+    # an account holder set it), so it names no one; the provider's subject id does.
+    if user.get("email") and user.get("email_verified") is True:
         return str(user["email"])
     return str(user.get("sub") or "")
 
 
 def allowed(identity: str, rules: list[str]) -> bool:
-    """Whether `identity` is let in by [access] allowed: full addresses, or domains written as '@example.com'."""
+    """Whether `identity` is let in by [access] allowed: full addresses, domains written as '@example.com', or '*'
+    for everyone the provider signs in."""
     identity = identity.lower()
-    return not rules or any(identity == r.lower() or (r.startswith("@") and identity.endswith(r.lower()))
-                            for r in rules)
+    return any(r == "*" or identity == r.lower() or (r.startswith("@") and identity.endswith(r.lower())) for r in rules)
 
 
 def _single_sign_on(auth: Mapping[str, Any], access: Mapping[str, Any]) -> Viewer:
@@ -60,6 +85,9 @@ def _single_sign_on(auth: Mapping[str, Any], access: Mapping[str, Any]) -> Viewe
     if not providers:
         _refuse("Sign-in is switched on ([auth] in .streamlit/secrets.toml) but names no provider: it needs "
                 "client_id, client_secret and server_metadata_url.")
+    if not access.get("allowed"):
+        _refuse("Sign-in is switched on but [access] allowed does not say who may use the app: list addresses and "
+                "domains (\"@example.com\"), or \"*\" for everyone the provider signs in.")
     if not st.user.get("is_logged_in", False):
         st.title("Classifier Studio")
         st.write("Sign in to see your datasets and runs, and those shared with you.")
@@ -78,6 +106,11 @@ def _single_sign_on(auth: Mapping[str, Any], access: Mapping[str, Any]) -> Viewe
     return Viewer(identity, admin=identity.lower() in {a.lower() for a in access.get("admins", [])})
 
 
+def _client() -> str:
+    """Who is trying the password, as far as the server can tell: the browser's address."""
+    return str(st.context.ip_address or "unknown")
+
+
 def _password(stored: str) -> None:
     try:
         check_hash(stored)
@@ -90,14 +123,15 @@ def _password(stored: str) -> None:
         password = st.text_input("Password", type="password", help="The password your administrator gave you.")
         entered = st.form_submit_button("Enter", type="primary")
     if entered:
-        wait = _throttle().wait_seconds()
+        client = _client()
+        wait = _throttle().attempt(client)
         if wait:
             st.error(f"Too many wrong passwords were tried. Try again in {wait:.0f} s.")
         elif verify_password(password, stored):
+            _throttle().succeeded(client)
             st.session_state[PASSED] = True
             st.rerun()
         else:
-            _throttle().failed()
             st.error("That is not the password. Check it with your administrator; capitals count.")
     st.stop()
 
@@ -108,9 +142,14 @@ def gate() -> Viewer | None:
     access = secrets.get("access", {})
     if "auth" in secrets:
         viewer = _single_sign_on(secrets["auth"], access)
+    elif "password_hash" in access:
+        _password(access["password_hash"])
+        viewer = None
+    elif _on_the_network() and access.get("open") is not True:
+        _refuse("This server listens on the network but asks no one to sign in, so anyone who reaches it could use "
+                "and read everything. Configure sign-in or a password in .streamlit/secrets.toml; or, when a proxy in "
+                "front already asks for a login, say so with [access] open = true.")
     else:
-        if "password_hash" in access:
-            _password(access["password_hash"])
         viewer = None
     st.session_state[VIEWER] = viewer
     return viewer

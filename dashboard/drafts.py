@@ -10,9 +10,9 @@ from core.labels import LabelOptions
 from core.quality import apply_fix
 from core.reading import ReadResult, read_file
 from core.samples import SAMPLES
-from core.uploads import keep_choices, keep_upload, kept_choices, kept_name, open_upload
+from core.uploads import keep_choices, keep_upload, kept_choices, kept_name, may_open, open_upload
 from dashboard.limits_views import too_big
-from dashboard.state import DRAFT, FIXES, remember
+from dashboard.state import DRAFT, FIXES, VIEWER, remember
 
 REFUSED = "upload.refused"  # why the last upload was not kept, shown once by the Data page
 
@@ -45,7 +45,8 @@ def on_upload() -> None:
     if why := too_big(upload):
         remember(REFUSED, f"{upload.name} was not kept. {why}")
         return
-    sha = keep_upload(upload.getvalue(), upload.name)
+    viewer = st.session_state.get(VIEWER)
+    sha = keep_upload(upload.getvalue(), upload.name, owner=viewer.id if viewer is not None else None)
     remember(DRAFT, {**_restored(sha, upload.name), "file_id": upload.file_id})
     remember(FIXES, None)
     st.query_params.clear()
@@ -55,7 +56,7 @@ def on_upload() -> None:
 def reopened() -> dict | None:
     """The draft named in the URL, so a refresh or a restarted server opens the same file again."""
     sha, sample = st.query_params.get("upload"), st.query_params.get("sample")
-    if sha and (name := kept_name(sha)):
+    if sha and may_open(sha, st.session_state.get(VIEWER)) and (name := kept_name(sha)):
         return _restored(sha, name)
     if sample in SAMPLES:
         return {"name": SAMPLES[sample].title, "sample": sample, "key": f"read.{sample}", "restored": {}}

@@ -69,8 +69,8 @@ def import_box(store: Store) -> None:
     unpack the same file again."""
     upload = st.file_uploader("A model file downloaded from Classifier Studio (.zip: model bundle or ONNX)",
                               type=["zip"], key="predict.import",
-                              help="Files up to this server's upload limit; a larger model works from the command "
-                                   "line: python -m core predict --model FILE.zip")
+                              help="Files up to Streamlit's upload limit (server.maxUploadSize); a larger model works "
+                                   "from the command line: python -m core predict --model FILE.zip")
     if upload is None:
         return
     done = st.session_state.get(IMPORT_RESULT)

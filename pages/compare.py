@@ -4,7 +4,7 @@ import streamlit as st
 from core.comparison import arch_title, compare_runs, leaderboard, verdict
 from dashboard import navigation
 from dashboard.comparison_views import leaderboard_table, significance
-from dashboard.components import dataset_label
+from dashboard.components import dataset_label, escape_md
 from dashboard.report_charts import overlaid_curves, per_class_pair
 from dashboard.state import DATASET, RUN, current, get_store
 

@@ -5,6 +5,7 @@ from core import jobs
 from core.architectures import REGISTRY
 from core.architectures.base import PRESETS
 from core.datasets import load_dataset, subset
+from core.pretrained_models import check_shared_source
 from core.preview import Preview, preview
 from core.store import Run
 from dashboard import navigation, run_views
@@ -57,6 +58,13 @@ with st.expander("Settings: the preset's values work well; hover over the ? of e
     # The widgets are keyed by preset and dataset, so choosing either starts from that preset's values.
     settings = config_form(arch.config_cls.preset(preset, len(texts)),
                            key=f"config.{arch_name}.{preset}.{dataset_id}", caps={"epochs": server_limits().epochs})
+
+if "model" in settings and store.viewer is not None and not store.viewer.admin:
+    try:
+        check_shared_source(settings["model"])
+    except ValueError as exc:
+        st.error(escape_md(exc))
+        st.stop()
 
 # Only the settings that change how texts are read: tuning the learning rate does not recompute this.
 READING = ("max_length", "vocab_size", "model")
@@ -112,7 +120,10 @@ def new_metrics(run: Run) -> pd.DataFrame:
 
 
 def live_view(run_id: int, shown_status: str) -> None:
-    run = store.get_run(run_id)  # the store's supervisor marks a run whose worker died within seconds
+    try:
+        run = store.get_run(run_id)  # the store's supervisor marks a run whose worker died within seconds
+    except KeyError:  # deleted, or no longer shared with this person: the full rerun picks another
+        st.rerun()
     if run.status != shown_status:
         st.rerun()  # a full rerun updates the run picker, and once the run ends stops the timer
     run_views.status(store, run)

@@ -13,6 +13,9 @@ HOSTILE = [
     "heading\n===",
     "mail someone@example.com or see www.example.com",
 ]
+# Telltale pieces of the values above, so a value cut short or wrapped on its way to a page is caught as well.
+HOSTILE_FRAGMENTS = ["<img", "<b>", "<br>", "**bold", "](javascript", "&amp;", "&lt;", ":smile:", "$x^2$", "~~gone",
+                     "==mark", "someone@example", "www.example"]
 # Names a browser may send with an upload: each must end up a plain name inside its folder.
 HOSTILE_FILE_NAMES = ["../../etc/passwd.csv", "..\\..\\boot.ini.csv", "/abs/path.csv", ".hidden.csv",
                       "ctrl\x00\x1b[31m.csv", "<img src=x onerror=alert(1)>.csv", "a" * 300 + ".csv"]

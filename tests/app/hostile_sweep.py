@@ -3,6 +3,7 @@ radio options, tab names…) or plain text (tables, select options, text boxes, 
 raw only in plain text; in Markdown it must arrive escaped."""
 from __future__ import annotations
 
+import re
 from typing import Iterator
 
 from google.protobuf.message import Message
@@ -34,6 +35,12 @@ def nodes(node) -> Iterator:
         yield from nodes(child)
 
 
+def page_strings(at) -> list[str]:
+    """Every string of the app's current page, wherever the browser puts it."""
+    return [text for node in nodes(at._tree) if isinstance(getattr(node, "proto", None), Message)
+            for _, _, text in strings(node.proto)]
+
+
 def markdown_strings(at) -> list[tuple[str, str, str]]:
     """The strings of the app's current page the browser renders as Markdown."""
     found = []
@@ -49,5 +56,15 @@ def markdown_strings(at) -> list[tuple[str, str, str]]:
 
 
 def raw_in_markdown(at, values: list[str]) -> list[tuple[str, str, str]]:
-    """The Markdown strings holding one of `values` as written: each is a value shown as formatting, not as text."""
-    return [(kind, field, text) for kind, field, text in markdown_strings(at) if any(v in text for v in values)]
+    """The Markdown strings holding one of `values` as written, outside backslash escapes: each is a value shown
+    as formatting, not as text. HTML the app writes itself (st.html) is read as HTML: there only a value's tags
+    would do harm."""
+    found = []
+    for kind, field, text in markdown_strings(at):
+        if kind == "Html":
+            raw = any(v in text for v in values if "<" in v)
+        else:
+            raw = any(v in re.sub(r"\\.", "", text, flags=re.DOTALL) for v in values)  # escaped: shown as itself
+        if raw:
+            found.append((kind, field, text))
+    return found

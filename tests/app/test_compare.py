@@ -5,6 +5,8 @@ import json
 
 from core.comparison import compare_runs, leaderboard
 from core.worker import execute_run
+from core.wording import literal_markdown as escape_md
+from core.workspace import PREDICTIONS_FILE, run_dir
 
 
 def test_nothing_finished_says_so(open_page, store, dataset):
@@ -47,3 +49,11 @@ def test_two_runs_get_a_leaderboard_curves_and_a_verdict(open_page, store, noisy
 
     at.selectbox(key=f"compare.b.{noisy_run.dataset_id}").select(a).run()
     assert any("Pick two different runs" in i.value for i in at.info)
+
+
+def test_a_run_without_its_predictions_says_so_instead_of_comparing(open_page, store, trained_run):
+    other = execute_run(store, store.create_run(trained_run.dataset_id, "tfidf", {"C": 0.5}))
+    (run_dir(other.id, store.root) / PREDICTIONS_FILE).unlink()
+    at = open_page("compare")
+    assert not at.exception
+    assert at.error[0].value == escape_md(f"Run {other.id} has no saved test predictions; train it again to compare it.")

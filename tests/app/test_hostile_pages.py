@@ -10,7 +10,7 @@ from core.worker import execute_run
 from tests.app.conftest import train_inline
 from tests.app.hostile_sweep import markdown_strings, raw_in_markdown
 from tests.conftest import make_texts
-from tests.hostile_inputs import HOSTILE, HOSTILE_FILE_NAMES
+from tests.hostile_inputs import HOSTILE, HOSTILE_FILE_NAMES, HOSTILE_FRAGMENTS
 
 FILE_NAME = HOSTILE[2] + ".csv"
 LABELS = {"sport": HOSTILE[0], "food": HOSTILE[4], "tech": HOSTILE[5]}
@@ -28,7 +28,7 @@ def hostile_csv() -> bytes:
 
 def assert_escaped(at, page: str) -> None:
     assert not at.exception, at.exception
-    raw = raw_in_markdown(at, HOSTILE + [FILE_NAME])
+    raw = raw_in_markdown(at, HOSTILE + HOSTILE_FRAGMENTS + [FILE_NAME])
     assert not raw, f"{page}: shown as Markdown, not as text: {raw}"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from streamlit.testing.v1 import AppTest
 
 from core import jobs
+from core.ownership import Viewer
 from core.wording import literal_markdown as escape_md
 from tests.app.conftest import ENTRYPOINT, TIMEOUT
 from tests.conftest import make_texts
@@ -45,10 +46,11 @@ def test_the_epochs_setting_stops_at_the_limit(open_page, dataset, monkeypatch):
 def test_a_run_waiting_for_its_owners_other_run_says_why(open_page, store, dataset, stand_in_worker, monkeypatch):
     monkeypatch.setenv(jobs.SLOTS_ENV, "2")
     monkeypatch.setenv("CLASSIFIER_STUDIO_MAX_RUNS_PER_USER", "1")
-    training = store.create_run(dataset.id, "tfidf", {"C": 2.0})
+    ada = store.as_viewer(Viewer("ada@example.com"))  # the limit is per signed-in person
+    training = ada.create_run(dataset.id, "tfidf", {"C": 2.0})
     worker = stand_in_worker()
     store.transition(training, "running", pid=worker.pid, process_started=jobs.process_started(worker.pid))
-    waiting = store.create_run(dataset.id, "tfidf", {"C": 3.0})
+    waiting = ada.create_run(dataset.id, "tfidf", {"C": 3.0})
     at = open_page("train")
     at.query_params["run"] = str(waiting)
     at.switch_page("../pages/train.py").run()

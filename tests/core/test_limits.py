@@ -30,6 +30,12 @@ def test_a_malformed_limit_names_its_variable(raw):
         Limits.from_env({"CLASSIFIER_STUDIO_MAX_EPOCHS": raw})
 
 
+@pytest.mark.parametrize("raw", ["nan", "inf", "-0.5"])
+def test_hours_that_are_no_number_of_hours_are_refused(raw):
+    with pytest.raises(ValueError, match="MAX_HOURS_PER_RUN must be a number of hours"):
+        Limits.from_env({"CLASSIFIER_STUDIO_MAX_HOURS_PER_RUN": raw})
+
+
 def test_rows_uploads_and_epochs_over_the_limit_are_refused_with_what_to_do():
     limits = Limits(rows_per_dataset=100, upload_mb=1, epochs=5)
     limits.check_rows(100)
@@ -78,3 +84,22 @@ def test_each_person_trains_at_most_their_share_and_the_queue_moves_past_them(wo
     assert "at most 1 at once for one person" in jobs.held_back(ada, held)
     assert jobs.place_in_queue(bob, second) == 1  # others' runs count in the queue, whoever looks
     assert jobs.held_back(ada, workspace.get_run(bobs)) is None
+
+
+def test_runs_made_without_sign_in_are_not_held_back(workspace, tiny_df, monkeypatch):
+    monkeypatch.setenv(jobs.SLOTS_ENV, "2")
+    monkeypatch.setenv("CLASSIFIER_STUDIO_MAX_RUNS_PER_USER", "1")
+    monkeypatch.setattr(jobs, "_launch", lambda store, run_id, gpu: store.set_pid(run_id, os.getpid(), gpu))
+    dataset = save_dataset(workspace, split(tiny_df, seed=0), "tiny")
+    runs = [workspace.create_run(dataset.id, "tfidf", {}) for _ in range(2)]
+    assert jobs.dispatch(workspace) == runs
+
+
+def test_resume_checks_the_epochs_against_the_limit_in_force(workspace, tiny_df, monkeypatch):
+    dataset = save_dataset(workspace, split(tiny_df, seed=0), "tiny")
+    run = workspace.create_run(dataset.id, "textcnn", {"epochs": 5})
+    jobs.cancel(workspace, run)
+    monkeypatch.setenv("CLASSIFIER_STUDIO_MAX_EPOCHS", "3")
+    with pytest.raises(ValueError, match="at most 3"):
+        jobs.resume(workspace, run)
+    assert workspace.get_run(run).status == "cancelled"

@@ -13,6 +13,7 @@ from core.imported_models import ImportedModel, delete_imported, imported_models
 from core.ownership import Viewer
 from core.splitting import split
 from core.store import Store
+from core.uploads import keep_upload, may_open
 
 ADA, BOB, ADMIN = Viewer("ada@example.com"), Viewer("bob@example.com"), Viewer("root@example.com", admin=True)
 
@@ -109,3 +110,13 @@ def test_imported_models_are_their_importers(workspace):
         delete_imported(adas, workspace.root, BOB)
     delete_imported(adas, workspace.root, ADA)
     assert [m.id for m in imported_models(workspace.root)] == [2]
+
+
+def test_an_upload_reopens_for_who_uploaded_it(workspace):
+    sha = keep_upload(b"text,label\nx,a\n", "ada.csv", workspace.root, owner=ADA.id)
+    assert may_open(sha, ADA, workspace.root) and may_open(sha, ADMIN, workspace.root) and may_open(sha, None, workspace.root)
+    assert not may_open(sha, BOB, workspace.root)
+    keep_upload(b"text,label\nx,a\n", "same bytes.csv", workspace.root, owner=BOB.id)  # Bob uploads them too
+    assert may_open(sha, BOB, workspace.root)
+    before = keep_upload(b"text,label\ny,b\n", "from before sign-in.csv", workspace.root)
+    assert may_open(before, BOB, workspace.root)

@@ -27,16 +27,24 @@ def test_anything_but_a_hash_in_the_secrets_says_how_to_make_one(stored):
         check_hash(stored)
 
 
-def test_after_five_misses_tries_wait_until_a_minute_has_passed():
+def test_after_five_tries_a_client_waits_until_a_minute_after_its_last():
     now = [0.0]
     throttle = Throttle(tries=5, window=60, clock=lambda: now[0])
     for _ in range(5):
-        assert throttle.wait_seconds() == 0
-        throttle.failed()
+        assert throttle.attempt("guesser") == 0
         now[0] += 1
-    assert throttle.wait_seconds() == pytest.approx(59)  # a minute after the last miss, at 4
+    assert throttle.attempt("guesser") == pytest.approx(59)  # a minute after the last try, at 4
+    assert throttle.attempt("someone else") == 0
     now[0] = 64.5
-    assert throttle.wait_seconds() == 0
+    assert throttle.attempt("guesser") == 0
+
+
+def test_a_right_password_takes_its_try_back():
+    throttle = Throttle(tries=2, window=60, clock=lambda: 0.0)
+    for _ in range(5):
+        assert throttle.attempt("ada") == 0
+        throttle.succeeded("ada")
+    assert throttle.attempt("ada") == 0 and throttle.attempt("ada") == 0 and throttle.attempt("ada") > 0
 
 
 def test_the_command_line_prints_the_lines_for_the_secrets_file(monkeypatch, capsys):

@@ -17,3 +17,14 @@ def test_csv_for_excel_starts_with_a_byte_order_mark_and_reads_back():
     assert back.columns.tolist() == ["text", "predicted", "confidence", "P(food)", "P(体育)"]
     assert back["text"].tolist() == ["café au lait", "足球比赛"]
     assert back["predicted"].tolist() == ["food", "体育"]
+
+
+def test_csv_for_excel_keeps_formulas_from_running_and_numbers_as_they_are():
+    table = pd.DataFrame({"=cmd": ["=HYPERLINK(\"http://x\")", "+cmd|' /C calc'!A0", "-2+3", "@SUM(1)", "-1", "+0.5",
+                                   "plain", None],
+                          "flag": [True, None, False, None, True, None, False, True]})
+    back = pd.read_csv(io.BytesIO(csv_for_excel(table.astype({"flag": object}))), encoding="utf-8-sig",
+                       dtype=str, keep_default_na=False)
+    assert list(back.columns) == ["'=cmd", "flag"]
+    assert back["'=cmd"].tolist() == ["'=HYPERLINK(\"http://x\")", "'+cmd|' /C calc'!A0", "'-2+3", "'@SUM(1)", "-1",
+                                      "+0.5", "plain", ""]

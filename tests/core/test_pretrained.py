@@ -18,8 +18,9 @@ from core.architectures.base import BUNDLE_FILE
 from core.splitting import split
 from core.datasets import TextSet, subset
 from core.prediction import load_model
-from core.pretrained_models import (MINILM, load_classifier, load_tokenizer, mean_pool, offline_folder,
-                                    resolve_source, unknown_token_share, unknown_token_warning)
+from core.pretrained_models import (MINILM, MODEL_DIRS_ENV, check_shared_source, load_classifier, load_tokenizer,
+                                    mean_pool, offline_folder, resolve_source, unknown_token_share,
+                                    unknown_token_warning)
 from tests.conftest import make_texts
 
 PRETRAINED = ["finetune", "sentence_embeddings"]
@@ -199,3 +200,34 @@ def test_minilm_sentence_embeddings_mean_what_the_texts_say():
     # The similarity sentence-transformers' documentation prints for this pair with this model.
     assert food @ bread == pytest.approx(0.7553, abs=1e-3)
     assert abs(food @ film) < 0.2
+
+
+def test_a_folder_inside_the_workspace_is_never_a_starting_point(workspace, tiny_bert):
+    inside = workspace.root / "runs" / "7" / "model" / "hf"
+    shutil.copytree(tiny_bert, inside)
+    with pytest.raises(ValueError, match="inside the workspace"):
+        resolve_source(str(inside))
+    with pytest.raises(ValueError, match="inside the workspace"):
+        resolve_source(str(workspace.root / "runs" / ".." / "runs" / "7" / "model" / "hf"))
+
+
+def test_listed_folders_only_when_the_administrator_lists_them(tiny_bert, tmp_path, monkeypatch):
+    monkeypatch.setenv(MODEL_DIRS_ENV, str(tiny_bert.parent))
+    assert resolve_source(str(tiny_bert)) == str(tiny_bert)
+    monkeypatch.setenv(MODEL_DIRS_ENV, str(tmp_path / "models"))
+    for name in (str(tiny_bert), "/etc", "../../etc", str(tmp_path / "models" / ".." / tiny_bert.name)):
+        with pytest.raises(ValueError, match=r"only folders under .*models \(CLASSIFIER_STUDIO_MODEL_DIRS\)"):
+            resolve_source(name)  # the same answer whether or not the folder exists: the disk cannot be probed
+    monkeypatch.setenv(MODEL_DIRS_ENV, "")
+    with pytest.raises(ValueError, match="can be read from no folders"):
+        resolve_source(str(tiny_bert))
+    assert resolve_source("bert-base-uncased") == "bert-base-uncased"  # a Hub id is still a Hub id
+
+
+def test_with_sign_in_an_unlisted_server_reads_no_folders(tiny_bert, monkeypatch):
+    monkeypatch.delenv(MODEL_DIRS_ENV, raising=False)
+    with pytest.raises(ValueError, match="from the Hugging Face Hub only"):
+        check_shared_source(str(tiny_bert))
+    check_shared_source(MINILM)
+    monkeypatch.setenv(MODEL_DIRS_ENV, str(tiny_bert.parent))
+    check_shared_source(str(tiny_bert))
