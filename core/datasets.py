@@ -20,7 +20,8 @@ class TextSet(NamedTuple):
 
 def content_id(df: pd.DataFrame, owner: str | None = None) -> str:
     """The dataset's id: its content's hash, and its owner's, so two people saving the same table each own one."""
-    hashed = hashlib.sha256(pd.util.hash_pandas_object(df[["text", "label", "split"]], index=False).to_numpy().tobytes())
+    rows = pd.util.hash_pandas_object(df[["text", "label", "split"]], index=False).to_numpy()
+    hashed = hashlib.sha256(rows.tobytes())
     if owner is not None:
         hashed.update(b"\0" + owner.encode())
     return hashed.hexdigest()[:16]

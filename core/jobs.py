@@ -114,7 +114,8 @@ def _dispatch(store: Store) -> list[int]:
 
 def waiting(store: Store) -> list[Run]:
     """Queued runs not yet handed to a worker, first in line first; everyone's, whoever asks."""
-    return sorted((r for r in store.as_viewer(None).list_runs(status=("queued",)) if r.pid is None), key=lambda r: r.id)
+    queued = store.as_viewer(None).list_runs(status=("queued",))
+    return sorted((r for r in queued if r.pid is None), key=lambda r: r.id)
 
 
 def held_back(store: Store, run: Run) -> str | None:

@@ -25,9 +25,9 @@ class Limits:
     runs_per_user: int = limit(0, "MAX_RUNS_PER_USER", "Most runs one signed-in person trains at once; more wait "
                                                        "in the queue. 0: no limit beyond the server's training slots.")
     epochs: int = limit(200, "MAX_EPOCHS", "Most epochs a run may ask for.")
-    hours_per_run: float = limit(24.0, "MAX_HOURS_PER_RUN", "Longest a run may train, in hours, counted from its "
-                                                            "first step (a resumed run starts a new count); it then "
-                                                            "stops and keeps the model it has.")
+    hours_per_run: float = limit(24.0, "MAX_HOURS_PER_RUN", "Longest a run may train, in hours, checked after each "
+                                                            "training step (a resumed run starts a new count); it "
+                                                            "then stops and keeps the model it has.")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Limits":
@@ -56,7 +56,8 @@ class Limits:
         if self.rows_per_dataset and n_rows > self.rows_per_dataset:
             raise ValueError(
                 f"This table has {n_rows:,} rows; this server keeps at most {self.rows_per_dataset:,} per dataset. "
-                f"Save a sample of it, or ask the administrator to raise {PREFIX}MAX_ROWS.")
+                "Upload a part of it, train on the whole table from the command line (python -m core train --data "
+                f"FILE), or ask the administrator to raise {PREFIX}MAX_ROWS.")
 
     def check_upload(self, n_bytes: int, upload_mb: int) -> None:
         """`upload_mb`: the limit in force, which the server's own cap may have lowered."""

@@ -55,7 +55,8 @@ def model_card(run: Run, dataset: DatasetRecord, df: pd.DataFrame, report: dict[
         "",
         "| label | training | validation | test |",
         "|---|---:|---:|---:|",
-        *[f"| {literal(label)} | {row['train']:,} | {row['val']:,} | {row['test']:,} |" for label, row in summary.iterrows()],
+        *[f"| {literal(label)} | {row['train']:,} | {row['val']:,} | {row['test']:,} |"
+          for label, row in summary.iterrows()],
         "",
         "## How well it does",
         "",
@@ -74,8 +75,8 @@ def model_card(run: Run, dataset: DatasetRecord, df: pd.DataFrame, report: dict[
     lines += [
         "## Intended use",
         "",
-        f"Sorting texts like those in '{literal(dataset.name)}' into these {len(classes)} labels, with a person checking "
-        "the cases that matter. The probabilities say how sure the model is: low ones are worth a second look.",
+        f"Sorting texts like those in '{literal(dataset.name)}' into these {len(classes)} labels, with a person "
+        "checking the cases that matter. The probabilities say how sure the model is: low ones are worth a second look.",
         "",
         "## Limitations",
         "",

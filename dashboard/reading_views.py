@@ -79,5 +79,6 @@ def report(result: ReadResult, name: str) -> None:
         st.error(f"{NOTHING_READ} Download the left-out lines to see why, or change how the file is read.")
     if result.skipped:
         st.download_button(f"Download the {len(result.skipped):,} left-out lines", csv_for_excel(result.skipped_table()),
-                           file_name=f"{Path(safe_file_name(name)).stem}-left-out.csv", mime="text/csv", key="read.left_out",
+                           file_name=f"{Path(safe_file_name(name)).stem}-left-out.csv", mime="text/csv",
+                           key="read.left_out",
                            help="Each line with where it was and why it was left out: fix them and upload again.")

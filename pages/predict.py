@@ -124,7 +124,8 @@ def predict_all(texts: list[str]) -> pd.DataFrame:
 def a_file() -> None:
     st.write("Upload a table with a column of texts: every text gets a predicted label, which you can download.")
     upload = st.file_uploader("CSV, TSV, TXT, JSON, JSON Lines, Excel or Parquet",
-                              type=[s.lstrip(".") for s in SUPPORTED], key="predict.upload", max_upload_size=upload_mb())
+                              type=[s.lstrip(".") for s in SUPPORTED], key="predict.upload",
+                              max_upload_size=upload_mb())
     if upload is not None and (why := too_big(upload)):
         st.error(f"{escape_md(upload.name)} was not read. {escape_md(why)}")
         return
