@@ -4,12 +4,14 @@ from __future__ import annotations
 import contextlib
 import importlib.metadata
 import logging
+import math
 import os
 import re
 from pathlib import Path
 from typing import Iterator, Sequence
 
 import torch
+from safetensors import safe_open
 # transformers loads its model classes when first used: importing them by name here would cost every process
 # that imports the architectures, such as `python -m core runs`, over two seconds.
 import transformers
@@ -163,6 +165,25 @@ class _HoldLoadReport(logging.Filter):
         return True
 
 
+# Weights a saved model's config may describe beyond those its files hold: transformers would allocate them, so a
+# crafted config.json (a vocabulary of a billion words) could take the server's memory. Ours hold all of them.
+MISSING_PARAMETERS = 50_000_000
+
+
+def check_saved_size(auto_cls: type, folder: Path) -> None:
+    """Refuse a saved model whose config.json describes far more weights than its safetensors files hold."""
+    config = transformers.AutoConfig.from_pretrained(str(folder), **SAVED)
+    with torch.device("meta"):  # no memory: only the shapes are made
+        described = sum(p.numel() for p in auto_cls.from_config(config, trust_remote_code=False).parameters())
+    held = 0
+    for path in folder.glob("*.safetensors"):
+        with safe_open(path, framework="pt") as weights:
+            held += sum(math.prod(weights.get_slice(key).get_shape()) for key in weights.keys())
+    if described > held + MISSING_PARAMETERS:
+        raise ValueError(f"its config.json describes {described:,} weights but its files hold {held:,}; a model saved "
+                         "by Classifier Studio holds all of its weights")
+
+
 def _load(auto_cls: type, name: str | Path, saved: bool = False, **kwargs) -> transformers.PreTrainedModel:
     """`auto_cls.from_pretrained` in float32, reporting only weights of the pretrained encoder that were missing.
 
@@ -171,6 +192,8 @@ def _load(auto_cls: type, name: str | Path, saved: bool = False, **kwargs) -> tr
     real problem (the model would not be fully pretrained), so then the report is let through.
     """
     source = str(name) if saved else resolve_source(name)
+    if saved:
+        check_saved_size(auto_cls, Path(name))
     log = logging.getLogger("transformers.modeling_utils")
     hold = _HoldLoadReport()
     log.addFilter(hold)

@@ -3,6 +3,7 @@ runs or lands outside the folder they are unpacked into."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import pickle
 import shutil
@@ -237,3 +238,21 @@ def test_an_unpacked_folder_gets_the_same_checks(model_folder, tmp_path):
     (folder / "link.json").symlink_to("/etc/passwd")
     with pytest.raises(BundleError, match="link"):
         load_model(folder)
+
+
+@pytest.mark.parametrize("arch_name", ["finetune", "sentence_embeddings"])
+def test_a_config_that_describes_far_more_weights_than_the_files_hold_is_refused(arch_name, tiny_bert, tmp_path):
+    """transformers would allocate the weights a config describes and its files lack: a crafted vocabulary size
+    could take the server's memory, so such a model is refused before anything is allocated."""
+    train, val, _ = splits(make_texts())
+    arch = get_architecture(arch_name)
+    config = small_config(arch)
+    config.model = str(tiny_bert)
+    arch.model_cls(config).fit(train, val).save(tmp_path / "model")
+    settings = tmp_path / "model" / "hf" / "config.json"
+    crafted = json.loads(settings.read_text())
+    crafted["vocab_size"] = 2_000_000_000
+    settings.write_text(json.dumps(crafted))
+    # Refused from the shapes alone: loading would allocate some 250 GB.
+    with pytest.raises(BundleError, match=r"config.json describes [\d,]+ weights but its files hold [\d,]+"):
+        load_model(zip_of(tmp_path / "m.zip", model_files(tmp_path / "model")))
