@@ -12,7 +12,7 @@ from pathlib import Path
 from core.loading import extract, load_folder
 from core.onnx_model import OnnxClassifier
 from core.ownership import Viewer, can_see, require_change
-from core.workspace import workspace_dir
+from core.workspace import workspace_dir, write_json
 
 MODELS_DIR = "models"
 INFO_FILE = "imported.json"
@@ -83,10 +83,7 @@ def share_imported(model: ImportedModel, shared: bool, root: Path | None = None,
                    viewer: Viewer | None = None) -> ImportedModel:
     require_change(viewer, model, f"The imported model {model.name}", "share")
     changed = replace(model, shared=shared)
-    path = models_dir(root) / str(int(model.id)) / INFO_FILE
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(asdict(changed), ensure_ascii=False), encoding="utf-8")
-    tmp.replace(path)
+    write_json(models_dir(root) / str(int(model.id)) / INFO_FILE, asdict(changed))
     return changed
 
 

@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from core.ownership import Viewer
-from core.workspace import workspace_dir
+from core.workspace import workspace_dir, write_json
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 CHOICES = ".choices.json"  # beside the kept file; a leading dot, which no kept file name has (see safe_file_name)
@@ -65,7 +65,7 @@ def keep_upload(raw: bytes, filename: str, root: Path | None = None, owner: str 
     if owner is not None:
         owners = _owners(folder)
         if owner not in owners:
-            _write_json(folder, OWNERS, sorted({*owners, owner}))
+            write_json(folder / OWNERS, sorted({*owners, owner}))
     return sha
 
 
@@ -84,12 +84,6 @@ def _owners(folder: Path) -> list[str]:
     except (OSError, ValueError):
         return []
     return [o for o in owners if isinstance(o, str)] if isinstance(owners, list) else []
-
-
-def _write_json(folder: Path, name: str, value: object) -> None:
-    tmp = folder / f"{name}.tmp"
-    tmp.write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, folder / name)
 
 
 def open_upload(sha: str, root: Path | None = None) -> tuple[bytes, str] | None:
@@ -117,7 +111,7 @@ def keep_choices(sha: str, choices: dict, root: Path | None = None) -> None:
     folder = _folder(sha, root)
     if folder is None or not folder.is_dir():
         return
-    _write_json(folder, CHOICES, choices)
+    write_json(folder / CHOICES, choices)
 
 
 def kept_choices(sha: str, root: Path | None = None) -> dict:

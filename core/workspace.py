@@ -1,6 +1,7 @@
 """Where datasets, runs and the store live on disk."""
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -29,3 +30,10 @@ def run_dir(run_id: int, root: Path | None = None) -> Path:
     path = (root or workspace_dir()) / "runs" / str(run_id)
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def write_json(path: Path, value: object) -> None:
+    """Write `value` as JSON beside `path` and rename it into place, so no reader ever sees half a file."""
+    tmp = path.with_name(f"{path.name}.tmp")
+    tmp.write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, path)

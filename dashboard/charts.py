@@ -9,6 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+
 def literal(value: object) -> str:
     """A user's text as plotly must be given it to show it as written: plotly reads tags such as <b>, <br> and
     <a href> and entities in every tick, legend and hover label, so the text's own brackets and ampersands go in as
@@ -22,7 +23,8 @@ CURVE_POINTS = 1000  # most points drawn of one training curve
 
 def class_distribution(labels: pd.Series) -> go.Figure:
     counts = labels.astype(str).value_counts()
-    fig = go.Figure(go.Bar(x=[literal(c) for c in counts.index], y=counts.to_numpy(), hovertemplate="%{x}: %{y:,} rows<extra></extra>"))
+    fig = go.Figure(go.Bar(x=[literal(c) for c in counts.index], y=counts.to_numpy(),
+                           hovertemplate="%{x}: %{y:,} rows<extra></extra>"))
     fig.update_layout(title="Examples per class", xaxis_title="class", yaxis_title="rows", height=320, **LAYOUT)
     fig.update_xaxes(type="category")
     return fig

@@ -46,7 +46,8 @@ def confusion_matrix(matrix: Sequence[Sequence[int]], classes: Sequence[str], no
         x=predicted_index.ravel(), y=true_index.ravel(), mode="markers", showlegend=False,
         marker=dict(symbol="square", size=max(6.0, 0.9 * cell), color="#E45756", opacity=0.01),
         selected=dict(marker=dict(opacity=0.35)), unselected=dict(marker=dict(opacity=0.01)),
-        customdata=[[literal(labels[t]), literal(labels[p]), int(counts[t, p]), (f"{share[t, p]:.1%}" if share is not None else "")]
+        customdata=[[literal(labels[t]), literal(labels[p]), int(counts[t, p]),
+                     f"{share[t, p]:.1%}" if share is not None else ""]
                     for t, p in zip(true_index.ravel(), predicted_index.ravel())],
         hovertemplate="true: %{customdata[0]}<br>predicted: %{customdata[1]}<br>%{customdata[2]:,} texts "
                       "%{customdata[3]}<br>click to list them<extra></extra>",

@@ -126,10 +126,10 @@ def a_file() -> None:
     upload = st.file_uploader("CSV, TSV, TXT, JSON, JSON Lines, Excel or Parquet",
                               type=[s.lstrip(".") for s in SUPPORTED], key="predict.upload",
                               max_upload_size=upload_mb())
-    if upload is not None and (why := too_big(upload)):
-        st.error(f"{escape_md(upload.name)} was not read. {escape_md(why)}")
-        return
     if upload is None:
+        return
+    if why := too_big(upload):
+        st.error(f"{escape_md(upload.name)} was not read. {escape_md(why)}")
         return
     read_key = f"predict.read.{upload.file_id}"
     options = reading_views.chosen_options(read_key)

@@ -59,16 +59,23 @@ with st.expander("Settings: the preset's values work well; hover over the ? of e
     settings = config_form(arch.config_cls.preset(preset, len(texts)),
                            key=f"config.{arch_name}.{preset}.{dataset_id}", caps={"epochs": server_limits().epochs})
 
-if "model" in settings and store.viewer is not None and not store.viewer.admin:
+
+def refused_source() -> str | None:
+    """Why this person may not start from the model they named (a folder the administrator has not listed)."""
+    if "model" not in settings or store.viewer is None or store.viewer.admin:
+        return None
     try:
         check_shared_source(settings["model"])
     except ValueError as exc:
-        st.error(escape_md(exc))
-        st.stop()
+        return str(exc)
+    return None
+
 
 # Only the settings that change how texts are read: tuning the learning rate does not recompute this.
 READING = ("max_length", "vocab_size", "model")
-shown = model_preview(dataset_id, arch_name, tuple(sorted((k, v) for k, v in settings.items() if k in READING)))
+refused = refused_source()
+shown = refused or model_preview(dataset_id, arch_name,
+                                 tuple(sorted((k, v) for k, v in settings.items() if k in READING)))
 if isinstance(shown, str):
     st.error(escape_md(shown))
 else:
@@ -82,7 +89,7 @@ else:
         with st.expander("Text lengths in tokens"):
             st.plotly_chart(token_lengths(shown.lengths, shown.max_length), key="train.lengths")
 
-if st.button("Start training", type="primary"):
+if st.button("Start training", type="primary", disabled=refused is not None):
     try:
         run_id, new = jobs.start(store, dataset_id, arch_name, settings)
     except ValueError as exc:

@@ -217,3 +217,4 @@ def test_links_to_someone_elses_private_run_model_or_upload_open_nothing_of_thei
     owner.query_params["upload"] = sha
     owner.switch_page(PAGES["data"]).run()
     assert "ada\\.csv" in shown(owner)
+
