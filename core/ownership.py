@@ -30,13 +30,6 @@ def can_change(viewer: Viewer | None, item: Owned) -> bool:
     return viewer is None or viewer.admin or (item.owner is not None and item.owner == viewer.id)
 
 
-def visible_clause(viewer: Viewer | None) -> tuple[str, list[str]]:
-    """The SQL condition `can_see` puts on a table with owner and shared columns."""
-    if viewer is None or viewer.admin:
-        return "1=1", []
-    return "(owner IS NULL OR owner = ? OR shared = 1)", [viewer.id]
-
-
 def require_change(viewer: Viewer | None, item: Owned, what: str, action: str) -> None:
     """Refuse (PermissionError) to `action` (a verb: 'delete', 'stop') an item the viewer may not change."""
     if can_change(viewer, item):

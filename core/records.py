@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
 ACTIVE = ("queued", "running")
 FINISHED = ("succeeded", "failed", "cancelled", "interrupted")
@@ -55,7 +54,7 @@ class DatasetRecord:
     shared: bool  # shown to everyone signed in, not only its owner
 
 
-def run_from_row(row: sqlite3.Row) -> Run:
+def run_from_row(row: Mapping[str, Any]) -> Run:
     data = dict(row)
     data["config"] = json.loads(data["config"])
     data["progress"] = json.loads(data["progress"])
@@ -65,7 +64,7 @@ def run_from_row(row: sqlite3.Row) -> Run:
     return Run(**data)
 
 
-def dataset_from_row(row: sqlite3.Row) -> DatasetRecord:
+def dataset_from_row(row: Mapping[str, Any]) -> DatasetRecord:
     data = dict(row)
     data["classes"] = json.loads(data["classes"])
     data["shared"] = bool(data["shared"])

@@ -1,22 +1,25 @@
-"""The SQLite workspace store: datasets, runs and their metrics.
+"""The workspace store: datasets, runs and their metrics, in SQLite or PostgreSQL (see core/database.py).
 
-Each call opens its own short connection, so the store is safe to share between Streamlit's script
-threads and worker processes. WAL mode lets the dashboard read while a worker writes.
+Each call runs in its own short transaction, so the store is safe to share between Streamlit's script threads,
+worker processes and, on a database server, workers on other machines.
 """
 from __future__ import annotations
 
 import copy
 import json
 import os
-import sqlite3
 import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-from core.ownership import Viewer, require_change, visible_clause
+from sqlalchemy import Connection, Table, delete, func, insert, or_, select, true, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from core.database import database_url, engine_for, transaction
+from core.ownership import Viewer, require_change
 from core.records import ACTIVE, FINISHED, DatasetRecord, Run, dataset_from_row, run_from_row
-from core.store_schema import ADDED_COLUMNS, SCHEMA
+from core.store_schema import datasets, metrics, runs
 from core.wording import count
 from core.workspace import workspace_dir
 
@@ -29,6 +32,7 @@ TRANSITIONS = {
     "interrupted": ("running",),
 }
 
+
 class Store:
     """The whole workspace, as workers and the command line see it; `as_viewer` gives one person's view of it."""
 
@@ -37,18 +41,8 @@ class Store:
     def __init__(self, root: Path | None = None):
         self.root = Path(root) if root is not None else workspace_dir()
         self.root.mkdir(parents=True, exist_ok=True)
-        self.path = self.root / "studio.sqlite3"
-        conn = sqlite3.connect(self.path, timeout=30)
-        try:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.executescript(SCHEMA)
-        finally:
-            conn.close()
-        # The write lock makes two processes opening one old workspace add each column once.
-        with self._connect() as conn:
-            for table, column, kind in ADDED_COLUMNS:
-                if column not in {r["name"] for r in conn.execute(f"PRAGMA table_info({table})")}:
-                    conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+        self.url = database_url(self.root)
+        self.engine = engine_for(self.url)
 
     def as_viewer(self, viewer: Viewer | None) -> "Store":
         """This store as `viewer` sees it: lists and lookups hold only what they may see, what they add is theirs,
@@ -62,21 +56,16 @@ class Store:
         """Who owns what this store adds."""
         return self.viewer.id if self.viewer is not None else None
 
+    def _visible(self, table: Table):
+        """The condition `core.ownership.can_see` puts on the rows of `table`."""
+        if self.viewer is None or self.viewer.admin:
+            return true()
+        return or_(table.c.owner.is_(None), table.c.owner == self.viewer.id, table.c.shared == 1)
+
     @contextmanager
-    def _connect(self, write: bool = True) -> Iterator[sqlite3.Connection]:
-        """A short connection; writes run in one immediate transaction, reads take no write lock."""
-        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        try:
-            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+    def _connect(self, write: bool = True) -> Iterator[Connection]:
+        with transaction(self.engine, write) as conn:
             yield conn
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:  # not when BEGIN itself failed, e.g. on "database is locked"
-                conn.execute("ROLLBACK")
-            raise
-        finally:
-            conn.close()
 
     # datasets
     def add_dataset(self, dataset_id: str, name: str, path: str, n_rows: int, classes: list[str],
@@ -84,36 +73,34 @@ class Store:
         """Record a dataset; the same content added twice keeps its first record, which learns a source file
         it lacked, so an upload of content first saved from the command line is still recognised."""
         with self._connect() as conn:
-            conn.execute(
-                "INSERT INTO datasets (id, name, path, n_rows, classes, created_at, source_hash, owner) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT(id) DO UPDATE SET source_hash = COALESCE(source_hash, excluded.source_hash)",
-                (dataset_id, name, path, n_rows, json.dumps(classes), time.time(), source_hash, self.owner),
-            )
+            dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+            row = dialect.insert(datasets).values(id=dataset_id, name=name, path=path, n_rows=n_rows,
+                                                  classes=json.dumps(classes), created_at=time.time(),
+                                                  source_hash=source_hash, owner=self.owner)
+            conn.execute(row.on_conflict_do_update(
+                index_elements=[datasets.c.id],
+                set_={"source_hash": func.coalesce(datasets.c.source_hash, row.excluded.source_hash)}))
         return self.get_dataset(dataset_id)
 
     def get_dataset(self, dataset_id: str) -> DatasetRecord:
         """KeyError for a dataset the viewer may not see, as for one that does not exist."""
-        visible, args = visible_clause(self.viewer)
         with self._connect(write=False) as conn:
-            row = conn.execute(f"SELECT * FROM datasets WHERE id = ? AND {visible}", (dataset_id, *args)).fetchone()
+            row = conn.execute(select(datasets).where(datasets.c.id == dataset_id, self._visible(datasets))).first()
         if row is None:
             raise KeyError(f"No dataset with id {dataset_id}.")
-        return dataset_from_row(row)
+        return dataset_from_row(row._mapping)
 
     def list_datasets(self) -> list[DatasetRecord]:
-        visible, args = visible_clause(self.viewer)
+        query = select(datasets).where(self._visible(datasets)).order_by(datasets.c.created_at.desc())
         with self._connect(write=False) as conn:
-            rows = conn.execute(f"SELECT * FROM datasets WHERE {visible} ORDER BY created_at DESC", args).fetchall()
-        return [dataset_from_row(r) for r in rows]
+            return [dataset_from_row(r) for r in conn.execute(query).mappings()]
 
     def datasets_from_source(self, source_hash: str) -> list[DatasetRecord]:
         """The datasets saved from one uploaded file, newest first (other columns or splits make others)."""
-        visible, args = visible_clause(self.viewer)
+        query = (select(datasets).where(datasets.c.source_hash == source_hash, self._visible(datasets))
+                 .order_by(datasets.c.created_at.desc()))
         with self._connect(write=False) as conn:
-            rows = conn.execute(f"SELECT * FROM datasets WHERE source_hash = ? AND {visible} ORDER BY created_at DESC",
-                                (source_hash, *args)).fetchall()
-        return [dataset_from_row(r) for r in rows]
+            return [dataset_from_row(r) for r in conn.execute(query).mappings()]
 
     def rename_dataset(self, dataset_id: str, name: str) -> DatasetRecord:
         name = name.strip()
@@ -122,7 +109,7 @@ class Store:
         dataset = self.get_dataset(dataset_id)
         require_change(self.viewer, dataset, f"Dataset '{dataset.name}'", "rename")
         with self._connect() as conn:
-            if conn.execute("UPDATE datasets SET name = ? WHERE id = ?", (name, dataset_id)).rowcount == 0:
+            if conn.execute(update(datasets).where(datasets.c.id == dataset_id).values(name=name)).rowcount == 0:
                 raise KeyError(f"No dataset with id {dataset_id}.")
         return self.get_dataset(dataset_id)
 
@@ -133,25 +120,24 @@ class Store:
         dataset = self.get_dataset(dataset_id)
         require_change(self.viewer, dataset, f"Dataset '{dataset.name}'", "delete")
         with self._connect() as conn:
-            row = conn.execute("SELECT name FROM datasets WHERE id = ?", (dataset_id,)).fetchone()
-            if row is None:
+            if conn.execute(select(datasets.c.id).where(datasets.c.id == dataset_id)).first() is None:
                 raise KeyError(f"No dataset with id {dataset_id}.")
-            runs = conn.execute("SELECT id, status FROM runs WHERE dataset_id = ?", (dataset_id,)).fetchall()
-            active = sum(r["status"] in ACTIVE for r in runs)
+            found = conn.execute(select(runs.c.id, runs.c.status).where(runs.c.dataset_id == dataset_id)).all()
+            active = sum(r.status in ACTIVE for r in found)
             if active:
-                raise ValueError(f"Dataset '{row['name']}' still has {count(active, 'run')} queued or "
+                raise ValueError(f"Dataset '{dataset.name}' still has {count(active, 'run')} queued or "
                                  "training; it can be deleted once they have finished or been cancelled.")
-            conn.execute("DELETE FROM metrics WHERE run_id IN (SELECT id FROM runs WHERE dataset_id = ?)",
-                         (dataset_id,))
-            conn.execute("DELETE FROM runs WHERE dataset_id = ?", (dataset_id,))
-            conn.execute("DELETE FROM datasets WHERE id = ?", (dataset_id,))
-        return sorted(r["id"] for r in runs)
+            ids = [r.id for r in found]
+            conn.execute(delete(metrics).where(metrics.c.run_id.in_(ids)))
+            conn.execute(delete(runs).where(runs.c.dataset_id == dataset_id))
+            conn.execute(delete(datasets).where(datasets.c.id == dataset_id))
+        return sorted(ids)
 
     def share_dataset(self, dataset_id: str, shared: bool) -> DatasetRecord:
         dataset = self.get_dataset(dataset_id)
         require_change(self.viewer, dataset, f"Dataset '{dataset.name}'", "share")
         with self._connect() as conn:
-            conn.execute("UPDATE datasets SET shared = ? WHERE id = ?", (int(shared), dataset_id))
+            conn.execute(update(datasets).where(datasets.c.id == dataset_id).values(shared=int(shared)))
         return self.get_dataset(dataset_id)
 
     # runs
@@ -159,11 +145,12 @@ class Store:
         """Queue a run; a `reserved` one is trained by the calling process, so no dispatcher launches it. A pid
         stored negated names the process launching or about to train the run."""
         with self._connect() as conn:
-            cur = conn.execute(
-                "INSERT INTO runs (dataset_id, arch, config, created_at, pid, owner) VALUES (?, ?, ?, ?, ?, ?)",
-                (dataset_id, arch, json.dumps(config), time.time(), -os.getpid() if reserved else None, self.owner),
-            )
-            return int(cur.lastrowid)
+            return self._insert_run(conn, dataset_id, arch, json.dumps(config), -os.getpid() if reserved else None)
+
+    def _insert_run(self, conn: Connection, dataset_id: str, arch: str, settings: str, pid: int | None = None) -> int:
+        return int(conn.execute(insert(runs).values(dataset_id=dataset_id, arch=arch, config=settings,
+                                                    created_at=time.time(), pid=pid, owner=self.owner)
+                                .returning(runs.c.id)).scalar_one())
 
     def create_run_once(self, dataset_id: str, arch: str, config: dict[str, Any], within: float) -> tuple[int, bool]:
         """Queue a run unless the same one was queued less than `within` seconds ago and is still waiting or
@@ -171,52 +158,49 @@ class Store:
         settings = json.dumps(config)
         with self._connect() as conn:
             same = conn.execute(
-                "SELECT id FROM runs WHERE dataset_id = ? AND arch = ? AND config = ? AND created_at > ? "
-                "AND status IN ('queued', 'running') AND owner IS ? ORDER BY id DESC LIMIT 1",
-                (dataset_id, arch, settings, time.time() - within, self.owner)).fetchone()
+                select(runs.c.id).where(runs.c.dataset_id == dataset_id, runs.c.arch == arch, runs.c.config == settings,
+                                        runs.c.created_at > time.time() - within, runs.c.status.in_(ACTIVE),
+                                        runs.c.owner.is_not_distinct_from(self.owner))
+                .order_by(runs.c.id.desc()).limit(1)).first()
             if same is not None:
-                return int(same["id"]), False
-            cur = conn.execute("INSERT INTO runs (dataset_id, arch, config, created_at, owner) VALUES (?, ?, ?, ?, ?)",
-                               (dataset_id, arch, settings, time.time(), self.owner))
-            return int(cur.lastrowid), True
+                return int(same.id), False
+            return self._insert_run(conn, dataset_id, arch, settings), True
 
     def requeue(self, run_id: int) -> bool:
         """Queue a cancelled or interrupted run again, to resume; False for any other status."""
         with self._connect() as conn:
+            row = conn.execute(select(runs.c.progress).where(runs.c.id == run_id,
+                                                             runs.c.status.in_(("cancelled", "interrupted")))).first()
+            if row is None:
+                return False
             # The progress stays, to show where the run stood, but no longer says it is stopping.
-            cur = conn.execute(
-                "UPDATE runs SET status = 'queued', pid = NULL, gpu = NULL, process_started = NULL, finished_at = NULL, "
-                "cancel_requested = 0, cancel_at = NULL, error = NULL, traceback = NULL, result = '{}', "
-                "progress = json_set(progress, '$.phase', 'preparing') "
-                "WHERE id = ? AND status IN ('cancelled', 'interrupted')", (run_id,))
-            return cur.rowcount == 1
+            progress = {**json.loads(row.progress), "phase": "preparing"}
+            conn.execute(update(runs).where(runs.c.id == run_id).values(
+                status="queued", pid=None, gpu=None, process_started=None, finished_at=None, cancel_requested=0,
+                cancel_at=None, error=None, traceback=None, result="{}", progress=json.dumps(progress)))
+            return True
 
     def get_run(self, run_id: int) -> Run:
         """KeyError for a run the viewer may not see, as for one that does not exist."""
-        visible, args = visible_clause(self.viewer)
         with self._connect(write=False) as conn:
-            row = conn.execute(f"SELECT * FROM runs WHERE id = ? AND {visible}", (run_id, *args)).fetchone()
+            row = conn.execute(select(runs).where(runs.c.id == run_id, self._visible(runs))).first()
         if row is None:
             raise KeyError(f"No run with id {run_id}.")
-        return run_from_row(row)
+        return run_from_row(row._mapping)
 
     def list_runs(self, status: tuple[str, ...] | None = None, dataset_id: str | None = None) -> list[Run]:
-        visible, args = visible_clause(self.viewer)
-        query = f"SELECT * FROM runs WHERE {visible}"
+        query = select(runs).where(self._visible(runs))
         if status:
-            query += f" AND status IN ({','.join('?' * len(status))})"
-            args += list(status)
+            query = query.where(runs.c.status.in_(status))
         if dataset_id:
-            query += " AND dataset_id = ?"
-            args.append(dataset_id)
+            query = query.where(runs.c.dataset_id == dataset_id)
         with self._connect(write=False) as conn:
-            rows = conn.execute(query + " ORDER BY id DESC", args).fetchall()
-        return [run_from_row(r) for r in rows]
+            return [run_from_row(r) for r in conn.execute(query.order_by(runs.c.id.desc())).mappings()]
 
     def share_run(self, run_id: int, shared: bool) -> Run:
         require_change(self.viewer, self.get_run(run_id), f"Run {run_id}", "share")
         with self._connect() as conn:
-            conn.execute("UPDATE runs SET shared = ? WHERE id = ?", (int(shared), run_id))
+            conn.execute(update(runs).where(runs.c.id == run_id).values(shared=int(shared)))
         return self.get_run(run_id)
 
     def runs_with_model(self, dataset_id: str | None = None) -> list[Run]:
@@ -225,7 +209,6 @@ class Store:
 
     def transition(self, run_id: int, status: str, **fields: Any) -> bool:
         """Move a run to `status` if its current status allows it; False when another process got there first."""
-        allowed = TRANSITIONS[status]
         now = time.time()
         updates = {"status": status, **fields}
         if status == "running":
@@ -235,77 +218,65 @@ class Store:
         for key in ("progress", "result"):
             if key in updates:
                 updates[key] = json.dumps(updates[key])
-        sets = ", ".join(f"{k} = ?" for k in updates)
+        return self._update_if(run_id, runs.c.status.in_(TRANSITIONS[status]), **updates)
+
+    def _update_if(self, run_id: int, condition, **values: Any) -> bool:
+        """Set `values` on the run when `condition` holds; whether it did (another process may have got there)."""
         with self._connect() as conn:
-            cur = conn.execute(
-                f"UPDATE runs SET {sets} WHERE id = ? AND status IN ({','.join('?' * len(allowed))})",
-                [*updates.values(), run_id, *allowed],
-            )
-            return cur.rowcount == 1
+            return conn.execute(update(runs).where(runs.c.id == run_id, condition).values(**values)).rowcount == 1
 
     def set_progress(self, run_id: int, progress: dict[str, Any]) -> None:
-        with self._connect() as conn:
-            conn.execute("UPDATE runs SET progress = ? WHERE id = ?", (json.dumps(progress), run_id))
+        self._update_if(run_id, true(), progress=json.dumps(progress))
 
     def reserve_launch(self, run_id: int) -> bool:
         """Mark a queued run as being launched by this process; False when another process is launching it."""
-        with self._connect() as conn:
-            cur = conn.execute("UPDATE runs SET pid = ? WHERE id = ? AND status = 'queued' AND pid IS NULL",
-                               (-os.getpid(), run_id))
-            return cur.rowcount == 1
+        return self._update_if(run_id, (runs.c.status == "queued") & runs.c.pid.is_(None), pid=-os.getpid())
 
-    def set_pid(self, run_id: int, pid: int | None, gpu: int | None = None, process_started: float | None = None) -> None:
+    def set_pid(self, run_id: int, pid: int | None, gpu: int | None = None,
+                process_started: float | None = None) -> None:
         """Record the worker process of a run this process reserved, and the GPU it was given (None: no GPU). A
         worker that has claimed the run already recorded itself, and is left alone."""
-        with self._connect() as conn:
-            conn.execute("UPDATE runs SET pid = ?, gpu = ?, process_started = ? "
-                         "WHERE id = ? AND status = 'queued' AND pid = ?",
-                         (pid, gpu, process_started, run_id, -os.getpid()))
+        self._update_if(run_id, (runs.c.status == "queued") & (runs.c.pid == -os.getpid()), pid=pid, gpu=gpu,
+                        process_started=process_started)
 
     def release_launch(self, run_id: int, pid: int) -> bool:
         """Queue a run again whose launch went nowhere: launched as `pid` (or reserved by -`pid`), gone before it
         claimed the run. False when the run has moved on meanwhile."""
-        with self._connect() as conn:
-            cur = conn.execute("UPDATE runs SET pid = NULL, gpu = NULL, process_started = NULL "
-                               "WHERE id = ? AND status = 'queued' AND pid = ?", (run_id, pid))
-            return cur.rowcount == 1
+        return self._update_if(run_id, (runs.c.status == "queued") & (runs.c.pid == pid), pid=None, gpu=None,
+                               process_started=None)
 
     def request_cancel(self, run_id: int) -> None:
         """Ask the run's worker to stop; the first request's time is kept."""
-        with self._connect() as conn:
-            conn.execute("UPDATE runs SET cancel_requested = 1, cancel_at = COALESCE(cancel_at, ?) WHERE id = ?",
-                         (time.time(), run_id))
+        self._update_if(run_id, true(), cancel_requested=1, cancel_at=func.coalesce(runs.c.cancel_at, time.time()))
 
     def mark_stopping(self, run_id: int) -> None:
         """The worker's acknowledgement of Stop: it stops at its next step, so no one needs to force it."""
         with self._connect() as conn:
-            conn.execute("UPDATE runs SET progress = json_set(progress, '$.phase', 'stopping') "
-                         "WHERE id = ? AND status = 'running'", (run_id,))
+            row = conn.execute(select(runs.c.progress).where(runs.c.id == run_id, runs.c.status == "running")).first()
+            if row is not None:
+                progress = {**json.loads(row.progress), "phase": "stopping"}
+                conn.execute(update(runs).where(runs.c.id == run_id).values(progress=json.dumps(progress)))
 
     def cancel_requested(self, run_id: int) -> bool:
         with self._connect(write=False) as conn:
-            row = conn.execute("SELECT cancel_requested FROM runs WHERE id = ?", (run_id,)).fetchone()
-        return bool(row and row[0])
+            return bool(conn.execute(select(runs.c.cancel_requested).where(runs.c.id == run_id)).scalar())
 
     # metrics
     def log_metrics(self, run_id: int, step: int, epoch: float, split: str, values: dict[str, float]) -> None:
         now = time.time()
         with self._connect() as conn:
-            conn.executemany(
-                "INSERT INTO metrics (run_id, step, epoch, split, name, value, time) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(run_id, step, epoch, split, name, float(v), now) for name, v in values.items()],
-            )
+            conn.execute(insert(metrics), [{"run_id": run_id, "step": step, "epoch": epoch, "split": split,
+                                            "name": name, "value": float(v), "time": now} for name, v in values.items()])
 
     def drop_metrics_after(self, run_id: int, step: int) -> None:
         """Forget the metrics logged after `step`: a run resumed from a checkpoint there logs those steps again."""
         with self._connect() as conn:
-            conn.execute("DELETE FROM metrics WHERE run_id = ? AND step > ?", (run_id, step))
+            conn.execute(delete(metrics).where(metrics.c.run_id == run_id, metrics.c.step > step))
 
     def metrics_since(self, run_id: int, after_id: int = 0) -> list[dict[str, Any]]:
         """Metric rows of a run newer than `after_id`, oldest first; live charts pass the last id they have."""
+        query = (select(metrics.c.id, metrics.c.step, metrics.c.epoch, metrics.c.split, metrics.c.name,
+                        metrics.c.value, metrics.c.time)
+                 .where(metrics.c.run_id == run_id, metrics.c.id > after_id).order_by(metrics.c.id))
         with self._connect(write=False) as conn:
-            rows = conn.execute(
-                "SELECT id, step, epoch, split, name, value, time FROM metrics WHERE run_id = ? AND id > ? ORDER BY id",
-                (run_id, after_id),
-            ).fetchall()
-        return [dict(r) for r in rows]
+            return [dict(r) for r in conn.execute(query).mappings()]

@@ -1,54 +1,62 @@
-"""The workspace database's tables, and the columns added since the first version (added to an older workspace
-when it is opened)."""
+"""The workspace database's tables, for SQLite and PostgreSQL alike, and the columns added since the first version
+(added to an older workspace when it is opened)."""
+from sqlalchemy import Column, Double, Index, Integer, MetaData, Table, Text, text
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS datasets (
-    id TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    path TEXT NOT NULL,
-    n_rows INTEGER NOT NULL,
-    classes TEXT NOT NULL,
-    created_at REAL NOT NULL,
-    source_hash TEXT
-);
-CREATE TABLE IF NOT EXISTS runs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    dataset_id TEXT NOT NULL REFERENCES datasets(id),
-    arch TEXT NOT NULL,
-    config TEXT NOT NULL,
-    status TEXT NOT NULL DEFAULT 'queued',
-    pid INTEGER,
-    gpu INTEGER,
-    created_at REAL NOT NULL,
-    started_at REAL,
-    finished_at REAL,
-    cancel_requested INTEGER NOT NULL DEFAULT 0,
-    progress TEXT NOT NULL DEFAULT '{}',
-    result TEXT NOT NULL DEFAULT '{}',
-    error TEXT,
-    traceback TEXT,
-    cancel_at REAL,
-    process_started REAL
-);
-CREATE TABLE IF NOT EXISTS metrics (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    run_id INTEGER NOT NULL REFERENCES runs(id),
-    step INTEGER NOT NULL,
-    epoch REAL NOT NULL,
-    split TEXT NOT NULL,
-    name TEXT NOT NULL,
-    value REAL NOT NULL,
-    time REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS metrics_by_run ON metrics(run_id, id);
-"""
-# Columns that workspaces made by earlier versions lack: (table, column, type).
+metadata = MetaData()
+
+datasets = Table(
+    "datasets", metadata,
+    Column("id", Text, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("path", Text, nullable=False),
+    Column("n_rows", Integer, nullable=False),
+    Column("classes", Text, nullable=False),
+    Column("created_at", Double, nullable=False),
+    Column("source_hash", Text),  # the uploaded file's sha256
+    Column("owner", Text),  # see core/ownership.py
+    Column("shared", Integer, nullable=False, server_default=text("0")),
+)
+
+runs = Table(
+    "runs", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("dataset_id", Text, nullable=False),
+    Column("arch", Text, nullable=False),
+    Column("config", Text, nullable=False),
+    Column("status", Text, nullable=False, server_default=text("'queued'")),
+    Column("pid", Integer),
+    Column("gpu", Integer),
+    Column("created_at", Double, nullable=False),
+    Column("started_at", Double),
+    Column("finished_at", Double),
+    Column("cancel_requested", Integer, nullable=False, server_default=text("0")),
+    Column("progress", Text, nullable=False, server_default=text("'{}'")),
+    Column("result", Text, nullable=False, server_default=text("'{}'")),
+    Column("error", Text),
+    Column("traceback", Text),
+    Column("cancel_at", Double),  # when Stop was asked for, so a worker that ignores it is stopped by force
+    Column("process_started", Double),  # the worker's start time: a recycled pid is not mistaken for it
+    Column("owner", Text),
+    Column("shared", Integer, nullable=False, server_default=text("0")),
+    sqlite_autoincrement=True,  # ids never reused, as the first version's tables had them
+)
+
+metrics = Table(
+    "metrics", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", Integer, nullable=False),
+    Column("step", Integer, nullable=False),
+    Column("epoch", Double, nullable=False),
+    Column("split", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("value", Double, nullable=False),
+    Column("time", Double, nullable=False),
+    Index("metrics_by_run", "run_id", "id"),
+    sqlite_autoincrement=True,
+)
+
+# Columns that workspaces made by earlier versions lack: (table, column); their types come from the tables above.
 ADDED_COLUMNS = (
-    ("datasets", "source_hash", "TEXT"),  # the uploaded file's sha256
-    ("runs", "cancel_at", "REAL"),  # when Stop was asked for, so a worker that ignores it is stopped by force
-    ("runs", "process_started", "REAL"),  # the worker's start time: a recycled pid is not mistaken for it
-    ("datasets", "owner", "TEXT"),  # see core/ownership.py
-    ("datasets", "shared", "INTEGER NOT NULL DEFAULT 0"),
-    ("runs", "owner", "TEXT"),
-    ("runs", "shared", "INTEGER NOT NULL DEFAULT 0"),
+    (datasets, "source_hash"), (runs, "cancel_at"), (runs, "process_started"),
+    (datasets, "owner"), (datasets, "shared"), (runs, "owner"), (runs, "shared"),
 )

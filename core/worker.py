@@ -5,7 +5,6 @@ import logging
 import os
 import shutil
 import signal
-import sqlite3
 import sys
 import threading
 import time
@@ -17,6 +16,7 @@ import numpy as np
 import pandas as pd
 import psutil
 import torch
+from sqlalchemy.exc import OperationalError
 
 from core import jobs, run_log
 from core.architectures import TextClassifier, get_architecture
@@ -54,7 +54,7 @@ class StopWatch:
                 if self.requested.is_set() or self.store.cancel_requested(self.run_id):
                     self.requested.set()
                     self.store.mark_stopping(self.run_id)
-            except sqlite3.OperationalError:  # the store busy for longer than its timeout: look again next time
+            except OperationalError:  # the store busy for longer than its timeout: look again next time
                 continue
 
     def close(self) -> None:

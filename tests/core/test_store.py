@@ -1,4 +1,5 @@
-"""The SQLite workspace store: status transitions, claims, metrics cursors, datasets, cancel flags."""
+"""The workspace store, on SQLite and on PostgreSQL: status transitions, claims, metrics cursors, datasets, cancel
+flags."""
 from __future__ import annotations
 
 import os
@@ -9,9 +10,29 @@ import time
 import pandas as pd
 import pytest
 
+from core.database import DATABASE_URL_ENV
 from core.splitting import split
 from core.datasets import content_id, load_dataset, save_dataset, subset
 from core.store import Store
+from core.workspace import WORKSPACE_ENV
+from tests.postgres_server import PostgresServer
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    server = PostgresServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def workspace(request, tmp_path, monkeypatch) -> Store:
+    """The test's workspace, its store in a SQLite file, or in a new database on a PostgreSQL server."""
+    monkeypatch.setenv(WORKSPACE_ENV, str(tmp_path / "workspace"))
+    if request.param == "postgresql":
+        monkeypatch.setenv(DATABASE_URL_ENV, request.getfixturevalue("postgres").new_database())
+    return Store(tmp_path / "workspace")
 
 
 @pytest.fixture
@@ -155,7 +176,7 @@ def test_store_survives_reopening(workspace, dataset_id):
     run_id = workspace.create_run(dataset_id, "tfidf", {"C": 2.0})
     again = Store(workspace.root)
     assert again.get_run(run_id).config == {"C": 2.0}
-    assert (workspace.root / "studio.sqlite3").exists()
+    assert (workspace.root / "studio.sqlite3").exists() == workspace.url.startswith("sqlite")  # else on the server
 
 
 def test_default_root_from_environment(workspace):
@@ -197,7 +218,7 @@ def test_old_workspace_gains_source_hash(tmp_path):
     conn.commit()
     conn.close()
     store = Store(tmp_path)
-    conn = sqlite3.connect(store.path)
+    conn = sqlite3.connect(tmp_path / "studio.sqlite3")
     assert "source_hash" in [r[1] for r in conn.execute("PRAGMA table_info(datasets)")]
     conn.close()
     old = store.get_dataset("old")
