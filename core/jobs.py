@@ -24,6 +24,7 @@ import psutil
 from core import run_log
 from core.architectures import get_architecture
 from core.checkpoints import CHECKPOINT_FILE
+from core.distributed import processes_per_run
 from core.limits import Limits
 from core.ownership import require_change
 from core.records import ACTIVE
@@ -51,10 +52,12 @@ def gpu_count() -> int:
 
 
 def slots() -> int:
-    """How many runs train at once: `$CLASSIFIER_STUDIO_SLOTS`, else one per GPU, else one."""
+    """How many runs train at once: `$CLASSIFIER_STUDIO_SLOTS`, else one per GPU (or per group of GPUs, when a
+    run trains across several), else one."""
     if os.environ.get(SLOTS_ENV):
         return max(1, int(os.environ[SLOTS_ENV]))
-    return max(1, gpu_count())
+    gpus = gpu_count()
+    return max(1, gpus // processes_per_run(gpus))
 
 
 def start(store: Store, dataset_id: str, arch: str, config: dict[str, Any]) -> tuple[int, bool]:
@@ -83,7 +86,10 @@ def _dispatch(store: Store) -> list[int]:
     # A worker that died without a word (killed, out of memory) holds no slot, even before reconcile marks it.
     busy = [r for r in store.list_runs(status=("queued", "running")) if worker_alive(r)]
     gpus = gpu_count()
-    load = [sum(r.gpu == i for r in busy) for i in range(gpus)]
+    # A run takes a group of GPUs (one, unless runs train across several), known by its first.
+    per_run = processes_per_run(gpus)
+    firsts = list(range(0, gpus - per_run + 1, per_run))
+    load = [sum(r.gpu == first for r in busy) for first in firsts]
     per_user = Limits.from_env().runs_per_user
     owners = Counter(r.owner for r in busy)
     launched = []
@@ -96,8 +102,8 @@ def _dispatch(store: Store) -> list[int]:
         if not store.reserve_launch(run.id):
             continue
         owners[run.owner] += 1
-        # Each run gets the least busy GPU to itself, so two runs never share one while another idles.
-        gpu = load.index(min(load)) if gpus else None
+        # Each run gets the least busy GPUs to itself, so two runs never share one while another idles.
+        gpu = firsts[load.index(min(load))] if firsts else None
         try:
             _launch(store, run.id, gpu)
         except OSError as exc:
@@ -107,7 +113,7 @@ def _dispatch(store: Store) -> list[int]:
             store.release_launch(run.id, -os.getpid())  # never leave a reservation that holds a slot for good
             raise
         if gpu is not None:
-            load[gpu] += 1
+            load[firsts.index(gpu)] += 1
         launched.append(run.id)
     return launched
 
@@ -138,19 +144,29 @@ def place_in_queue(store: Store, run_id: int) -> int | None:
 
 
 def worker_env(store: Store, gpu: int | None) -> dict[str, str]:
-    """The worker's environment: this workspace, and only its GPU. `gpu` counts the GPUs this process sees, so
-    under `CUDA_VISIBLE_DEVICES=2,3` the second is physical GPU 3."""
+    """The worker's environment: this workspace, and only its GPUs, from `gpu` on. `gpu` counts the GPUs this
+    process sees, so under `CUDA_VISIBLE_DEVICES=2,3` the second is physical GPU 3."""
     env = {**os.environ, WORKSPACE_ENV: str(store.root)}
     if gpu is not None:
         visible = [d.strip() for d in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",") if d.strip()]
-        env["CUDA_VISIBLE_DEVICES"] = visible[gpu] if gpu < len(visible) else str(gpu)
+        ids = range(gpu, gpu + processes_per_run(gpu_count()))
+        env["CUDA_VISIBLE_DEVICES"] = ",".join(visible[i] if i < len(visible) else str(i) for i in ids)
     return env
+
+
+def worker_command(run: Run) -> list[str]:
+    """`python -m core worker RUN_ID`, under torchrun when the run trains across several processes."""
+    worker = ["-m", "core", "worker", str(run.id)]
+    processes = processes_per_run(gpu_count()) if get_architecture(run.arch).model_cls.distributable else 1
+    if processes == 1:
+        return [sys.executable, *worker]
+    return [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={processes}", *worker]
 
 
 def _launch(store: Store, run_id: int, gpu: int | None) -> None:
     env = worker_env(store, gpu)
     with open(run_dir(run_id, store.root) / WORKER_LOG, "ab") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "core", "worker", str(run_id)], cwd=ROOT, env=env,
+        proc = subprocess.Popen(worker_command(store.get_run(run_id)), cwd=ROOT, env=env,
                                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)
     store.set_pid(run_id, proc.pid, gpu, process_started(proc.pid))

@@ -11,13 +11,16 @@ import logging
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 import torch
 from torch import nn
 from torch.optim.lr_scheduler import LambdaLR
 
 from core.checkpoints import Checkpoints, restore
+
+if TYPE_CHECKING:
+    from core.distributed import Sharding
 
 log = logging.getLogger(__name__)
 
@@ -134,13 +137,15 @@ def train_loop(
     loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = nn.functional.cross_entropy,
     amp_dtype: torch.dtype | None = None,
     checkpoints: Checkpoints | None = None,
+    sharding: Sharding | None = None,
 ) -> TrainState:
     """Train `module` for `epochs`, evaluating after each; `batches(epoch)` yields that epoch's batches, the same
     ones whenever it is called for that epoch.
 
     With `amp_dtype` the forward pass runs under autocast in that dtype (bf16 needs no loss scaling). With
     `checkpoints`, training starts from the checkpoint found there, and writes one after every epoch, every
-    few minutes between, and when stopped.
+    few minutes between, and when stopped. With `sharding`, this is one of several processes training together
+    (see core/distributed.py): each steps on its slice of every batch, and only the first writes checkpoints.
     """
     state = TrainState(epochs=epochs, steps_per_epoch=steps_per_epoch)
     module.to(device)
@@ -149,24 +154,36 @@ def train_loop(
         restore(saved, state, module, optimizer, scheduler, callbacks)
 
     last_saved = (state.epoch, state.step) if saved is not None else None
+    model = sharding.wrap(module, device) if sharding is not None else module
 
     def save() -> None:
         nonlocal last_saved
-        if checkpoints is not None and last_saved != (state.epoch, state.step):
+        if checkpoints is not None and (sharding is None or sharding.main) and last_saved != (state.epoch, state.step):
             checkpoints.save(state, module, optimizer, scheduler, callbacks)
             last_saved = (state.epoch, state.step)
 
+    def agree() -> None:
+        if sharding is not None:
+            sharding.agree(state)
+
     hooks = CallbackList(callbacks)
     hooks.on_train_begin(state)
+    agree()
     while state.epoch < epochs and not state.should_stop:
         module.train()
         done_this_epoch = state.step - state.epoch * steps_per_epoch
         for batch in itertools.islice(batches(state.epoch), done_this_epoch, None):
-            state.loss = optimizer_step(module, optimizer, batch, state, device, grad_clip, loss_fn, amp_dtype)
+            if sharding is None:
+                state.loss = optimizer_step(model, optimizer, batch, state, device, grad_clip, loss_fn, amp_dtype)
+            else:
+                part, weight = sharding.split(batch)
+                loss = optimizer_step(model, optimizer, part, state, device, grad_clip, loss_fn, amp_dtype, weight)
+                state.loss = sharding.mean_loss(loss, weight)
             if scheduler is not None:
                 scheduler.step()
             state.step += 1
             hooks.on_step_end(state)
+            agree()
             if state.should_stop:
                 break
             if checkpoints is not None and checkpoints.due():
@@ -179,6 +196,7 @@ def train_loop(
             state.val_metrics = evaluate()
         hooks.on_evaluate(state, state.val_metrics)
         hooks.on_epoch_end(state)
+        agree()
         save()
     if state.should_stop:
         save()  # before early stopping puts the best weights back: a resumed run continues from the last ones
@@ -189,18 +207,23 @@ def train_loop(
 def optimizer_step(module: nn.Module, optimizer: torch.optim.Optimizer, batch: Batch, state: TrainState,
                    device: torch.device, grad_clip: float | None,
                    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
-                   amp_dtype: torch.dtype | None) -> float:
+                   amp_dtype: torch.dtype | None, weight: float | None = None) -> float:
     """One optimizer step on `batch`, split into `state.accumulation` passes whose gradients add up; returns
     the batch's loss. When the device runs out of memory the step starts over with twice the passes, so each
-    step still learns from the whole batch."""
+    step still learns from the whole batch. `weight` (one process's slice of a batch trained across several)
+    scales the gradients, and an out-of-memory error ends training: the other processes are mid-step."""
     inputs, targets = batch
     while True:
         optimizer.zero_grad(set_to_none=True)
         try:
-            loss = accumulate_gradients(module, inputs, targets, state.accumulation, device, loss_fn, amp_dtype)
+            loss = accumulate_gradients(module, inputs, targets, state.accumulation, device, loss_fn, amp_dtype,
+                                        1.0 if weight is None else weight)
             break
         except torch.OutOfMemoryError:
-            pass
+            if weight is not None:
+                raise OutOfMemory("A GPU ran out of memory while training across several GPUs. Lower the batch "
+                                  "size or the maximum length, or train one run per GPU, where the step is "
+                                  "retried in smaller passes.") from None
         # Outside the except block: until it ends, the traceback keeps the failed pass's tensors alive.
         optimizer.zero_grad(set_to_none=True)
         if device.type == "cuda":
@@ -221,9 +244,10 @@ def optimizer_step(module: nn.Module, optimizer: torch.optim.Optimizer, batch: B
 
 def accumulate_gradients(module: nn.Module, inputs: dict[str, torch.Tensor], targets: torch.Tensor, passes: int,
                          device: torch.device, loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
-                         amp_dtype: torch.dtype | None) -> float:
-    """Backpropagate the batch's mean loss in `passes` slices. Each slice's loss is weighed by its share of the
-    batch, so the gradients add up to those of one pass: exactly, for a loss that is a mean over rows."""
+                         amp_dtype: torch.dtype | None, weight: float = 1.0) -> float:
+    """Backpropagate the batch's mean loss, times `weight`, in `passes` slices. Each slice's loss is weighed by
+    its share of the batch, so the gradients add up to those of one pass: exactly, for a loss that is a mean
+    over rows."""
     n = len(targets)
     rows = -(-n // passes)
     total = 0.0
@@ -233,7 +257,7 @@ def accumulate_gradients(module: nn.Module, inputs: dict[str, torch.Tensor], tar
         with autocast(device, amp_dtype):
             loss = loss_fn(module(**part_inputs).float(), part_targets)
         share = len(part_targets) / n
-        (loss * share if passes > 1 else loss).backward()
+        (loss * (share * weight) if passes > 1 or weight != 1.0 else loss).backward()
         total += loss.item() * share
     return total
 

@@ -22,7 +22,8 @@ from core import jobs, run_log
 from core.architectures import TextClassifier, get_architecture
 from core.checkpoints import CHECKPOINT_FILE
 from core.datasets import load_dataset, subset
-from core.device import describe_device
+from core.device import describe_device, pick_device
+from core.distributed import World, join, leave
 from core.evaluation import evaluate, save_report
 from core.failures import explain
 from core.limits import Limits, TimeLimit
@@ -132,11 +133,17 @@ def latency_ms(model: TextClassifier, texts: Sequence[str], repeats: int = 10) -
     return float(np.median(timings))
 
 
-def execute_run(store: Store, run_id: int, callbacks: Sequence[Callback] = ()) -> Run:
+def execute_run(store: Store, run_id: int, callbacks: Sequence[Callback] = (), world: World = World()) -> Run:
     """Claim a queued run, train it (from its checkpoint, if it has one), evaluate it on the test split and save
     it; never raises for a failed run. A run stopped after an epoch is evaluated and saved with that epoch's
-    weights, so its model can be used, and is marked cancelled."""
-    if not store.transition(run_id, "running", pid=os.getpid(), process_started=psutil.Process().create_time()):
+    weights, so its model can be used, and is marked cancelled. In a run trained by several processes this is
+    the first one's part (see `follow_run` for the others')."""
+    # Of a run trained by several processes, the one to watch and to signal is their launcher, torchrun.
+    process = psutil.Process().parent() if world.size > 1 else psutil.Process()
+    claimed = store.transition(run_id, "running", pid=process.pid, process_started=process.create_time())
+    if world.size > 1:
+        claimed = _share(claimed)
+    if not claimed:
         return store.get_run(run_id)
     run = store.get_run(run_id)
     folder = run_dir(run_id, store.root)
@@ -163,29 +170,64 @@ def execute_run(store: Store, run_id: int, callbacks: Sequence[Callback] = ()) -
     return store.get_run(run_id)
 
 
+def _share(claimed: bool) -> bool:
+    """Tell the run's other processes whether the first one claimed the run, and so whether to train it."""
+    decision = [claimed]
+    torch.distributed.broadcast_object_list(decision, src=0)
+    return bool(decision[0])
+
+
+def follow_run(store: Store, run_id: int, world: World) -> int:
+    """The part of a process other than the first in a run trained by several: train alongside it, and record a
+    failure of its own, since the first learns of it only as the end of the run. Returns the exit status."""
+    if not _share(False):
+        return 0
+    run = store.get_run(run_id)
+    try:
+        model, df = build(store, run)
+        model.fit(subset(df, "train"), subset(df, "val"), time_limit(), checkpoints=run_dir(run_id, store.root))
+    except Cancelled:
+        return 0  # the first process records why the run stopped
+    except Exception as exc:
+        store.transition(run_id, "failed", error=f"{explain(exc)} (in training process {world.rank + 1} of "
+                                                 f"{world.size})", traceback=traceback.format_exc())
+        raise
+    return 0
+
+
+def build(store: Store, run: Run) -> tuple[TextClassifier, pd.DataFrame]:
+    """The run's untrained model, and its dataset with the split of each row."""
+    arch = get_architecture(run.arch)
+    return arch.model_cls(arch.config_cls.from_dict(run.config)), load_dataset(store, run.dataset_id)
+
+
+def time_limit() -> list[Callback]:
+    seconds = Limits.from_env().seconds_per_run
+    return [TimeLimit(seconds)] if seconds else []
+
+
 def train(store: Store, run: Run, folder: Path, log: logging.Logger, logger: StoreLogger,
           callbacks: list[Callback]) -> None:
     arch = get_architecture(run.arch)
-    config = arch.config_cls.from_dict(run.config)
-    model = arch.model_cls(config)
-    df = load_dataset(store, run.dataset_id)
+    model, df = build(store, run)
     dataset = store.get_dataset(run.dataset_id)
     train_set, val_set = subset(df, "train"), subset(df, "val")
     log.info("Run %d: %s on dataset '%s'.", run.id, arch.title, dataset.name)
-    log.info(run_log.settings_line(config.to_dict()))
+    log.info(run_log.settings_line(model.config.to_dict()))
     log.info("Data: %s, %s and %s in %s.", count(len(train_set.texts), "training text"),
              count(len(val_set.texts), "validation text"), count(int((df["split"] == "test").sum()), "test text"),
              count(len(dataset.classes), "class", "classes"))
     log.info("Device: %s; process %d.", describe_device(run.config.get("device", "auto")), os.getpid())
+    if torch.distributed.is_initialized():
+        log.info("Training across %s (%s): each step's batch is shared out among them.",
+                 count(torch.distributed.get_world_size(), "process", "processes"), torch.distributed.get_backend())
     if run.progress and not (folder / CHECKPOINT_FILE).exists():
         log.info("No checkpoint was kept, so training starts from the beginning.")
     warnings = model.check_data(train_set.texts)
     for warning in warnings:
         log.warning("%s", warning)
         print(f"warning: {warning}", file=sys.stderr, flush=True)  # in the worker log and the CLI output
-    seconds = Limits.from_env().seconds_per_run
-    limit = [TimeLimit(seconds)] if seconds else []
-    model.fit(train_set, val_set, [logger, *limit, *callbacks], checkpoints=folder)
+    model.fit(train_set, val_set, [logger, *time_limit(), *callbacks], checkpoints=folder)
     state = logger.final
     store.set_progress(run.id, progress(state, "stopping" if logger.cancelled else "testing"))
     if logger.cancelled:
@@ -235,12 +277,23 @@ def training_threads(cpus: int, slots: int) -> int:
 
 
 def worker_main(run_id: int) -> int:
-    """Entry point of a worker process: train the run, then hand the slot to the next queued run."""
+    """Entry point of a worker process: train the run, then hand the slot to the next queued run. Started by
+    torchrun, it is one of the run's several processes."""
     signal.signal(signal.SIGTERM, _on_sigterm)
+    world = World.from_env()
     if jobs.gpu_count() == 0:
-        torch.set_num_threads(training_threads(os.cpu_count() or 1, jobs.slots()))
+        torch.set_num_threads(training_threads(os.cpu_count() or 1, jobs.slots() * world.size))
     store = Store()
-    run = execute_run(store, run_id)
+    if world.size > 1:
+        join(world, pick_device(store.get_run(run_id).config.get("device", "auto")).type)
+        try:
+            if not world.main:
+                return follow_run(store, run_id, world)
+            run = execute_run(store, run_id, world=world)
+        finally:
+            leave()
+    else:
+        run = execute_run(store, run_id)
     # A late Stop signal must not cut short the hand-over of the slot to the next queued run.
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     jobs.dispatch(store)

@@ -95,6 +95,9 @@ class TextClassifier:
 
     config_cls: ClassVar[type[ArchConfig]] = ArchConfig
     arch_name: ClassVar[str] = ""
+    # Whether one run may train across several processes (DistributedDataParallel); a model fit in one go
+    # trains in one process whatever the server's setting.
+    distributable: ClassVar[bool] = False
 
     def __init__(self, config: ArchConfig | None = None):
         self.config = config or self.config_cls()

@@ -20,8 +20,9 @@ from torch import nn
 
 from core.architectures.base import ArchConfig, TextClassifier, classification_metrics, option
 from core.datasets import TextSet
-from core.device import DEVICE_CHOICES, pick_device
 from core.checkpoints import Checkpoints
+from core.device import DEVICE_CHOICES, pick_device
+from core.distributed import Sharding, World, active
 from core.onnx_export import Probabilities, export_module
 from core.onnx_model import ONNX_FILE
 from core.training import SCHEDULES, Batch, Callback, EarlyStopping, make_scheduler, train_loop
@@ -119,6 +120,7 @@ def amp_dtype(device: torch.device, enabled: bool) -> torch.dtype | None:
 
 class TorchClassifier(TextClassifier):
     config_cls = TrainingConfig
+    distributable = True  # fit inside a torchrun worker trains across its processes (see core/distributed.py)
     pad_id_: int = 0
     # Dynamic padding with length-bucketed batches; benchmarks switch it off to measure what it saves.
     bucketing: bool = True
@@ -209,7 +211,8 @@ class TorchClassifier(TextClassifier):
                                  [stopper, *callbacks], device, scheduler, cfg.grad_clip or None, loss_fn,
                                  amp_dtype(device, cfg.mixed_precision),
                                  Checkpoints(checkpoints, fingerprint=self._fingerprint(train))
-                                 if checkpoints is not None else None)
+                                 if checkpoints is not None else None,
+                                 Sharding(World.from_env()) if active() else None)
         self.module_.eval()
         return self
 
