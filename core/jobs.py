@@ -21,10 +21,11 @@ from typing import Any
 
 import psutil
 
-from core import run_log
+from core import ray_runs, run_log
 from core.architectures import get_architecture
 from core.checkpoints import CHECKPOINT_FILE
-from core.distributed import processes_per_run
+from core.distributed import PROCESSES_ENV, processes_per_run
+from core.ray_jobs import ClusterUnreachable
 from core.limits import Limits
 from core.ownership import require_change
 from core.records import ACTIVE
@@ -42,6 +43,8 @@ WORKER_LOG = "worker.log"
 ROOT = Path(__file__).resolve().parent.parent
 GONE = ("The training process stopped without finishing: it was killed, the machine restarted, or it ran out of "
         "memory.")
+GONE_FROM_CLUSTER = ("The Ray job training it ended without finishing the run: it was stopped in Ray, its node "
+                     "left the cluster, or it ran out of memory.")
 DISPATCH_LOCK = "dispatch.lock"
 
 
@@ -93,8 +96,11 @@ def _dispatch(store: Store) -> list[int]:
     per_user = Limits.from_env().runs_per_user
     owners = Counter(r.owner for r in busy)
     launched = []
-    free = max(0, slots() - len(busy))
-    for run in waiting(store):
+    queue = waiting(store)
+    # A cluster queues what it has no room for yet; unless told otherwise, it gets every waiting run.
+    on_cluster = ray_runs.enabled()
+    free = len(queue) if on_cluster and not os.environ.get(SLOTS_ENV) else max(0, slots() - len(busy))
+    for run in queue:
         if len(launched) == free:
             break
         if per_user and run.owner is not None and owners[run.owner] >= per_user:
@@ -103,12 +109,16 @@ def _dispatch(store: Store) -> list[int]:
             continue
         owners[run.owner] += 1
         # Each run gets the least busy GPUs to itself, so two runs never share one while another idles.
-        gpu = firsts[load.index(min(load))] if firsts else None
+        gpu = firsts[load.index(min(load))] if firsts and not on_cluster else None
         try:
-            _launch(store, run.id, gpu)
+            _submit(store, run) if on_cluster else _launch(store, run.id, gpu)
         except OSError as exc:
             store.transition(run.id, "failed", error=f"The training process could not be started: {exc}")
             continue
+        except ClusterUnreachable as exc:
+            store.release_launch(run.id, -os.getpid())  # it waits; the system panel says why
+            print(exc, file=sys.stderr)
+            break
         except BaseException:
             store.release_launch(run.id, -os.getpid())  # never leave a reservation that holds a slot for good
             raise
@@ -119,9 +129,9 @@ def _dispatch(store: Store) -> list[int]:
 
 
 def waiting(store: Store) -> list[Run]:
-    """Queued runs not yet handed to a worker, first in line first; everyone's, whoever asks."""
+    """Queued runs not yet handed to a worker or a cluster, first in line first; everyone's, whoever asks."""
     queued = store.as_viewer(None).list_runs(status=("queued",))
-    return sorted((r for r in queued if r.pid is None), key=lambda r: r.id)
+    return sorted((r for r in queued if r.pid is None and r.job is None), key=lambda r: r.id)
 
 
 def held_back(store: Store, run: Run) -> str | None:
@@ -154,11 +164,13 @@ def worker_env(store: Store, gpu: int | None) -> dict[str, str]:
     return env
 
 
-def worker_command(run: Run) -> list[str]:
-    """`python -m core worker RUN_ID`, under torchrun when the run trains across several processes."""
+def worker_command(run: Run, processes: int | None = None) -> list[str]:
+    """`python -m core worker RUN_ID`, under torchrun when the run trains across several processes (by default,
+    as many as the server's setting gives a run here)."""
     worker = ["-m", "core", "worker", str(run.id)]
-    processes = processes_per_run(gpu_count()) if get_architecture(run.arch).model_cls.distributable else 1
-    if processes == 1:
+    if processes is None:
+        processes = processes_per_run(gpu_count())
+    if processes == 1 or not get_architecture(run.arch).model_cls.distributable:
         return [sys.executable, *worker]
     return [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={processes}", *worker]
 
@@ -175,6 +187,14 @@ def _launch(store: Store, run_id: int, gpu: int | None) -> None:
     threading.Thread(target=_watch, args=(store, run_id, proc), daemon=True).start()
 
 
+def _submit(store: Store, run: Run) -> None:
+    """Hand the run to the Ray cluster: the same worker command, on a node with the GPUs it asks for."""
+    gpus = ray_runs.gpus_per_run()
+    processes = max(1, gpus)
+    env = {WORKSPACE_ENV: str(store.root), PROCESSES_ENV: str(processes)}
+    store.set_job(run.id, ray_runs.submit(run, worker_command(run, processes), str(ROOT), env, gpus))
+
+
 def _watch(store: Store, run_id: int, proc: subprocess.Popen) -> None:
     code = proc.wait()
     run = store.get_run(run_id)
@@ -182,14 +202,18 @@ def _watch(store: Store, run_id: int, proc: subprocess.Popen) -> None:
         return  # finished as it should, or the run has moved on to another worker
     if run.status == "queued" and code > 0:
         # It failed before it could claim the run (a broken install, say): launching it again would fail again.
-        output = worker_log(store, run_id).strip().splitlines()[-1:] or ["no output"]
-        store.transition(run_id, "failed", error=f"The training process could not start: {output[0]}",
-                         traceback=worker_log(store, run_id)[-4000:])
+        _never_started(store, run_id, "The training process could not start")
     elif code < 0:
         name = signal.Signals(-code).name
         why = "" if run.cancel_requested else " (if nobody stopped it, the system does this when memory runs out)"
         _stopped(store, run, f"The training process was killed by {name}{why}.")
     dispatch(store)
+
+
+def _never_started(store: Store, run_id: int, what: str) -> None:
+    log = worker_log(store, run_id)
+    output = log.strip().splitlines()[-1:] or ["no output"]
+    store.transition(run_id, "failed", error=f"{what}: {output[0]}", traceback=log[-4000:])
 
 
 def process_started(pid: int) -> float | None:
@@ -216,7 +240,10 @@ def pid_alive(pid: int | None, started: float | None = None) -> bool:
 
 
 def worker_alive(run: Run) -> bool:
-    """A worker trains the run, or a live process is launching it (its pid stored negated)."""
+    """A worker trains the run, or a live process is launching it (its pid stored negated), or the cluster has
+    its job waiting or training."""
+    if run.job is not None:
+        return ray_runs.job_alive(run.job)
     if run.pid is not None and run.pid < 0:
         return pid_alive(-run.pid)
     return pid_alive(run.pid, run.process_started)
@@ -228,6 +255,8 @@ def cancel(store: Store, run_id: int) -> Run:
     run = store.get_run(run_id)
     require_change(store.viewer, run, f"Run {run_id}", "stop")
     if run.status == "queued" and store.transition(run_id, "cancelled"):
+        if run.job is not None:
+            ray_runs.stop(run.job)  # waiting in the cluster's queue: it would start, only to find nothing to do
         run_log.append(run_dir(run_id, store.root), "Cancelled before it started.")
     elif run.active:
         store.request_cancel(run_id)
@@ -261,13 +290,18 @@ def reconcile(store: Store) -> list[int]:
             # A worker acknowledges Stop at once (see worker.StopWatch); one that has not is hung, and is ended.
             if run.status == "running" and run.cancel_at is not None and run.progress.get("phase") != "stopping":
                 late = now - run.cancel_at - CANCEL_GRACE_SECONDS
-                if late > 0:
+                if late > 0 and run.job is not None:
+                    ray_runs.stop(run.job)
+                elif late > 0:
                     _signal(run.pid, signal.SIGKILL if late > KILL_GRACE_SECONDS else signal.SIGTERM)
+            continue
+        if run.job is not None and run.status == "queued":
+            _never_started(store, run.id, "The Ray job ended before training started")
             continue
         if run.pid is None:
             continue
         if run.status == "running":
-            if _stopped(store, run, GONE):
+            if _stopped(store, run, GONE_FROM_CLUSTER if run.job is not None else GONE):
                 found.append(run.id)
         else:
             store.release_launch(run.id, run.pid)  # launched, but gone before it claimed the run: launch it again
@@ -317,5 +351,9 @@ class Supervisor:
 
 
 def worker_log(store: Store, run_id: int) -> str:
+    """What the run's worker printed: its log file here, or what the cluster kept of its job."""
+    job = store.as_viewer(None).get_run(run_id).job
+    if job is not None:
+        return ray_runs.logs(job)
     path = run_dir(run_id, store.root) / WORKER_LOG
     return path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""

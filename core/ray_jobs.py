@@ -2,7 +2,7 @@
 
 Everything goes through the head's dashboard HTTP address (`$CLASSIFIER_STUDIO_RAY_ADDRESS`, such as
 `http://10.0.0.5:8265`), never `ray.init`: the dashboard process must not join the cluster as a driver, and Ray
-is imported only when a cluster is first used, since importing it takes a second or more and the app must start
+is imported only when a cluster is first used, since importing it takes most of a second and the app must start
 without it. Every failure to reach the head becomes `ClusterUnreachable`, whose message says what to check.
 """
 from __future__ import annotations
@@ -88,8 +88,9 @@ class RayCluster:
     def stop(self, job_id: str) -> None:
         """Ask the job to stop; one already finished or forgotten is left alone.
 
-        A job still PENDING for resources stays PENDING: Ray delivers the stop once the job starts, or fails the
-        job after `RAY_JOB_START_TIMEOUT_SECONDS` (15 minutes unless the head was started with another)."""
+        A job still PENDING for resources stays PENDING, since Ray sends the stop to a supervisor that has not
+        started yet, until it starts or Ray fails it after `$RAY_JOB_START_TIMEOUT_SECONDS` (15 minutes unless the
+        head was started with another)."""
         with self._reaching(), _unknown_job():
             self._client().stop_job(job_id)
 
@@ -133,22 +134,24 @@ class RayCluster:
             return self._jobs
 
     def _connect(self):
+        import ray
+        from ray.dashboard.modules.dashboard_sdk import SubmissionClient
         from ray.job_submission import JobSubmissionClient
 
         class Client(JobSubmissionClient):
+            def __init__(self, address: str) -> None:
+                # JobSubmissionClient's own __init__ sends everything to $RAY_ADDRESS instead, when set, as it is
+                # inside every Ray job (a worker dispatching the next run); the base class keeps the address given.
+                SubmissionClient.__init__(self, address=address)
+                self._client_ray_version = ray.__version__
+                self._check_connection_and_version(min_version="2.0")
+
             def _do_request(self, method, endpoint, **kwargs):
                 kwargs.setdefault("timeout", TIMEOUT)
                 return super()._do_request(method, endpoint, **kwargs)
 
         with self._reaching():
-            client = Client(self.address)  # asks the head for its version, so an unreachable one fails here
-        # Ray lets $RAY_API_SERVER_ADDRESS or $RAY_ADDRESS override the address it is given.
-        if client.get_address().rstrip("/") != self.address:
-            raise ClusterUnreachable(
-                f"Ray would send jobs to {client.get_address()} rather than {self.address}, because "
-                "$RAY_API_SERVER_ADDRESS or $RAY_ADDRESS is set in this process's environment. Unset it, or set "
-                f"${RAY_ADDRESS_ENV} to the same address.")
-        return client
+            return Client(self.address)  # asks the head for its version, so an unreachable one fails here
 
     @contextmanager
     def _reaching(self) -> Iterator[None]:

@@ -30,6 +30,7 @@ class Run:
     process_started: float | None
     owner: str | None  # who started it, when sign-in is on; None: made with sign-in off
     shared: bool  # shown to everyone signed in, not only its owner
+    job: str | None  # the Ray job training it, when a cluster does; its pid is then another machine's
 
     @property
     def active(self) -> bool:

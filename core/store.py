@@ -176,7 +176,7 @@ class Store:
             # The progress stays, to show where the run stood, but no longer says it is stopping.
             progress = {**json.loads(row.progress), "phase": "preparing"}
             conn.execute(update(runs).where(runs.c.id == run_id).values(
-                status="queued", pid=None, gpu=None, process_started=None, finished_at=None, cancel_requested=0,
+                status="queued", pid=None, gpu=None, job=None, process_started=None, finished_at=None, cancel_requested=0,
                 cancel_at=None, error=None, traceback=None, result="{}", progress=json.dumps(progress)))
             return True
 
@@ -238,6 +238,11 @@ class Store:
         worker that has claimed the run already recorded itself, and is left alone."""
         self._update_if(run_id, (runs.c.status == "queued") & (runs.c.pid == -os.getpid()), pid=pid, gpu=gpu,
                         process_started=process_started)
+
+    def set_job(self, run_id: int, job: str) -> None:
+        """Record the Ray job a run this process reserved was handed to; a worker that has claimed the run
+        already is left alone."""
+        self._update_if(run_id, (runs.c.status == "queued") & (runs.c.pid == -os.getpid()), pid=None, job=job)
 
     def release_launch(self, run_id: int, pid: int) -> bool:
         """Queue a run again whose launch went nowhere: launched as `pid` (or reserved by -`pid`), gone before it

@@ -38,6 +38,7 @@ runs = Table(
     Column("process_started", Double),  # the worker's start time: a recycled pid is not mistaken for it
     Column("owner", Text),
     Column("shared", Integer, nullable=False, server_default=text("0")),
+    Column("job", Text),  # the Ray job training the run, when a cluster does (see core/ray_jobs.py)
     sqlite_autoincrement=True,  # ids never reused, as the first version's tables had them
 )
 
@@ -59,4 +60,5 @@ metrics = Table(
 ADDED_COLUMNS = (
     (datasets, "source_hash"), (runs, "cancel_at"), (runs, "process_started"),
     (datasets, "owner"), (datasets, "shared"), (runs, "owner"), (runs, "shared"),
+    (runs, "job"),
 )

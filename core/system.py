@@ -12,7 +12,9 @@ from types import ModuleType
 
 import psutil
 
-from core import jobs
+from core import jobs, ray_runs
+from core.distributed import processes_per_run
+from core.ray_jobs import ClusterStatus
 from core.store import Store
 
 GIB = 1024**3
@@ -47,6 +49,9 @@ class SystemStatus:
     running: int
     queued: int
     slots: int
+    processes_per_run: int = 1  # several: each run trains across that many GPUs (or CPU processes)
+    cluster: ClusterStatus | None = None  # the Ray cluster runs are handed to, when one is configured
+    cluster_error: str | None = None  # why the configured cluster cannot be read
 
 
 @lru_cache(maxsize=1)
@@ -110,8 +115,10 @@ def cpu() -> Cpu:
 def system_status(store: Store) -> SystemStatus:
     found = gpus()
     device = "cuda" if found else "mps" if _mps_available() else "cpu"
+    cluster, cluster_error = ray_runs.status()
     return SystemStatus(device, found, cpu(), len(store.list_runs(status=("running",))),
-                        len(store.list_runs(status=("queued",))), jobs.slots())
+                        len(store.list_runs(status=("queued",))), jobs.slots(), processes_per_run(len(found)),
+                        cluster, cluster_error)
 
 
 def gib(n_bytes: int) -> str:

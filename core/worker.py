@@ -18,7 +18,7 @@ import psutil
 import torch
 from sqlalchemy.exc import OperationalError
 
-from core import jobs, run_log
+from core import jobs, ray_runs, run_log
 from core.architectures import TextClassifier, get_architecture
 from core.checkpoints import CHECKPOINT_FILE
 from core.datasets import load_dataset, subset
@@ -280,6 +280,7 @@ def worker_main(run_id: int) -> int:
     """Entry point of a worker process: train the run, then hand the slot to the next queued run. Started by
     torchrun, it is one of the run's several processes."""
     signal.signal(signal.SIGTERM, _on_sigterm)
+    ray_runs.unpack_env()
     world = World.from_env()
     if jobs.gpu_count() == 0:
         torch.set_num_threads(training_threads(os.cpu_count() or 1, jobs.slots() * world.size))
@@ -294,7 +295,9 @@ def worker_main(run_id: int) -> int:
             leave()
     else:
         run = execute_run(store, run_id)
-    # A late Stop signal must not cut short the hand-over of the slot to the next queued run.
+    # A late Stop signal must not cut short the hand-over of the slot to the next queued run. On a cluster there is
+    # none to hand over: every waiting run is in the cluster's queue already.
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    jobs.dispatch(store)
+    if not ray_runs.enabled():
+        jobs.dispatch(store)
     return 0 if run.status in ("succeeded", "cancelled") else 1

@@ -21,6 +21,10 @@ def ordinal(n: int) -> str:
 
 def waiting(store: Store, run: Run) -> None:
     place = jobs.place_in_queue(store, run.id)
+    if run.job is not None:
+        st.info("Handed to the Ray cluster, which starts it as soon as a node has room for it. It starts by itself; "
+                "you can close this tab.")
+        return
     if place is None:
         st.progress(0.0, text="Starting the training process…")
         return

@@ -36,9 +36,27 @@ def _device(status: SystemStatus) -> None:
                 text=f"RAM {gib(cpu.memory_used)} of {gib(cpu.memory_total)} GiB used{shared}")
 
 
+def _cluster(status: SystemStatus) -> None:
+    if status.cluster_error is not None:
+        st.warning(escape_md(status.cluster_error))
+        return
+    c = status.cluster
+    gpus = f"{c.gpus_used:g} of {count(int(c.gpus), 'GPU')} in use" if c.gpus else "no GPU"
+    st.caption(f"Training on a Ray cluster: {count(c.nodes, 'node')} · {gpus} · {count(int(c.cpus), 'CPU')}")
+    st.caption(f"Training: {status.running} running · {status.queued} waiting, {c.pending} of them in the "
+               "cluster's queue for room")
+
+
 # Every few seconds, and alone: the numbers move while runs train, and the page around them need not rerun.
 @st.fragment(run_every=5)
 def system_panel(store: Store) -> None:
     status = system_status(store)
+    if status.cluster is not None or status.cluster_error is not None:
+        _cluster(status)
+        return
     _device(status)
+    if status.processes_per_run > 1:
+        across = count(status.processes_per_run, "GPU") if status.gpus else count(status.processes_per_run, "process",
+                                                                                  "processes")
+        st.caption(f"Each run trains across {across}.")
     st.caption(f"Training: {status.running} running · {status.queued} waiting ({count(status.slots, 'slot')})")

@@ -7,7 +7,6 @@ in the caller's folder (a `click.py` once) cannot shadow one of Ray's imports.
 """
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import socket
@@ -28,11 +27,6 @@ JOB_START_TIMEOUT_SECONDS = "60"
 
 def _ray_executable() -> Path:
     return Path(sys.executable).parent / "ray"
-
-
-def ray_available() -> bool:
-    """Whether Ray is installed next to this Python: importable, and its `ray` command present."""
-    return importlib.util.find_spec("ray") is not None and _ray_executable().is_file()
 
 
 def _free_ports(count: int) -> list[int]:

@@ -11,10 +11,9 @@ import pytest
 
 from core import ray_jobs
 from core.ray_jobs import ClusterUnreachable, RayCluster
-from tests.ray_head import ray_available, ray_head
+from tests.ray_head import ray_head
 
-pytestmark = [pytest.mark.e2e,
-              pytest.mark.skipif(not ray_available(), reason="Ray is not installed next to this Python")]
+pytestmark = [pytest.mark.e2e]
 
 ROOT = Path(__file__).resolve().parents[2]
 SLEEP = [sys.executable, "-c", "import time; time.sleep(600)"]
@@ -126,6 +125,17 @@ def test_an_unreachable_cluster_says_where_it_looked(address):
         with pytest.raises(ClusterUnreachable, match="http://127.0.0.1:1") as raised:
             call()
         assert "ray start --head --dashboard-host=" in str(raised.value)
+
+
+def test_ray_address_in_the_environment_redirects_nothing(head, monkeypatch):
+    # Ray sets $RAY_ADDRESS inside every job, and its client would send requests there instead of where asked.
+    monkeypatch.setenv("RAY_ADDRESS", "http://127.0.0.1:1")
+    monkeypatch.setenv("RAY_API_SERVER_ADDRESS", "http://127.0.0.1:1")
+    assert isinstance(RayCluster(head).states(), dict)
+    monkeypatch.setenv("RAY_ADDRESS", head)
+    monkeypatch.setenv("RAY_API_SERVER_ADDRESS", head)
+    with pytest.raises(ClusterUnreachable):
+        RayCluster("http://127.0.0.1:1").states()
 
 
 def test_a_head_that_never_answers_times_out(monkeypatch):

@@ -1,0 +1,113 @@
+"""Runs handed to a Ray cluster: what `core.jobs` does with a local worker process, done through Ray's job API.
+
+With `$CLASSIFIER_STUDIO_RAY_ADDRESS` set, each run becomes a Ray job whose entrypoint is the same worker
+command, started on whichever node has the GPUs it asks for. The worker writes status and metrics to the
+store as a local one does, so the store must be one every node reaches (PostgreSQL), and the workspace a folder
+every node mounts at the same path. Ray queues jobs the cluster has no room for yet: every waiting run is handed
+over at once, and the cluster decides the order.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import time
+
+from core.ray_jobs import ClusterStatus, ClusterUnreachable, cluster, ray_address
+from core.records import Run
+
+GPUS_ENV = "CLASSIFIER_STUDIO_RAY_GPUS_PER_RUN"
+# Ray starts a job with the environment `ray start` had on its node, not the dashboard's: these travel with it,
+# packed in one variable, since Ray expands `$NAME` in the values it is given (a database password may hold one).
+PASSED_ENV = ("CLASSIFIER_STUDIO_", "HF_", "TRANSFORMERS_")
+PACKED_ENV = "CLASSIFIER_STUDIO_JOB_ENV"
+LIVE = ("PENDING", "RUNNING")
+# A reconcile asks about every active run; one listing of the cluster's jobs answers them all.
+STATES_SECONDS = 1.0
+_states: tuple[float, str, dict[str, str] | None] = (0.0, "", None)
+
+
+def enabled() -> bool:
+    return ray_address() is not None
+
+
+def gpus_per_run() -> int:
+    """GPUs each run asks the cluster for: `$CLASSIFIER_STUDIO_RAY_GPUS_PER_RUN`, else one when the cluster has
+    any. A run given several trains across them (DistributedDataParallel on one node)."""
+    value = os.environ.get(GPUS_ENV, "").strip()
+    if value:
+        if not value.isdigit():
+            raise ValueError(f"{GPUS_ENV} is '{value}': set it to a whole number of GPUs (0 trains on CPUs).")
+        return int(value)
+    return 1 if cluster(ray_address()).status().gpus else 0
+
+
+def submit(run: Run, command: list[str], cwd: str, env: dict[str, str], gpus: int) -> str:
+    """Hand `run` to the cluster with this process's settings and `env`; returns the job's id. Raises
+    ClusterUnreachable."""
+    passed = {**{k: v for k, v in os.environ.items() if k.startswith(PASSED_ENV)}, **env}
+    packed = base64.b64encode(json.dumps(passed).encode()).decode()
+    return cluster(ray_address()).submit(command, cwd=cwd, env={PACKED_ENV: packed}, num_gpus=gpus,
+                                         name=f"classifier-studio-run-{run.id}")
+
+
+def unpack_env() -> None:
+    """In a worker the cluster started, take on the settings the dashboard sent with the run."""
+    packed = os.environ.pop(PACKED_ENV, None)
+    if packed:
+        os.environ.update(json.loads(base64.b64decode(packed)))
+
+
+def job_states() -> dict[str, str] | None:
+    """Every job's status, at most a second old; None when the cluster cannot be reached."""
+    global _states
+    address = ray_address()
+    seen, seen_address, states = _states
+    if address is None:
+        return {}
+    if address != seen_address or time.monotonic() - seen > STATES_SECONDS:
+        try:
+            states = cluster(address).states()
+        except ClusterUnreachable:
+            states = None
+        _states = (time.monotonic(), address, states)
+    return states
+
+
+def job_alive(job: str) -> bool:
+    """Whether the job is waiting for room or training. A cluster out of reach for a while is no reason to
+    give its runs up; a job it no longer knows (or a cluster no longer configured) is gone."""
+    states = job_states()
+    return states is None or states.get(job) in LIVE
+
+
+def stop(job: str) -> None:
+    address = ray_address()
+    if address is None:
+        return
+    try:
+        cluster(address).stop(job)
+    except ClusterUnreachable:
+        pass  # the cluster ends what it cannot report on; the next reconcile tries again
+
+
+def logs(job: str) -> str:
+    """The job's output as the cluster keeps it; '' when it cannot be read."""
+    address = ray_address()
+    if address is None:
+        return ""
+    try:
+        return cluster(address).logs(job)
+    except ClusterUnreachable:
+        return ""
+
+
+def status() -> tuple[ClusterStatus | None, str | None]:
+    """The cluster's nodes, GPUs and jobs, or why they cannot be read; (None, None) without a cluster."""
+    address = ray_address()
+    if address is None:
+        return None, None
+    try:
+        return cluster(address).status(), None
+    except ClusterUnreachable as exc:
+        return None, str(exc)

@@ -1,0 +1,94 @@
+"""Runs handed to a real Ray cluster: a throwaway head on loopback, started once for the module, trains a run from
+`jobs.start` to its saved model with curves in the store as it goes, and stops one on Stop."""
+from __future__ import annotations
+
+import sys
+import time
+
+import pytest
+
+from core import jobs, ray_runs, system
+from core.prediction import load_run_model
+from core.ray_jobs import RAY_ADDRESS_ENV, cluster
+from core.store import Store
+from tests.core.test_jobs import LONG, one_thread_workers, tiny_dataset, wait_finished, wait_until  # noqa: F401
+from tests.ray_head import ray_head
+
+pytestmark = pytest.mark.e2e
+
+SMALL = {"epochs": 4, "batch_size": 4, "vocab_size": 500, "embedding_dim": 16, "num_filters": 8, "max_length": 16,
+         "device": "cpu", "early_stopping_patience": 0}
+
+
+@pytest.fixture(scope="module")
+def head() -> str:
+    with ray_head() as address:
+        yield address
+
+
+@pytest.fixture
+def on_cluster(head, monkeypatch, workspace: Store) -> Store:
+    monkeypatch.setenv(RAY_ADDRESS_ENV, head)
+    # A setting of the dashboard's that only the run's worker reads: it must reach the node, `$` and all.
+    monkeypatch.setenv("CLASSIFIER_STUDIO_MAX_HOURS_PER_RUN", "5")
+    monkeypatch.setenv("CLASSIFIER_STUDIO_UNUSED", "pa$word")
+    yield workspace
+    for run in workspace.list_runs(status=("queued", "running")):
+        if run.job:
+            cluster(head).stop(run.job)
+
+
+def test_a_run_trains_as_a_ray_job_with_live_curves(on_cluster: Store, tiny_dataset, head):
+    run_id, _ = jobs.start(on_cluster, tiny_dataset.id, "textcnn", SMALL)
+    run = on_cluster.get_run(run_id)
+    assert run.job is not None and run.pid is None  # handed to the cluster, not to a process here
+    assert ray_runs.job_alive(run.job) and jobs.place_in_queue(on_cluster, run_id) is None
+
+    # The worker on the cluster writes its curves as it trains: seen while the run is still running.
+    seen_running = wait_until(on_cluster, run_id, lambda r: r.status != "queued" and
+                              bool(on_cluster.metrics_since(run_id)) or r.status in ("succeeded", "failed"),
+                              timeout=120, what="its first metrics")
+    run = wait_finished(on_cluster, run_id, timeout=120)
+    assert run.status == "succeeded", jobs.worker_log(on_cluster, run_id)
+    assert seen_running.status in ("running", "succeeded")
+    assert {(m["split"], m["name"]) for m in on_cluster.metrics_since(run_id)} >= {("train", "loss"), ("val", "loss")}
+    assert load_run_model(on_cluster, run_id).predict(["goal match team league"]).shape == (1,)
+
+    log = jobs.worker_log(on_cluster, run_id)  # read from the cluster, not from a file here
+    assert f"core worker {run_id}" in log
+    assert not (on_cluster.root / "runs" / str(run_id) / jobs.WORKER_LOG).exists()
+    assert wait_until(on_cluster, run_id, lambda r: ray_runs.job_states().get(r.job) == "SUCCEEDED",
+                      timeout=30, what="the job to end")
+
+
+def test_settings_reach_the_worker_unchanged(on_cluster: Store, tiny_dataset, head):
+    run = on_cluster.get_run(on_cluster.create_run(tiny_dataset.id, "tfidf", {}))
+    show = "from core import ray_runs; import os; ray_runs.unpack_env(); print(os.environ['CLASSIFIER_STUDIO_UNUSED'])"
+    job = ray_runs.submit(run, [sys.executable, "-c", show], str(jobs.ROOT), {}, 0)
+    deadline = time.monotonic() + 60
+    while cluster(head).state(job) not in ("SUCCEEDED", "FAILED") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert "pa$word" in cluster(head).logs(job)
+
+
+def test_stop_ends_a_run_on_the_cluster_and_the_system_panel_shows_the_cluster(on_cluster: Store, tiny_dataset):
+    run_id, _ = jobs.start(on_cluster, tiny_dataset.id, "textcnn", LONG)
+    wait_until(on_cluster, run_id, lambda r: r.progress.get("epoch", 0) >= 1, timeout=120, what="an epoch")
+    status = system.system_status(on_cluster)
+    assert status.cluster is not None and status.cluster.nodes == 1 and status.cluster.running == 1
+    jobs.cancel(on_cluster, run_id)
+    run = wait_finished(on_cluster, run_id, timeout=60)
+    assert run.status == "cancelled" and run.has_model, run.error
+    assert wait_until(on_cluster, run_id, lambda r: ray_runs.job_states().get(r.job) == "SUCCEEDED",
+                      timeout=30, what="the job to end")
+
+
+def test_a_job_that_ends_without_a_word_leaves_the_run_interrupted(on_cluster: Store, tiny_dataset, head):
+    run_id, _ = jobs.start(on_cluster, tiny_dataset.id, "textcnn", LONG)
+    run = wait_until(on_cluster, run_id, lambda r: r.status == "running", timeout=120, what="it to start")
+    cluster(head).stop(run.job)  # as an administrator would in Ray's own dashboard
+    wait_until(on_cluster, run_id, lambda r: not jobs.worker_alive(r), timeout=60, what="the job to end")
+    jobs.reconcile(on_cluster)
+    run = on_cluster.get_run(run_id)
+    # Ray ends a job with SIGTERM: the worker records that it was interrupted, and Resume carries on.
+    assert run.status == "interrupted" and "SIGTERM" in run.error, run
