@@ -14,8 +14,9 @@ from core.evaluation import load_report
 from core.loading import load_model
 from core.model_card import model_card
 from core.onnx_export import export
+from core.storage import run_files
 from core.store import Store
-from core.workspace import EXPORT_DIR, MODEL_DIR, run_dir
+from core.workspace import EXPORT_DIR, MODEL_DIR
 
 KINDS = ("bundle", "onnx")
 CARD_FILE = "README.md"
@@ -35,7 +36,7 @@ def run_zip(store: Store, run_id: int, kind: str) -> Path:
     if kind not in KINDS:
         raise ValueError(f"Unknown format '{kind}'. Formats: {', '.join(KINDS)}.")
     run = store.get_run(run_id)
-    folder = run_dir(run_id, store.root)
+    folder = run_files(store, run_id)
     if not run.has_model or not (folder / MODEL_DIR).exists():
         raise ValueError(f"Run {run_id} is {run.status} and has no model to download; a run has one once it has "
                          "finished, or when stopped after an epoch.")

@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING, Any, Sequence
 import torch
 from torch import nn
 
+from core.workspace import CHECKPOINT_FILE
+
 if TYPE_CHECKING:
     from core.training import Callback, TrainState
 
 log = logging.getLogger(__name__)
-CHECKPOINT_FILE = "checkpoint.pt"
 # A checkpoint of a large model takes seconds to write; every few minutes bounds what a killed run loses.
 SAVE_EVERY_SECONDS = 180.0
 

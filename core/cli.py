@@ -18,9 +18,9 @@ from core.comparison import compare_runs, verdict
 from core.errors import DataError
 from core.evaluation import load_report
 from core.samples import SAMPLES
+from core.storage import run_files
 from core.store import Store
 from core.worker import worker_main
-from core.workspace import run_dir
 
 
 def cmd_samples(args: argparse.Namespace) -> int:
@@ -41,7 +41,7 @@ def cmd_architectures(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     store = Store()
     run = store.get_run(args.run)
-    report = load_report(run_dir(run.id, store.root)) if run.has_model else None
+    report = load_report(run_files(store, run.id)) if run.has_model else None
     if report is None:
         raise ValueError(f"Run {args.run} is {run.status} and has no test report; a run has one once it has "
                          "finished, or when stopped after an epoch.")

@@ -7,10 +7,10 @@ import sys
 import time
 
 from core import jobs, run_log
+from core.storage import run_files
 from core.store import Run, Store
 from core.system import describe as describe_system, system_status
 from core.wording import count, duration
-from core.workspace import run_dir
 
 # How long `cancel` waits for the worker to stop: the grace period, the forced stop, and the test-split
 # measurement of the epoch it keeps.
@@ -101,7 +101,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
 def cmd_logs(args: argparse.Namespace) -> int:
     store = Store()
     run = store.get_run(args.run)
-    folder = run_dir(run.id, store.root)
+    folder = run_files(store, run.id)
     read = (lambda: jobs.worker_log(store, run.id)) if args.worker else (lambda: run_log.read(folder))
     shown = read()
     print(shown, end="")

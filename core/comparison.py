@@ -9,8 +9,8 @@ import pandas as pd
 from core.architectures import REGISTRY
 from core.evaluation import load_predictions, load_report
 from core.intervals import Comparison, compare
+from core.storage import run_files
 from core.store import Run, Store
-from core.workspace import run_dir
 
 
 def arch_title(run: Run) -> str:
@@ -22,7 +22,7 @@ def leaderboard(store: Store, dataset_id: str) -> pd.DataFrame:
     size and the time to classify one text."""
     rows: list[dict[str, Any]] = []
     for run in store.runs_with_model(dataset_id):
-        report = load_report(run_dir(run.id, store.root)) or {}
+        report = load_report(run_files(store, run.id)) or {}
         spans = report.get("intervals", {})
         rows.append({
             "run": run.id, "model": arch_title(run),
@@ -49,7 +49,7 @@ def paired_predictions(store: Store, a: int, b: int) -> pd.DataFrame:
     repeat of a duplicated text they are), so a run whose model knew fewer classes still pairs up."""
     frames = []
     for run_id, suffix in ((a, "_a"), (b, "_b")):
-        predictions = load_predictions(run_dir(run_id, store.root))
+        predictions = load_predictions(run_files(store, run_id))
         if predictions is None:
             raise ValueError(f"Run {run_id} has no saved test predictions; train it again to compare it.")
         frame = predictions[["text", "label", "predicted"]].astype(str)
@@ -73,7 +73,7 @@ def compare_runs(store: Store, a: int, b: int) -> tuple[Comparison, pd.DataFrame
     result = compare(y_true, pred_a, pred_b, len(classes))
     per_class = []
     for run_id, column in ((a, "f1_a"), (b, "f1_b")):
-        report = load_report(run_dir(run_id, store.root)) or {"per_class": []}
+        report = load_report(run_files(store, run_id)) or {"per_class": []}
         per_class.append(pd.DataFrame(report["per_class"])[["class", "f1"]].rename(columns={"f1": column})
                          if report["per_class"] else pd.DataFrame(columns=["class", column]))
     table = per_class[0].merge(per_class[1], on="class", how="outer")

@@ -8,6 +8,7 @@ from typing import NamedTuple
 
 import pandas as pd
 
+from core.storage import fetch, push, remove
 from core.store import DatasetRecord, Store
 from core.uploads import forget_upload
 from core.workspace import datasets_dir, run_dir
@@ -36,6 +37,7 @@ def save_dataset(store: Store, df: pd.DataFrame, name: str, source_hash: str | N
         tmp = path.with_suffix(".tmp")
         df[["text", "label", "split"]].to_parquet(tmp, index=False)
         tmp.replace(path)
+        push(path, store.root)  # for workers on other machines
     classes = sorted(df["label"].unique().tolist())
     return store.add_dataset(dataset_id, name, str(path), len(df), classes, source_hash)
 
@@ -48,9 +50,11 @@ def delete_dataset(store: Store, dataset_id: str) -> list[int]:
     # The rows go first, so nothing is left pointing at a missing file. The file is named by the content hash,
     # which is the id, so no other dataset shares it.
     Path(record.path).unlink(missing_ok=True)
+    remove(Path(record.path), store.root)
     for run_id in run_ids:
         # The rows are gone already: a folder that cannot be removed costs only disk space.
         shutil.rmtree(run_dir(run_id, store.root), ignore_errors=True)
+        remove(run_dir(run_id, store.root), store.root)
     # The uploaded file goes with the last dataset made from it: deleting data must not leave a copy behind.
     if record.source_hash and not store.as_viewer(None).datasets_from_source(record.source_hash):  # anyone's
         forget_upload(record.source_hash, store.root)
@@ -58,7 +62,10 @@ def delete_dataset(store: Store, dataset_id: str) -> list[int]:
 
 
 def load_dataset(store: Store, dataset_id: str) -> pd.DataFrame:
-    return pd.read_parquet(store.get_dataset(dataset_id).path)
+    path = Path(store.get_dataset(dataset_id).path)
+    if not path.exists():
+        fetch(path, store.root)  # saved on another machine
+    return pd.read_parquet(path)
 
 
 def subset(df: pd.DataFrame, split: str) -> TextSet:

@@ -9,8 +9,9 @@ import pandas as pd
 
 from core.architectures import TextClassifier
 from core.loading import load_model
+from core.storage import run_files
 from core.store import Store
-from core.workspace import MODEL_DIR, run_dir
+from core.workspace import MODEL_DIR
 
 
 def load_run_model(store: Store, run_id: int) -> TextClassifier:
@@ -18,7 +19,7 @@ def load_run_model(store: Store, run_id: int) -> TextClassifier:
     if not run.has_model:
         raise ValueError(f"Run {run_id} is {run.status} and has no model to predict with; a run has one once it has "
                          "finished, or when stopped after an epoch.")
-    return load_model(run_dir(run_id, store.root) / MODEL_DIR)
+    return load_model(run_files(store, run_id) / MODEL_DIR)
 
 
 def probability_column(label: str) -> str:

@@ -28,6 +28,7 @@ from core.evaluation import evaluate, save_report
 from core.failures import explain
 from core.limits import Limits, TimeLimit
 from core.prediction import prediction_frame
+from core.storage import fetch, push, remove, storage_url
 from core.store import Run, Store
 from core.training import Callback, TrainState
 from core.wording import count, duration
@@ -60,6 +61,17 @@ class StopWatch:
 
     def close(self) -> None:
         self._done.set()
+
+
+class PushEachEpoch(Callback):
+    """Puts the run folder in shared storage after every epoch, so a run whose machine is lost resumes elsewhere
+    from the checkpoint of the epoch before, and its log is seen as it grows."""
+
+    def __init__(self, folder: Path, root: Path):
+        self.folder, self.root = folder, root
+
+    def on_epoch_end(self, state: TrainState) -> None:
+        push(self.folder, self.root)
 
 
 class StoreLogger(Callback):
@@ -141,12 +153,14 @@ def execute_run(store: Store, run_id: int, callbacks: Sequence[Callback] = (), w
     # Of a run trained by several processes, the one to watch and to signal is their launcher, torchrun.
     process = psutil.Process().parent() if world.size > 1 else psutil.Process()
     claimed = store.transition(run_id, "running", pid=process.pid, process_started=process.create_time())
+    folder = run_dir(run_id, store.root)
+    if claimed:
+        fetch(folder, store.root)  # its checkpoint and log, when it trained on another machine before
     if world.size > 1:
         claimed = _share(claimed)
     if not claimed:
         return store.get_run(run_id)
     run = store.get_run(run_id)
-    folder = run_dir(run_id, store.root)
     stop = StopWatch(store, run_id)
     logger = StoreLogger(store, run_id, stop)
     with run_log.capture(folder) as log:
@@ -156,18 +170,25 @@ def execute_run(store: Store, run_id: int, callbacks: Sequence[Callback] = (), w
             if store.cancel_requested(run_id):
                 log.info("Stopped by force: the training process did not stop in time. Resume carries on from the "
                          "last checkpoint.")
-                store.transition(run_id, "cancelled")
+                finish(store, run_id, "cancelled")
             else:
                 why = "The training process was told to stop (SIGTERM), as at a shutdown of the server."
                 log.info("Interrupted. %s Resume carries on from the last checkpoint.", why)
-                store.transition(run_id, "interrupted", error=why)
+                finish(store, run_id, "interrupted", error=why)
         except Exception as exc:  # a failed run is recorded, never propagated: the worker must exit cleanly
             message = explain(exc)
             log.error("%s", message, exc_info=True)
-            store.transition(run_id, "failed", error=message, traceback=traceback.format_exc())
+            finish(store, run_id, "failed", error=message, traceback=traceback.format_exc())
         finally:
             stop.close()
     return store.get_run(run_id)
+
+
+def finish(store: Store, run_id: int, status: str, **values: object) -> None:
+    """End the run as `status`, its folder put in shared storage first: the dashboard fetches it once it sees the
+    run finished, and must find it complete."""
+    push(run_dir(run_id, store.root), store.root)
+    store.transition(run_id, status, **values)
 
 
 def _share(claimed: bool) -> bool:
@@ -227,14 +248,15 @@ def train(store: Store, run: Run, folder: Path, log: logging.Logger, logger: Sto
     for warning in warnings:
         log.warning("%s", warning)
         print(f"warning: {warning}", file=sys.stderr, flush=True)  # in the worker log and the CLI output
-    model.fit(train_set, val_set, [logger, *time_limit(), *callbacks], checkpoints=folder)
+    shared = [PushEachEpoch(folder, store.root)] if storage_url() else []
+    model.fit(train_set, val_set, [logger, *time_limit(), *shared, *callbacks], checkpoints=folder)
     state = logger.final
     store.set_progress(run.id, progress(state, "stopping" if logger.cancelled else "testing"))
     if logger.cancelled:
         if state.epoch < 1:
             log.info("Stopped by the user at step %s, before the first epoch ended: there is no model to keep. "
                      "Resume carries on from here.", f"{state.step:,}")
-            store.transition(run.id, "cancelled")
+            finish(store, run.id, "cancelled")
             return
         log.info("Stopped by the user at step %s of %s. Measuring the model on the test split.",
                  f"{state.step:,}", f"{state.total_steps:,}")
@@ -242,11 +264,12 @@ def train(store: Store, run: Run, folder: Path, log: logging.Logger, logger: Sto
     result.update(train_seconds=state.elapsed, warnings=warnings, best_epoch=logger.best_epoch,
                   stop_reason=logger.stop_reason)
     if logger.cancelled:
-        store.transition(run.id, "cancelled", result={**result, "stopped_at_step": state.step})
+        finish(store, run.id, "cancelled", result={**result, "stopped_at_step": state.step})
         return
     log.info("Finished in %s.", duration(state.elapsed))
-    store.transition(run.id, "succeeded", result=result)
+    finish(store, run.id, "succeeded", result=result)
     (folder / CHECKPOINT_FILE).unlink(missing_ok=True)  # a finished run is never resumed
+    remove(folder / CHECKPOINT_FILE, store.root)
 
 
 def evaluate_and_save(model: TextClassifier, df: pd.DataFrame, folder: Path, log: logging.Logger) -> dict:

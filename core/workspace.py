@@ -17,6 +17,7 @@ def workspace_dir() -> Path:
 
 MODEL_DIR = "model"  # inside a run folder: the saved model bundle
 PREDICTIONS_FILE = "test_predictions.parquet"  # inside a run folder: the test split with predictions
+CHECKPOINT_FILE = "checkpoint.pt"  # inside a run folder: where training stood, to resume from (core/checkpoints.py)
 EXPORT_DIR = "export"  # inside a run folder: the ZIP files downloaded so far, kept for the next download
 
 

@@ -10,9 +10,10 @@ from core.loading import BundleError
 from core.model_card import INSTALL, usage_code
 from core.ownership import can_change
 from core.records import Run
+from core.storage import run_files
 from core.store import Store
 from core.wording import first_line
-from core.workspace import EXPORT_DIR, run_dir
+from core.workspace import EXPORT_DIR
 from dashboard.components import escape_md
 from dashboard.sharing_views import ownership
 
@@ -37,7 +38,7 @@ def take_away(store: Store, run: Run) -> None:
             st.markdown(f"**{title}**")
             st.caption(about)
             name = file_name(run.id, run.arch, kind)
-            ready = run_dir(run.id, store.root) / EXPORT_DIR / name
+            ready = run_files(store, run.id) / EXPORT_DIR / name
             if not ready.exists():
                 if not st.button(f"Prepare the {title.lower() if kind == 'bundle' else title} file",
                                  key=f"export.{kind}.{run.id}"):

@@ -6,9 +6,9 @@ import streamlit as st
 
 from core import jobs, run_log
 from core.ownership import can_change
+from core.storage import run_files
 from core.store import Run, Store
 from core.wording import duration
-from core.workspace import run_dir
 from dashboard import navigation
 from dashboard.components import escape_md
 
@@ -145,7 +145,7 @@ def status(store: Store, run: Run) -> None:
 
 
 def log(store: Store, run: Run) -> None:
-    folder = run_dir(run.id, store.root)
+    folder = run_files(store, run.id)
     text = run_log.read(folder)
     with st.expander("Run log"):
         if not text:

@@ -11,7 +11,8 @@ from core.explain import gradient, occlusion
 from core.imported_models import imported_folder
 from core.loading import load_model
 from core.prediction import alongside, csv_for_excel, load_run_model, predict_table, probability_column
-from core.workspace import PREDICTIONS_FILE, run_dir
+from core.storage import run_files
+from core.workspace import PREDICTIONS_FILE
 from dashboard import explanations, model_views, reading_views
 from dashboard.charts import probabilities
 from dashboard.components import escape_md, finished_run_or_stop, run_label
@@ -69,7 +70,7 @@ def read_upload(file_id: str, filename: str, options: tuple, _content: bytes) ->
 
 def fill_example() -> None:
     """Put a random held-out test text in the box, so a demo needs no typing."""
-    texts = pd.read_parquet(run_dir(run.id, store.root) / PREDICTIONS_FILE, columns=["text"])["text"].tolist()
+    texts = pd.read_parquet(run_files(store, run.id) / PREDICTIONS_FILE, columns=["text"])["text"].tolist()
     st.session_state["predict.text"] = random.choice(texts)
 
 

@@ -3,7 +3,7 @@ from functools import partial
 import streamlit as st
 
 from core.evaluation import load_predictions, load_report
-from core.workspace import run_dir
+from core.storage import run_files
 from dashboard import diagnostics_views, model_views, navigation, report_views
 from dashboard.components import finished_run_or_stop
 from dashboard.sharing_views import ownership
@@ -15,7 +15,7 @@ store = get_store()
 run = finished_run_or_stop(store, "Run", key="results.run")
 ownership(store, run, f"results.share.{run.id}", partial(store.share_run, run.id),
           "this run's results and model, test texts included")
-folder = run_dir(run.id, store.root)
+folder = run_files(store, run.id)
 report, predictions = load_report(folder), load_predictions(folder)
 if report is None or predictions is None:
     st.error("This run's test report is missing from the workspace folder; train the model again to recreate it.")

@@ -1,0 +1,100 @@
+"""Shared storage by fsspec URL: a `file://` URL stands in for an object store, and wiping the workspace folder
+stands in for another machine, which has only what it fetches."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from core import run_log
+from core.datasets import delete_dataset, load_dataset, save_dataset
+from core.prediction import load_run_model
+from core.splitting import split
+from core.storage import FETCHED, STORAGE_URL_ENV, fetch, push, run_files
+from core.store import Store
+from core.training import Callback, TrainState
+from core.worker import execute_run
+from core.workspace import CHECKPOINT_FILE, MODEL_DIR, PREDICTIONS_FILE, run_dir
+
+SMALL = {"epochs": 3, "batch_size": 4, "vocab_size": 500, "embedding_dim": 16, "num_filters": 8, "max_length": 16,
+         "device": "cpu", "early_stopping_patience": 0}
+
+
+@pytest.fixture
+def bucket(tmp_path: Path, monkeypatch) -> Path:
+    folder = tmp_path / "bucket"
+    monkeypatch.setenv(STORAGE_URL_ENV, f"file://{folder}/studio/")
+    return folder / "studio"
+
+
+def elsewhere(store: Store, *paths: Path) -> None:
+    """Remove local copies, as on a machine that never had them."""
+    for path in paths:
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+
+
+class StopAfterFirstEpoch(Callback):
+    def __init__(self, store: Store, run_id: int):
+        self.store, self.run_id = store, run_id
+
+    def on_epoch_end(self, state: TrainState) -> None:
+        self.store.request_cancel(self.run_id)
+
+
+def test_files_go_to_storage_and_come_back_whole(workspace, bucket):
+    folder = run_dir(7, workspace.root)
+    (folder / "model").mkdir()
+    (folder / "model" / "weights.bin").write_bytes(b"\0" * 1000)
+    (folder / "run.log").write_text("hello", encoding="utf-8")
+    push(folder, workspace.root)
+    assert (bucket / "runs" / "7" / "model" / "weights.bin").stat().st_size == 1000
+
+    elsewhere(workspace, folder)
+    assert fetch(folder, workspace.root, leave_out=("run.log",))
+    assert (folder / "model" / "weights.bin").read_bytes() == b"\0" * 1000 and not (folder / "run.log").exists()
+    assert not list(folder.rglob("*.partial"))
+    assert not fetch(run_dir(8, workspace.root), workspace.root)  # nothing stored for it
+
+
+def test_a_run_trained_on_one_machine_is_seen_whole_on_another(workspace, tiny_df, bucket):
+    dataset = save_dataset(workspace, split(tiny_df, seed=0), "tiny")
+    assert (bucket / Path(dataset.path).relative_to(workspace.root)).exists()
+    elsewhere(workspace, Path(dataset.path))  # the worker's machine has only the store and the storage
+    assert len(load_dataset(workspace, dataset.id)) == len(tiny_df)
+
+    run = execute_run(workspace, workspace.create_run(dataset.id, "textcnn", SMALL))
+    assert run.status == "succeeded", run.error
+    folder = run_dir(run.id, workspace.root)
+    expected = load_run_model(workspace, run.id).predict_proba(["goal match team league"])
+
+    elsewhere(workspace, folder)  # the dashboard's machine
+    folder = run_files(workspace, run.id)
+    assert (folder / MODEL_DIR).is_dir() and (folder / PREDICTIONS_FILE).exists()
+    assert "Finished in" in run_log.read(folder)  # the log's last line was stored before the run was marked done
+    assert (load_run_model(workspace, run.id).predict_proba(["goal match team league"]) == expected).all()
+
+    delete_dataset(workspace, dataset.id)
+    assert not (bucket / "runs" / str(run.id)).exists()
+    assert not (bucket / Path(dataset.path).relative_to(workspace.root)).exists()
+
+
+def test_a_run_stopped_on_one_machine_resumes_on_another_from_its_checkpoint(workspace, tiny_df, bucket):
+    dataset = save_dataset(workspace, split(tiny_df, seed=0), "tiny")
+    run_id = workspace.create_run(dataset.id, "textcnn", SMALL)
+    stopped = execute_run(workspace, run_id, [StopAfterFirstEpoch(workspace, run_id)])
+    assert stopped.status == "cancelled" and stopped.has_model
+    assert (bucket / "runs" / str(run_id) / CHECKPOINT_FILE).exists()
+
+    elsewhere(workspace, run_dir(run_id, workspace.root))
+    assert workspace.requeue(run_id)
+    run = execute_run(workspace, run_id)
+    assert run.status == "succeeded", run.error
+    assert "Resumed from the checkpoint at step" in run_log.read(run_dir(run_id, workspace.root))
+    assert not (bucket / "runs" / str(run_id) / CHECKPOINT_FILE).exists()  # a finished run is never resumed
+
+    # A folder fetched after the first finish is fetched again for the second, without the checkpoint.
+    (run_dir(run_id, workspace.root) / FETCHED).write_text(str(stopped.finished_at), encoding="utf-8")
+    elsewhere(workspace, run_dir(run_id, workspace.root) / MODEL_DIR)
+    folder = run_files(workspace, run_id)
+    assert (folder / MODEL_DIR).is_dir() and not (folder / CHECKPOINT_FILE).exists()
