@@ -53,8 +53,9 @@ def delete_dataset(store: Store, dataset_id: str) -> list[int]:
     remove(Path(record.path), store.root)
     for run_id in run_ids:
         # The rows are gone already: a folder that cannot be removed costs only disk space.
-        shutil.rmtree(run_dir(run_id, store.root), ignore_errors=True)
-        remove(run_dir(run_id, store.root), store.root)
+        folder = run_dir(run_id, store.root)
+        shutil.rmtree(folder, ignore_errors=True)
+        remove(folder, store.root)
     # The uploaded file goes with the last dataset made from it: deleting data must not leave a copy behind.
     if record.source_hash and not store.as_viewer(None).datasets_from_source(record.source_hash):  # anyone's
         forget_upload(record.source_hash, store.root)

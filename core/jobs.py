@@ -1,7 +1,9 @@
 """Start, queue, stop, resume and reconcile training runs, each trained by its own worker process.
 
 A run is a row in the store; `dispatch` launches `python -m core worker RUN_ID` for queued runs while slots
-are free, and each finishing worker dispatches the next. Nothing here trains in-process, so a closed tab or a
+are free (under torchrun for a run that trains across several GPUs: see core/distributed.py), and each finishing
+worker dispatches the next. With a Ray cluster configured, every waiting run is handed to it as a job instead, and
+the cluster queues them (core/ray_runs.py). Nothing here trains in-process, so a closed tab or a
 restarted dashboard leaves training untouched. `reconcile` notices workers that died (killed, out of memory,
 the machine restarted) and forces a stop on a worker that ignores one; the dashboard runs it every few
 seconds in a `Supervisor`, and the command line before it reports.
@@ -19,15 +21,14 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import psutil
-
 from core import ray_runs, run_log
 from core.architectures import get_architecture
 from core.checkpoints import CHECKPOINT_FILE
 from core.distributed import PROCESSES_ENV, processes_per_run
-from core.ray_jobs import ClusterUnreachable
 from core.limits import Limits
 from core.ownership import require_change
+from core.processes import pid_alive, process_started, signal_process
+from core.ray_jobs import ClusterUnreachable
 from core.records import ACTIVE
 from core.store import Run, Store
 from core.workspace import WORKSPACE_ENV, run_dir
@@ -216,29 +217,6 @@ def _never_started(store: Store, run_id: int, what: str) -> None:
     store.transition(run_id, "failed", error=f"{what}: {output[0]}", traceback=log[-4000:])
 
 
-def process_started(pid: int) -> float | None:
-    try:
-        return psutil.Process(pid).create_time()
-    except psutil.Error:
-        return None
-
-
-def pid_alive(pid: int | None, started: float | None = None) -> bool:
-    """Whether process `pid` runs (a zombie has exited); with `started`, only if it is the process that
-    started then, not a later one given the same pid."""
-    if pid is None or pid <= 0:
-        return False
-    try:
-        proc = psutil.Process(pid)
-        if proc.status() == psutil.STATUS_ZOMBIE:
-            return False
-        return started is None or abs(proc.create_time() - started) < 1.0
-    except psutil.NoSuchProcess:
-        return False
-    except psutil.AccessDenied:
-        return True
-
-
 def worker_alive(run: Run) -> bool:
     """A worker trains the run, or a live process is launching it (its pid stored negated), or the cluster has
     its job waiting or training."""
@@ -293,7 +271,7 @@ def reconcile(store: Store) -> list[int]:
                 if late > 0 and run.job is not None:
                     ray_runs.stop(run.job)
                 elif late > 0:
-                    _signal(run.pid, signal.SIGKILL if late > KILL_GRACE_SECONDS else signal.SIGTERM)
+                    signal_process(run.pid, signal.SIGKILL if late > KILL_GRACE_SECONDS else signal.SIGTERM)
             continue
         if run.job is not None and run.status == "queued":
             _never_started(store, run.id, "The Ray job ended before training started")
@@ -320,13 +298,6 @@ def _stopped(store: Store, run: Run, why: str) -> bool:
         run_log.append(folder, f"Interrupted. {why} Resume continues from the last checkpoint.")
         return True
     return False
-
-
-def _signal(pid: int, sig: signal.Signals) -> None:
-    try:
-        os.kill(pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 class Supervisor:

@@ -44,7 +44,7 @@ def no_worker_left(workspace: Store):
     for run in workspace.list_runs(status=("queued", "running")):
         jobs.cancel(workspace, run.id)
         if run.pid and run.pid > 0 and jobs.pid_alive(run.pid):
-            jobs._signal(run.pid, 9)
+            jobs.signal_process(run.pid, 9)
 
 
 def test_submit_returns_at_once_and_the_queue_commands_follow_the_run(cli, capsys, tiny_csv, workspace):

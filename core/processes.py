@@ -1,0 +1,38 @@
+"""Processes by id: whether one still runs (and is the one that did, not a later one given its id), and signalling
+one that may be gone already."""
+from __future__ import annotations
+
+import os
+import signal
+
+import psutil
+
+
+def process_started(pid: int) -> float | None:
+    try:
+        return psutil.Process(pid).create_time()
+    except psutil.Error:
+        return None
+
+
+def pid_alive(pid: int | None, started: float | None = None) -> bool:
+    """Whether process `pid` runs (a zombie has exited); with `started`, only if it is the process that
+    started then, not a later one given the same pid."""
+    if pid is None or pid <= 0:
+        return False
+    try:
+        proc = psutil.Process(pid)
+        if proc.status() == psutil.STATUS_ZOMBIE:
+            return False
+        return started is None or abs(proc.create_time() - started) < 1.0
+    except psutil.NoSuchProcess:
+        return False
+    except psutil.AccessDenied:
+        return True
+
+
+def signal_process(pid: int, sig: signal.Signals) -> None:
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
