@@ -35,6 +35,12 @@ def ray_address() -> str | None:
     return os.environ.get(RAY_ADDRESS_ENV, "").strip() or None
 
 
+def new_job_id(name: str) -> str:
+    """A fresh submission id starting with `name`. It names log files and actors on the cluster, so it keeps to
+    safe characters."""
+    return f"{re.sub(r'[^A-Za-z0-9_-]', '-', name)}-{uuid4().hex[:8]}"
+
+
 class ClusterUnreachable(RuntimeError):
     """The Ray cluster's dashboard did not answer: the head is down, the address or port is wrong, or it is
     listening on another interface."""
@@ -58,19 +64,17 @@ class RayCluster:
         self._jobs: Any = None
         self._lock = threading.Lock()
 
-    def submit(self, command: list[str], *, cwd: str, env: dict[str, str], num_gpus: float, name: str) -> str:
-        """Start `command` in `cwd` on the cluster and return its submission id.
+    def submit(self, command: list[str], *, cwd: str, env: dict[str, str], num_gpus: float, job_id: str) -> str:
+        """Start `command` in `cwd` on the cluster as `job_id` (see `new_job_id`) and return that id.
 
         Ray runs it with the environment `ray start` had plus `env`, not this process's environment, so `env`
         must hold everything the command needs. Ray expands `$NAME` and `${NAME}` in `env`'s values against the
         node's environment, and anyone who can reach the dashboard can read them. `cwd` must exist on whichever
         node runs the command."""
         entrypoint = f"cd {shlex.quote(cwd)} && {shlex.join(command)}"
-        # The id names log files and actors on the cluster, so it keeps to safe characters.
-        submission_id = f"{re.sub(r'[^A-Za-z0-9_-]', '-', name)}-{uuid4().hex[:8]}"
         resources = {"entrypoint_num_gpus": num_gpus} if num_gpus > 0 else {}
         with self._reaching():
-            return self._client().submit_job(entrypoint=entrypoint, submission_id=submission_id,
+            return self._client().submit_job(entrypoint=entrypoint, submission_id=job_id,
                                              runtime_env={"env_vars": dict(env)}, entrypoint_num_cpus=1,
                                              metadata={GPUS_KEY: str(num_gpus)}, **resources)
 

@@ -13,7 +13,7 @@ import json
 import os
 import time
 
-from core.ray_jobs import ClusterStatus, ClusterUnreachable, cluster, ray_address
+from core.ray_jobs import ClusterStatus, ClusterUnreachable, cluster, new_job_id, ray_address
 from core.records import Run
 
 GPUS_ENV = "CLASSIFIER_STUDIO_RAY_GPUS_PER_RUN"
@@ -21,6 +21,9 @@ GPUS_ENV = "CLASSIFIER_STUDIO_RAY_GPUS_PER_RUN"
 # packed in one variable, since Ray expands `$NAME` in the values it is given (a database password may hold one).
 PASSED_ENV = ("CLASSIFIER_STUDIO_", "HF_", "TRANSFORMERS_")
 PACKED_ENV = "CLASSIFIER_STUDIO_JOB_ENV"
+# Which job a worker was sent as: a job that waited in the cluster's queue while its run was stopped and resumed
+# (as another job) must not train it too.
+JOB_ENV = "CLASSIFIER_STUDIO_JOB"
 LIVE = ("PENDING", "RUNNING")
 # A reconcile asks about every active run; one listing of the cluster's jobs answers them all.
 STATES_SECONDS = 1.0
@@ -31,24 +34,37 @@ def enabled() -> bool:
     return ray_address() is not None
 
 
+def gpus_setting() -> int | None:
+    """`$CLASSIFIER_STUDIO_RAY_GPUS_PER_RUN`, or None when unset; ValueError when it is no whole number."""
+    value = os.environ.get(GPUS_ENV, "").strip()
+    if value and not value.isdigit():
+        raise ValueError(f"{GPUS_ENV} is '{value}': set it to a whole number of GPUs (0 trains on CPUs).")
+    return int(value) if value else None
+
+
 def gpus_per_run() -> int:
     """GPUs each run asks the cluster for: `$CLASSIFIER_STUDIO_RAY_GPUS_PER_RUN`, else one when the cluster has
     any. A run given several trains across them (DistributedDataParallel on one node)."""
-    value = os.environ.get(GPUS_ENV, "").strip()
-    if value:
-        if not value.isdigit():
-            raise ValueError(f"{GPUS_ENV} is '{value}': set it to a whole number of GPUs (0 trains on CPUs).")
-        return int(value)
+    setting = gpus_setting()
+    if setting is not None:
+        return setting
     return 1 if cluster(ray_address()).status().gpus else 0
 
 
 def submit(run: Run, command: list[str], cwd: str, env: dict[str, str], gpus: int) -> str:
     """Hand `run` to the cluster with this process's settings and `env`; returns the job's id. Raises
     ClusterUnreachable."""
-    passed = {**{k: v for k, v in os.environ.items() if k.startswith(PASSED_ENV)}, **env}
+    job = new_job_id(f"classifier-studio-run-{run.id}")
+    passed = {**{k: v for k, v in os.environ.items() if k.startswith(PASSED_ENV)}, **env, JOB_ENV: job}
     packed = base64.b64encode(json.dumps(passed).encode()).decode()
-    return cluster(ray_address()).submit(command, cwd=cwd, env={PACKED_ENV: packed}, num_gpus=gpus,
-                                         name=f"classifier-studio-run-{run.id}")
+    return cluster(ray_address()).submit(command, cwd=cwd, env={PACKED_ENV: packed}, num_gpus=gpus, job_id=job)
+
+
+def sent_for(run: Run) -> bool:
+    """Whether this worker was started for the run as it stands: always, but for a job of the cluster's that the
+    run has since been taken from."""
+    job = os.environ.get(JOB_ENV)
+    return job is None or run.job == job
 
 
 def unpack_env() -> None:

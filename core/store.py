@@ -176,8 +176,9 @@ class Store:
             # The progress stays, to show where the run stood, but no longer says it is stopping.
             progress = {**json.loads(row.progress), "phase": "preparing"}
             conn.execute(update(runs).where(runs.c.id == run_id).values(
-                status="queued", pid=None, gpu=None, job=None, process_started=None, finished_at=None, cancel_requested=0,
-                cancel_at=None, error=None, traceback=None, result="{}", progress=json.dumps(progress)))
+                status="queued", pid=None, gpu=None, job=None, process_started=None, finished_at=None,
+                cancel_requested=0, cancel_at=None, error=None, traceback=None, result="{}",
+                progress=json.dumps(progress)))
             return True
 
     def get_run(self, run_id: int) -> Run:
@@ -270,8 +271,9 @@ class Store:
     def log_metrics(self, run_id: int, step: int, epoch: float, split: str, values: dict[str, float]) -> None:
         now = time.time()
         with self._connect() as conn:
-            conn.execute(insert(metrics), [{"run_id": run_id, "step": step, "epoch": epoch, "split": split,
-                                            "name": name, "value": float(v), "time": now} for name, v in values.items()])
+            rows = [{"run_id": run_id, "step": step, "epoch": epoch, "split": split, "name": name, "value": float(v),
+                     "time": now} for name, v in values.items()]
+            conn.execute(insert(metrics), rows)
 
     def drop_metrics_after(self, run_id: int, step: int) -> None:
         """Forget the metrics logged after `step`: a run resumed from a checkpoint there logs those steps again."""

@@ -16,6 +16,7 @@ from core import jobs, ray_runs
 from core.distributed import processes_per_run
 from core.ray_jobs import ClusterStatus
 from core.store import Store
+from core.wording import count
 
 GIB = 1024**3
 
@@ -126,7 +127,14 @@ def gib(n_bytes: int) -> str:
 
 
 def describe(status: SystemStatus) -> str:
-    """One plain line: 'NVIDIA H200 · 12.1 of 139.8 GiB used', or 'CPU · 2 cores · RAM 6.3 of 24.0 GiB used'."""
+    """One plain line: 'NVIDIA H200 · 12.1 of 139.8 GiB used', or 'CPU · 2 cores · RAM 6.3 of 24.0 GiB used', or the
+    Ray cluster's nodes and GPUs."""
+    if status.cluster_error is not None:
+        return status.cluster_error
+    if status.cluster is not None:
+        c = status.cluster
+        return (f"Ray cluster at {c.address} · {count(c.nodes, 'node')} · {c.gpus_used:g} of {c.gpus:g} GPUs in use "
+                f"· {c.pending} waiting for room")
     if status.gpus:
         return "; ".join(f"{g.name} · {gib(g.memory_used)} of {gib(g.memory_total)} GiB used" for g in status.gpus)
     ram = f"RAM {gib(status.cpu.memory_used)} of {gib(status.cpu.memory_total)} GiB used"

@@ -152,7 +152,8 @@ def execute_run(store: Store, run_id: int, callbacks: Sequence[Callback] = (), w
     the first one's part (see `follow_run` for the others')."""
     # Of a run trained by several processes, the one to watch and to signal is their launcher, torchrun.
     process = psutil.Process().parent() if world.size > 1 else psutil.Process()
-    claimed = store.transition(run_id, "running", pid=process.pid, process_started=process.create_time())
+    claimed = ray_runs.sent_for(store.get_run(run_id)) and store.transition(
+        run_id, "running", pid=process.pid, process_started=process.create_time())
     folder = run_dir(run_id, store.root)
     if claimed:
         fetch(folder, store.root)  # its checkpoint and log, when it trained on another machine before

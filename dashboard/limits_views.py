@@ -3,13 +3,17 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core import jobs, ray_runs
 from core.limits import Limits
 from dashboard.components import escape_md
 
 
 def server_limits() -> Limits:
-    """The limits in force; a malformed setting stops the page with a message rather than dropping the limit."""
+    """The limits in force; a malformed setting (of a limit, or of how runs are shared out over GPUs and a
+    cluster) stops the page with a message rather than dropping the limit or failing later."""
     try:
+        jobs.slots()
+        ray_runs.gpus_setting()
         return Limits.from_env()
     except ValueError as exc:
         st.error(f"{escape_md(exc)} The administrator needs to correct it and restart the app.")

@@ -2,6 +2,7 @@
 waits for its owner's earlier runs, and a malformed setting that keeps the page shut."""
 from __future__ import annotations
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from core import jobs
@@ -65,3 +66,11 @@ def test_a_malformed_limit_keeps_every_page_shut(store, monkeypatch):
     assert not at.exception
     assert escape_md("CLASSIFIER_STUDIO_MAX_EPOCHS must be a whole number") in at.error[0].value
     assert "administrator" in at.error[0].value and not at.markdown
+
+
+@pytest.mark.parametrize("variable", ["CLASSIFIER_STUDIO_PROCESSES_PER_RUN", "CLASSIFIER_STUDIO_RAY_GPUS_PER_RUN"])
+def test_a_malformed_scaling_setting_keeps_every_page_shut(variable, store, monkeypatch):
+    monkeypatch.setenv(variable, "two")
+    at = AppTest.from_file(str(ENTRYPOINT), default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert escape_md(f"{variable} is 'two'") in at.error[0].value and not at.markdown

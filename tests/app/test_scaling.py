@@ -22,7 +22,11 @@ def head() -> str:
         yield address
 
 
-@pytest.fixture(params=["here", "two DDP processes", pytest.param("Ray job", marks=pytest.mark.e2e)])
+# Each trains a real run, in worker processes and on a Ray head: slow, so with the end-to-end tests.
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(params=["here", "two DDP processes", "Ray job"])
 def where(request, monkeypatch) -> str:
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     if request.param == "two DDP processes":

@@ -129,6 +129,7 @@ def test_a_run_across_two_processes_learns_what_one_process_does(workspace, tiny
     np.testing.assert_allclose([v for _, v in val], [v for _, v in val_alone], atol=1e-6)
 
 
+@pytest.mark.e2e
 def test_stop_reaches_every_process_of_a_run(workspace, tiny_dataset, monkeypatch):
     monkeypatch.setenv(PROCESSES_ENV, "2")
     run_id, _ = jobs.start(workspace, tiny_dataset.id, "textcnn", LONG)

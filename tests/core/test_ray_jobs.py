@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from core import ray_jobs
-from core.ray_jobs import ClusterUnreachable, RayCluster
+from core.ray_jobs import ClusterUnreachable, RayCluster, new_job_id
 from tests.ray_head import ray_head
 
 pytestmark = [pytest.mark.e2e]
@@ -58,7 +58,7 @@ def test_a_job_runs_in_its_folder_with_the_given_environment(cluster, tmp_path):
     folder = tmp_path / "run folder"  # the space checks the quoting of the entrypoint
     folder.mkdir()
     command = [sys.executable, "-c", "import os; print('hello', os.environ['STUDIO_X']); print('in', os.getcwd())"]
-    job = cluster.submit(command, cwd=str(folder), env={"STUDIO_X": "42"}, num_gpus=0, name="hello run/1")
+    job = cluster.submit(command, cwd=str(folder), env={"STUDIO_X": "42"}, num_gpus=0, job_id=new_job_id("hello run/1"))
     assert job.startswith("hello-run-1-")
     assert wait_for(cluster, job, FINISHED) == "SUCCEEDED", cluster.logs(job)
     logs = cluster.logs(job)
@@ -69,7 +69,7 @@ def test_a_job_runs_in_its_folder_with_the_given_environment(cluster, tmp_path):
 
 
 def test_status_describes_the_cluster_and_counts_a_running_job(cluster, tmp_path):
-    job = cluster.submit(SLEEP, cwd=str(tmp_path), env={}, num_gpus=0, name="sleeper")
+    job = cluster.submit(SLEEP, cwd=str(tmp_path), env={}, num_gpus=0, job_id=new_job_id("sleeper"))
     try:
         assert wait_for(cluster, job, ("RUNNING", *FINISHED)) == "RUNNING", cluster.logs(job)
         status = cluster.status()
@@ -82,7 +82,7 @@ def test_status_describes_the_cluster_and_counts_a_running_job(cluster, tmp_path
 
 
 def test_stop_ends_a_running_job(cluster, tmp_path):
-    job = cluster.submit(SLEEP, cwd=str(tmp_path), env={}, num_gpus=0, name="to-stop")
+    job = cluster.submit(SLEEP, cwd=str(tmp_path), env={}, num_gpus=0, job_id=new_job_id("to-stop"))
     assert wait_for(cluster, job, ("RUNNING", *FINISHED)) == "RUNNING", cluster.logs(job)
     started = time.monotonic()
     cluster.stop(job)
@@ -94,7 +94,7 @@ def test_stop_ends_a_running_job(cluster, tmp_path):
 
 def test_a_job_asking_for_a_gpu_waits_on_a_cluster_without_one(cluster, tmp_path):
     job = cluster.submit([sys.executable, "-c", "print('ran')"], cwd=str(tmp_path), env={}, num_gpus=1,
-                         name="gpu")
+                         job_id=new_job_id("gpu"))
     try:
         # Ray never fails such a job at once: it waits for a GPU node to join, until its start timeout.
         deadline = time.monotonic() + 3
@@ -121,7 +121,7 @@ def test_a_job_the_cluster_does_not_know(cluster):
 def test_an_unreachable_cluster_says_where_it_looked(address):
     cluster = RayCluster(address)
     for call in (cluster.states, cluster.status, lambda: cluster.state("x"),
-                 lambda: cluster.submit(["true"], cwd="/", env={}, num_gpus=0, name="x")):
+                 lambda: cluster.submit(["true"], cwd="/", env={}, num_gpus=0, job_id=new_job_id("x"))):
         with pytest.raises(ClusterUnreachable, match="http://127.0.0.1:1") as raised:
             call()
         assert "ray start --head --dashboard-host=" in str(raised.value)

@@ -11,10 +11,21 @@ from core import jobs, ray_runs, system
 from core.prediction import load_run_model
 from core.ray_jobs import RAY_ADDRESS_ENV, cluster
 from core.store import Store
+from core.worker import execute_run
 from tests.core.test_jobs import LONG, one_thread_workers, tiny_dataset, wait_finished, wait_until  # noqa: F401
 from tests.ray_head import ray_head
 
-pytestmark = pytest.mark.e2e
+def test_a_job_the_run_was_taken_from_does_not_train_it(workspace: Store, tiny_dataset, monkeypatch):
+    """Stopped while its job waited in the cluster's queue, then resumed as another job: the first job, started
+    at last, leaves the run to the second."""
+    run_id = workspace.create_run(tiny_dataset.id, "tfidf", {})
+    workspace.reserve_launch(run_id)
+    workspace.set_job(run_id, "classifier-studio-run-1-new")
+    monkeypatch.setenv(ray_runs.JOB_ENV, "classifier-studio-run-1-old")
+    assert execute_run(workspace, run_id).status == "queued"
+    monkeypatch.setenv(ray_runs.JOB_ENV, "classifier-studio-run-1-new")
+    assert execute_run(workspace, run_id).status == "succeeded"
+
 
 SMALL = {"epochs": 4, "batch_size": 4, "vocab_size": 500, "embedding_dim": 16, "num_filters": 8, "max_length": 16,
          "device": "cpu", "early_stopping_patience": 0}
@@ -38,6 +49,7 @@ def on_cluster(head, monkeypatch, workspace: Store) -> Store:
             cluster(head).stop(run.job)
 
 
+@pytest.mark.e2e
 def test_a_run_trains_as_a_ray_job_with_live_curves(on_cluster: Store, tiny_dataset, head):
     run_id, _ = jobs.start(on_cluster, tiny_dataset.id, "textcnn", SMALL)
     run = on_cluster.get_run(run_id)
@@ -61,6 +73,7 @@ def test_a_run_trains_as_a_ray_job_with_live_curves(on_cluster: Store, tiny_data
                       timeout=30, what="the job to end")
 
 
+@pytest.mark.e2e
 def test_settings_reach_the_worker_unchanged(on_cluster: Store, tiny_dataset, head):
     run = on_cluster.get_run(on_cluster.create_run(tiny_dataset.id, "tfidf", {}))
     show = "from core import ray_runs; import os; ray_runs.unpack_env(); print(os.environ['CLASSIFIER_STUDIO_UNUSED'])"
@@ -71,11 +84,13 @@ def test_settings_reach_the_worker_unchanged(on_cluster: Store, tiny_dataset, he
     assert "pa$word" in cluster(head).logs(job)
 
 
+@pytest.mark.e2e
 def test_stop_ends_a_run_on_the_cluster_and_the_system_panel_shows_the_cluster(on_cluster: Store, tiny_dataset):
     run_id, _ = jobs.start(on_cluster, tiny_dataset.id, "textcnn", LONG)
     wait_until(on_cluster, run_id, lambda r: r.progress.get("epoch", 0) >= 1, timeout=120, what="an epoch")
     status = system.system_status(on_cluster)
     assert status.cluster is not None and status.cluster.nodes == 1 and status.cluster.running == 1
+    assert system.describe(status).startswith(f"Ray cluster at {status.cluster.address} · 1 node · 0 of 0 GPUs")
     jobs.cancel(on_cluster, run_id)
     run = wait_finished(on_cluster, run_id, timeout=60)
     assert run.status == "cancelled" and run.has_model, run.error
@@ -83,6 +98,7 @@ def test_stop_ends_a_run_on_the_cluster_and_the_system_panel_shows_the_cluster(o
                       timeout=30, what="the job to end")
 
 
+@pytest.mark.e2e
 def test_a_job_that_ends_without_a_word_leaves_the_run_interrupted(on_cluster: Store, tiny_dataset, head):
     run_id, _ = jobs.start(on_cluster, tiny_dataset.id, "textcnn", LONG)
     run = wait_until(on_cluster, run_id, lambda r: r.status == "running", timeout=120, what="it to start")
