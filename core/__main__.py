@@ -1,3 +1,9 @@
-from core.cli import main
+from core.ray_runs import unpack_env
+
+# First: a worker a Ray cluster started gets the app's settings packed in one variable, and libraries read some of
+# them (HF_HOME, say) as they are imported.
+unpack_env()
+
+from core.cli import main  # noqa: E402
 
 raise SystemExit(main())

@@ -32,6 +32,9 @@ class World:
 
     @classmethod
     def from_env(cls) -> "World":
+        # Only torchrun's own: a RANK left in the server's environment by another launcher is not this run's.
+        if "TORCHELASTIC_RUN_ID" not in os.environ:
+            return cls()
         return cls(int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1)),
                    int(os.environ.get("LOCAL_RANK", 0)))
 
@@ -58,7 +61,8 @@ def join(world: World, device_type: str) -> None:
     """Join the run's other processes: NCCL between GPUs (one each, by local rank), gloo between CPU processes."""
     if device_type == "cuda":
         torch.cuda.set_device(world.local_rank)
-    dist.init_process_group("nccl" if device_type == "cuda" else "gloo")
+    # NCCL carries the gradients between GPUs; gloo the few numbers on the CPU that agree on loss and stopping.
+    dist.init_process_group("cpu:gloo,cuda:nccl" if device_type == "cuda" else "gloo")
 
 
 def leave() -> None:

@@ -21,7 +21,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from core import ray_runs, run_log
+from core import ray_runs, run_log, storage
 from core.architectures import get_architecture
 from core.checkpoints import CHECKPOINT_FILE
 from core.distributed import PROCESSES_ENV, processes_per_run
@@ -235,7 +235,7 @@ def cancel(store: Store, run_id: int) -> Run:
     if run.status == "queued" and store.transition(run_id, "cancelled"):
         if run.job is not None:
             ray_runs.stop(run.job)  # waiting in the cluster's queue: it would start, only to find nothing to do
-        run_log.append(run_dir(run_id, store.root), "Cancelled before it started.")
+        _note(store, run_id, "Cancelled before it started.")
     elif run.active:
         store.request_cancel(run_id)
     return store.get_run(run_id)
@@ -249,10 +249,10 @@ def resume(store: Store, run_id: int) -> Run:
     Limits.from_env().check_epochs(run.config)  # the limit may have been lowered since it started
     if not store.requeue(run_id):
         raise ValueError(f"Run {run_id} is {run.status}; only a cancelled or interrupted run can be resumed.")
-    folder = run_dir(run_id, store.root)
-    run_log.append(folder, "Resume requested: continuing from the last checkpoint." if (folder / CHECKPOINT_FILE).exists()
-                   else "Resume requested. No checkpoint was kept, so training starts again from the beginning; "
-                        "with the same seed it ends with the same model.")
+    kept = storage.exists(run_dir(run_id, store.root) / CHECKPOINT_FILE, store.root)
+    _note(store, run_id, "Resume requested: continuing from the last checkpoint." if kept
+          else "Resume requested. No checkpoint was kept, so training starts again from the beginning; with the "
+               "same seed it ends with the same model.")
     dispatch(store)
     return store.get_run(run_id)
 
@@ -274,7 +274,10 @@ def reconcile(store: Store) -> list[int]:
                     signal_process(run.pid, signal.SIGKILL if late > KILL_GRACE_SECONDS else signal.SIGTERM)
             continue
         if run.job is not None and run.status == "queued":
-            _never_started(store, run.id, "The Ray job ended before training started")
+            if ray_runs.job_state(run.job) == "STOPPED" and store.transition(run.id, "cancelled"):
+                _note(store, run.id, "Cancelled before it started: its Ray job was stopped in Ray.")
+            else:
+                _never_started(store, run.id, "The Ray job ended before training started")
             continue
         if run.pid is None:
             continue
@@ -288,16 +291,22 @@ def reconcile(store: Store) -> list[int]:
 
 
 def _stopped(store: Store, run: Run, why: str) -> bool:
-    folder = run_dir(run.id, store.root)
     if run.cancel_requested:
         if store.transition(run.id, "cancelled"):
-            run_log.append(folder, f"Stopped by force after Stop was asked for. {why}")
+            _note(store, run.id, f"Stopped by force after Stop was asked for. {why}")
             return True
         return False
     if store.transition(run.id, "interrupted", error=why):
-        run_log.append(folder, f"Interrupted. {why} Resume continues from the last checkpoint.")
+        _note(store, run.id, f"Interrupted. {why} Resume continues from the last checkpoint.")
         return True
     return False
+
+
+def _note(store: Store, run_id: int, line: str) -> None:
+    """Add a line to the run's log, here and in shared storage, where a worker on another machine reads it."""
+    folder = run_dir(run_id, store.root)
+    run_log.append(folder, line)
+    storage.quietly(storage.push, folder / run_log.RUN_LOG, store.root)
 
 
 class Supervisor:

@@ -2,7 +2,6 @@
 one that may be gone already."""
 from __future__ import annotations
 
-import os
 import signal
 
 import psutil
@@ -32,7 +31,15 @@ def pid_alive(pid: int | None, started: float | None = None) -> bool:
 
 
 def signal_process(pid: int, sig: signal.Signals) -> None:
+    """Send `sig` to the process and every process it started: torchrun's workers run in sessions of their own, and
+    would outlive a torchrun killed alone, holding on to their GPUs."""
     try:
-        os.kill(pid, sig)
-    except ProcessLookupError:
-        pass
+        parent = psutil.Process(pid)
+        family = [parent, *parent.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return
+    for process in family:
+        try:
+            process.send_signal(sig)
+        except psutil.NoSuchProcess:
+            pass

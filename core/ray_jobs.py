@@ -159,17 +159,14 @@ class RayCluster:
 
     @contextmanager
     def _reaching(self) -> Iterator[None]:
-        # requests' and urllib's errors are OSErrors; a bad address is a ValueError; a server that is not a Ray
-        # dashboard fails the client's version check with a RuntimeError.
+        # requests' and urllib's errors are OSErrors; a bad address is a ValueError. Ray's client raises a plain
+        # RuntimeError for any answer but success (a server that is not a Ray dashboard, a head busy or failing
+        # with HTTP 500 or 503), except a job it does not know, which `_unknown_job` takes first.
         try:
             yield
         except ClusterUnreachable:
             raise
-        except (OSError, ValueError, KeyError, http.client.HTTPException) as e:
-            raise ClusterUnreachable(self._unreachable(e)) from e
-        except RuntimeError as e:
-            if "version check" not in str(e).lower():
-                raise
+        except (OSError, ValueError, KeyError, RuntimeError, http.client.HTTPException) as e:
             raise ClusterUnreachable(self._unreachable(e)) from e
 
     def _unreachable(self, error: BaseException) -> str:

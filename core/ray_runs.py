@@ -54,10 +54,13 @@ def gpus_per_run() -> int:
 def submit(run: Run, command: list[str], cwd: str, env: dict[str, str], gpus: int) -> str:
     """Hand `run` to the cluster with this process's settings and `env`; returns the job's id. Raises
     ClusterUnreachable."""
+    global _states
     job = new_job_id(f"classifier-studio-run-{run.id}")
     passed = {**{k: v for k, v in os.environ.items() if k.startswith(PASSED_ENV)}, **env, JOB_ENV: job}
     packed = base64.b64encode(json.dumps(passed).encode()).decode()
-    return cluster(ray_address()).submit(command, cwd=cwd, env={PACKED_ENV: packed}, num_gpus=gpus, job_id=job)
+    submitted = cluster(ray_address()).submit(command, cwd=cwd, env={PACKED_ENV: packed}, num_gpus=gpus, job_id=job)
+    _states = (0.0, "", None)  # the listing read before lacks the new job
+    return submitted
 
 
 def sent_for(run: Run) -> bool:
@@ -90,11 +93,26 @@ def job_states() -> dict[str, str] | None:
     return states
 
 
+def job_state(job: str) -> str | None:
+    """The job's status; None when the cluster cannot be reached. A job the cluster does not know (a restarted
+    head forgets its jobs), or one on a cluster no longer configured, is "GONE"."""
+    states = job_states()
+    if states is None or job in states:
+        return None if states is None else states[job]
+    address = ray_address()
+    if address is None:
+        return "GONE"
+    try:  # submitted after the listing was read, perhaps
+        return cluster(address).state(job) or "GONE"
+    except ClusterUnreachable:
+        return None
+
+
 def job_alive(job: str) -> bool:
     """Whether the job is waiting for room or training. A cluster out of reach for a while is no reason to
-    give its runs up; a job it no longer knows (or a cluster no longer configured) is gone."""
-    states = job_states()
-    return states is None or states.get(job) in LIVE
+    give its runs up."""
+    state = job_state(job)
+    return state is None or state in LIVE
 
 
 def stop(job: str) -> None:

@@ -8,16 +8,19 @@ a workspace on a shared mount (NFS, say) needs no setting at all.
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import posixpath
 import shutil
+import sys
+import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 import fsspec
 from fsspec.core import url_to_fs
 
-from core.workspace import CHECKPOINT_FILE, run_dir
+from core.workspace import CHECKPOINT_FILE, EXPORT_DIR, MODEL_DIR, run_dir
 
 if TYPE_CHECKING:
     from core.store import Store
@@ -48,30 +51,59 @@ def push(path: Path, root: Path) -> None:
         fs.put_file(str(file), target)
 
 
+def quietly(action: Callable[[Path, Path], object], path: Path, root: Path) -> bool:
+    """`push` or `remove`, with a failure (storage out of reach, say) printed rather than raised: where a later
+    push brings storage up to date, or a file left behind costs only space, failing would cost more."""
+    try:
+        action(path, root)
+    except Exception as exc:  # each filesystem has errors of its own
+        print(f"warning: could not {action.__name__} {path.name} in {storage_url()}: {exc}", file=sys.stderr,
+              flush=True)
+        return False
+    return True
+
+
+def exists(path: Path, root: Path) -> bool:
+    """Whether the file or folder is here, or in storage."""
+    if path.exists() or storage_url() is None:
+        return path.exists()
+    fs, source = _remote(path, root)
+    return fs.exists(source)
+
+
 def fetch(path: Path, root: Path, leave_out: tuple[str, ...] = ()) -> bool:
     """Fetch a file or folder of the workspace `root` from storage into place, but for files named in
     `leave_out`; False when storage has none."""
     if storage_url() is None:
         return False
     fs, source = _remote(path, root)
+    return _download(fs, source, path, leave_out)
+
+
+def _download(fs: fsspec.AbstractFileSystem, source: str, path: Path, leave_out: tuple[str, ...] = ()) -> bool:
     if not fs.exists(source):
         return False
-    if fs.isdir(source):
-        path.mkdir(parents=True, exist_ok=True)
-        for found in fs.find(source):
-            local = path / Path(found[len(source.rstrip("/")) + 1 :])
-            if local.name not in leave_out:
-                _fetch_file(fs, found, local)
-    else:
-        _fetch_file(fs, source, path)
+    if not fs.isdir(source):
+        _download_file(fs, source, path)
+        return True
+    path.mkdir(parents=True, exist_ok=True)
+    for found in fs.find(source):
+        local = path / Path(found[len(source.rstrip("/")) + 1 :])
+        if local.name not in leave_out:
+            _download_file(fs, found, local)
     return True
 
 
-def _fetch_file(fs: fsspec.AbstractFileSystem, source: str, local: Path) -> None:
+def _download_file(fs: fsspec.AbstractFileSystem, source: str, local: Path) -> None:
     local.parent.mkdir(parents=True, exist_ok=True)
-    partial = local.with_name(f"{local.name}.partial")
-    fs.get_file(source, str(partial))
-    os.replace(partial, local)  # a reader never sees half a file
+    # A name of its own: two processes (the ranks of one run) may fetch one file at once.
+    handle, partial = tempfile.mkstemp(dir=local.parent, prefix=f".{local.name}.", suffix=".partial")
+    os.close(handle)
+    try:
+        fs.get_file(source, partial)
+        os.replace(partial, local)  # a reader never sees half a file
+    finally:
+        Path(partial).unlink(missing_ok=True)
 
 
 def remove(path: Path, root: Path) -> None:
@@ -83,9 +115,14 @@ def remove(path: Path, root: Path) -> None:
         fs.rm(target, recursive=True)
 
 
+class StorageError(OSError):
+    """Shared storage could not be read."""
+
+
 def run_files(store: Store, run_id: int) -> Path:
     """The run's folder here, holding what its worker saved: fetched from storage when the run finished on another
-    machine, or finished again (resumed) since it was last fetched."""
+    machine, or finished again (resumed) since it was last fetched. Raises StorageError when storage cannot be
+    read; what is here stays as it was."""
     folder = run_dir(run_id, store.root)
     if storage_url() is None:
         return folder
@@ -94,9 +131,32 @@ def run_files(store: Store, run_id: int) -> Path:
         return folder
     stamp = folder / FETCHED
     version = str(run.finished_at)
-    if not stamp.exists() or stamp.read_text(encoding="utf-8") != version:
-        for stale in ("model", "export"):
-            shutil.rmtree(folder / stale, ignore_errors=True)  # a resumed run saved another model
-        fetch(folder, store.root, leave_out=(CHECKPOINT_FILE,))  # only training reads a checkpoint
-        stamp.write_text(version, encoding="utf-8")
+    # One fetch at a time, whichever session or process asks: another would find half a swap.
+    with open(folder / ".fetching", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not stamp.exists() or stamp.read_text(encoding="utf-8") != version:
+            try:
+                _refresh(folder, store.root)
+            except Exception as exc:  # each filesystem has errors of its own
+                raise StorageError(f"The files of run {run_id} could not be fetched from {storage_url()}: {exc}. "
+                                   "Check that the storage is reachable from this machine, then reload the "
+                                   "page.") from exc
+            stamp.write_text(version, encoding="utf-8")
     return folder
+
+
+def _refresh(folder: Path, root: Path) -> None:
+    """Replace what `folder` holds by storage's copy, fetched aside first; a folder storage lacks (a run from before
+    the setting) stays as it is."""
+    incoming = folder.with_name(f".{folder.name}.incoming")
+    shutil.rmtree(incoming, ignore_errors=True)
+    fs, source = _remote(folder, root)
+    if not _download(fs, source, incoming, leave_out=(CHECKPOINT_FILE,)):  # only training reads a checkpoint
+        return
+    if (incoming / MODEL_DIR).exists():
+        shutil.rmtree(folder / EXPORT_DIR, ignore_errors=True)  # downloads made from an earlier model
+    for item in incoming.iterdir():
+        if item.is_dir():
+            shutil.rmtree(folder / item.name, ignore_errors=True)
+        os.replace(item, folder / item.name)
+    incoming.rmdir()

@@ -154,7 +154,12 @@ def train_loop(
         restore(saved, state, module, optimizer, scheduler, callbacks)
 
     last_saved = (state.epoch, state.step) if saved is not None else None
-    model = sharding.wrap(module, device) if sharding is not None else module
+    model = module
+    if sharding is not None:
+        model = sharding.wrap(module, device)
+        # Every process must take as many backward passes per step as the others, and a slice of a batch needs
+        # no more than one (a checkpoint of a run on one GPU may have kept more, after running out of memory).
+        state.accumulation = 1
 
     def save() -> None:
         nonlocal last_saved
@@ -173,12 +178,12 @@ def train_loop(
         module.train()
         done_this_epoch = state.step - state.epoch * steps_per_epoch
         for batch in itertools.islice(batches(state.epoch), done_this_epoch, None):
-            if sharding is None:
-                state.loss = optimizer_step(model, optimizer, batch, state, device, grad_clip, loss_fn, amp_dtype)
-            else:
-                part, weight = sharding.split(batch)
-                loss = optimizer_step(model, optimizer, part, state, device, grad_clip, loss_fn, amp_dtype, weight)
+            if sharding is not None:
+                batch, weight = sharding.split(batch)
+                loss = optimizer_step(model, optimizer, batch, state, device, grad_clip, loss_fn, amp_dtype, weight)
                 state.loss = sharding.mean_loss(loss, weight)
+            else:
+                state.loss = optimizer_step(model, optimizer, batch, state, device, grad_clip, loss_fn, amp_dtype)
             if scheduler is not None:
                 scheduler.step()
             state.step += 1

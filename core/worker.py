@@ -28,7 +28,7 @@ from core.evaluation import evaluate, save_report
 from core.failures import explain
 from core.limits import Limits, TimeLimit
 from core.prediction import prediction_frame
-from core.storage import fetch, push, remove, storage_url
+from core.storage import fetch, push, quietly, remove, storage_url
 from core.store import Run, Store
 from core.training import Callback, TrainState
 from core.wording import count, duration
@@ -63,15 +63,28 @@ class StopWatch:
         self._done.set()
 
 
-class PushEachEpoch(Callback):
-    """Puts the run folder in shared storage after every epoch, so a run whose machine is lost resumes elsewhere
-    from the checkpoint of the epoch before, and its log is seen as it grows."""
+class PushCheckpoints(Callback):
+    """Puts the run folder in shared storage each time training has written a checkpoint, so a run whose machine is
+    lost resumes elsewhere from it. Checkpoints are written after the epoch's hooks: the next step, or the end of
+    training, finds each one."""
 
     def __init__(self, folder: Path, root: Path):
-        self.folder, self.root = folder, root
+        self.checkpoint, self.root = folder / CHECKPOINT_FILE, root
+        self.pushed: float | None = self._written()
 
-    def on_epoch_end(self, state: TrainState) -> None:
-        push(self.folder, self.root)
+    def _written(self) -> float | None:
+        return self.checkpoint.stat().st_mtime if self.checkpoint.exists() else None
+
+    def _push_if_new(self) -> None:
+        written = self._written()
+        if written is not None and written != self.pushed and quietly(push, self.checkpoint.parent, self.root):
+            self.pushed = written
+
+    def on_step_end(self, state: TrainState) -> None:
+        self._push_if_new()
+
+    def on_train_end(self, state: TrainState) -> None:
+        self._push_if_new()
 
 
 class StoreLogger(Callback):
@@ -156,7 +169,12 @@ def execute_run(store: Store, run_id: int, callbacks: Sequence[Callback] = (), w
         run_id, "running", pid=process.pid, process_started=process.create_time())
     folder = run_dir(run_id, store.root)
     if claimed:
-        fetch(folder, store.root)  # its checkpoint and log, when it trained on another machine before
+        try:
+            fetch(folder, store.root)  # its checkpoint and log, when it trained on another machine before
+        except Exception as exc:  # each filesystem has errors of its own
+            finish(store, run_id, "failed", error=f"The run's checkpoint could not be fetched from shared storage "
+                                                 f"({storage_url()}): {exc}")
+            claimed = False
     if world.size > 1:
         claimed = _share(claimed)
     if not claimed:
@@ -187,8 +205,8 @@ def execute_run(store: Store, run_id: int, callbacks: Sequence[Callback] = (), w
 
 def finish(store: Store, run_id: int, status: str, **values: object) -> None:
     """End the run as `status`, its folder put in shared storage first: the dashboard fetches it once it sees the
-    run finished, and must find it complete."""
-    push(run_dir(run_id, store.root), store.root)
+    run finished, and must find it complete. Storage out of reach does not keep the run from ending."""
+    quietly(push, run_dir(run_id, store.root), store.root)
     store.transition(run_id, status, **values)
 
 
@@ -211,8 +229,8 @@ def follow_run(store: Store, run_id: int, world: World) -> int:
     except Cancelled:
         return 0  # the first process records why the run stopped
     except Exception as exc:
-        store.transition(run_id, "failed", error=f"{explain(exc)} (in training process {world.rank + 1} of "
-                                                 f"{world.size})", traceback=traceback.format_exc())
+        finish(store, run_id, "failed", error=f"{explain(exc)} (in training process {world.rank + 1} of {world.size})",
+               traceback=traceback.format_exc())
         raise
     return 0
 
@@ -242,14 +260,15 @@ def train(store: Store, run: Run, folder: Path, log: logging.Logger, logger: Sto
     log.info("Device: %s; process %d.", describe_device(run.config.get("device", "auto")), os.getpid())
     if torch.distributed.is_initialized():
         log.info("Training across %s (%s): each step's batch is shared out among them.",
-                 count(torch.distributed.get_world_size(), "process", "processes"), torch.distributed.get_backend())
+                 count(torch.distributed.get_world_size(), "process", "processes"),
+                 "NCCL" if "nccl" in torch.distributed.get_backend() else "gloo")
     if run.progress and not (folder / CHECKPOINT_FILE).exists():
         log.info("No checkpoint was kept, so training starts from the beginning.")
     warnings = model.check_data(train_set.texts)
     for warning in warnings:
         log.warning("%s", warning)
         print(f"warning: {warning}", file=sys.stderr, flush=True)  # in the worker log and the CLI output
-    shared = [PushEachEpoch(folder, store.root)] if storage_url() else []
+    shared = [PushCheckpoints(folder, store.root)] if storage_url() else []
     model.fit(train_set, val_set, [logger, *time_limit(), *shared, *callbacks], checkpoints=folder)
     state = logger.final
     store.set_progress(run.id, progress(state, "stopping" if logger.cancelled else "testing"))
@@ -270,7 +289,7 @@ def train(store: Store, run: Run, folder: Path, log: logging.Logger, logger: Sto
     log.info("Finished in %s.", duration(state.elapsed))
     finish(store, run.id, "succeeded", result=result)
     (folder / CHECKPOINT_FILE).unlink(missing_ok=True)  # a finished run is never resumed
-    remove(folder / CHECKPOINT_FILE, store.root)
+    quietly(remove, folder / CHECKPOINT_FILE, store.root)
 
 
 def evaluate_and_save(model: TextClassifier, df: pd.DataFrame, folder: Path, log: logging.Logger) -> dict:
@@ -304,7 +323,6 @@ def worker_main(run_id: int) -> int:
     """Entry point of a worker process: train the run, then hand the slot to the next queued run. Started by
     torchrun, it is one of the run's several processes."""
     signal.signal(signal.SIGTERM, _on_sigterm)
-    ray_runs.unpack_env()
     world = World.from_env()
     if jobs.gpu_count() == 0:
         torch.set_num_threads(training_threads(os.cpu_count() or 1, jobs.slots() * world.size))

@@ -4,6 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core import jobs, ray_runs
+from core.distributed import processes_per_run
 from core.limits import Limits
 from dashboard.components import escape_md
 
@@ -12,7 +13,7 @@ def server_limits() -> Limits:
     """The limits in force; a malformed setting (of a limit, or of how runs are shared out over GPUs and a
     cluster) stops the page with a message rather than dropping the limit or failing later."""
     try:
-        jobs.slots()
+        processes_per_run(jobs.gpu_count())
         ray_runs.gpus_setting()
         return Limits.from_env()
     except ValueError as exc:

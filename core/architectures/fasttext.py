@@ -94,6 +94,9 @@ class MeanOfVectors(nn.Module):
 class FastTextClassifier(ScratchClassifier):
     config_cls = FastTextConfig
     arch_name = "fasttext"
+    # Its n-gram table learns through sparse gradients, which NCCL cannot average across GPUs; it trains in
+    # seconds on one anyway.
+    distributable = False
 
     def build_module(self, vocab_size: int, n_classes: int) -> nn.Module:
         return FastTextModule(vocab_size, n_classes, self.config)

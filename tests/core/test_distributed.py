@@ -61,6 +61,15 @@ def test_the_slices_of_a_batch_learn_what_the_whole_batch_does(n, size):
     assert combined == pytest.approx(float(row_losses.mean()))
 
 
+def test_only_torchrun_makes_a_process_one_of_several(monkeypatch):
+    monkeypatch.setenv("RANK", "1")
+    monkeypatch.setenv("WORLD_SIZE", "4")  # left by another launcher in the server's environment
+    monkeypatch.delenv("TORCHELASTIC_RUN_ID", raising=False)
+    assert World.from_env() == World()
+    monkeypatch.setenv("TORCHELASTIC_RUN_ID", "none")
+    assert World.from_env() == World(rank=1, size=4)
+
+
 def test_processes_per_run_setting(monkeypatch):
     monkeypatch.delenv(PROCESSES_ENV, raising=False)
     assert processes_per_run(4) == 1  # one run per GPU unless the administrator says otherwise

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import psutil
 import pytest
 
 from core import jobs, run_log
@@ -236,6 +237,20 @@ def test_slots_from_environment(monkeypatch):
     assert jobs.slots() == 3
     monkeypatch.setenv(jobs.SLOTS_ENV, "0")
     assert jobs.slots() == 1
+
+
+def test_a_forced_stop_reaches_the_processes_a_worker_started_in_sessions_of_their_own():
+    """As torchrun starts its workers: killing torchrun alone would leave them training on its GPUs."""
+    parent = subprocess.Popen([sys.executable, "-c", "import subprocess, sys, time; subprocess.Popen([sys.executable, "
+                               "'-c', 'import time; time.sleep(600)'], start_new_session=True); time.sleep(600)"])
+    deadline = time.monotonic() + 30
+    while not (children := psutil.Process(parent.pid).children()):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    jobs.signal_process(parent.pid, signal.SIGKILL)
+    parent.wait(timeout=30)
+    psutil.wait_procs(children, timeout=30)
+    assert not jobs.pid_alive(children[0].pid)
 
 
 def test_pid_alive():

@@ -11,7 +11,7 @@ from core import run_log
 from core.datasets import delete_dataset, load_dataset, save_dataset
 from core.prediction import load_run_model
 from core.splitting import split
-from core.storage import FETCHED, STORAGE_URL_ENV, fetch, push, run_files
+from core.storage import FETCHED, STORAGE_URL_ENV, StorageError, fetch, push, run_files
 from core.store import Store
 from core.training import Callback, TrainState
 from core.worker import execute_run
@@ -98,3 +98,21 @@ def test_a_run_stopped_on_one_machine_resumes_on_another_from_its_checkpoint(wor
     elsewhere(workspace, run_dir(run_id, workspace.root) / MODEL_DIR)
     folder = run_files(workspace, run_id)
     assert (folder / MODEL_DIR).is_dir() and not (folder / CHECKPOINT_FILE).exists()
+
+
+def test_a_run_from_before_storage_was_set_keeps_its_files(workspace, tiny_df, monkeypatch, bucket):
+    monkeypatch.delenv(STORAGE_URL_ENV)
+    dataset = save_dataset(workspace, split(tiny_df, seed=0), "tiny")
+    run = execute_run(workspace, workspace.create_run(dataset.id, "tfidf", {}))
+    monkeypatch.setenv(STORAGE_URL_ENV, f"file://{bucket}")
+    folder = run_files(workspace, run.id)  # storage has nothing of it: nothing here is replaced
+    assert (folder / MODEL_DIR).is_dir() and load_run_model(workspace, run.id).predict(["goal"]).shape == (1,)
+
+
+def test_storage_out_of_reach_is_said_and_changes_nothing(workspace, tiny_df, monkeypatch, bucket):
+    dataset = save_dataset(workspace, split(tiny_df, seed=0), "tiny")
+    run = execute_run(workspace, workspace.create_run(dataset.id, "tfidf", {}))
+    monkeypatch.setenv(STORAGE_URL_ENV, "nosuchprotocol://bucket/studio")
+    with pytest.raises(StorageError, match=f"run {run.id} could not be fetched from nosuchprotocol://"):
+        run_files(workspace, run.id)
+    assert (run_dir(run.id, workspace.root) / MODEL_DIR).is_dir()
