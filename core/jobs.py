@@ -112,7 +112,10 @@ def _dispatch(store: Store) -> list[int]:
         # Each run gets the least busy GPUs to itself, so two runs never share one while another idles.
         gpu = firsts[load.index(min(load))] if firsts and not on_cluster else None
         try:
-            _submit(store, run) if on_cluster else _launch(store, run.id, gpu)
+            if on_cluster:
+                _submit(store, run)
+            else:
+                _launch(store, run.id, gpu)
         except OSError as exc:
             store.transition(run.id, "failed", error=f"The training process could not be started: {exc}")
             continue
