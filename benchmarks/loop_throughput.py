@@ -26,8 +26,9 @@ from core.data import prepare
 from core.splitting import split
 from core.samples import get_sample
 from core.store import Store
-from core.training import EarlyStopping, make_scheduler, train_loop
-from core.worker import StopWatch, StoreLogger
+from core.early_stopping import EarlyStopping
+from core.training import make_scheduler, train_loop
+from core.worker_callbacks import StopWatch, StoreLogger
 
 
 def prepared(sample: str, arch: str):

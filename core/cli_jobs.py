@@ -6,7 +6,7 @@ import json
 import sys
 import time
 
-from core import jobs, run_log
+from core import jobs, run_log, run_queue
 from core.storage import run_files
 from core.store import Run, Store
 from core.system import describe as describe_system, system_status
@@ -20,7 +20,7 @@ FOLLOW_SECONDS = 1.0
 
 def queue_places(store: Store) -> dict[int, int]:
     """Run id -> place in the queue (1 = next to start), read once for a whole listing."""
-    return {r.id: place for place, r in enumerate(jobs.waiting(store), start=1)}
+    return {r.id: place for place, r in enumerate(run_queue.waiting(store), start=1)}
 
 
 def describe(run: Run, places: dict[int, int]) -> str:

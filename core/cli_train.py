@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from core import jobs
+from core import jobs, run_queue
 from core.architectures import REGISTRY, get_architecture
 from core.architectures.base import PRESETS
 from core.data import guess_columns, prepare, validate
@@ -101,7 +101,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
     dataset, config = prepare_run(args, store)
     run_id, new = jobs.start(store, dataset.id, args.arch, config)
     run = store.get_run(run_id)
-    place = jobs.place_in_queue(store, run_id)
+    place = run_queue.place_in_queue(store, run_id)
     if args.json:
         print(json.dumps({"run_id": run_id, "status": run.status, "new": new, "place_in_queue": place}))
     else:

@@ -86,7 +86,8 @@ class Sharding:
         return self.world.main
 
     def wrap(self, module: nn.Module, device: torch.device) -> nn.Module:
-        # Sparse gradients (fastText's n-gram table) are averaged too; unused parameters cannot occur here.
+        # Every parameter of a distributable model takes part in each step's loss (a test trains each such model
+        # this way), so DDP is spared the search for unused ones it would otherwise make after every backward pass.
         ids = [device.index if device.index is not None else torch.cuda.current_device()] \
             if device.type == "cuda" else None
         return nn.parallel.DistributedDataParallel(module, device_ids=ids)

@@ -27,9 +27,9 @@ from core.checkpoints import CHECKPOINT_FILE
 from core.distributed import PROCESSES_ENV, processes_per_run
 from core.limits import Limits
 from core.ownership import require_change
-from core.processes import pid_alive, process_started, signal_process
+from core.processes import process_started, signal_process
 from core.ray_jobs import ClusterUnreachable
-from core.records import ACTIVE
+from core.run_queue import waiting, worker_alive
 from core.store import Run, Store
 from core.workspace import WORKSPACE_ENV, run_dir
 
@@ -132,31 +132,6 @@ def _dispatch(store: Store) -> list[int]:
     return launched
 
 
-def waiting(store: Store) -> list[Run]:
-    """Queued runs not yet handed to a worker or a cluster, first in line first; everyone's, whoever asks."""
-    queued = store.as_viewer(None).list_runs(status=("queued",))
-    return sorted((r for r in queued if r.pid is None and r.job is None), key=lambda r: r.id)
-
-
-def held_back(store: Store, run: Run) -> str | None:
-    """Why a queued run waits although it is next: its owner already trains as many runs as one person may. Runs
-    made without sign-in (from the command line, or with it off) belong to no one and are never held back."""
-    per_user = Limits.from_env().runs_per_user
-    if not per_user or run.owner is None or run.status != "queued" or run.pid is not None:
-        return None
-    training = sum(r.owner == run.owner and worker_alive(r) for r in store.as_viewer(None).list_runs(status=ACTIVE))
-    if training < per_user:
-        return None
-    return (f"It waits until one of its owner's {training} runs in training ends: this server trains at most "
-            f"{per_user} at once for one person.")
-
-
-def place_in_queue(store: Store, run_id: int) -> int | None:
-    """1 for the next run to start, 2 for the one after; None once the run has left the queue."""
-    ids = [r.id for r in waiting(store)]
-    return ids.index(run_id) + 1 if run_id in ids else None
-
-
 def worker_env(store: Store, gpu: int | None) -> dict[str, str]:
     """The worker's environment: this workspace, and only its GPUs, from `gpu` on. `gpu` counts the GPUs this
     process sees, so under `CUDA_VISIBLE_DEVICES=2,3` the second is physical GPU 3."""
@@ -194,6 +169,8 @@ def _launch(store: Store, run_id: int, gpu: int | None) -> None:
 def _submit(store: Store, run: Run) -> None:
     """Hand the run to the Ray cluster: the same worker command, on a node with the GPUs it asks for."""
     gpus = ray_runs.gpus_per_run()
+    if not get_architecture(run.arch).model_cls.distributable:
+        gpus = min(gpus, 1)  # it trains in one process, and would leave the others idle but taken
     processes = max(1, gpus)
     env = {WORKSPACE_ENV: str(store.root), PROCESSES_ENV: str(processes)}
     store.set_job(run.id, ray_runs.submit(run, worker_command(run, processes), str(ROOT), env, gpus))
@@ -218,16 +195,6 @@ def _never_started(store: Store, run_id: int, what: str) -> None:
     log = worker_log(store, run_id)
     output = log.strip().splitlines()[-1:] or ["no output"]
     store.transition(run_id, "failed", error=f"{what}: {output[0]}", traceback=log[-4000:])
-
-
-def worker_alive(run: Run) -> bool:
-    """A worker trains the run, or a live process is launching it (its pid stored negated), or the cluster has
-    its job waiting or training."""
-    if run.job is not None:
-        return ray_runs.job_alive(run.job)
-    if run.pid is not None and run.pid < 0:
-        return pid_alive(-run.pid)
-    return pid_alive(run.pid, run.process_started)
 
 
 def cancel(store: Store, run_id: int) -> Run:
@@ -268,7 +235,7 @@ def reconcile(store: Store) -> list[int]:
     now = time.time()
     for run in store.list_runs(status=("queued", "running")):
         if worker_alive(run):
-            # A worker acknowledges Stop at once (see worker.StopWatch); one that has not is hung, and is ended.
+            # A worker acknowledges Stop at once (see StopWatch); one that has not is hung, and is ended.
             if run.status == "running" and run.cancel_at is not None and run.progress.get("phase") != "stopping":
                 late = now - run.cancel_at - CANCEL_GRACE_SECONDS
                 if late > 0 and run.job is not None:

@@ -97,8 +97,10 @@ def job_state(job: str) -> str | None:
     """The job's status; None when the cluster cannot be reached. A job the cluster does not know (a restarted
     head forgets its jobs), or one on a cluster no longer configured, is "GONE"."""
     states = job_states()
-    if states is None or job in states:
-        return None if states is None else states[job]
+    if states is None:
+        return None
+    if job in states:
+        return states[job]
     address = ray_address()
     if address is None:
         return "GONE"

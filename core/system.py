@@ -53,6 +53,7 @@ class SystemStatus:
     processes_per_run: int = 1  # several: each run trains across that many GPUs (or CPU processes)
     cluster: ClusterStatus | None = None  # the Ray cluster runs are handed to, when one is configured
     cluster_error: str | None = None  # why the configured cluster cannot be read
+    queued_in_cluster: int = 0  # of the queued runs, those whose job waits in the cluster's queue for room
 
 
 @lru_cache(maxsize=1)
@@ -117,9 +118,11 @@ def system_status(store: Store) -> SystemStatus:
     found = gpus()
     device = "cuda" if found else "mps" if _mps_available() else "cpu"
     cluster, cluster_error = ray_runs.status()
-    return SystemStatus(device, found, cpu(), len(store.list_runs(status=("running",))),
-                        len(store.list_runs(status=("queued",))), jobs.slots(), processes_per_run(len(found)),
-                        cluster, cluster_error)
+    queued = store.list_runs(status=("queued",))
+    # The cluster's own count of waiting jobs takes in jobs that are not this app's runs, or not queued any more.
+    in_cluster = sum(ray_runs.job_state(r.job) == "PENDING" for r in queued if r.job) if cluster else 0
+    return SystemStatus(device, found, cpu(), len(store.list_runs(status=("running",))), len(queued), jobs.slots(),
+                        processes_per_run(len(found)), cluster, cluster_error, in_cluster)
 
 
 def gib(n_bytes: int) -> str:
@@ -134,7 +137,7 @@ def describe(status: SystemStatus) -> str:
     if status.cluster is not None:
         c = status.cluster
         return (f"Ray cluster at {c.address} · {count(c.nodes, 'node')} · {c.gpus_used:g} of {c.gpus:g} GPUs in use "
-                f"· {c.pending} waiting for room")
+                f"· {count(c.pending, 'job')} waiting for room")
     if status.gpus:
         return "; ".join(f"{g.name} · {gib(g.memory_used)} of {gib(g.memory_total)} GiB used" for g in status.gpus)
     ram = f"RAM {gib(status.cpu.memory_used)} of {gib(status.cpu.memory_total)} GiB used"

@@ -6,7 +6,6 @@ import os
 import shutil
 import signal
 import sys
-import threading
 import time
 import traceback
 from pathlib import Path
@@ -16,7 +15,6 @@ import numpy as np
 import pandas as pd
 import psutil
 import torch
-from sqlalchemy.exc import OperationalError
 
 from core import jobs, ray_runs, run_log
 from core.architectures import TextClassifier, get_architecture
@@ -30,114 +28,14 @@ from core.limits import Limits, TimeLimit
 from core.prediction import prediction_frame
 from core.storage import fetch, push, quietly, remove, storage_url
 from core.store import Run, Store
-from core.training import Callback, TrainState
+from core.training import Callback
 from core.wording import count, duration
+from core.worker_callbacks import PushCheckpoints, StopWatch, StoreLogger, progress
 from core.workspace import EXPORT_DIR, MODEL_DIR, PREDICTIONS_FILE, run_dir
 
 
 class Cancelled(Exception):
     """Raised in the worker when the user's Stop arrives as a signal rather than through the loop."""
-
-
-class StopWatch:
-    """Watches the store for the user's Stop from a thread of its own, so Stop is seen and acknowledged within
-    a second even while the worker is busy outside training steps (loading a model, a long validation pass).
-    The acknowledgement, repeated until the worker ends, tells `jobs.reconcile` not to force the stop."""
-
-    def __init__(self, store: Store, run_id: int, every: float = 1.0):
-        self.store, self.run_id, self.every = store, run_id, every
-        self.requested = threading.Event()
-        self._done = threading.Event()
-        threading.Thread(target=self._watch, name="stop-watch", daemon=True).start()
-
-    def _watch(self) -> None:
-        while not self._done.wait(self.every):
-            try:
-                if self.requested.is_set() or self.store.cancel_requested(self.run_id):
-                    self.requested.set()
-                    self.store.mark_stopping(self.run_id)
-            except OperationalError:  # the store busy for longer than its timeout: look again next time
-                continue
-
-    def close(self) -> None:
-        self._done.set()
-
-
-class PushCheckpoints(Callback):
-    """Puts the run folder in shared storage each time training has written a checkpoint, so a run whose machine is
-    lost resumes elsewhere from it. Checkpoints are written after the epoch's hooks: the next step, or the end of
-    training, finds each one."""
-
-    def __init__(self, folder: Path, root: Path):
-        self.checkpoint, self.root = folder / CHECKPOINT_FILE, root
-        self.pushed: float | None = self._written()
-
-    def _written(self) -> float | None:
-        return self.checkpoint.stat().st_mtime if self.checkpoint.exists() else None
-
-    def _push_if_new(self) -> None:
-        written = self._written()
-        if written is not None and written != self.pushed and quietly(push, self.checkpoint.parent, self.root):
-            self.pushed = written
-
-    def on_step_end(self, state: TrainState) -> None:
-        self._push_if_new()
-
-    def on_train_end(self, state: TrainState) -> None:
-        self._push_if_new()
-
-
-class StoreLogger(Callback):
-    """Writes metrics and progress to the store at most every `interval` seconds, and stops training once the
-    user's Stop has been seen."""
-
-    def __init__(self, store: Store, run_id: int, stop: StopWatch, interval: float = 0.5):
-        self.store, self.run_id, self.stop, self.interval = store, run_id, stop, interval
-        self._last = 0.0
-        self._losses: list[float] = []
-        self.cancelled = False
-        self.best_epoch: int | None = None
-        self.stop_reason: str | None = None
-        self.final: TrainState | None = None
-
-    def _flush(self, state: TrainState) -> None:
-        if self._losses:
-            self.store.log_metrics(self.run_id, state.step, state.fractional_epoch, "train",
-                                   {"loss": sum(self._losses) / len(self._losses)})
-            self._losses = []
-        if not self.cancelled and (self.stop.requested.is_set() or self.store.cancel_requested(self.run_id)):
-            self.stop.requested.set()
-            self.cancelled = True
-            state.stop("cancelled")
-        self.store.set_progress(self.run_id, progress(state, "stopping" if self.cancelled else "training"))
-        self._last = time.time()
-
-    def on_train_begin(self, state: TrainState) -> None:
-        # Steps logged after the checkpoint training starts from are logged again; without one, all are.
-        self.store.drop_metrics_after(self.run_id, state.step)
-        self._flush(state)
-
-    def on_step_end(self, state: TrainState) -> None:
-        self._losses.append(state.loss)
-        if time.time() - self._last >= self.interval:
-            self._flush(state)
-
-    def on_evaluate(self, state: TrainState, metrics: dict[str, float]) -> None:
-        self._flush(state)
-        if metrics:
-            self.store.log_metrics(self.run_id, state.step, state.fractional_epoch, "val", metrics)
-
-    def on_train_end(self, state: TrainState) -> None:
-        self._flush(state)
-        self.best_epoch = state.best_epoch
-        self.stop_reason = None if self.cancelled else state.stop_reason
-        self.final = state
-
-
-def progress(state: TrainState, phase: str) -> dict:
-    """What the Train page shows of a running run; `phase` is 'training', or 'stopping' once Stop was seen."""
-    return {"epoch": state.epoch, "epochs": state.epochs, "step": state.step, "total_steps": state.total_steps,
-            "elapsed": state.elapsed, "eta": state.eta, "accumulation": state.accumulation, "phase": phase}
 
 
 def _on_sigterm(signum: int, frame: object) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import jobs, run_log
+from core import jobs, run_log, run_queue
 from core.ownership import can_change
 from core.storage import run_files
 from core.store import Run, Store
@@ -20,7 +20,7 @@ def ordinal(n: int) -> str:
 
 
 def waiting(store: Store, run: Run) -> None:
-    place = jobs.place_in_queue(store, run.id)
+    place = run_queue.place_in_queue(store, run.id)
     if run.job is not None:
         st.info("Handed to the Ray cluster, which starts it as soon as a node has room for it. It starts by itself; "
                 "you can close this tab.")
@@ -28,7 +28,7 @@ def waiting(store: Store, run: Run) -> None:
     if place is None:
         st.progress(0.0, text="Starting the training process…")
         return
-    if why := jobs.held_back(store, run):
+    if why := run_queue.held_back(store, run):
         st.info(f"Waiting, {ordinal(place)} in line. {why} It starts by itself; you can close this tab.")
         return
     busy = ", ".join(f"run #{r.id}" for r in store.list_runs(status=("running",))) or "a run"

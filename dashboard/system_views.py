@@ -43,7 +43,7 @@ def _cluster(status: SystemStatus) -> None:
     c = status.cluster
     gpus = f"{c.gpus_used:g} of {count(int(c.gpus), 'GPU')} in use" if c.gpus else "no GPU"
     st.caption(f"Training on a Ray cluster: {count(c.nodes, 'node')} · {gpus} · {count(int(c.cpus), 'CPU')}")
-    st.caption(f"Training: {status.running} running · {status.queued} waiting, {c.pending} of them in the "
+    st.caption(f"Training: {status.running} running · {status.queued} waiting, {status.queued_in_cluster} of them in the "
                "cluster's queue for room")
 
 

@@ -25,7 +25,8 @@ from core.device import DEVICE_CHOICES, pick_device
 from core.distributed import Sharding, World, active
 from core.onnx_export import Probabilities, export_module
 from core.onnx_model import ONNX_FILE
-from core.training import SCHEDULES, Batch, Callback, EarlyStopping, make_scheduler, train_loop
+from core.early_stopping import EarlyStopping
+from core.training import SCHEDULES, Batch, Callback, make_scheduler, train_loop
 
 log = logging.getLogger(__name__)
 

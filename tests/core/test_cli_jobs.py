@@ -8,6 +8,7 @@ import pytest
 
 from core import jobs
 from core.cli import main
+from core.processes import pid_alive, signal_process
 from core.store import FINISHED, Store
 
 # A TextCNN run that trains for minutes unless stopped.
@@ -43,8 +44,8 @@ def no_worker_left(workspace: Store):
     yield
     for run in workspace.list_runs(status=("queued", "running")):
         jobs.cancel(workspace, run.id)
-        if run.pid and run.pid > 0 and jobs.pid_alive(run.pid):
-            jobs.signal_process(run.pid, 9)
+        if run.pid and run.pid > 0 and pid_alive(run.pid):
+            signal_process(run.pid, 9)
 
 
 def test_submit_returns_at_once_and_the_queue_commands_follow_the_run(cli, capsys, tiny_csv, workspace):

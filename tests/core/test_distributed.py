@@ -15,7 +15,7 @@ from core.distributed import PROCESSES_ENV, Sharding, World, processes_per_run
 from core.prediction import load_run_model
 from core.store import Store
 from core.worker import execute_run
-from core.workspace import run_dir
+from core.workspace import WORKSPACE_ENV, run_dir
 from tests.core.test_architectures import SMALL, SMALL_FOR
 from tests.core.test_jobs import LONG, one_thread_workers, tiny_dataset, wait_finished, wait_until  # noqa: F401
 
@@ -25,13 +25,19 @@ EXACT = {"epochs": 2, "batch_size": 5, "vocab_size": 500, "embedding_dim": 16, "
 TEXTS = ["goal match team league", "pasta pizza sauce", "laptop code server", "a match of pasta and code"]
 
 
-def launched_processes(run_id: int) -> list[psutil.Process]:
-    """Live processes training `run_id`: torchrun and the workers it started."""
+def launched_processes(store: Store, run_id: int) -> list[psutil.Process]:
+    """Live processes training `run_id` of this workspace (torchrun and the workers it started): other test
+    sessions on the machine number their runs from 1 too."""
     found = []
     for proc in psutil.process_iter(["cmdline"]):
         argv = proc.info["cmdline"] or []
-        if argv[-3:] == ["core", "worker", str(run_id)] and proc.status() != psutil.STATUS_ZOMBIE:
-            found.append(proc)
+        if argv[-3:] != ["core", "worker", str(run_id)]:
+            continue
+        try:
+            if proc.status() != psutil.STATUS_ZOMBIE and proc.environ().get(WORKSPACE_ENV) == str(store.root):
+                found.append(proc)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
     return found
 
 
@@ -39,7 +45,7 @@ def launched_processes(run_id: int) -> list[psutil.Process]:
 def no_process_left(workspace: Store):
     yield
     for run in workspace.list_runs():
-        for proc in launched_processes(run.id):
+        for proc in launched_processes(workspace, run.id):
             proc.kill()
 
 
@@ -143,14 +149,14 @@ def test_stop_reaches_every_process_of_a_run(workspace, tiny_dataset, monkeypatc
     monkeypatch.setenv(PROCESSES_ENV, "2")
     run_id, _ = jobs.start(workspace, tiny_dataset.id, "textcnn", LONG)
     wait_until(workspace, run_id, lambda r: r.progress.get("epoch", 0) >= 1, timeout=120, what="an epoch")
-    assert len(launched_processes(run_id)) == 3  # torchrun and its two workers
+    assert len(launched_processes(workspace, run_id)) == 3  # torchrun and its two workers
     asked = time.time()
     jobs.cancel(workspace, run_id)
     run = wait_finished(workspace, run_id, timeout=60)
     assert run.status == "cancelled" and run.has_model, run.error
     assert run.finished_at - asked < jobs.CANCEL_GRACE_SECONDS  # seen by the loop: no signal was needed
     deadline = time.monotonic() + 30
-    while launched_processes(run_id):
+    while launched_processes(workspace, run_id):
         assert time.monotonic() < deadline, "a process of the stopped run lingers"
         time.sleep(0.2)
 

@@ -15,15 +15,17 @@ import pandas as pd
 import psutil
 import pytest
 
-from core import jobs, run_log
+from core import jobs, run_log, run_queue
 from core.checkpoints import CHECKPOINT_FILE
 from core.architectures import get_architecture
 from core.splitting import split
 from core.datasets import save_dataset
 from core.evaluation import REPORT_FILE
 from core.prediction import load_run_model
+from core.processes import pid_alive
 from core.store import FINISHED, DatasetRecord, Run, Store
-from core.worker import StopWatch, execute_run, training_threads
+from core.worker import execute_run, training_threads
+from core.worker_callbacks import StopWatch
 from core.workspace import MODEL_DIR, PREDICTIONS_FILE, run_dir
 
 # A textcnn run that would train for minutes: one text per step, 200 epochs.
@@ -57,11 +59,11 @@ def stop_leftover_workers(workspace: Store):
     yield
     killed = []
     for run in workspace.list_runs(status=("queued", "running")):
-        if jobs.pid_alive(run.pid) and is_worker(run.pid, run.id):
+        if pid_alive(run.pid) and is_worker(run.pid, run.id):
             os.kill(run.pid, signal.SIGKILL)
             killed.append(run.pid)
     deadline = time.time() + 30
-    while any(jobs.pid_alive(pid) for pid in killed) and time.time() < deadline:
+    while any(pid_alive(pid) for pid in killed) and time.time() < deadline:
         time.sleep(0.1)
 
 
@@ -124,7 +126,7 @@ def test_cancel_frees_the_slot_at_once_and_keeps_the_best_epoch_as_a_usable_mode
     run = wait_finished(workspace, run_id, timeout=30)
     assert run.status == "cancelled" and run.error is None
     assert run.finished_at - asked < jobs.CANCEL_GRACE_SECONDS  # the loop saw the flag; no signal was needed
-    assert not jobs.pid_alive(run.pid) or wait_until(workspace, run_id, lambda r: not jobs.pid_alive(r.pid), 10)
+    assert not pid_alive(run.pid) or wait_until(workspace, run_id, lambda r: not pid_alive(r.pid), 10)
     assert run.progress["step"] < run.progress["total_steps"]
     # The slot went to the waiting run as soon as the stopped worker left.
     assert wait_until(workspace, queued_id, lambda r: r.status != "queued" or r.pid is not None, 10, "its launch")
@@ -144,7 +146,7 @@ def test_cancel_frees_the_slot_at_once_and_keeps_the_best_epoch_as_a_usable_mode
 def kill(run: Run) -> None:
     os.kill(run.pid, signal.SIGKILL)
     deadline = time.monotonic() + 30
-    while jobs.pid_alive(run.pid):
+    while pid_alive(run.pid):
         assert time.monotonic() < deadline, "the killed worker did not die"
         time.sleep(0.05)
 
@@ -250,15 +252,15 @@ def test_a_forced_stop_reaches_the_processes_a_worker_started_in_sessions_of_the
     jobs.signal_process(parent.pid, signal.SIGKILL)
     parent.wait(timeout=30)
     psutil.wait_procs(children, timeout=30)
-    assert not jobs.pid_alive(children[0].pid)
+    assert not pid_alive(children[0].pid)
 
 
 def test_pid_alive():
-    assert jobs.pid_alive(os.getpid())
-    assert not jobs.pid_alive(None) and not jobs.pid_alive(-1) and not jobs.pid_alive(0)
+    assert pid_alive(os.getpid())
+    assert not pid_alive(None) and not pid_alive(-1) and not pid_alive(0)
     proc = subprocess.Popen([sys.executable, "-c", "pass"])
     proc.wait()
-    assert not jobs.pid_alive(proc.pid)
+    assert not pid_alive(proc.pid)
 
 
 def test_reconcile_without_live_workers(workspace, tiny_dataset, monkeypatch):
@@ -351,10 +353,10 @@ def test_a_double_click_starts_one_run_and_waiting_runs_know_their_place(workspa
     second, _ = jobs.start(workspace, tiny_dataset.id, "tfidf", {})
     third, _ = jobs.start(workspace, tiny_dataset.id, "tfidf", {"C": 3})
     assert len(workspace.list_runs()) == 3
-    assert [jobs.place_in_queue(workspace, r) for r in (first, second, third)] == [None, 1, 2]
+    assert [run_queue.place_in_queue(workspace, r) for r in (first, second, third)] == [None, 1, 2]
     jobs.cancel(workspace, second)  # a waiting run leaves the queue at once; the one behind moves up
     assert workspace.get_run(second).status == "cancelled"
-    assert jobs.place_in_queue(workspace, third) == 1
+    assert run_queue.place_in_queue(workspace, third) == 1
     jobs.cancel(workspace, first)
     assert wait_finished(workspace, third).status == "succeeded"  # it started by itself once the slot was free
 
@@ -461,7 +463,7 @@ def test_a_recycled_pid_is_not_taken_for_the_worker(workspace, tiny_dataset):
     run_id = workspace.create_run(tiny_dataset.id, "tfidf", {})
     # This process is alive, but it started long before the recorded worker did: another process got its pid.
     workspace.transition(run_id, "running", pid=os.getpid(), process_started=time.time() + 3600)
-    assert not jobs.worker_alive(workspace.get_run(run_id))
+    assert not run_queue.worker_alive(workspace.get_run(run_id))
     assert jobs.reconcile(workspace) == [run_id]
     assert workspace.get_run(run_id).status == "interrupted"
 

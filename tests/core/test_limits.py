@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from core import jobs
+from core import jobs, run_queue
 from core.limits import Limits
 from core.splitting import split
 from core.datasets import save_dataset
@@ -81,9 +81,9 @@ def test_each_person_trains_at_most_their_share_and_the_queue_moves_past_them(wo
     bobs = bob.create_run(dataset.id, "tfidf", {})
     assert jobs.dispatch(workspace) == [first, bobs]  # a slot stays free rather than go to Ada's second run
     held = workspace.get_run(second)
-    assert "at most 1 at once for one person" in jobs.held_back(ada, held)
-    assert jobs.place_in_queue(bob, second) == 1  # others' runs count in the queue, whoever looks
-    assert jobs.held_back(ada, workspace.get_run(bobs)) is None
+    assert "at most 1 at once for one person" in run_queue.held_back(ada, held)
+    assert run_queue.place_in_queue(bob, second) == 1  # others' runs count in the queue, whoever looks
+    assert run_queue.held_back(ada, workspace.get_run(bobs)) is None
 
 
 def test_runs_made_without_sign_in_are_not_held_back(workspace, tiny_df, monkeypatch):

@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from core import jobs, ray_runs, system
+from core import jobs, ray_runs, run_queue, system
 from core.prediction import load_run_model
-from core.ray_jobs import RAY_ADDRESS_ENV, cluster
+from core.ray_jobs import RAY_ADDRESS_ENV, ClusterStatus, cluster
 from core.store import Store
 from core.worker import execute_run
 from tests.core.test_jobs import LONG, one_thread_workers, tiny_dataset, wait_finished, wait_until  # noqa: F401
@@ -25,6 +25,38 @@ def test_a_job_the_run_was_taken_from_does_not_train_it(workspace: Store, tiny_d
     assert execute_run(workspace, run_id).status == "queued"
     monkeypatch.setenv(ray_runs.JOB_ENV, "classifier-studio-run-1-new")
     assert execute_run(workspace, run_id).status == "succeeded"
+
+
+def test_each_run_asks_the_cluster_for_the_gpus_it_trains_on(workspace: Store, tiny_dataset, monkeypatch):
+    monkeypatch.setenv(RAY_ADDRESS_ENV, "http://127.0.0.1:1")
+    monkeypatch.setattr(ray_runs, "gpus_per_run", lambda: 2)
+    asked: dict[str, tuple[list[str], int]] = {}
+
+    def submit(run, command, cwd, env, gpus):
+        asked[run.arch] = command, gpus
+        return f"job-{run.id}"
+
+    monkeypatch.setattr(ray_runs, "submit", submit)
+    for arch in ("textcnn", "tfidf"):
+        jobs.start(workspace, tiny_dataset.id, arch, {})
+    command, gpus = asked["textcnn"]
+    assert gpus == 2 and "--nproc-per-node=2" in command  # across both, with DDP
+    command, gpus = asked["tfidf"]
+    assert gpus == 1 and "torch.distributed.run" not in command  # fit in one process: one GPU is all it uses
+
+
+def test_the_system_panel_counts_only_the_apps_runs_waiting_in_the_cluster(workspace: Store, tiny_dataset, monkeypatch):
+    runs = [workspace.create_run(tiny_dataset.id, "tfidf", {"C": c}) for c in (1, 2, 3)]
+    for run_id, job in zip(runs, ("waits", "trains")):
+        workspace.reserve_launch(run_id)
+        workspace.set_job(run_id, job)
+    monkeypatch.setenv(RAY_ADDRESS_ENV, "http://127.0.0.1:1")
+    # Two jobs wait in the cluster: one of a queued run, and one that is none of this app's.
+    monkeypatch.setattr(ray_runs, "job_states", lambda: {"waits": "PENDING", "trains": "RUNNING", "other": "PENDING"})
+    monkeypatch.setattr(ray_runs, "status", lambda: (ClusterStatus("http://127.0.0.1:1", 1, 2, 0, 0, 2, 1), None))
+    status = system.system_status(workspace)
+    assert status.queued == 3 and status.queued_in_cluster == 1
+    assert system.describe(status).endswith("· 2 jobs waiting for room")
 
 
 SMALL = {"epochs": 4, "batch_size": 4, "vocab_size": 500, "embedding_dim": 16, "num_filters": 8, "max_length": 16,
@@ -54,7 +86,7 @@ def test_a_run_trains_as_a_ray_job_with_live_curves(on_cluster: Store, tiny_data
     run_id, _ = jobs.start(on_cluster, tiny_dataset.id, "textcnn", SMALL)
     run = on_cluster.get_run(run_id)
     assert run.job is not None and run.pid is None  # handed to the cluster, not to a process here
-    assert ray_runs.job_alive(run.job) and jobs.place_in_queue(on_cluster, run_id) is None
+    assert ray_runs.job_alive(run.job) and run_queue.place_in_queue(on_cluster, run_id) is None
 
     # The worker on the cluster writes its curves as it trains: seen while the run is still running.
     seen_running = wait_until(on_cluster, run_id, lambda r: r.status != "queued" and
@@ -103,7 +135,7 @@ def test_a_job_that_ends_without_a_word_leaves_the_run_interrupted(on_cluster: S
     run_id, _ = jobs.start(on_cluster, tiny_dataset.id, "textcnn", LONG)
     run = wait_until(on_cluster, run_id, lambda r: r.status == "running", timeout=120, what="it to start")
     cluster(head).stop(run.job)  # as an administrator would in Ray's own dashboard
-    wait_until(on_cluster, run_id, lambda r: not jobs.worker_alive(r), timeout=60, what="the job to end")
+    wait_until(on_cluster, run_id, lambda r: not run_queue.worker_alive(r), timeout=60, what="the job to end")
     jobs.reconcile(on_cluster)
     run = on_cluster.get_run(run_id)
     # Ray ends a job with SIGTERM: the worker records that it was interrupted, and Resume carries on.

@@ -11,8 +11,8 @@ from torch import nn
 
 from core.architectures.neural import weighted_loss
 from core.checkpoints import Checkpoints
-from core.training import (Callback, CallbackList, EarlyStopping, OutOfMemory, TrainState, optimizer_step,
-                           train_loop)
+from core.early_stopping import EarlyStopping
+from core.training import Callback, CallbackList, OutOfMemory, TrainState, optimizer_step, train_loop
 
 N, FEATURES, CLASSES, BATCH = 96, 4, 3, 16  # 6 steps per epoch
 

@@ -11,7 +11,8 @@ from core.architectures import REGISTRY, get_architecture
 from core.architectures.base import PRESETS
 from core.datasets import TextSet
 from core.preview import preview
-from core.training import Callback, EarlyStopping, TrainState, clip_gradients, make_scheduler, train_loop
+from core.early_stopping import EarlyStopping
+from core.training import Callback, TrainState, clip_gradients, make_scheduler, train_loop
 from tests.conftest import make_texts
 
 TINY_CNN = {"epochs": 1, "batch_size": 8, "vocab_size": 500, "embedding_dim": 8, "num_filters": 4, "max_length": 16,
