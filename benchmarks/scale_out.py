@@ -19,7 +19,6 @@ import os
 import statistics
 import tempfile
 import time
-from contextlib import ExitStack
 from typing import Callable
 
 from benchmarks.results import publish, table
@@ -86,8 +85,7 @@ def main() -> None:
     parts = split(prepare(sample.load(), "text", "label"), seed=0)
 
     run_rows, store_rows = [], []
-    with ExitStack() as stack:
-        address = stack.enter_context(ray_head())
+    with ray_head() as address:
         for way, env in WAYS.items():
             os.environ.update({WORKSPACE_ENV: tempfile.mkdtemp(prefix="scale-out-"), **env})
             if way == "Ray job":

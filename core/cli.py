@@ -18,7 +18,7 @@ from core.comparison import compare_runs, verdict
 from core.errors import DataError
 from core.evaluation import load_report
 from core.samples import SAMPLES
-from core.storage import run_files
+from core.storage import StorageError, run_files
 from core.store import Store
 from core.worker import worker_main
 
@@ -103,6 +103,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (DataError, ValueError, KeyError, FileNotFoundError) as exc:
+    except (DataError, ValueError, KeyError, FileNotFoundError, StorageError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

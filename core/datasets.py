@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 import pandas as pd
 
-from core.storage import fetch, push, remove
+from core.storage import fetch, push, quietly, remove
 from core.store import DatasetRecord, Store
 from core.uploads import forget_upload
 from core.workspace import datasets_dir, run_dir
@@ -37,7 +37,7 @@ def save_dataset(store: Store, df: pd.DataFrame, name: str, source_hash: str | N
         tmp = path.with_suffix(".tmp")
         df[["text", "label", "split"]].to_parquet(tmp, index=False)
         tmp.replace(path)
-        push(path, store.root)  # for workers on other machines
+    push(path, store.root)  # for workers on other machines; saved again, it is put there again
     classes = sorted(df["label"].unique().tolist())
     return store.add_dataset(dataset_id, name, str(path), len(df), classes, source_hash)
 
@@ -50,12 +50,12 @@ def delete_dataset(store: Store, dataset_id: str) -> list[int]:
     # The rows go first, so nothing is left pointing at a missing file. The file is named by the content hash,
     # which is the id, so no other dataset shares it.
     Path(record.path).unlink(missing_ok=True)
-    remove(Path(record.path), store.root)
+    quietly(remove, Path(record.path), store.root)
     for run_id in run_ids:
         # The rows are gone already: a folder that cannot be removed costs only disk space.
         folder = run_dir(run_id, store.root)
         shutil.rmtree(folder, ignore_errors=True)
-        remove(folder, store.root)
+        quietly(remove, folder, store.root)
     # The uploaded file goes with the last dataset made from it: deleting data must not leave a copy behind.
     if record.source_hash and not store.as_viewer(None).datasets_from_source(record.source_hash):  # anyone's
         forget_upload(record.source_hash, store.root)

@@ -9,6 +9,7 @@ The same code runs with NCCL across GPUs and with gloo across CPU processes, whi
 """
 from __future__ import annotations
 
+import gc
 import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -67,6 +68,10 @@ def join(world: World, device_type: str) -> None:
 
 def leave() -> None:
     if dist.is_initialized():
+        # A DistributedDataParallel wrapper lingers in a reference cycle after training, holding the group; freed
+        # only as the interpreter exits, it takes gloo's threads down too late and the process aborts
+        # ("terminate called without an active exception"), which makes torchrun stop the other processes.
+        gc.collect()
         dist.destroy_process_group()
 
 

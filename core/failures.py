@@ -5,6 +5,7 @@ import pyarrow as pa
 import torch
 
 from core.errors import DataError
+from core.storage import StorageError
 from core.training import OutOfMemory
 
 GPU_MEMORY = ("The GPU ran out of memory. Lower the batch size or the maximum length in the settings, or "
@@ -15,7 +16,7 @@ def explain(exc: BaseException) -> str:
     """A plain-language sentence for a run's failure; our own messages are already written for users."""
     if isinstance(exc, pa.ArrowInvalid):  # before ValueError, which it is too
         return "The dataset's file in the workspace is damaged. Save the dataset again on the Data page."
-    if isinstance(exc, (OutOfMemory, DataError, ValueError)):
+    if isinstance(exc, (OutOfMemory, DataError, ValueError, StorageError)):
         return str(exc)
     if isinstance(exc, torch.OutOfMemoryError):
         return GPU_MEMORY

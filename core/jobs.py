@@ -217,9 +217,9 @@ def resume(store: Store, run_id: int) -> Run:
     require_change(store.viewer, run, f"Run {run_id}", "resume")
     store.get_dataset(run.dataset_id)
     Limits.from_env().check_epochs(run.config)  # the limit may have been lowered since it started
+    kept = storage.exists(run_dir(run_id, store.root) / CHECKPOINT_FILE, store.root)  # before anything changes
     if not store.requeue(run_id):
         raise ValueError(f"Run {run_id} is {run.status}; only a cancelled or interrupted run can be resumed.")
-    kept = storage.exists(run_dir(run_id, store.root) / CHECKPOINT_FILE, store.root)
     _note(store, run_id, "Resume requested: continuing from the last checkpoint." if kept
           else "Resume requested. No checkpoint was kept, so training starts again from the beginning; with the "
                "same seed it ends with the same model.")
@@ -244,7 +244,11 @@ def reconcile(store: Store) -> list[int]:
                     signal_process(run.pid, signal.SIGKILL if late > KILL_GRACE_SECONDS else signal.SIGTERM)
             continue
         if run.job is not None and run.status == "queued":
-            if ray_runs.job_state(run.job) == "STOPPED" and store.transition(run.id, "cancelled"):
+            state = ray_runs.job_state(run.job)
+            if state == "GONE" and store.release_job(run.id, run.job):
+                # A restarted head forgets its jobs, and a cluster no longer set has none: it is handed over again.
+                _note(store, run.id, "Its Ray job is no longer known to the cluster; it is queued again.")
+            elif state == "STOPPED" and store.transition(run.id, "cancelled"):
                 _note(store, run.id, "Cancelled before it started: its Ray job was stopped in Ray.")
             else:
                 _never_started(store, run.id, "The Ray job ended before training started")

@@ -8,13 +8,10 @@ without it. Every failure to reach the head becomes `ClusterUnreachable`, whose 
 from __future__ import annotations
 
 import functools
-import http.client
-import json
 import os
 import re
 import shlex
 import threading
-import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Iterator
@@ -24,7 +21,6 @@ RAY_ADDRESS_ENV = "CLASSIFIER_STUDIO_RAY_ADDRESS"
 # Ray's client sends its requests with no timeout at all, so a head that accepts connections but never answers
 # would hang the caller for good. Connecting fails fast; a busy dashboard gets longer to answer.
 TIMEOUT = (5.0, 20.0)
-STATUS_TIMEOUT = 5.0
 # Kept in each job's metadata: the job list does not say what a job asked for, and an autoscaler v2 cluster does
 # not publish its resource usage to the dashboard.
 GPUS_KEY = "studio_num_gpus"
@@ -128,8 +124,12 @@ class RayCluster:
             return self._client().list_jobs()
 
     def _get(self, route: str) -> dict:
-        with self._reaching(), urllib.request.urlopen(f"{self.address}{route}", timeout=STATUS_TIMEOUT) as response:
-            return json.load(response)["data"]
+        # Through Ray's client, with its authentication headers, cookies and TLS settings.
+        with self._reaching():
+            response = self._client()._do_request("GET", route)
+            if response.status_code != 200:
+                raise RuntimeError(f"{route} answered with status code {response.status_code}")
+            return response.json()["data"]
 
     def _client(self):
         with self._lock:
@@ -154,19 +154,27 @@ class RayCluster:
                 kwargs.setdefault("timeout", TIMEOUT)
                 return super()._do_request(method, endpoint, **kwargs)
 
+        # Its own: a server that is no Ray dashboard answers 404, which `_unknown_job` around a caller would take
+        # for a job the cluster does not know.
         with self._reaching():
             return Client(self.address)  # asks the head for its version, so an unreachable one fails here
 
     @contextmanager
     def _reaching(self) -> Iterator[None]:
-        # requests' and urllib's errors are OSErrors; a bad address is a ValueError. Ray's client raises a plain
+        # requests' errors are OSErrors; a bad address is a ValueError. Ray's client raises a plain
         # RuntimeError for any answer but success (a server that is not a Ray dashboard, a head busy or failing
         # with HTTP 500 or 503), except a job it does not know, which `_unknown_job` takes first.
         try:
             yield
         except ClusterUnreachable:
             raise
-        except (OSError, ValueError, KeyError, RuntimeError, http.client.HTTPException) as e:
+        except (OSError, ValueError, KeyError, RuntimeError) as e:
+            raise ClusterUnreachable(self._unreachable(e)) from e
+        except Exception as e:
+            from ray.exceptions import RayError  # imported already: only Ray's client raises these
+
+            if not isinstance(e, RayError):  # a token the head refuses, say
+                raise
             raise ClusterUnreachable(self._unreachable(e)) from e
 
     def _unreachable(self, error: BaseException) -> str:

@@ -27,7 +27,12 @@ JOB_ENV = "CLASSIFIER_STUDIO_JOB"
 LIVE = ("PENDING", "RUNNING")
 # A reconcile asks about every active run; one listing of the cluster's jobs answers them all.
 STATES_SECONDS = 1.0
+# The sidebar of every open page asks for the cluster's status each time it refreshes (every 5 seconds).
+STATUS_SECONDS = 5.0
+# A head that does not answer costs each caller a connection timeout: asking again soon would stall every page.
+UNREACHABLE_SECONDS = 10.0
 _states: tuple[float, str, dict[str, str] | None] = (0.0, "", None)
+_status: tuple[float, str, tuple[ClusterStatus | None, str | None]] = (0.0, "", (None, None))
 
 
 def enabled() -> bool:
@@ -48,18 +53,21 @@ def gpus_per_run() -> int:
     setting = gpus_setting()
     if setting is not None:
         return setting
-    return 1 if cluster(ray_address()).status().gpus else 0
+    found, error = status()
+    if found is None:
+        raise ClusterUnreachable(error)
+    return 1 if found.gpus else 0
 
 
 def submit(run: Run, command: list[str], cwd: str, env: dict[str, str], gpus: int) -> str:
     """Hand `run` to the cluster with this process's settings and `env`; returns the job's id. Raises
     ClusterUnreachable."""
-    global _states
+    global _states, _status
     job = new_job_id(f"classifier-studio-run-{run.id}")
     passed = {**{k: v for k, v in os.environ.items() if k.startswith(PASSED_ENV)}, **env, JOB_ENV: job}
     packed = base64.b64encode(json.dumps(passed).encode()).decode()
     submitted = cluster(ray_address()).submit(command, cwd=cwd, env={PACKED_ENV: packed}, num_gpus=gpus, job_id=job)
-    _states = (0.0, "", None)  # the listing read before lacks the new job
+    _states, _status = (0.0, "", None), (0.0, "", (None, None))  # what was read before lacks the new job
     return submitted
 
 
@@ -84,7 +92,8 @@ def job_states() -> dict[str, str] | None:
     seen, seen_address, states = _states
     if address is None:
         return {}
-    if address != seen_address or time.monotonic() - seen > STATES_SECONDS:
+    if address != seen_address or time.monotonic() - seen > (STATES_SECONDS if states is not None
+                                                              else UNREACHABLE_SECONDS):
         try:
             states = cluster(address).states()
         except ClusterUnreachable:
@@ -139,11 +148,18 @@ def logs(job: str) -> str:
 
 
 def status() -> tuple[ClusterStatus | None, str | None]:
-    """The cluster's nodes, GPUs and jobs, or why they cannot be read; (None, None) without a cluster."""
+    """The cluster's nodes, GPUs and jobs, at most a few seconds old, or why they cannot be read; (None, None)
+    without a cluster."""
+    global _status
     address = ray_address()
     if address is None:
         return None, None
-    try:
-        return cluster(address).status(), None
-    except ClusterUnreachable as exc:
-        return None, str(exc)
+    seen, seen_address, found = _status
+    if address != seen_address or time.monotonic() - seen > (STATUS_SECONDS if found[0] is not None
+                                                              else UNREACHABLE_SECONDS):
+        try:
+            found = cluster(address).status(), None
+        except ClusterUnreachable as exc:
+            found = None, str(exc)
+        _status = (time.monotonic(), address, found)
+    return found

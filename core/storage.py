@@ -14,8 +14,9 @@ import posixpath
 import shutil
 import sys
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Iterator
 
 import fsspec
 from fsspec.core import url_to_fs
@@ -36,7 +37,25 @@ def storage_url() -> str | None:
 def _remote(path: Path, root: Path) -> tuple[fsspec.AbstractFileSystem, str]:
     """The filesystem of the storage URL, and where `path` (inside the workspace `root`) lives in it."""
     fs, base = url_to_fs(storage_url())
-    return fs, f"{base.rstrip('/')}/{path.resolve().relative_to(root.resolve()).as_posix()}"
+    return fs, f"{base.rstrip('/')}/{_relative(path, root)}"
+
+
+def _relative(path: Path, root: Path) -> str:
+    return path.resolve().relative_to(root.resolve()).as_posix()
+
+
+class StorageError(OSError):
+    """Shared storage could not be read or written; the message says what failed and what to do."""
+
+
+@contextmanager
+def _said(failed: str) -> Iterator[None]:
+    """Any filesystem's own error (each has its own) as a StorageError: `failed`, the storage, and the cause."""
+    try:
+        yield
+    except Exception as exc:
+        raise StorageError(f"{failed} {storage_url()}: {exc}. Check that the storage is reachable from this "
+                           "machine, then try again.") from exc
 
 
 def push(path: Path, root: Path) -> None:
@@ -45,10 +64,11 @@ def push(path: Path, root: Path) -> None:
         return
     files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")) if path.is_dir() \
         else [path]
-    for file in files:
-        fs, target = _remote(file, root)
-        fs.makedirs(posixpath.dirname(target), exist_ok=True)  # folders exist only on some filesystems
-        fs.put_file(str(file), target)
+    with _said(f"{_relative(path, root)} could not be put in"):
+        for file in files:
+            fs, target = _remote(file, root)
+            fs.makedirs(posixpath.dirname(target), exist_ok=True)  # folders exist only on some filesystems
+            fs.put_file(str(file), target)
 
 
 def quietly(action: Callable[[Path, Path], object], path: Path, root: Path) -> bool:
@@ -56,9 +76,8 @@ def quietly(action: Callable[[Path, Path], object], path: Path, root: Path) -> b
     push brings storage up to date, or a file left behind costs only space, failing would cost more."""
     try:
         action(path, root)
-    except Exception as exc:  # each filesystem has errors of its own
-        print(f"warning: could not {action.__name__} {path.name} in {storage_url()}: {exc}", file=sys.stderr,
-              flush=True)
+    except StorageError as exc:
+        print(f"warning: {exc}", file=sys.stderr, flush=True)
         return False
     return True
 
@@ -67,8 +86,9 @@ def exists(path: Path, root: Path) -> bool:
     """Whether the file or folder is here, or in storage."""
     if path.exists() or storage_url() is None:
         return path.exists()
-    fs, source = _remote(path, root)
-    return fs.exists(source)
+    with _said(f"Could not look for {_relative(path, root)} in"):
+        fs, source = _remote(path, root)
+        return fs.exists(source)
 
 
 def fetch(path: Path, root: Path, leave_out: tuple[str, ...] = ()) -> bool:
@@ -76,8 +96,9 @@ def fetch(path: Path, root: Path, leave_out: tuple[str, ...] = ()) -> bool:
     `leave_out`; False when storage has none."""
     if storage_url() is None:
         return False
-    fs, source = _remote(path, root)
-    return _download(fs, source, path, leave_out)
+    with _said(f"{_relative(path, root)} could not be fetched from"):
+        fs, source = _remote(path, root)
+        return _download(fs, source, path, leave_out)
 
 
 def _download(fs: fsspec.AbstractFileSystem, source: str, path: Path, leave_out: tuple[str, ...] = ()) -> bool:
@@ -110,13 +131,10 @@ def remove(path: Path, root: Path) -> None:
     """Delete a file or folder of the workspace `root` from storage, as it is deleted here."""
     if storage_url() is None:
         return
-    fs, target = _remote(path, root)
-    if fs.exists(target):
-        fs.rm(target, recursive=True)
-
-
-class StorageError(OSError):
-    """Shared storage could not be read."""
+    with _said(f"{_relative(path, root)} could not be removed from"):
+        fs, target = _remote(path, root)
+        if fs.exists(target):
+            fs.rm(target, recursive=True)
 
 
 def run_files(store: Store, run_id: int) -> Path:
@@ -131,28 +149,31 @@ def run_files(store: Store, run_id: int) -> Path:
         return folder
     stamp = folder / FETCHED
     version = str(run.finished_at)
+
+    def fetched() -> bool:
+        return stamp.exists() and stamp.read_text(encoding="utf-8") == version
+
+    if fetched():
+        return folder
     # One fetch at a time, whichever session or process asks: another would find half a swap.
     with open(folder / ".fetching", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not stamp.exists() or stamp.read_text(encoding="utf-8") != version:
-            try:
-                _refresh(folder, store.root)
-            except Exception as exc:  # each filesystem has errors of its own
-                raise StorageError(f"The files of run {run_id} could not be fetched from {storage_url()}: {exc}. "
-                                   "Check that the storage is reachable from this machine, then reload the "
-                                   "page.") from exc
-            stamp.write_text(version, encoding="utf-8")
+        if not fetched():
+            with _said(f"The files of run {run_id} could not be fetched from"):
+                found = _refresh(folder, store.root)
+            if found:  # else looked for again next time: its worker may not have reached storage yet
+                stamp.write_text(version, encoding="utf-8")
     return folder
 
 
-def _refresh(folder: Path, root: Path) -> None:
+def _refresh(folder: Path, root: Path) -> bool:
     """Replace what `folder` holds by storage's copy, fetched aside first; a folder storage lacks (a run from before
-    the setting) stays as it is."""
+    the setting, or one whose worker could not reach it) stays as it is, and False is returned."""
     incoming = folder.with_name(f".{folder.name}.incoming")
     shutil.rmtree(incoming, ignore_errors=True)
     fs, source = _remote(folder, root)
     if not _download(fs, source, incoming, leave_out=(CHECKPOINT_FILE,)):  # only training reads a checkpoint
-        return
+        return False
     if (incoming / MODEL_DIR).exists():
         shutil.rmtree(folder / EXPORT_DIR, ignore_errors=True)  # downloads made from an earlier model
     for item in incoming.iterdir():
@@ -160,3 +181,4 @@ def _refresh(folder: Path, root: Path) -> None:
             shutil.rmtree(folder / item.name, ignore_errors=True)
         os.replace(item, folder / item.name)
     incoming.rmdir()
+    return True

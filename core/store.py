@@ -245,6 +245,11 @@ class Store:
         already is left alone."""
         self._update_if(run_id, (runs.c.status == "queued") & (runs.c.pid == -os.getpid()), pid=None, job=job)
 
+    def release_job(self, run_id: int, job: str) -> bool:
+        """Queue a run again whose Ray job the cluster no longer knows, for the next dispatch to hand over anew.
+        False when the run has moved on meanwhile."""
+        return self._update_if(run_id, (runs.c.status == "queued") & (runs.c.job == job), job=None)
+
     def release_launch(self, run_id: int, pid: int) -> bool:
         """Queue a run again whose launch went nowhere: launched as `pid` (or reserved by -`pid`), gone before it
         claimed the run. False when the run has moved on meanwhile."""

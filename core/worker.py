@@ -26,12 +26,16 @@ from core.evaluation import evaluate, save_report
 from core.failures import explain
 from core.limits import Limits, TimeLimit
 from core.prediction import prediction_frame
-from core.storage import fetch, push, quietly, remove, storage_url
+from core.storage import StorageError, fetch, push, quietly, remove, storage_url
 from core.store import Run, Store
 from core.training import Callback
 from core.wording import count, duration
 from core.worker_callbacks import PushCheckpoints, StopWatch, StoreLogger, progress
 from core.workspace import EXPORT_DIR, MODEL_DIR, PREDICTIONS_FILE, run_dir
+
+
+# Seconds before each try to put a finished run's folder in shared storage.
+PUSH_WAITS = (0.0, 5.0, 25.0)
 
 
 class Cancelled(Exception):
@@ -69,9 +73,8 @@ def execute_run(store: Store, run_id: int, callbacks: Sequence[Callback] = (), w
     if claimed:
         try:
             fetch(folder, store.root)  # its checkpoint and log, when it trained on another machine before
-        except Exception as exc:  # each filesystem has errors of its own
-            finish(store, run_id, "failed", error=f"The run's checkpoint could not be fetched from shared storage "
-                                                 f"({storage_url()}): {exc}")
+        except StorageError as exc:
+            finish(store, run_id, "failed", error=f"Training could not start: {exc}")
             claimed = False
     if world.size > 1:
         claimed = _share(claimed)
@@ -103,8 +106,12 @@ def execute_run(store: Store, run_id: int, callbacks: Sequence[Callback] = (), w
 
 def finish(store: Store, run_id: int, status: str, **values: object) -> None:
     """End the run as `status`, its folder put in shared storage first: the dashboard fetches it once it sees the
-    run finished, and must find it complete. Storage out of reach does not keep the run from ending."""
-    quietly(push, run_dir(run_id, store.root), store.root)
+    run finished, and must find it complete. Storage out of reach is tried again a few times (nowhere else has the
+    files), but does not keep the run from ending."""
+    for wait in PUSH_WAITS:
+        time.sleep(wait)
+        if quietly(push, run_dir(run_id, store.root), store.root):
+            break
     store.transition(run_id, status, **values)
 
 
@@ -185,9 +192,9 @@ def train(store: Store, run: Run, folder: Path, log: logging.Logger, logger: Sto
         finish(store, run.id, "cancelled", result={**result, "stopped_at_step": state.step})
         return
     log.info("Finished in %s.", duration(state.elapsed))
-    finish(store, run.id, "succeeded", result=result)
     (folder / CHECKPOINT_FILE).unlink(missing_ok=True)  # a finished run is never resumed
-    quietly(remove, folder / CHECKPOINT_FILE, store.root)
+    finish(store, run.id, "succeeded", result=result)
+    quietly(remove, folder / CHECKPOINT_FILE, store.root)  # pushed after an earlier epoch
 
 
 def evaluate_and_save(model: TextClassifier, df: pd.DataFrame, folder: Path, log: logging.Logger) -> dict:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import OperationalError
 
+from core import run_log
 from core.checkpoints import CHECKPOINT_FILE
 from core.storage import push, quietly
 from core.store import Store
@@ -39,9 +40,9 @@ class StopWatch:
 
 
 class PushCheckpoints(Callback):
-    """Puts the run folder in shared storage each time training has written a checkpoint, so a run whose machine is
-    lost resumes elsewhere from it. Checkpoints are written after the epoch's hooks: the next step, or the end of
-    training, finds each one."""
+    """Puts the checkpoint, and the log so far, in shared storage each time training has written one, so a run whose
+    machine is lost resumes elsewhere from it. Checkpoints are written after the epoch's hooks: the next step, or the
+    end of training, finds each one."""
 
     def __init__(self, folder: Path, root: Path):
         self.checkpoint, self.root = folder / CHECKPOINT_FILE, root
@@ -52,7 +53,9 @@ class PushCheckpoints(Callback):
 
     def _push_if_new(self) -> None:
         written = self._written()
-        if written is not None and written != self.pushed and quietly(push, self.checkpoint.parent, self.root):
+        if written is None or written == self.pushed:
+            return
+        if all(quietly(push, file, self.root) for file in (self.checkpoint, self.checkpoint.parent / run_log.RUN_LOG)):
             self.pushed = written
 
     def on_step_end(self, state: TrainState) -> None:

@@ -11,7 +11,9 @@ if str(ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
+from core.storage import StorageError  # noqa: E402
 from dashboard.access import account_box, gate  # noqa: E402
+from dashboard.components import escape_md  # noqa: E402
 from dashboard.limits_views import server_limits  # noqa: E402
 from dashboard.navigation import pages  # noqa: E402
 from dashboard.state import server_store  # noqa: E402
@@ -26,4 +28,7 @@ navigation = st.navigation(pages())
 with st.sidebar:
     account_box()
     system_panel(server_store())
-navigation.run()
+try:
+    navigation.run()
+except StorageError as exc:  # any page that needed a run's files, with shared storage out of reach
+    st.error(escape_md(exc))

@@ -33,12 +33,13 @@ def take_away(store: Store, run: Run) -> None:
     st.write("Download the model as one file, to use it in this app on another server, from the command line, as a "
              "web service or in your own code. Each file has a README with what the model is for and how well it "
              "does.")
+    folder = run_files(store, run.id)
     for column, (kind, (title, about)) in zip(st.columns(2), FORMATS.items()):
         with column:
             st.markdown(f"**{title}**")
             st.caption(about)
             name = file_name(run.id, run.arch, kind)
-            ready = run_files(store, run.id) / EXPORT_DIR / name
+            ready = folder / EXPORT_DIR / name
             if not ready.exists():
                 if not st.button(f"Prepare the {title.lower() if kind == 'bundle' else title} file",
                                  key=f"export.{kind}.{run.id}"):

@@ -6,7 +6,7 @@ import streamlit as st
 
 from core import jobs, run_log, run_queue
 from core.ownership import can_change
-from core.storage import run_files
+from core.storage import StorageError, run_files
 from core.store import Run, Store
 from core.wording import duration
 from dashboard import navigation
@@ -20,11 +20,11 @@ def ordinal(n: int) -> str:
 
 
 def waiting(store: Store, run: Run) -> None:
-    place = run_queue.place_in_queue(store, run.id)
     if run.job is not None:
         st.info("Handed to the Ray cluster, which starts it as soon as a node has room for it. It starts by itself; "
                 "you can close this tab.")
         return
+    place = run_queue.place_in_queue(store, run.id)
     if place is None:
         st.progress(0.0, text="Starting the training process…")
         return
@@ -117,7 +117,7 @@ def resume_button(store: Store, run: Run, label: str) -> None:
     if st.button(label, key=f"resume.{run.id}", icon=":material/play_arrow:"):
         try:
             jobs.resume(store, run.id)
-        except (ValueError, KeyError, PermissionError) as exc:
+        except (ValueError, KeyError, PermissionError, StorageError) as exc:
             st.error(escape_md(exc))
         else:
             st.rerun()
@@ -152,7 +152,10 @@ def log(store: Store, run: Run) -> None:
             st.caption("Nothing logged yet.")
         else:
             st.code(text, language=None, wrap_lines=True)
-        if run.active:
+        if run.active and run.job is not None:
+            st.caption("The run trains on the Ray cluster: its log arrives here when it ends. Meanwhile Ray's own "
+                       "dashboard shows its output as it goes.")
+        elif run.active:
             st.caption("Shown as it was when the run's status last changed; the download has every line so far.")
         # Read when clicked, so a training run's download holds its latest lines.
         st.download_button("Download the run log", lambda: run_log.read(folder).encode("utf-8"),

@@ -38,7 +38,10 @@ def _device(status: SystemStatus) -> None:
 
 def _cluster(status: SystemStatus) -> None:
     if status.cluster_error is not None:
-        st.warning(escape_md(status.cluster_error))
+        st.warning("The training cluster cannot be reached. Runs wait, and start once it is back.")
+        with st.expander("Details for the administrator"):
+            st.caption(escape_md(status.cluster_error))
+        st.caption(f"Training: {status.running} running · {status.queued} waiting")
         return
     c = status.cluster
     gpus = f"{c.gpus_used:g} of {count(int(c.gpus), 'GPU')} in use" if c.gpus else "no GPU"

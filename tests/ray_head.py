@@ -55,13 +55,10 @@ def _stop(env: dict[str, str], cwd: str) -> None:
 
 
 @contextmanager
-def ray_head(tmp_dir: str | os.PathLike | None = None) -> Iterator[str]:
-    """Start a Ray head and yield its dashboard address (`http://127.0.0.1:PORT`); stop it on leaving.
-
-    `tmp_dir` is Ray's temporary folder (keep its path short); a new one under /tmp is made and removed when
-    it is None."""
-    own_tmp = tmp_dir is None
-    tmp = Path(tempfile.mkdtemp(prefix="ray", dir="/tmp") if own_tmp else tmp_dir)
+def ray_head() -> Iterator[str]:
+    """Start a Ray head and yield its dashboard address (`http://127.0.0.1:PORT`); stop it on leaving. Its
+    temporary folder is a new one under /tmp: Ray wants a short path."""
+    tmp = Path(tempfile.mkdtemp(prefix="ray", dir="/tmp"))
     cwd = tempfile.mkdtemp(prefix="raycwd", dir="/tmp")
     gcs, dashboard, client, agent = _free_ports(4)
     env = {**os.environ, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
@@ -92,5 +89,4 @@ def ray_head(tmp_dir: str | os.PathLike | None = None) -> Iterator[str]:
     finally:
         _stop(env, cwd)
         shutil.rmtree(cwd, ignore_errors=True)
-        if own_tmp:
-            shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(tmp, ignore_errors=True)

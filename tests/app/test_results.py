@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from core.evaluation import load_report
+from core.storage import STORAGE_URL_ENV
 from core.workspace import PREDICTIONS_FILE, run_dir
 from dashboard.state import RUN
 
@@ -175,3 +176,12 @@ def test_a_run_stopped_with_a_model_shows_its_results_and_says_it_was_stopped(op
     assert not at.exception
     assert any("This run was stopped before it finished (at step 1)" in i.value for i in at.info)
     assert at.metric and "confusion" in [c.key for c in at.get("plotly_chart")]
+
+
+def test_shared_storage_out_of_reach_is_said_on_the_page(monkeypatch, open_page, trained_run):
+    monkeypatch.setenv(STORAGE_URL_ENV, "nosuchprotocol://bucket/studio")
+    at = open_page("results")
+    assert not at.exception
+    shown = at.error[0].value.replace("\\", "")  # as written, before Markdown's escapes
+    assert f"The files of run {trained_run.id} could not be fetched from nosuchprotocol://" in shown
+    assert "Check that the storage is reachable from this machine" in shown

@@ -5,7 +5,8 @@ import sys
 
 import pytest
 
-from core import system
+from core import ray_runs, system
+from core.ray_jobs import RAY_ADDRESS_ENV
 from core.jobs import SLOTS_ENV
 from core.store import DatasetRecord, Run, Store
 from tests.fake_nvml import FakeGpu, fake_nvml
@@ -64,3 +65,16 @@ def test_with_gpus_the_panel_shows_each_name_and_memory(monkeypatch, open_page, 
         (r"Tesla V100\-SXM2\-16GB · 12.0 of 16.0 GiB used", 75),
     ]
     assert "CPU" not in " ".join(text)
+
+
+def test_a_cluster_out_of_reach_is_said_plainly_with_the_details_for_the_administrator(monkeypatch, open_page):
+    monkeypatch.setenv(RAY_ADDRESS_ENV, "http://ray-head.example.com:8265")
+    why = "Cannot reach the Ray cluster at http://ray-head.example.com:8265 (connection refused). Check that ..."
+    monkeypatch.setattr(ray_runs, "status", lambda: (None, why))
+    at = open_page("home")
+    assert not at.exception
+    [warning] = at.sidebar.warning
+    assert warning.value == "The training cluster cannot be reached. Runs wait, and start once it is back."
+    [details] = at.sidebar.expander
+    assert details.label == "Details for the administrator" and "connection refused" in details.caption[0].value
+    assert "Training: 0 running · 0 waiting" in sidebar_text(at)

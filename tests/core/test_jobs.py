@@ -249,10 +249,15 @@ def test_a_forced_stop_reaches_the_processes_a_worker_started_in_sessions_of_the
     while not (children := psutil.Process(parent.pid).children()):
         assert time.monotonic() < deadline
         time.sleep(0.05)
-    jobs.signal_process(parent.pid, signal.SIGKILL)
-    parent.wait(timeout=30)
-    psutil.wait_procs(children, timeout=30)
-    assert not pid_alive(children[0].pid)
+    try:
+        jobs.signal_process(parent.pid, signal.SIGKILL)
+        parent.wait(timeout=30)
+        psutil.wait_procs(children, timeout=30)
+        assert not pid_alive(children[0].pid)
+    finally:  # the child, in a session of its own, outlives a failure of the test
+        for child in children:
+            if child.is_running():
+                child.kill()
 
 
 def test_pid_alive():

@@ -140,7 +140,6 @@ def test_ray_address_in_the_environment_redirects_nothing(head, monkeypatch):
 
 def test_a_head_that_never_answers_times_out(monkeypatch):
     monkeypatch.setattr(ray_jobs, "TIMEOUT", (1.0, 1.0))
-    monkeypatch.setattr(ray_jobs, "STATUS_TIMEOUT", 1.0)
     with socket.socket() as silent:  # accepts connections (the kernel does) and never answers
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)

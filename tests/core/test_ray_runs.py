@@ -7,11 +7,12 @@ import time
 
 import pytest
 
-from core import jobs, ray_runs, run_queue, system
+from core import jobs, ray_runs, run_log, run_queue, system
 from core.prediction import load_run_model
-from core.ray_jobs import RAY_ADDRESS_ENV, ClusterStatus, cluster
+from core.ray_jobs import RAY_ADDRESS_ENV, ClusterStatus, ClusterUnreachable, cluster
 from core.store import Store
 from core.worker import execute_run
+from core.workspace import run_dir
 from tests.core.test_jobs import LONG, one_thread_workers, tiny_dataset, wait_finished, wait_until  # noqa: F401
 from tests.ray_head import ray_head
 
@@ -57,6 +58,41 @@ def test_the_system_panel_counts_only_the_apps_runs_waiting_in_the_cluster(works
     status = system.system_status(workspace)
     assert status.queued == 3 and status.queued_in_cluster == 1
     assert system.describe(status).endswith("· 2 jobs waiting for room")
+
+
+def test_a_run_whose_job_the_cluster_forgot_is_handed_over_again(workspace: Store, tiny_dataset, monkeypatch):
+    monkeypatch.setenv(RAY_ADDRESS_ENV, "http://127.0.0.1:1")
+    monkeypatch.setattr(ray_runs, "gpus_per_run", lambda: 0)
+    submitted: list[str] = []
+    monkeypatch.setattr(ray_runs, "submit", lambda run, command, cwd, env, gpus:
+                        submitted.append(f"job-{len(submitted) + 1}") or submitted[-1])
+    run_id, _ = jobs.start(workspace, tiny_dataset.id, "tfidf", {})
+    assert workspace.get_run(run_id).job == "job-1"
+    monkeypatch.setattr(ray_runs, "job_state", lambda job: "GONE")  # the head restarted, and forgot its jobs
+    jobs.reconcile(workspace)
+    run = workspace.get_run(run_id)
+    assert run.status == "queued" and run.job == "job-2", run
+    assert "no longer known to the cluster; it is queued again" in run_log.read(run_dir(run_id, workspace.root))
+
+
+def test_the_clusters_status_is_read_once_in_a_while_for_every_page(monkeypatch):
+    monkeypatch.setenv(RAY_ADDRESS_ENV, "http://127.0.0.1:2")
+    answers = [ClusterUnreachable("down"), ClusterStatus("http://127.0.0.1:2", 1, 2, 0, 0, 0, 0)]
+
+    def read():
+        answer = answers[min(len(asked), 1)]
+        asked.append(answer)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    asked: list = []
+    monkeypatch.setattr(cluster("http://127.0.0.1:2"), "status", read)
+    assert ray_runs.status() == ray_runs.status() == (None, "down") and len(asked) == 1
+    monkeypatch.setattr(ray_runs, "UNREACHABLE_SECONDS", 0.0)  # a cluster out of reach is asked again, later
+    assert ray_runs.status() == (answers[1], None) and len(asked) == 2
+    assert ray_runs.status() == (answers[1], None) and len(asked) == 2
+    assert ray_runs.gpus_per_run() == 0 and len(asked) == 2
 
 
 SMALL = {"epochs": 4, "batch_size": 4, "vocab_size": 500, "embedding_dim": 16, "num_filters": 8, "max_length": 16,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from core import run_log
+from core import run_log, worker
 from core.datasets import delete_dataset, load_dataset, save_dataset
 from core.prediction import load_run_model
 from core.splitting import split
@@ -85,8 +85,11 @@ def test_a_run_stopped_on_one_machine_resumes_on_another_from_its_checkpoint(wor
     stopped = execute_run(workspace, run_id, [StopAfterFirstEpoch(workspace, run_id)])
     assert stopped.status == "cancelled" and stopped.has_model
     assert (bucket / "runs" / str(run_id) / CHECKPOINT_FILE).exists()
-
     elsewhere(workspace, run_dir(run_id, workspace.root))
+    folder = run_files(workspace, run_id)  # the dashboard's machine: the stopped run's model, not its checkpoint
+    assert (folder / MODEL_DIR).is_dir() and not (folder / CHECKPOINT_FILE).exists()
+
+    elsewhere(workspace, run_dir(run_id, workspace.root))  # the next worker's machine
     assert workspace.requeue(run_id)
     run = execute_run(workspace, run_id)
     assert run.status == "succeeded", run.error
@@ -108,6 +111,20 @@ def test_a_run_from_before_storage_was_set_keeps_its_files(workspace, tiny_df, m
     folder = run_files(workspace, run.id)  # storage has nothing of it: nothing here is replaced
     assert (folder / MODEL_DIR).is_dir() and load_run_model(workspace, run.id).predict(["goal"]).shape == (1,)
 
+    # Nor is it marked fetched: once its files reach storage (as a worker's late push would), they are fetched.
+    push(folder / "run.log", workspace.root)
+    (folder / "run.log").write_text("stale", encoding="utf-8")
+    assert "stale" not in run_log.read(run_files(workspace, run.id))
+
+
+def test_a_dataset_saved_again_reaches_storage_that_was_out_of_reach(workspace, tiny_df, monkeypatch, bucket):
+    monkeypatch.setenv(STORAGE_URL_ENV, "nosuchprotocol://bucket/studio")
+    with pytest.raises(StorageError, match="could not be put in nosuchprotocol://"):
+        save_dataset(workspace, split(tiny_df, seed=0), "tiny")
+    monkeypatch.setenv(STORAGE_URL_ENV, f"file://{bucket}")
+    dataset = save_dataset(workspace, split(tiny_df, seed=0), "tiny")
+    assert (bucket / Path(dataset.path).relative_to(workspace.root)).exists()
+
 
 def test_storage_out_of_reach_is_said_and_changes_nothing(workspace, tiny_df, monkeypatch, bucket):
     dataset = save_dataset(workspace, split(tiny_df, seed=0), "tiny")
@@ -116,3 +133,20 @@ def test_storage_out_of_reach_is_said_and_changes_nothing(workspace, tiny_df, mo
     with pytest.raises(StorageError, match=f"run {run.id} could not be fetched from nosuchprotocol://"):
         run_files(workspace, run.id)
     assert (run_dir(run.id, workspace.root) / MODEL_DIR).is_dir()
+
+
+def test_a_finished_run_waits_for_storage_out_of_reach_for_a_moment(workspace, tiny_df, monkeypatch, bucket):
+    dataset = save_dataset(workspace, split(tiny_df, seed=0), "tiny")
+    tries = []
+
+    def flaky(path: Path, root: Path) -> None:
+        tries.append(path)
+        if len(tries) == 1:
+            raise StorageError("storage out of reach")
+        push(path, root)
+
+    monkeypatch.setattr(worker, "push", flaky)
+    monkeypatch.setattr(worker, "PUSH_WAITS", (0.0, 0.0, 0.0))
+    run = execute_run(workspace, workspace.create_run(dataset.id, "tfidf", {}))
+    assert run.status == "succeeded" and len(tries) == 2
+    assert (bucket / "runs" / str(run.id) / MODEL_DIR).is_dir()
