@@ -1,5 +1,5 @@
-"""A run's model as one ZIP file to take away: the model bundle (the run's model folder: safetensors, skops,
-tokenizer and bundle.json) or the ONNX export (`core.onnx_export`), each with README.md (the model card) and
+"""A run's model as one ZIP file to take away: the model bundle (the run's model as this version saves it:
+safetensors, skops, tokenizer and bundle.json) or the ONNX export (`core.onnx_export`), each with README.md (the model card) and
 metrics.json. Nothing in either is pickled; `core.loading` opens them again."""
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 from core.datasets import load_dataset
 from core.evaluation import load_report
-from core.loading import load_model
+from core.loading import load_folder
 from core.model_card import model_card
 from core.onnx_export import export
 from core.storage import run_files
@@ -50,11 +50,15 @@ def run_zip(store: Store, run_id: int, kind: str) -> Path:
     dataset = store.as_viewer(None).get_dataset(run.dataset_id)
     metrics = json.dumps({k: report[k] for k in REPORT_KEYS}, indent=2, ensure_ascii=False)
     with tempfile.TemporaryDirectory(dir=folder) as scratch:
+        model = load_folder(folder / MODEL_DIR)
         if kind == "onnx":
             content = Path(scratch) / "onnx"
-            manifest = export(load_model(folder / MODEL_DIR), content, df.loc[df["split"] == "test", "text"].tolist())
+            manifest = export(model, content, df.loc[df["split"] == "test", "text"].tolist())
         else:
-            content, manifest = folder / MODEL_DIR, None
+            # Saved again as this version saves models: one saved by an older version may be in a form that importing
+            # now refuses (a TF-IDF vocabulary kept as thousands of files inside its skops file).
+            content, manifest = Path(scratch) / "model", None
+            model.save(content)
         extras = {CARD_FILE: model_card(run, dataset, df, report, name, manifest), METRICS_FILE: metrics}
         target.parent.mkdir(exist_ok=True)
         partial = Path(scratch) / name

@@ -75,7 +75,7 @@ def imported_models(root: Path | None = None, viewer: Viewer | None = None) -> l
 
 
 def imported_folder(model_id: int, root: Path | None = None) -> Path:
-    """The unpacked model of import `model_id`, for `core.loading.load_model`."""
+    """The unpacked model of import `model_id`, checked when it was imported, for `core.loading.load_folder`."""
     return models_dir(root) / str(int(model_id)) / FILES_DIR
 
 

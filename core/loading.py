@@ -76,13 +76,13 @@ def _refuse_path(name: str) -> None:
                           "when opened, so the model was not loaded.")
 
 
-def _check_archive(archive: zipfile.ZipFile, what: str) -> list[zipfile.ZipInfo]:
+def _check_archive(archive: zipfile.ZipFile, what: str,
+                   advice: str = "Choose a ZIP downloaded from Classifier Studio.") -> list[zipfile.ZipInfo]:
     """The archive's files, once its count, unpacked size and compression are checked. bzip2 and LZMA entries are
     refused: Python inflates them whole before it compares them with their declared size."""
     infos = [i for i in archive.infolist() if not i.is_dir()]
     if len(infos) > MAX_FILES:
-        raise BundleError(f"{what} holds {len(infos):,} files; a model has far fewer (at most {MAX_FILES}). "
-                          "Choose a ZIP downloaded from Classifier Studio.")
+        raise BundleError(f"{what} holds {len(infos):,} files; a model has far fewer (at most {MAX_FILES}). {advice}")
     total = sum(i.file_size for i in infos)
     if total > max_bundle_bytes():
         raise BundleError(f"Unpacked, {what.lower()} would take {total / 2**20:,.0f} MB, more than the limit of "
@@ -129,7 +129,9 @@ def _check_inner(path: Path) -> None:
     if path.suffix.lower() == ".skops":
         try:
             with zipfile.ZipFile(path) as inner:
-                _check_archive(inner, f"'{path.name}'")
+                # Before its vocabulary moved to a JSON file beside it, a TF-IDF model kept each term as a file here.
+                _check_archive(inner, f"'{path.name}'", "A TF-IDF model downloaded from an older version of "
+                               "Classifier Studio can look like this: download it again from its Results page.")
         except zipfile.BadZipFile:
             raise BundleError(f"'{path.name}' is damaged. Download the model again.") from None
 

@@ -43,7 +43,7 @@ class OnnxClassifier:
     def load(cls, directory: Path) -> "OnnxClassifier":
         manifest = json.loads((directory / MANIFEST_FILE).read_text(encoding="utf-8"))
         if manifest.get("input") == "tfidf":
-            reader = skops_files.load(directory / VECTORIZER_FILE)
+            reader = skops_files.load_with_vocabulary(directory / VECTORIZER_FILE)
         elif manifest.get("input") == "tokens":
             reader = Tokenizer.from_file(str(directory / TOKENIZER_FILE))
         else:

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from core.architectures import TextClassifier
-from core.loading import load_model
+from core.loading import load_folder
 from core.storage import run_files
 from core.store import Store
 from core.workspace import MODEL_DIR
@@ -19,7 +19,8 @@ def load_run_model(store: Store, run_id: int) -> TextClassifier:
     if not run.has_model:
         raise ValueError(f"Run {run_id} is {run.status} and has no model to predict with; a run has one once it has "
                          "finished, or when stopped after an epoch.")
-    return load_model(run_files(store, run_id) / MODEL_DIR)
+    # The app wrote this folder itself: the checks of a model from anyone (core.loading.load_model) are not needed.
+    return load_folder(run_files(store, run_id) / MODEL_DIR)
 
 
 def probability_column(label: str) -> str:

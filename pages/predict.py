@@ -9,7 +9,7 @@ from core.errors import DataError
 from core.reading import SUPPORTED, ReadResult, read_file
 from core.explain import gradient, occlusion
 from core.imported_models import imported_folder
-from core.loading import load_model
+from core.loading import load_folder
 from core.prediction import alongside, csv_for_excel, load_run_model, predict_table, probability_column
 from core.storage import run_files
 from core.workspace import PREDICTIONS_FILE
@@ -53,7 +53,7 @@ def model_of(source: Source):
     kind, number, _ = source
     if kind == "run":
         return load_run_model(get_store(), number)
-    return load_model(imported_folder(number, get_store().root))
+    return load_folder(imported_folder(number, get_store().root))  # checked when it was imported
 
 
 @st.cache_data(max_entries=32, show_spinner="Weighing each word…")

@@ -31,6 +31,8 @@ CLASSIFIERS = ("logistic_regression", "linear_svm", "naive_bayes")
 CALIBRATION_TYPES = ["sklearn.calibration._CalibratedClassifier", "sklearn.calibration._SigmoidCalibration"]
 # The linear SVM learns its probabilities from this many cross-validation folds.
 SVM_FOLDS = 5
+# The fitted pipeline, its vocabulary beside it in pipeline.vocabulary.json (see skops_files.dump_with_vocabulary).
+PIPELINE_FILE = "pipeline.skops"
 
 
 @dataclass
@@ -119,14 +121,14 @@ class TfidfClassifier(OneShotClassifier):
         graph = convert_sklearn(classifier, initial_types=[("features", FloatTensorType([None, len(vectorizer.vocabulary_)]))],
                                 options={id(classifier): {"zipmap": False}})
         (directory / ONNX_FILE).write_bytes(graph.SerializeToString())
-        skops_files.dump(vectorizer, directory / VECTORIZER_FILE)
+        skops_files.dump_with_vocabulary(vectorizer, directory / VECTORIZER_FILE)
         return {"input": "tfidf"}
 
     def _save_weights(self, directory: Path) -> None:
-        skops_files.dump(self.pipeline_, directory / "pipeline.skops")
+        skops_files.dump_with_vocabulary(self.pipeline_, directory / PIPELINE_FILE)
 
     def _load_weights(self, directory: Path) -> None:
-        self.pipeline_ = skops_files.load(directory / "pipeline.skops", trusted=CALIBRATION_TYPES)
+        self.pipeline_ = skops_files.load_with_vocabulary(directory / PIPELINE_FILE, trusted=CALIBRATION_TYPES)
 
 
 ARCHITECTURE = Architecture(

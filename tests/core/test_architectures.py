@@ -17,7 +17,7 @@ from core.architectures.neural import length_bucketed
 from core.splitting import split
 from core.datasets import TextSet, subset
 from core.explain import gradient, occlusion, words
-from core.prediction import load_model
+from core.loading import load_model
 from core.tokenization import encode, train_tokenizer
 from core.training import Callback, TrainState
 from tests.conftest import CHINESE

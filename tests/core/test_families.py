@@ -17,7 +17,7 @@ from core.architectures.tfidf import CALIBRATION_TYPES, CLASSIFIERS, TfidfClassi
 from core.architectures.transformer import TransformerClassifier, TransformerConfig, TransformerModule
 from core.splitting import split
 from core.datasets import TextSet, subset
-from core.prediction import load_model
+from core.loading import load_model
 from tests.conftest import make_texts
 
 TINY = {"epochs": 8, "batch_size": 8, "max_length": 32, "vocab_size": 500, "embedding_dim": 16, "device": "cpu",

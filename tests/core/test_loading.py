@@ -11,6 +11,7 @@ import stat
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 import skops.io as sio
 import torch
@@ -20,7 +21,8 @@ from sklearn.preprocessing import FunctionTransformer
 
 from core.architectures import get_architecture
 from core.bundle import write_zip
-from core.loading import MAX_FILES, MAX_MB_ENV, BundleError, load_model
+from core.datasets import TextSet
+from core.loading import MAX_FILES, MAX_MB_ENV, BundleError, load_folder, load_model
 from tests.conftest import make_texts
 from tests.core.test_architectures import small_config, splits
 
@@ -255,4 +257,54 @@ def test_a_config_that_describes_far_more_weights_than_the_files_hold_is_refused
     settings.write_text(json.dumps(crafted))
     # Refused from the shapes alone: loading would allocate some 250 GB.
     with pytest.raises(BundleError, match=r"config.json describes [\d,]+ weights but its files hold [\d,]+"):
+        load_model(zip_of(tmp_path / "m.zip", model_files(tmp_path / "model")))
+
+
+def vocabulary_texts(n_terms: int) -> list[str]:
+    """Texts with well over MAX_FILES distinct words, each seen twice (TF-IDF keeps words seen at least twice)."""
+    return [f"word{i} word{i + 1} common" for i in range(n_terms)] * 2
+
+
+def test_a_tfidf_model_with_a_real_vocabulary_loads_from_a_zip(tmp_path):
+    """A vocabulary of thousands of terms is one JSON list beside the skops file, which keeps a handful of files."""
+    arch = get_architecture("tfidf")
+    texts = vocabulary_texts(3 * MAX_FILES)
+    model = arch.model_cls(small_config(arch)).fit(TextSet(texts, ["a", "b"] * (len(texts) // 2)))
+    model.save(tmp_path / "model")
+    with zipfile.ZipFile(tmp_path / "model" / "pipeline.skops") as inner:
+        assert len(inner.infolist()) < 20
+    assert len(json.loads((tmp_path / "model" / "pipeline.vocabulary.json").read_text())) > 3 * MAX_FILES
+    loaded = load_model(zip_of(tmp_path / "m.zip", model_files(tmp_path / "model")))
+    assert np.allclose(loaded.predict_proba(texts[:50]), model.predict_proba(texts[:50]))
+
+
+def test_a_tfidf_model_saved_with_its_vocabulary_inside_loads_here_and_is_saved_anew_for_others(tmp_path):
+    """Models saved before the vocabulary moved out kept each term as a file in pipeline.skops. The app's own folders
+    still load; a ZIP of one from anyone is refused with what to do; saved again, it loads from a ZIP."""
+    arch = get_architecture("tfidf")
+    texts = vocabulary_texts(3 * MAX_FILES)
+    model = arch.model_cls(small_config(arch)).fit(TextSet(texts, ["a", "b"] * (len(texts) // 2)))
+    model.save(tmp_path / "old")
+    (tmp_path / "old" / "pipeline.vocabulary.json").unlink()
+    sio.dump(model.pipeline_, tmp_path / "old" / "pipeline.skops")
+    assert np.allclose(load_folder(tmp_path / "old").predict_proba(texts[:20]), model.predict_proba(texts[:20]))
+    with pytest.raises(BundleError, match=r"'pipeline.skops' holds [\d,]+ files.*older version.*download it again"):
+        load_model(zip_of(tmp_path / "old.zip", model_files(tmp_path / "old")))
+    load_folder(tmp_path / "old").save(tmp_path / "new")
+    loaded = load_model(zip_of(tmp_path / "new.zip", model_files(tmp_path / "new")))
+    assert np.allclose(loaded.predict_proba(texts[:20]), model.predict_proba(texts[:20]))
+
+
+def test_a_vocabulary_that_does_not_fit_the_model_is_refused(tmp_path):
+    arch = get_architecture("tfidf")
+    train, val, _ = splits(make_texts())
+    arch.model_cls(small_config(arch)).fit(train, val).save(tmp_path / "model")
+    vocabulary = tmp_path / "model" / "pipeline.vocabulary.json"
+    terms = json.loads(vocabulary.read_text())
+    for wrong in (terms[:-1], [terms[0]] * len(terms), [1] * len(terms), {"a": 0}):
+        vocabulary.write_text(json.dumps(wrong))
+        with pytest.raises(BundleError, match="is not the vocabulary of this model"):
+            load_model(zip_of(tmp_path / "m.zip", model_files(tmp_path / "model")))
+    vocabulary.unlink()
+    with pytest.raises(BundleError, match="pipeline.vocabulary.json' is missing"):
         load_model(zip_of(tmp_path / "m.zip", model_files(tmp_path / "model")))

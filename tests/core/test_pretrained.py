@@ -17,7 +17,7 @@ from core.architectures import get_architecture
 from core.architectures.base import BUNDLE_FILE
 from core.splitting import split
 from core.datasets import TextSet, subset
-from core.prediction import load_model
+from core.loading import load_model
 from core.pretrained_models import (MINILM, MODEL_DIRS_ENV, check_shared_source, load_classifier, load_tokenizer,
                                     mean_pool, offline_folder, resolve_source, unknown_token_share,
                                     unknown_token_warning)

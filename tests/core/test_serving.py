@@ -13,7 +13,7 @@ import uvicorn
 
 from core.architectures import get_architecture
 from core.datasets import subset
-from core.prediction import load_model
+from core.loading import load_model
 from core.serving import create_app
 from core.splitting import split
 from tests.conftest import make_texts
