@@ -7,6 +7,7 @@ import sys
 from dataclasses import asdict
 from typing import Sequence
 
+from core import standby
 from core.architectures import REGISTRY
 from core.cli_access import register as register_access
 from core.cli_datasets import register as register_datasets
@@ -73,6 +74,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    if args.standby:
+        return standby.main()
+    if args.run_id is None:
+        raise ValueError("worker takes a run id, or --standby.")
+    return worker_main(args.run_id)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core", description="Classifier Studio without the browser.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -94,8 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
     register_inspect(sub)
     register_access(sub)
     worker = sub.add_parser("worker", help="(internal) train one queued run")
-    worker.add_argument("run_id", type=int)
-    worker.set_defaults(func=lambda a: worker_main(a.run_id))
+    worker.add_argument("run_id", type=int, nargs="?")
+    worker.add_argument("--standby", action="store_true", help="get ready, then wait for a run id on standard input")
+    worker.set_defaults(func=cmd_worker)
     return parser
 
 

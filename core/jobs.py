@@ -30,6 +30,7 @@ from core.ownership import require_change
 from core.processes import process_started, signal_process
 from core.ray_jobs import ClusterUnreachable
 from core.run_queue import waiting, worker_alive
+from core.standby import Standby, enabled as standby_enabled
 from core.store import Run, Store
 from core.workspace import WORKSPACE_ENV, run_dir
 
@@ -47,6 +48,8 @@ GONE = ("The training process stopped without finishing: it was killed, the mach
 GONE_FROM_CLUSTER = ("The Ray job training it ended without finishing the run: it was stopped in Ray, its node "
                      "left the cluster, or it ran out of memory.")
 DISPATCH_LOCK = "dispatch.lock"
+# The worker kept ready in this process (see core/standby.py): only the dashboard's Supervisor keeps one.
+_standby: Standby | None = None
 
 
 def gpu_count() -> int:
@@ -143,23 +146,33 @@ def worker_env(store: Store, gpu: int | None) -> dict[str, str]:
     return env
 
 
-def worker_command(run: Run, processes: int | None = None) -> list[str]:
-    """`python -m core worker RUN_ID`, under torchrun when the run trains across several processes (by default,
-    as many as the server's setting gives a run here)."""
-    worker = ["-m", "core", "worker", str(run.id)]
+def processes_for(run: Run, processes: int | None = None) -> int:
+    """How many processes train `run`: `processes` (by default, as many as the server's setting gives a run here),
+    or one for a model that cannot train across several."""
     if processes is None:
         processes = processes_per_run(gpu_count())
-    if processes == 1 or not get_architecture(run.arch).model_cls.distributable:
+    return processes if get_architecture(run.arch).model_cls.distributable else 1
+
+
+def worker_command(run: Run, processes: int | None = None) -> list[str]:
+    """`python -m core worker RUN_ID`, under torchrun when the run trains across several processes."""
+    worker = ["-m", "core", "worker", str(run.id)]
+    processes = processes_for(run, processes)
+    if processes == 1:
         return [sys.executable, *worker]
     return [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={processes}", *worker]
 
 
 def _launch(store: Store, run_id: int, gpu: int | None) -> None:
     env = worker_env(store, gpu)
-    with open(run_dir(run_id, store.root) / WORKER_LOG, "ab") as log:
-        proc = subprocess.Popen(worker_command(store.get_run(run_id)), cwd=ROOT, env=env,
-                                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+    log_path = run_dir(run_id, store.root) / WORKER_LOG
+    run = store.get_run(run_id)
+    # A run of one process goes to the worker kept ready, when this process keeps one; under torchrun it starts cold.
+    proc = _standby.take(run_id, env, log_path) if _standby is not None and processes_for(run) == 1 else None
+    if proc is None:
+        with open(log_path, "ab") as log:
+            proc = subprocess.Popen(worker_command(run), cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                                    stderr=subprocess.STDOUT, start_new_session=True)
     store.set_pid(run_id, proc.pid, gpu, process_started(proc.pid))
     # Waiting in a thread collects the worker's exit status at once, so no zombie lingers behind it, and a
     # worker that dies is noticed the moment it does while this process lives.
@@ -284,10 +297,15 @@ def _note(store: Store, run_id: int, line: str) -> None:
 
 
 class Supervisor:
-    """Reconciles every few seconds in a daemon thread, so a dead worker is noticed even when nobody watches."""
+    """Reconciles every few seconds in a daemon thread, so a dead worker is noticed even when nobody watches, and
+    keeps a worker ready for the next run (unless runs go to a Ray cluster, or the setting turns it off)."""
 
     def __init__(self, store: Store, every: float = SUPERVISE_SECONDS):
+        global _standby
         self.store, self.every = store, every
+        self.standby = Standby(store.root) if standby_enabled() and not ray_runs.enabled() else None
+        if self.standby is not None:
+            _standby = self.standby
         self._stopped = threading.Event()
         self.thread = threading.Thread(target=self._loop, name="classifier-studio-supervisor", daemon=True)
         self.thread.start()
@@ -295,13 +313,20 @@ class Supervisor:
     def _loop(self) -> None:
         while not self._stopped.is_set():
             try:
+                if self.standby is not None:
+                    self.standby.ensure()  # started at once, and again after one was used or died
                 reconcile(self.store)
             except Exception as exc:  # the store busy or briefly unreadable: try again next round
                 print(f"reconcile failed: {exc}", file=sys.stderr)
             self._stopped.wait(self.every)
 
     def stop(self) -> None:
+        global _standby
         self._stopped.set()
+        if self.standby is not None:
+            self.standby.close()
+            if _standby is self.standby:
+                _standby = None
 
 
 def worker_log(store: Store, run_id: int) -> str:

@@ -42,6 +42,12 @@ class TrainState:
     best_epoch: int | None = None  # the epoch whose weights the model ends with, when early stopping kept them
     accumulation: int = 1  # passes each batch is split into; doubled when the GPU runs out of memory
     resumed_from: int | None = None  # the step a checkpoint put training back at
+    # Long work outside the steps (embedding every training text, scoring the test texts), counted in texts, so
+    # progress moves within it: what it is, how far it got, and when it began.
+    task: str | None = None
+    task_done: int = 0
+    task_total: int = 0
+    task_started: float = 0.0
 
     @property
     def total_steps(self) -> int:
@@ -65,6 +71,10 @@ class TrainState:
         self.should_stop = True
         self.stop_reason = reason
 
+    def start_task(self, what: str | None, total: int = 0) -> None:
+        """Begin (or, with None, end) a piece of long work of `total` texts."""
+        self.task, self.task_done, self.task_total, self.task_started = what, 0, total, time.time()
+
 
 class Callback:
     """No-op hooks; override the ones you need."""
@@ -78,6 +88,9 @@ class Callback:
     def on_epoch_end(self, state: TrainState) -> None: ...
 
     def on_train_end(self, state: TrainState) -> None: ...
+
+    def on_progress(self, state: TrainState) -> None:
+        """`state.task_done` moved on within long work (see `TrainState.task`)."""
 
     def state_dict(self) -> dict[str, Any]:
         """What a checkpoint must keep of this callback for a resumed run to behave as an unbroken one."""
@@ -113,6 +126,25 @@ class CallbackList(Callback):
     def on_train_end(self, state: TrainState) -> None:
         for cb in self.callbacks:
             cb.on_train_end(state)
+
+    def on_progress(self, state: TrainState) -> None:
+        for cb in self.callbacks:
+            cb.on_progress(state)
+
+
+Report = Callable[[int, int], None]
+
+
+def reporter(state: TrainState, callback: Callback, what: str) -> Report:
+    """A function that long work calls with (texts done, texts in all): it keeps `state`'s task up to date and tells
+    `callback`."""
+    state.start_task(what)
+
+    def report(done: int, total: int) -> None:
+        state.task_done, state.task_total = done, total
+        callback.on_progress(state)
+
+    return report
 
 
 Batch = tuple[dict[str, torch.Tensor], torch.Tensor]

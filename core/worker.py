@@ -28,7 +28,7 @@ from core.limits import Limits, TimeLimit
 from core.prediction import prediction_frame
 from core.storage import StorageError, fetch, push, quietly, remove, storage_url
 from core.store import Run, Store
-from core.training import Callback
+from core.training import Callback, Report, reporter
 from core.wording import count, duration
 from core.worker_callbacks import PushCheckpoints, StopWatch, StoreLogger, progress
 from core.workspace import EXPORT_DIR, MODEL_DIR, PREDICTIONS_FILE, run_dir
@@ -176,6 +176,7 @@ def train(store: Store, run: Run, folder: Path, log: logging.Logger, logger: Sto
     shared = [PushCheckpoints(folder, store.root)] if storage_url() else []
     model.fit(train_set, val_set, [logger, *time_limit(), *shared, *callbacks], checkpoints=folder)
     state = logger.final
+    logger.phase = "testing"
     store.set_progress(run.id, progress(state, "stopping" if logger.cancelled else "testing"))
     if logger.cancelled:
         if state.epoch < 1:
@@ -185,7 +186,7 @@ def train(store: Store, run: Run, folder: Path, log: logging.Logger, logger: Sto
             return
         log.info("Stopped by the user at step %s of %s. Measuring the model on the test split.",
                  f"{state.step:,}", f"{state.total_steps:,}")
-    result = evaluate_and_save(model, df, folder, log)
+    result = evaluate_and_save(model, df, folder, log, reporter(state, logger, "Scoring the test texts"))
     result.update(train_seconds=state.elapsed, warnings=warnings, best_epoch=logger.best_epoch,
                   stop_reason=logger.stop_reason)
     if logger.cancelled:
@@ -197,10 +198,12 @@ def train(store: Store, run: Run, folder: Path, log: logging.Logger, logger: Sto
     quietly(remove, folder / CHECKPOINT_FILE, store.root)  # pushed after an earlier epoch
 
 
-def evaluate_and_save(model: TextClassifier, df: pd.DataFrame, folder: Path, log: logging.Logger) -> dict:
-    """Score the model on the test split, save it with its report and test predictions; returns the result."""
+def evaluate_and_save(model: TextClassifier, df: pd.DataFrame, folder: Path, log: logging.Logger,
+                      report_scored: Report) -> dict:
+    """Score the model on the test split (`report_scored` hears how many texts are done), save it with its report
+    and test predictions; returns the result."""
     test = df[(df["split"] == "test") & df["label"].isin(model.classes_)]
-    proba = model.predict_proba(test["text"].tolist())
+    proba = model.predict_proba_reporting(test["text"].tolist(), report_scored)
     report = evaluate(test["label"].tolist(), proba, model.classes_.tolist(), test["text"].tolist())
     model.save(folder / MODEL_DIR)
     # Downloads made from an earlier model of this run (stopped, then resumed) no longer match it.

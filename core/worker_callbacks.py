@@ -71,6 +71,8 @@ class StoreLogger(Callback):
 
     def __init__(self, store: Store, run_id: int, stop: StopWatch, interval: float = 0.5):
         self.store, self.run_id, self.stop, self.interval = store, run_id, stop, interval
+        # "training", then "testing" once the worker scores the test texts.
+        self.phase = "training"
         self._last = 0.0
         self._losses: list[float] = []
         self.cancelled = False
@@ -87,7 +89,7 @@ class StoreLogger(Callback):
             self.stop.requested.set()
             self.cancelled = True
             state.stop("cancelled")
-        self.store.set_progress(self.run_id, progress(state, "stopping" if self.cancelled else "training"))
+        self.store.set_progress(self.run_id, progress(state, "stopping" if self.cancelled else self.phase))
         self._last = time.time()
 
     def on_train_begin(self, state: TrainState) -> None:
@@ -105,6 +107,10 @@ class StoreLogger(Callback):
         if metrics:
             self.store.log_metrics(self.run_id, state.step, state.fractional_epoch, "val", metrics)
 
+    def on_progress(self, state: TrainState) -> None:
+        if time.time() - self._last >= self.interval or state.task_done == state.task_total:
+            self._flush(state)
+
     def on_train_end(self, state: TrainState) -> None:
         self._flush(state)
         self.best_epoch = state.best_epoch
@@ -113,6 +119,12 @@ class StoreLogger(Callback):
 
 
 def progress(state: TrainState, phase: str) -> dict:
-    """What the Train page shows of a running run; `phase` is 'training', or 'stopping' once Stop was seen."""
-    return {"epoch": state.epoch, "epochs": state.epochs, "step": state.step, "total_steps": state.total_steps,
-            "elapsed": state.elapsed, "eta": state.eta, "accumulation": state.accumulation, "phase": phase}
+    """What the Train page shows of a running run; `phase` is 'training', 'testing', or 'stopping' once Stop was seen.
+    `at` is when it was written, so a page can tick the times on between writes."""
+    shown = {"epoch": state.epoch, "epochs": state.epochs, "step": state.step, "total_steps": state.total_steps,
+             "elapsed": state.elapsed, "eta": state.eta, "accumulation": state.accumulation, "phase": phase,
+             "at": time.time()}
+    if state.task:
+        shown.update(task=state.task, task_done=state.task_done, task_total=state.task_total,
+                     task_started=state.task_started)
+    return shown

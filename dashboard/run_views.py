@@ -2,6 +2,8 @@
 what to do next (Stop, Resume), and its log."""
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 
 from core import jobs, run_log, run_queue
@@ -38,21 +40,44 @@ def waiting(store: Store, run: Run) -> None:
             "itself; you can close this tab.")
 
 
+def ticking(run: Run) -> tuple[float, float | None]:
+    """Seconds since the run started and the time left, both moved on to now: the worker writes them at most twice
+    a second, and not at all while it is busy between steps (loading a model, a long test pass)."""
+    p = run.progress
+    since = max(0.0, time.time() - p.get("at", time.time()))
+    elapsed = time.time() - run.started_at if run.started_at else p.get("elapsed", 0.0)
+    eta = p.get("eta")
+    if p.get("task") and p.get("task_done"):
+        spent = p["at"] - p["task_started"]
+        eta = spent / p["task_done"] * (p["task_total"] - p["task_done"])
+    return elapsed, None if eta is None else max(0.0, eta - since)
+
+
+def times(elapsed: float, eta: float | None) -> str:
+    return f"{duration(elapsed)} elapsed" + (f" · about {duration(eta)} left" if eta else "")
+
+
 def training(run: Run) -> None:
     p = run.progress
-    if p.get("phase") == "preparing" or not p.get("total_steps"):
-        st.progress(0.0, text="Preparing the data and the model…")
-    elif p.get("phase") == "stopping":
+    elapsed, eta = ticking(run)
+    if p.get("phase") == "stopping":
         st.progress(min(1.0, p.get("step", 0) / max(p.get("total_steps", 1), 1)),
                     text="Stopping: measuring the best epoch so far on the test split, to keep it as the model…")
+    elif p.get("task"):
+        # Long work counted in texts: a model fit in one go, or the test pass.
+        done, total = p.get("task_done", 0), p.get("task_total", 0)
+        before = "Training done. " if p.get("phase") == "testing" else ""
+        st.progress(min(1.0, done / total) if total else 0.0,
+                    text=f"{before}{p['task']}: {done:,} of {total:,} · {times(elapsed, eta)}")
     elif p.get("phase") == "testing":
-        st.progress(1.0, text="Training done: measuring the model on the test split…")
+        st.progress(1.0, text=f"Training done: measuring the model on the test split… · {times(elapsed, None)}")
+    elif p.get("phase") == "preparing" or not p.get("total_steps"):
+        st.progress(0.0, text=f"Preparing the data and the model… · {times(elapsed, None)}")
     else:
         total = p["total_steps"]
         st.progress(min(1.0, p.get("step", 0) / total),
                     text=f"Epoch {min(p.get('epoch', 0) + 1, p.get('epochs', 1))} of {p.get('epochs', '?')} · "
-                         f"step {p.get('step', 0):,} of {total:,} · {duration(p.get('elapsed'))} elapsed · "
-                         f"about {duration(p.get('eta'))} left")
+                         f"step {p.get('step', 0):,} of {total:,} · {times(elapsed, eta)}")
         if p.get("accumulation", 1) > 1:
             st.caption(f"The GPU ran short of memory, so each step now takes {p['accumulation']} smaller passes "
                        "whose gradients add up: the same learning, a little slower. The run log says when.")

@@ -10,7 +10,7 @@ import numpy as np
 from sklearn.metrics import accuracy_score, f1_score, log_loss
 
 from core.datasets import TextSet
-from core.training import Callback, CallbackList, TrainState
+from core.training import Callback, CallbackList, Report, TrainState, reporter
 
 BUNDLE_FILE = "bundle.json"
 # Quick trains in a minute or two for a first look; Balanced is the default; Best trades time for accuracy.
@@ -128,6 +128,19 @@ class TextClassifier:
     def predict(self, texts: Sequence[str]) -> np.ndarray:
         return self.classes_[self.predict_proba(texts).argmax(axis=1)]
 
+    def predict_proba_reporting(self, texts: Sequence[str], report: Report) -> np.ndarray:
+        """`predict_proba` of `texts` in about a hundred parts, calling `report(done, total)` after each, so a
+        progress bar moves while a long list is scored (a sentence-embedding model reads some 50 texts a second on
+        a CPU)."""
+        texts = list(texts)
+        part = max(64, -(-len(texts) // 100))
+        report(0, len(texts))
+        scored = [np.zeros((0, len(self.classes_)))]
+        for start in range(0, len(texts), part):
+            scored.append(self.predict_proba(texts[start : start + part]))
+            report(min(start + part, len(texts)), len(texts))
+        return np.concatenate(scored)
+
     def export_onnx(self, directory: Path) -> dict[str, Any]:
         """Write model.onnx, which returns `probabilities`, and what turns texts into its input, into `directory`;
         return the manifest entries that tell `core.onnx_model` how to read texts (see `core.onnx_export`)."""
@@ -167,10 +180,15 @@ class TextClassifier:
 
 
 class OneShotClassifier(TextClassifier):
-    """A model fit in one go rather than over epochs; callbacks see that as one step and one evaluation."""
+    """A model fit in one go rather than over epochs; callbacks see that as one step and one evaluation, and the
+    fit and the validation pass as long work counted in texts (`Callback.on_progress`)."""
 
-    def _fit_once(self, texts: Sequence[str], targets: np.ndarray) -> np.ndarray:
-        """Fit on `texts` with class-index `targets`; return the training texts' probabilities."""
+    # What the fit does, as the Train page's progress names it.
+    fit_task: ClassVar[str] = "Learning from the training texts"
+
+    def _fit_once(self, texts: Sequence[str], targets: np.ndarray, report: Report) -> np.ndarray:
+        """Fit on `texts` with class-index `targets`, calling `report(done, total)` as texts are read where that
+        takes a while; return the training texts' probabilities."""
         raise NotImplementedError
 
     def fit(self, train: TextSet, val: TextSet | None = None, callbacks: Sequence[Callback] = (),
@@ -180,13 +198,19 @@ class OneShotClassifier(TextClassifier):
         targets = self._encode_labels(train.labels)
         state = TrainState(epochs=1, steps_per_epoch=1)
         hooks.on_train_begin(state)
-        train_proba = self._fit_once(train.texts, targets)
+        report = reporter(state, hooks, self.fit_task)
+        report(0, len(train.texts))
+        train_proba = self._fit_once(train.texts, targets, report)
+        report(len(train.texts), len(train.texts))
+        state.start_task(None)
         state.step = 1
         state.loss = classification_metrics(targets, train_proba)["loss"]
         hooks.on_step_end(state)
         state.epoch = 1
         if val is not None and val.texts:
-            state.val_metrics = classification_metrics(self._label_indices(val.labels), self.predict_proba(val.texts))
+            proba = self.predict_proba_reporting(val.texts, reporter(state, hooks, "Scoring the validation texts"))
+            state.start_task(None)
+            state.val_metrics = classification_metrics(self._label_indices(val.labels), proba)
             hooks.on_evaluate(state, state.val_metrics)
         hooks.on_epoch_end(state)
         hooks.on_train_end(state)

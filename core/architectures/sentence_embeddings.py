@@ -17,6 +17,7 @@ from core.onnx_export import Probabilities, export_hf_tokenizer, export_module
 from core.onnx_model import ONNX_FILE
 from core.pretrained_models import (MINILM, SUGGESTIONS, load_encoder, load_saved_encoder, load_saved_tokenizer,
                                     load_tokenizer, mean_pool, save_model, unknown_token_warning)
+from core.training import Report
 
 # The encoder and its tokenizer, copied next to the classifier so the model works without its original source.
 HF_FOLDER = "hf"
@@ -64,17 +65,20 @@ class SentenceEmbeddingsClassifier(OneShotClassifier):
     def token_lengths(self, texts: Sequence[str]) -> list[int]:
         return [len(ids) for ids in load_tokenizer(self.config.model)(list(texts), verbose=False)["input_ids"]]
 
-    def _fit_once(self, texts: Sequence[str], targets: np.ndarray) -> np.ndarray:
+    fit_task = "Turning the training texts into vectors"
+
+    def _fit_once(self, texts: Sequence[str], targets: np.ndarray, report: Report) -> np.ndarray:
         cfg = self.config
         self.tokenizer_ = load_tokenizer(cfg.model)
         self.encoder_ = load_encoder(cfg.model).to(pick_device(cfg.device)).eval()
-        features = self.embed(texts)
+        features = self.embed(texts, report)
         self.head_ = LogisticRegression(C=cfg.C, max_iter=2000, random_state=cfg.seed).fit(features, targets)
         return self._head_proba(features)
 
     @torch.no_grad()
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """One unit-length vector per text, from batches of similar lengths so little of each is padding."""
+    def embed(self, texts: Sequence[str], report: Report | None = None) -> np.ndarray:
+        """One unit-length vector per text, from batches of similar lengths so little of each is padding; `report`
+        hears after each batch how many texts are done."""
         device = next(self.encoder_.parameters()).device
         limit = min(self.config.max_length, self.tokenizer_.model_max_length)
         ids = self.tokenizer_(list(texts), truncation=True, max_length=limit)["input_ids"]
@@ -85,6 +89,8 @@ class SentenceEmbeddingsClassifier(OneShotClassifier):
             batch = self.tokenizer_.pad({"input_ids": [ids[i] for i in rows]}, return_tensors="pt").to(device)
             hidden = self.encoder_(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).last_hidden_state
             vectors[rows] = mean_pool(hidden.float(), batch["attention_mask"]).cpu().numpy()
+            if report is not None:
+                report(start + len(rows), len(ids))
         return vectors
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:

@@ -21,6 +21,7 @@ from sklearn.svm import LinearSVC
 from core import skops_files
 from core.architectures.base import ArchConfig, Architecture, OneShotClassifier, option
 from core.onnx_model import ONNX_FILE, VECTORIZER_FILE
+from core.training import Report
 
 # Chinese, Japanese and Korean are written without spaces between words, so they need character n-grams.
 CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
@@ -73,7 +74,7 @@ class TfidfClassifier(OneShotClassifier):
     config_cls = TfidfConfig
     arch_name = "tfidf"
 
-    def _fit_once(self, texts: Sequence[str], targets: np.ndarray) -> np.ndarray:
+    def _fit_once(self, texts: Sequence[str], targets: np.ndarray, report: Report) -> np.ndarray:
         cfg = self.config
         analyzer = cfg.analyzer if cfg.analyzer != "auto" else ("char" if uses_cjk(texts) else "word")
         self.pipeline_ = Pipeline([

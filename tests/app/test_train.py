@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import random
+import re
 import subprocess
 import sys
 import time
@@ -95,6 +96,23 @@ def test_stop_requests_cancel_of_an_active_run(open_page, store, running_run):
     assert not at.exception
     assert "Stopping…" in [c.value for c in at.caption]
     assert not [b for b in at.button if b.key == f"stop.{running_run.id}"]
+
+
+@pytest.mark.parametrize("phase, before", [("training", ""), ("testing", "Training done. ")])
+def test_long_work_outside_the_steps_shows_texts_done_and_time_left(open_page, store, running_run, phase, before):
+    """A model fit in one go and the test pass count the texts done, with the elapsed time and what is left."""
+    now = time.time()
+    store.set_progress(running_run.id, {"epoch": 0, "epochs": 1, "step": 0, "total_steps": 1, "elapsed": 25.0,
+                                        "eta": None, "phase": phase, "at": now, "task": "Turning texts into vectors",
+                                        "task_done": 1000, "task_total": 4000, "task_started": now - 20})
+    at = open_page("train")
+    assert not at.exception
+    bar = at.get("progress")[0].proto
+    assert bar.text.startswith(f"{before}Turning texts into vectors: 1,000 of 4,000 · ")
+    assert bar.value == 25
+    # 20 s for the first quarter: a minute for the rest, less the seconds the page took to open.
+    left = re.search(r"about (?:1 min 00 s|(\d+) s) left", bar.text)
+    assert left and 30 <= int(left.group(1) or 60) <= 60, bar.text
 
 
 def test_a_waiting_run_shows_its_place_in_the_queue(open_page, store, dataset, running_run, monkeypatch):

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from core.architectures import REGISTRY, Architecture, get_architecture
-from core.architectures.base import BUNDLE_FILE, TextClassifier
+from core.architectures.base import BUNDLE_FILE, OneShotClassifier, TextClassifier
 from core.architectures.neural import length_bucketed
 from core.splitting import split
 from core.datasets import TextSet, subset
@@ -56,6 +56,7 @@ class Recorder(Callback):
         self.stop_at = stop_at
         self.stopped_at: int | None = None
         self.final: TrainState | None = None
+        self.progress: list[tuple[str, int, int]] = []
 
     def on_train_begin(self, state: TrainState) -> None:
         self.events.append("train_begin")
@@ -76,6 +77,9 @@ class Recorder(Callback):
     def on_train_end(self, state: TrainState) -> None:
         self.events.append("train_end")
         self.final = state
+
+    def on_progress(self, state: TrainState) -> None:
+        self.progress.append((state.task, state.task_done, state.task_total))
 
 
 @dataclass
@@ -187,6 +191,32 @@ def test_callbacks_fire_in_order(fitted):
     for i, event in enumerate(events):
         if event == "evaluate":
             assert events[i - 1] == "step_end" and events[i + 1] == "epoch_end"
+
+
+def test_a_model_fit_in_one_go_reports_its_progress_in_texts(fitted):
+    """The fit and the validation pass count the texts done, so the Train page's bar moves within them."""
+    if not isinstance(fitted.model, OneShotClassifier):
+        assert fitted.recorder.progress == []
+        return
+    by_task: dict[str, list[tuple[int, int]]] = {}
+    for task, done, total in fitted.recorder.progress:
+        by_task.setdefault(task, []).append((done, total))
+    assert set(by_task) == {fitted.model.fit_task, "Scoring the validation texts"}
+    for reports, n in ((by_task[fitted.model.fit_task], len(fitted.train.texts)),
+                       (by_task["Scoring the validation texts"], len(fitted.val.texts))):
+        assert reports[0] == (0, n) and reports[-1] == (n, n)
+        assert [done for done, _ in reports] == sorted(done for done, _ in reports)
+    if fitted.arch.name == "sentence_embeddings":  # one report per batch of texts turned into vectors
+        assert len(by_task[fitted.model.fit_task]) >= len(fitted.train.texts) // SMALL["batch_size"]
+    assert fitted.recorder.final.task is None
+
+
+def test_scoring_in_parts_gives_what_scoring_at_once_gives(fitted):
+    texts = fitted.test.texts * 3
+    reports: list[tuple[int, int]] = []
+    proba = fitted.model.predict_proba_reporting(texts, lambda done, total: reports.append((done, total)))
+    assert np.allclose(proba, fitted.model.predict_proba(texts))
+    assert reports[0] == (0, len(texts)) and reports[-1] == (len(texts), len(texts))
 
 
 def test_on_evaluate_gets_validation_metrics(fitted):

@@ -24,6 +24,8 @@ from typing import Iterator, Sequence
 
 import pytest
 
+from core.standby import STANDBY_ENV
+
 try:
     from playwright.sync_api import Browser, Page, expect, sync_playwright
 except ImportError as exc:  # reported by the browser fixture as a failure, not a skip
@@ -32,9 +34,6 @@ else:
     PLAYWRIGHT_IMPORT_ERROR = None
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-
 ARTIFACTS = ROOT / "test-artifacts" / "e2e"
 WORKSPACE_ENV = "CLASSIFIER_STUDIO_WORKSPACE"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -70,7 +69,8 @@ class Server:
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
-        env = {**os.environ, WORKSPACE_ENV: str(self.workspace)}
+        # As a user starts it: with a worker kept ready for the next run, which tests/conftest.py turns off elsewhere.
+        env = {**os.environ, WORKSPACE_ENV: str(self.workspace), STANDBY_ENV: "1"}
         command = [sys.executable, "-m", "streamlit", "run", "dashboard/app.py",
                    "--server.port", self.url.rsplit(":", 1)[1], "--server.address", "127.0.0.1", *self.args]
         with open(self.log, "ab") as out:
