@@ -102,8 +102,8 @@ def _near_duplicates(scan: Scan) -> Finding | None:
     earlier = np.flatnonzero(same)[0]
     return Finding("near_duplicates", "warning", f"Rows that nearly repeat an earlier row with the same label: "
                    f"{near:,}, differing only in capitals, punctuation or spacing, e.g. {scan.quote(earlier)} and "
-                   f"{scan.quote(later)}. Saving keeps them, and a copy in both training and test makes the test scores "
-                   "look better than they are. Drop them to keep only the first of each.", scan.rows(scan.near),
+                   f"{scan.quote(later)}. Saving keeps them, and a copy in both training and test makes the test "
+                   "scores look better than they are. Drop them to keep only the first of each.", scan.rows(scan.near),
                    "drop_duplicates", f"Drop the {count(near, 'near-duplicate row')}")
 
 
