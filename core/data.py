@@ -1,12 +1,15 @@
 """Guess a table's text and label columns, check them in plain language, and prepare the rows for training."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 
 from core import quality
 from core.labels import STRING, LabelOptions, clean_labels, detect_multilabel, multilabel_message
 from core.quality import Finding
 from core.splitting import split_problem
+from core.wording import count
 
 LABEL_NAMES = ("label", "labels", "class", "category", "target", "y", "sentiment", "intent", "topic", "tag")
 TEXT_NAMES = ("text", "texts", "sentence", "message", "content", "body", "review", "title", "question", "document")
@@ -61,13 +64,43 @@ def validate(df: pd.DataFrame, text_col: str, label_col: str | None, split_col: 
     return quality.findings(df, text_col, label_col, split_col, labels)
 
 
+@dataclass(frozen=True)
+class LeftOut:
+    """How many rows `prepare` left out, by why. The quality report (core.quality) counts the same rows."""
+    unusable: int = 0  # no text (or only spaces), or no label
+    repeats: int = 0  # the text and label of an earlier row
+    relabelled: int = 0  # the text of an earlier row, under another label: the first row's label is the one kept
+
+    def sentence(self) -> str:
+        """What was left out and why, as one sentence; "" when nothing was."""
+        parts = [f"{count(self.unusable, 'row')} without text or label"] if self.unusable else []
+        if self.repeats:
+            parts.append(f"{count(self.repeats, 'row')} that {'repeats' if self.repeats == 1 else 'repeat'} the text "
+                         "and label of an earlier row")
+        if self.relabelled:
+            parts.append(f"{count(self.relabelled, 'row')} whose text an earlier row has with another label (the "
+                         "earlier row's label is kept)")
+        if not parts:
+            return ""
+        return f"Left out {', '.join(parts[:-1])}{' and ' if len(parts) > 1 else ''}{parts[-1]}."
+
+
 def prepare(df: pd.DataFrame, text_col: str, label_col: str, labels: LabelOptions = LabelOptions(),
             split_col: str | None = None) -> pd.DataFrame:
     """The rows a model can learn from, as columns `text` and `label` (and `split` from the user's split column):
     texts stripped, labels cleaned as chosen, no empty text, no missing label, each text once."""
+    return prepare_counted(df, text_col, label_col, labels, split_col)[0]
+
+
+def prepare_counted(df: pd.DataFrame, text_col: str, label_col: str, labels: LabelOptions = LabelOptions(),
+                    split_col: str | None = None) -> tuple[pd.DataFrame, LeftOut]:
+    """`prepare`'s rows, and how many it left out and why, for the message that says so."""
     out = pd.DataFrame({"text": df[text_col].astype(STRING).str.strip(), "label": clean_labels(df[label_col], labels)})
     if split_col is not None:
         out["split"] = df[split_col]
-    out = out[out["text"].notna() & (out["text"] != "") & out["label"].notna()]
-    out = out.drop_duplicates(subset="text", keep="first")
-    return out.astype({"text": str, "label": str}).reset_index(drop=True)
+    usable = out["text"].notna() & (out["text"] != "") & out["label"].notna()
+    out = out[usable]
+    # Each text once, the first row of it kept: one text with two labels cannot be learned either way.
+    seen_text, seen_pair = out.duplicated(subset="text"), out.duplicated(subset=["text", "label"])
+    left_out = LeftOut(int((~usable).sum()), int(seen_pair.sum()), int((seen_text & ~seen_pair).sum()))
+    return out[~seen_text].astype({"text": str, "label": str}).reset_index(drop=True), left_out

@@ -23,7 +23,6 @@ LONG_TEXT = 5000
 IMBALANCE_RATIO = 10  # largest class over smallest; beyond it accuracy alone flatters a model
 CASEFOLD = "casefold"  # a fix the page makes by choosing LabelOptions(casefold=True), not by changing rows
 LISTED = 10  # classes named in a message before "and N more"
-_KEEP_FIRST = "Drop the repeats; the first of each is kept."
 
 
 @dataclass
@@ -85,30 +84,27 @@ def _drop_empty_button(scan: Scan) -> tuple[str, str]:
 
 
 def _duplicates(scan: Scan) -> Finding | None:
+    """Exact repeats, which saving leaves out by itself (core.data.prepare): worth knowing, nothing to do."""
     if not scan.exact.any():
         return None
-    first = np.flatnonzero(scan.exact)[0]
-    return Finding("duplicates", "warning", f"Rows that repeat the text and label of an earlier row: "
-                   f"{scan.exact.sum():,}, e.g. {scan.quote(first)}. Repeats weigh more in training, and a "
-                   f"copy in both training and test makes the test scores look better than they are. {_KEEP_FIRST}",
-                   scan.rows(scan.exact), *_drop_duplicates_button(scan))
+    repeats, first = scan.exact.sum(), np.flatnonzero(scan.exact)[0]
+    return Finding("duplicates", "info", f"Rows that repeat the text and label of an earlier row: {repeats:,}, e.g. "
+                   f"{scan.quote(first)}. Saving the dataset keeps the first of each and leaves "
+                   f"{'this repeat' if repeats == 1 else f'these {repeats:,}'} out.", scan.rows(scan.exact))
 
 
 def _near_duplicates(scan: Scan) -> Finding | None:
-    if not scan.near.any():
+    near = scan.near.sum()
+    if not near:
         return None
     later = np.flatnonzero(scan.near)[0]
     same = scan.usable & (scan.key_codes == scan.key_codes[later]) & (scan.label_codes == scan.label_codes[later])
     earlier = np.flatnonzero(same)[0]
     return Finding("near_duplicates", "warning", f"Rows that nearly repeat an earlier row with the same label: "
-                   f"{scan.near.sum():,}, differing only in capitals, punctuation or spacing, e.g. "
-                   f"{scan.quote(earlier)} and {scan.quote(later)}. Like exact repeats, they "
-                   f"can make the test scores look better than they are. {_KEEP_FIRST}", scan.rows(scan.near),
-                   *_drop_duplicates_button(scan))
-
-
-def _drop_duplicates_button(scan: Scan) -> tuple[str, str]:
-    return "drop_duplicates", f"Drop the {count((scan.exact | scan.near).sum(), 'duplicate row')}"
+                   f"{near:,}, differing only in capitals, punctuation or spacing, e.g. {scan.quote(earlier)} and "
+                   f"{scan.quote(later)}. Saving keeps them, and a copy in both training and test makes the test "
+                   "scores look better than they are. Drop them to keep only the first of each.", scan.rows(scan.near),
+                   "drop_duplicates", f"Drop the {count(near, 'near-duplicate row')}")
 
 
 def _conflicting(scan: Scan) -> Finding | None:
@@ -125,21 +121,26 @@ def _conflicting(scan: Scan) -> Finding | None:
         by_quote.setdefault(quote, []).append(label)
     example = (f"{quotes[0]} as {_both(labels)}" if len(by_quote) == 1 else
                "; ".join(f"{q} as {_both(ls, joined=True)}" for q, ls in by_quote.items()))
+    # Saving keeps the first row of a text written exactly alike; copies that differ in capitals or punctuation stay.
+    relabelled = scan.relabelled.sum()
+    saved = (f" If they stay, saving keeps the first row of each text written exactly alike and leaves out "
+             f"{count(relabelled, 'later row')} with another label." if relabelled else "")
     return Finding("conflicts", "warning", f"{count(texts, 'text')} {'appears' if texts == 1 else 'appear'} with "
                    f"different labels, e.g. {example} "
                    f"({count(rows.sum(), 'row')} in all). A model cannot learn two answers for one text. Correct the "
-                   "labels in your file, or drop these rows.",
+                   f"labels in your file, or drop these rows.{saved}",
                    scan.rows(rows), "drop_conflicts", f"Drop the {count(rows.sum(), 'row')} with conflicting labels")
 
 
 def _leakage(scan: Scan) -> Finding | None:
-    leaks, exact = scan.leaks.sum(), scan.exact_leaks.sum()
+    """Near copies across the user's split; exact ones cannot leak, as saving keeps one row of each text."""
+    leaks = scan.leaks.sum()
     if not leaks:
         return None
-    return Finding("leakage", "warning", f"Test rows whose text is also in training: {leaks:,} ({exact:,} exactly, "
-                   f"{leaks - exact:,} after ignoring capitals, punctuation and spacing). The model learns these "
-                   "texts, so its test scores look better than they really are. Drop them from the test set.",
-                   scan.rows(scan.leaks), "drop_leaks", f"Drop the {count(leaks, 'leaking test row')}")
+    return Finding("leakage", "warning", f"Test rows that nearly repeat a training text, differing only in capitals, "
+                   f"punctuation or spacing: {leaks:,}, e.g. {scan.quote(np.flatnonzero(scan.leaks)[0])}. The model "
+                   "learns these texts, so its test scores look better than they really are. Drop them from the test "
+                   "set.", scan.rows(scan.leaks), "drop_leaks", f"Drop the {count(leaks, 'leaking test row')}")
 
 
 def _rare_classes(scan: Scan) -> Finding | None:
@@ -209,6 +210,18 @@ def _drop(df: pd.DataFrame, mask: np.ndarray, noun: str, plural: str) -> tuple[p
     return kept, f"Dropped {count(mask.sum(), noun, plural)}; {len(kept):,} remain."
 
 
+def _drop_duplicates(df: pd.DataFrame, scan: Scan) -> tuple[pd.DataFrame, str]:
+    """The near duplicates, and the exact repeats with them: dropping only the near ones could leave a repeat of a
+    dropped row as a new near duplicate of the row kept."""
+    near, exact = scan.near.sum(), scan.exact.sum()
+    if not near and not exact:
+        return df.copy(), "Nothing to drop: there are no duplicate rows."
+    kept = df[~(scan.near | scan.exact)]
+    dropped = ([count(near, "near-duplicate row")] if near else []) + (
+        [f"{count(exact, 'exact repeat')}, which saving would have left out anyway"] if exact else [])
+    return kept, f"Dropped {' and '.join(dropped)}; {len(kept):,} remain."
+
+
 def _merge_rare(df: pd.DataFrame, scan: Scan) -> tuple[pd.DataFrame, str]:
     """Relabel the rows of classes under MIN_PER_CLASS rows as OTHER. The label column becomes text, as `label_ids`
     shows it (stripped; "1.0" as "1" in a numeric column), so the user's names still find their ids."""
@@ -231,12 +244,12 @@ def _merge_rare(df: pd.DataFrame, scan: Scan) -> tuple[pd.DataFrame, str]:
 
 FIXES: dict[str, Callable[[pd.DataFrame, Scan], tuple[pd.DataFrame, str]]] = {
     "drop_empty": lambda df, scan: _drop(df, ~scan.usable, "row without text or label", "rows without text or label"),
-    "drop_duplicates": lambda df, scan: _drop(df, scan.exact | scan.near, "duplicate row", "duplicate rows"),
+    "drop_duplicates": _drop_duplicates,
     "drop_conflicts": lambda df, scan: _drop(df, scan.conflicts, "row with conflicting labels",
                                              "rows with conflicting labels"),
     "merge_rare": _merge_rare,
-    "drop_leaks": lambda df, scan: _drop(df, scan.leaks, "test row that repeats a training text",
-                                         "test rows that repeat a training text"),
+    "drop_leaks": lambda df, scan: _drop(df, scan.leaks, "test row that nearly repeats a training text",
+                                         "test rows that nearly repeat a training text"),
 }
 
 

@@ -29,11 +29,11 @@ class Scan:
     key_codes: np.ndarray  # equal for texts equal after normalisation
     label_codes: np.ndarray
     counts: pd.Series  # usable rows per class, largest first
-    exact: np.ndarray  # same text and label as an earlier usable row
-    near: np.ndarray  # same normalised text and label as an earlier usable row, but not exact
+    exact: np.ndarray  # same text and label as an earlier usable row: saving leaves it out (core.data.prepare)
+    relabelled: np.ndarray  # same text as an earlier usable row, another label: saving leaves it out too
+    near: np.ndarray  # same normalised text and label as an earlier usable row, yet kept by saving (not exact)
     clashing: np.ndarray  # key codes of texts that carry 2+ labels
-    leaks: np.ndarray  # test rows whose normalised text is a training row's
-    exact_leaks: np.ndarray  # of those, the ones with exactly a training row's text
+    leaks: np.ndarray  # test rows, among those saving keeps, whose normalised text is a kept training row's
 
     @property
     def conflicts(self) -> np.ndarray:
@@ -60,15 +60,18 @@ def scan(df: pd.DataFrame, text_col: str, label_col: str, split_col: str | None,
     usable = ~empty & (label_codes != -1)
     exact = _seen_before(usable, _pair(text_codes, label_codes))
     same = _seen_before(usable, _pair(key_codes, label_codes))
+    # Saving keeps the first usable row of each text as written, whatever its label.
+    repeated = usable.copy()
+    repeated[usable] = pd.Series(text_codes[usable]).duplicated().to_numpy()
     # The first row of each (normalised text, label) pair: a text is in conflict when it has two such rows.
     firsts = key_codes[usable & ~same]
     clashing = np.unique(firsts[pd.Series(firsts).duplicated().to_numpy()])
-    leaks, exact_leaks = _leaks(df, split_col, usable, text_codes, key_codes)
+    leaks = _leaks(df, split_col, usable & ~repeated, key_codes)
     per_class = pd.Series(label_codes[usable]).value_counts()
     classes = pd.Index(uniques, dtype=STRING)
     counts = pd.Series(per_class.to_numpy(), index=classes.take(per_class.index), name="count")
     return Scan(df.index, label_col, df[text_col], empty, lengths, classes, usable, key_codes, label_codes, counts,
-                 exact, same & ~exact, clashing, leaks, exact_leaks)
+                 exact, repeated & ~exact, same & ~repeated, clashing, leaks)
 
 
 def _pair(codes: np.ndarray, label_codes: np.ndarray) -> np.ndarray:
@@ -89,16 +92,15 @@ def _seen_before(among: np.ndarray, codes: np.ndarray) -> np.ndarray:
     return among & pd.Series(codes).duplicated().to_numpy()
 
 
-def _leaks(df: pd.DataFrame, split_col: str | None, usable: np.ndarray, text_codes: np.ndarray,
-           key_codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Test rows whose normalised text is also a training row's, and those whose text is exactly one."""
+def _leaks(df: pd.DataFrame, split_col: str | None, kept: np.ndarray, key_codes: np.ndarray) -> np.ndarray:
+    """Test rows whose normalised text is also a training row's, among the rows `kept`. Saving keeps one row of each
+    text as written, so what leaks after it are texts that differ in capitals, punctuation or spacing."""
     if split_col is None:
-        return np.zeros(len(usable), dtype=bool), np.zeros(len(usable), dtype=bool)
+        return np.zeros(len(kept), dtype=bool)
     split = df[split_col].astype(STRING).str.strip().str.lower()
-    train, test = (usable & split.isin([k for k, v in SPLIT_NAMES.items() if v == side])
+    train, test = (kept & split.isin([k for k, v in SPLIT_NAMES.items() if v == side])
                    .to_numpy(dtype=bool, na_value=False) for side in ("train", "test"))
-    leaks = test & _isin(key_codes, key_codes[train])
-    return leaks, leaks & _isin(text_codes, text_codes[train])
+    return test & _isin(key_codes, key_codes[train])
 
 
 def _quote(text: str) -> str:

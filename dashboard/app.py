@@ -16,6 +16,7 @@ from dashboard.access import account_box, gate  # noqa: E402
 from dashboard.components import escape_md  # noqa: E402
 from dashboard.limits_views import server_limits  # noqa: E402
 from dashboard.navigation import pages  # noqa: E402
+from dashboard.page_errors import page_failed  # noqa: E402
 from dashboard.state import server_store  # noqa: E402
 from dashboard.system_views import system_panel  # noqa: E402
 
@@ -32,3 +33,6 @@ try:
     navigation.run()
 except StorageError as exc:  # any page that needed a run's files, with shared storage out of reach
     st.error(escape_md(exc))
+# st.stop(), st.rerun() and switch_page raise Streamlit's own control exceptions, which are no Exception: they pass.
+except Exception:  # noqa: BLE001 - anything else: a plain message here, the traceback in the server's log
+    page_failed(navigation.title)

@@ -12,6 +12,7 @@ from core.store import DatasetRecord, Run, Store
 from core.wording import literal_markdown as escape_md  # noqa: F401 - the views escape through here
 from dashboard import navigation
 from dashboard.state import RUN, current, remember
+from dashboard.url_ids import parse_id
 
 
 def config_form(config: ArchConfig, key: str, caps: dict[str, int] | None = None) -> dict[str, Any]:
@@ -66,31 +67,54 @@ def run_label(run: Run, datasets: dict[str, DatasetRecord], status: bool = True)
 def run_picker(store: Store, label: str, runs: Sequence[Run], preferred: int | None, key: str,
                status: bool = True) -> Run | None:
     """A run chooser, preselecting the URL's `?run=`, else `preferred`, else the newest; the choice goes back
-    into the URL so a refresh or a shared link shows the same run. Without `status` the options leave out each
-    run's status, for a page that shows it live beside the chooser (a chooser's labels can lag a rerun behind)."""
+    into the URL so a refresh or a shared link shows the same run. A link to a run not among `runs` says so and
+    preselects nothing, so no other run is ever shown under it. None while no run is chosen: there are none, or
+    none picked yet after such a link. Without `status` the options leave out each run's status, for a page that
+    shows it live beside the chooser (a chooser's labels can lag a rerun behind)."""
+    by_id = {r.id: r for r in runs}
+    if st.session_state.get(key) not in by_id:
+        asked = st.query_params.get("run", "")
+        if asked.strip() and parse_id(asked) not in by_id:
+            st.warning(_not_offered(store, asked, bool(runs)))
+            st.session_state[key] = None
+        else:
+            wanted = (i for i in (parse_id(asked), preferred) if i in by_id)
+            st.session_state[key] = next(wanted, next(iter(by_id), None))
     if not runs:
         return None
     datasets = {d.id: d for d in store.list_datasets()}
-    by_id = {r.id: r for r in runs}
-    if key not in st.session_state or st.session_state[key] not in by_id:
-        asked = st.query_params.get("run", "")
-        for candidate in (int(asked) if asked.isdigit() else None, preferred):
-            if candidate in by_id:
-                st.session_state[key] = candidate
-                break
-        else:
-            st.session_state[key] = next(iter(by_id))
-    chosen = st.selectbox(label, list(by_id), format_func=lambda i: run_label(by_id[i], datasets, status), key=key)
+    chosen = st.selectbox(label, list(by_id), format_func=lambda i: run_label(by_id[i], datasets, status), key=key,
+                          placeholder="Pick a run")
+    if chosen is None:
+        return None
     st.query_params["run"] = str(chosen)
     return by_id[chosen]
 
 
+def _not_offered(store: Store, asked: str, others: bool) -> str:
+    """Why the run a link asks for is not on the list, and what to do."""
+    then = " Pick one from the list below." if others else ""
+    number = parse_id(asked)
+    if number is None:
+        shown = asked if len(asked) <= 20 else f"{asked[:20]}…"
+        return f"This link asks for run '{escape_md(shown)}', which is not a run number.{then}"
+    try:
+        run = store.get_run(number)
+    except KeyError:
+        return f"There is no run #{number} here: it was deleted, or it is not shared with you.{then}"
+    why = ("is still training, so it has no model yet: watch it on the Train page" if run.active else
+           "failed, so it has no model" if run.status == "failed" else "was stopped before it had a model")
+    return f"Run #{number} {why}.{then}"
+
+
 def finished_run_or_stop(store: Store, label: str, key: str) -> Run:
     """Pick a run with a model (remembered across pages), or say there is none yet and stop the page."""
-    run = run_picker(store, label, store.runs_with_model(), current(RUN), key=key)
+    runs = store.runs_with_model()
+    run = run_picker(store, label, runs, current(RUN), key=key)
     if run is None:
-        st.info("No model has finished training yet.")
-        navigation.link(navigation.TRAIN, "Train a model")
+        if not runs:
+            st.info("No model has finished training yet.")
+            navigation.link(navigation.TRAIN, "Train a model")
         st.stop()
     remember(RUN, run.id)
     return run

@@ -16,6 +16,7 @@ from core.wording import first_line
 from core.workspace import EXPORT_DIR
 from dashboard.components import escape_md
 from dashboard.sharing_views import ownership
+from dashboard.url_ids import url_id
 
 FORMATS = {
     "bundle": ("Model bundle", "The model exactly as trained: weights (safetensors), tokenizer, labels, settings, "
@@ -107,8 +108,8 @@ def imported_picker(store: Store) -> ImportedModel | None:
         return None
     by_id = {m.id: m for m in models}
     if st.session_state.get("predict.imported") not in by_id:
-        asked = st.query_params.get("imported", "")
-        st.session_state["predict.imported"] = int(asked) if asked.isdigit() and int(asked) in by_id else models[0].id
+        asked = url_id("imported")
+        st.session_state["predict.imported"] = asked if asked in by_id else models[0].id
     chosen = by_id[st.selectbox("Imported model", list(by_id), format_func=lambda i: imported_label(by_id[i]),
                                 key="predict.imported")]
     # In the address bar, so a refresh or a shared link shows the same model.

@@ -7,6 +7,7 @@ from dashboard.comparison_views import leaderboard_table, significance
 from dashboard.components import dataset_label, escape_md
 from dashboard.report_charts import overlaid_curves, per_class_pair
 from dashboard.state import DATASET, RUN, current, get_store
+from dashboard.url_ids import url_id
 
 st.title("Compare runs")
 st.write("Every model trained on one dataset, scored on the same test texts: which is best, and is it really?")
@@ -19,8 +20,7 @@ if not datasets:
     st.stop()
 runs_by_id = {r.id: r for r in finished}
 # A shared link's run (?run=), else the run last looked at, decides which dataset opens.
-asked = st.query_params.get("run", "")
-focus = int(asked) if asked.isdigit() else current(RUN)
+focus = url_id("run") or current(RUN)
 preferred = runs_by_id[focus].dataset_id if focus in runs_by_id else current(DATASET)
 ids = list(datasets)
 dataset_id = st.selectbox("Dataset", ids, index=ids.index(preferred) if preferred in ids else 0,

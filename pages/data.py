@@ -3,7 +3,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from core.data import guess_columns, prepare, validate
+from core.data import guess_columns, prepare_counted, validate
 from core.datasets import save_dataset
 from core.errors import DataError
 from core.labels import LabelOptions, clean_labels
@@ -162,7 +162,7 @@ dataset_name = st.text_input("Dataset name", value=Path(name).stem if sha else n
 
 if st.button("Use this dataset", type="primary"):
     try:
-        prepared = prepare(df, text_col, label_col, labels, split_col)
+        prepared, left_out = prepare_counted(df, text_col, label_col, labels, split_col)
         parts = split(prepared, val_pct / 100, test_pct / 100, int(seed),
                       split_col=prepared["split"] if split_col else None)
     except DataError as exc:
@@ -172,6 +172,6 @@ if st.button("Use this dataset", type="primary"):
     remember(DATASET, dataset.id)
     counts = parts["split"].value_counts()
     st.success(f"Saved {escape_md(dataset.name)}: {counts.get('train', 0):,} training, {counts.get('val', 0):,} "
-               f"validation and {counts.get('test', 0):,} test texts.")
+               f"validation and {counts.get('test', 0):,} test texts. {left_out.sentence()}".rstrip())
 if current(DATASET):
     navigation.link(navigation.TRAIN, "Next: train a model")

@@ -6,10 +6,10 @@ from typing import BinaryIO
 
 from core.errors import DataError
 from core.reading.delimited import SEPARATORS, read_delimited
-from core.reading.encoding import ENCODINGS, codec_name, describe, detect
+from core.reading.encoding import ENCODINGS, MARK, codec_name, damage_notes, decode, describe, detect, mended
 from core.reading.folders import read_folders
 from core.reading.plain import read_lines
-from core.reading.result import Note, ReadResult, Skipped, column_names
+from core.reading.result import Note, ReadResult, Skipped, column_names, line_list, physical_lines
 from core.reading.structured import read_excel, read_json, read_json_lines, read_parquet
 
 TEXT_FORMATS = {".csv", ".tsv", ".txt", ".json", ".jsonl", ".ndjson"}
@@ -58,9 +58,10 @@ def _read(raw: bytes, suffix: str, encoding: str | None, delimiter: str | None, 
     if suffix in (".csv", ".tsv"):
         return read_delimited(raw, encoding, delimiter or ("\t" if suffix == ".tsv" else None), header,
                               kind=suffix[1:].upper())
-    text = raw.decode(encoding, errors="replace").removeprefix("\ufeff")
-    if suffix == ".txt":
-        return read_lines(text, encoding)
-    if suffix == ".json":
-        return read_json(text, encoding)
-    return read_json_lines(text, encoding)
+    text = decode(raw, encoding).removeprefix("\ufeff")
+    damaged = [number for number, line in enumerate(physical_lines(text), 1) if MARK in line] if MARK in text else []
+    text = mended(text)
+    reader = read_lines if suffix == ".txt" else read_json if suffix == ".json" else read_json_lines
+    result = reader(text, encoding)
+    result.notes += damage_notes(encoding, line_list(damaged) if damaged else None)
+    return result

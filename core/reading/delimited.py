@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 
 from core.data import LABEL_NAMES, TEXT_NAMES
 from core.errors import DataError
-from core.reading.encoding import SAMPLE, damage_notes, open_text
+from core.reading.encoding import MARK, SAMPLE, damage_notes, mended, open_text
 from core.reading.result import Note, ReadResult, Skipped, column_names, line_list
 
 SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
@@ -39,20 +39,24 @@ csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 
 class _Lines:
-    """The lines csv.reader pulls, remembering those of the current record; lines can be put back."""
+    """The lines csv.reader pulls, remembering those of the current record and the numbers of those that held bytes
+    the encoding could not read (marked by `open_text`, handed on mended)."""
 
     def __init__(self, lines: Iterable[str], first: int = 1):
         self._lines = iter(lines)
-        self._back: list[str] = []
         self._record: list[str] = []
         self.last: list[str] = []  # the lines of the record taken last
         self.next_line = first
+        self.damaged: list[int] = []
 
     def __iter__(self) -> Iterator[str]:
         return self
 
     def __next__(self) -> str:
-        line = self._back.pop() if self._back else next(self._lines)
+        line = next(self._lines)
+        if MARK in line:
+            self.damaged.append(self.next_line + len(self._record))
+            line = mended(line)
         self._record.append(line)
         return line
 
@@ -72,7 +76,6 @@ class _Columns:
         self.batch: list[list[str]] = [[] for _ in names]
         self.chunks: list[list[pa.Array]] = [[] for _ in names]
         self.skipped: list[Skipped] = []
-        self.damaged: list[int] = []
         self.records = self.multiline = 0
         self.starts = array("i")  # each row's first line: rows added after the rest go back in place
 
@@ -82,8 +85,6 @@ class _Columns:
             return
         self.records += 1
         self.multiline += len(lines) > 1
-        if any("\ufffd" in line for line in lines):
-            self.damaged.append(start)
         self.starts.append(start)
         for column, value in zip(self.batch, fields):
             column.append(value)
@@ -146,7 +147,7 @@ def read_delimited(raw: bytes, encoding: str, delimiter: str | None = None, head
         elif fields:
             columns.add(start, raw_lines, fields)
     notes = _settle(suspects, columns, dialect)
-    notes += damage_notes(encoding, line_list(columns.damaged) if columns.damaged else None)
+    notes += damage_notes(encoding, line_list(lines.damaged) if lines.damaged else None)
     return ReadResult(columns.table(), kind, encoding=encoding, delimiter=delimiter, header=header,
                       skipped=columns.skipped, notes=notes)
 

@@ -32,6 +32,12 @@ BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"), (codecs
         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 CHUNK = 1 << 20
 SAMPLE = 1 << 16
+# While a file is decoded, each byte sequence the encoding cannot read becomes MARK, a lone surrogate: no text decoded
+# without error holds one, so a '\ufffd' the file itself spells in valid bytes is never taken for damage. The
+# readers note where MARK was and then write '\ufffd' in its place (`mended`).
+MARK = "\udcff"
+_MARKING = "classifier-studio-mark"
+codecs.register_error(_MARKING, lambda error: (MARK, error.end))
 
 
 def codec_name(encoding: str) -> str:
@@ -63,14 +69,14 @@ def detect(raw: bytes) -> str:
 
 
 def _utf8_counts(raw: bytes) -> tuple[int, int]:
-    """(undecodable bytes, well-formed non-ASCII characters), in chunks so a big file is never one string."""
-    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    """(undecodable byte sequences, well-formed non-ASCII characters), in chunks so a big file is never one string."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors=_MARKING)
     bad = good = 0
     for start in range(0, len(raw), CHUNK):
         text = decoder.decode(raw[start:start + CHUNK], final=start + CHUNK >= len(raw))
-        replaced = text.count("\ufffd")
-        bad += replaced
-        good += len(text) - len(text.encode("ascii", "ignore")) - replaced
+        marked = text.count(MARK)
+        bad += marked
+        good += len(text) - len(text.encode("ascii", "ignore")) - marked
     return bad, good
 
 
@@ -112,8 +118,18 @@ def _decodes(raw: bytes, encoding: str) -> bool:
 
 
 def open_text(raw: bytes, encoding: str) -> TextIO:
-    """A text stream over `raw` that decodes as it goes; undecodable bytes become '\ufffd' for the reader to report."""
-    return io.TextIOWrapper(io.BytesIO(raw), encoding=encoding, errors="replace", newline="")
+    """A text stream over `raw` that decodes as it goes; undecodable bytes become MARK for the reader to report."""
+    return io.TextIOWrapper(io.BytesIO(raw), encoding=encoding, errors=_MARKING, newline="")
+
+
+def decode(raw: bytes, encoding: str) -> str:
+    """`raw` as text, undecodable bytes as MARK for the reader to report."""
+    return raw.decode(encoding, errors=_MARKING)
+
+
+def mended(text: str) -> str:
+    """`text` with each MARK written as '\ufffd', the character that stands for what could not be read."""
+    return text.replace(MARK, "\ufffd")
 
 
 def damage_notes(encoding: str, where: str | None) -> list[Note]:

@@ -17,7 +17,7 @@ from pathlib import PurePosixPath
 import pandas as pd
 
 from core.errors import DataError
-from core.reading.encoding import BOMS, damage_notes, detect
+from core.reading.encoding import BOMS, MARK, damage_notes, decode, detect, mended
 from core.reading.result import SHOWN_LOCATIONS, ReadResult, Skipped
 from core.splitting import SPLIT_NAMES
 from core.wording import listing
@@ -58,8 +58,8 @@ def read_folders(raw: bytes, encoding: str | None = None) -> ReadResult:
         elif not (text := _text(archive, member, encoding)).strip():
             skipped.append(Skipped("an empty file.", "", place=name))
         else:
-            damaged += [name] if "\ufffd" in text else []
-            rows.append((text.strip(), label, split, name))
+            damaged += [name] if MARK in text else []
+            rows.append((mended(text).strip(), label, split, name))
     df = pd.DataFrame(rows, columns=["text", "label", "split", "file"], dtype="str")
     if df["split"].nunique() < 2:  # one part only (or none) says nothing about how to split
         df = df.drop(columns="split")
@@ -137,7 +137,7 @@ def _text(archive: zipfile.ZipFile, member: zipfile.ZipInfo, encoding: str) -> s
     with _open(archive, member) as file:
         content = file.read()
     own = next((name for bom, name in BOMS if content.startswith(bom)), encoding)
-    return content.decode(own, errors="replace").removeprefix("\ufeff")
+    return decode(content, own).removeprefix("\ufeff")
 
 
 def _open(archive: zipfile.ZipFile, member: zipfile.ZipInfo):

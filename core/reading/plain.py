@@ -6,8 +6,7 @@ import re
 import pandas as pd
 
 from core.errors import DataError
-from core.reading.encoding import damage_notes
-from core.reading.result import ReadResult, Skipped, line_list, physical_lines
+from core.reading.result import ReadResult, Skipped, physical_lines
 
 FASTTEXT = re.compile(r"((?:__label__\S+\s+)+)(.*)", re.DOTALL)
 SAMPLE_LINES = 50
@@ -24,8 +23,6 @@ def read_lines(text: str, encoding: str) -> ReadResult:
         result = _tabbed(lines)
     else:
         result = ReadResult(pd.DataFrame({"text": [line for _, line in lines]}, dtype="str"), "text, one per line")
-    damaged = [number for number, line in lines if "\ufffd" in line]
-    result.notes += damage_notes(encoding, line_list(damaged) if damaged else None)
     result.encoding = encoding
     return result
 

@@ -11,15 +11,14 @@ import numpy as np
 import pandas as pd
 
 from core.errors import DataError
-from core.reading.encoding import damage_notes
-from core.reading.result import ReadResult, Skipped, line_list, physical_lines
+from core.reading.result import ReadResult, Skipped, physical_lines
 from core.splitting import SPLIT_NAMES
 
 SHAPE_HINT = 'a list of objects, such as [{"text": "…", "label": "…"}, …]'
 
 
 def read_json_lines(text: str, encoding: str) -> ReadResult:
-    records, skipped, damaged = [], [], []
+    records, skipped = [], []
     for number, line in enumerate(physical_lines(text), 1):
         if not line.strip():
             continue
@@ -31,11 +30,8 @@ def read_json_lines(text: str, encoding: str) -> ReadResult:
         if not isinstance(value, dict):
             skipped.append(Skipped(f"a JSON {type(value).__name__}, not an object with named fields.", line, line=number))
             continue
-        if "\ufffd" in line:
-            damaged.append(number)
         records.append(value)
-    return ReadResult(_frame(records), "JSON Lines", encoding=encoding, skipped=skipped,
-                      notes=damage_notes(encoding, line_list(damaged) if damaged else None))
+    return ReadResult(_frame(records), "JSON Lines", encoding=encoding, skipped=skipped)
 
 
 def read_json(text: str, encoding: str) -> ReadResult:

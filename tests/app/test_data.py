@@ -142,11 +142,26 @@ def test_a_fix_drops_duplicates_and_undo_brings_them_back(open_page, tiny_df):
     at.button(key="fix.drop_duplicates").click()
     at.run()
     assert not at.exception
-    assert "Dropped 5 duplicate rows; 60 remain" in markdown(at).replace("\\", "")
+    assert "Dropped 5 near-duplicate rows; 60 remain" in markdown(at).replace("\\", "")
     assert not any("nearly repeat" in w.value for w in at.warning)
     at.button(key="fix.undo").click()
     at.run()
     assert any("nearly repeat" in w.value for w in at.warning)
+
+
+def test_saving_says_what_it_left_out_as_the_report_counted_it(open_page, store, tiny_df):
+    table = pd.concat([tiny_df, tiny_df.head(5), pd.DataFrame({"text": ["  "], "label": ["sport"]})], ignore_index=True)
+    at = upload(open_page("data"), "repeats.csv", csv_bytes(table))
+    assert not at.exception
+    (repeats,) = [i.value.replace("\\", "") for i in at.info if "repeat the text and label" in i.value]
+    assert repeats.endswith("Saving the dataset keeps the first of each and leaves these 5 out.")
+    assert not [b for b in at.button if b.key == "fix.drop_duplicates"]  # nothing to offer: saving drops them
+    at = save(at)
+    assert not at.exception
+    (saved,) = [s.value.replace("\\", "") for s in at.success]
+    assert saved.endswith("test texts. Left out 1 row without text or label and 5 rows that repeat the text and "
+                                "label of an earlier row.")
+    assert store.list_datasets()[0].n_rows == len(table) - 6
 
 
 def test_a_multilabel_column_says_not_supported_yet(open_page):
@@ -267,14 +282,14 @@ def test_a_refresh_brings_back_the_choices_and_the_fixes(open_page, tiny_df):
     at.run()
     at.button(key="fix.drop_duplicates").click()
     at.run()
-    assert "Dropped 5 duplicate rows; 60 remain" in markdown(at).replace("\\", "")
+    assert "Dropped 5 near-duplicate rows; 60 remain" in markdown(at).replace("\\", "")
 
     again = open_page("home")
     again.query_params["upload"] = source_hash(raw)
     again.switch_page("../pages/data.py")
     again.run()
     assert not again.exception
-    assert "Dropped 5 duplicate rows; 60 remain" in markdown(again).replace("\\", "")
+    assert "Dropped 5 near-duplicate rows; 60 remain" in markdown(again).replace("\\", "")
     assert again.selectbox(key="text_col.dupes.csv").value == "text"
     assert again.checkbox(key="casefold.dupes.csv").value
     assert not any("nearly repeat" in w.value for w in again.warning)

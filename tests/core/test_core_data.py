@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from core.data import guess_columns, prepare, validate
+from core.data import LeftOut, guess_columns, prepare, prepare_counted, validate
 from core.labels import LabelOptions
 from core.splitting import split, split_columns
 from core.errors import DataError
@@ -113,6 +113,18 @@ def test_prepare_drops_empty_missing_and_duplicate_rows():
     out = prepare(df, "msg", "y")
     assert out.to_dict("list") == {"text": ["hello", "fine"], "label": ["a", "1"]}
     assert list(out.index) == [0, 1]
+
+
+def test_prepare_counts_what_it_leaves_out_and_why():
+    df = pd.DataFrame({"msg": [" hello ", "", None, "world", "hello", "again", "fine", "fine "],
+                       "y": ["a", "b", "a", None, "b", " ", 1, "1"]})
+    out, left_out = prepare_counted(df, "msg", "y")
+    pd.testing.assert_frame_equal(out, prepare(df, "msg", "y"))
+    assert left_out == LeftOut(unusable=4, repeats=1, relabelled=1)
+    assert left_out.sentence() == ("Left out 4 rows without text or label, 1 row that repeats the text and label of an "
+                                   "earlier row and 1 row whose text an earlier row has with another label (the "
+                                   "earlier row's label is kept).")
+    assert prepare_counted(df.head(1), "msg", "y")[1].sentence() == ""
 
 
 def test_prepare_applies_the_label_choices_and_keeps_the_users_split():

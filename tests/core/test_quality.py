@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from core import quality_scan
+from core.data import LeftOut, prepare_counted
 from core.labels import LabelOptions, is_numeric, label_ids
 from core.quality import CASEFOLD, FIXES, Finding, apply_fix, findings
 
@@ -57,9 +58,10 @@ def test_exact_duplicates():
     df = frame([("fans filled the stadium", "sport"), ("  fans filled the stadium ", "sport"),
                 ("bake the bread for forty minutes", "food")])
     found = only(df, "duplicates")
-    assert "repeat the text and label of an earlier row: 3, e.g. 'fans filled the stadium'" in found.message
+    assert found.message == ("Rows that repeat the text and label of an earlier row: 3, e.g. 'fans filled the "
+                             "stadium'. Saving the dataset keeps the first of each and leaves these 3 out.")
     assert found.rows == [9, 10, 11]
-    assert (found.fix, found.fix_label) == ("drop_duplicates", "Drop the 3 duplicate rows")
+    assert (found.level, found.fix) == ("info", None)  # nothing to do: saving drops them
     assert "near_duplicates" not in kinds(df)
 
 
@@ -70,7 +72,8 @@ def test_near_duplicates_differ_only_in_case_punctuation_spacing_or_unicode_form
     assert "nearly repeat an earlier row with the same label: 3" in found.message
     assert "'the match ended with a late goal' and 'The match ended with a LATE goal!'" in found.message
     assert found.rows == [9, 10, 11]  # the emoji makes row 12 a different text
-    assert found.fix_label == "Drop the 3 duplicate rows"
+    assert "Saving keeps them" in found.message
+    assert (found.fix, found.fix_label) == ("drop_duplicates", "Drop the 3 near-duplicate rows")
     assert "duplicates" not in kinds(df)
 
 
@@ -85,9 +88,11 @@ def test_texts_with_conflicting_labels():
     assert (found.fix, found.fix_label) == ("drop_conflicts", "Drop the 5 rows with conflicting labels")
 
 
-def test_one_conflicting_text_names_both_labels():
+def test_one_conflicting_text_names_both_labels_and_what_saving_keeps_of_it():
     found = only(frame([("free entry now", "spam")] * 3 + [("free entry now", "ham")] * 3), "conflicts")
     assert "1 text appears with different labels, e.g. 'free entry now' as both 'spam' and 'ham'" in found.message
+    assert found.message.endswith("If they stay, saving keeps the first row of each text written exactly alike and "
+                                  "leaves out 1 later row with another label.")  # the other 4 are exact repeats
 
 
 def test_class_imbalance():
@@ -113,15 +118,35 @@ def test_very_long_texts():
     assert found.rows == [9, 10]
 
 
-def test_test_rows_that_leak_from_train():
+def test_test_rows_that_nearly_repeat_a_training_text_leak():
     df = frame([("the match ended with a late goal", "sport"), ("Fans filled the stadium!!", "sport"),
                 ("a brand new test text", "tech")], split=["train"] * 9 + ["test"] * 3)
     found = only(df, "leakage", split_col="split")
-    assert "Test rows whose text is also in training: 2 (1 exactly, 1 after ignoring" in found.message
+    assert found.message.startswith("Test rows that nearly repeat a training text, differing only in capitals, "
+                                    "punctuation or spacing: 1, e.g. 'Fans filled the stadium!!'.")
     assert "scores look better" in found.message
-    assert found.rows == [9, 10]
-    assert (found.fix, found.fix_label) == ("drop_leaks", "Drop the 2 leaking test rows")
+    assert found.rows == [10]  # the exact copy (row 9) is a repeat that saving leaves out: it cannot leak
+    assert only(df, "duplicates", split_col="split").rows == [9]
+    assert (found.fix, found.fix_label) == ("drop_leaks", "Drop the 1 leaking test row")
     assert "leakage" not in kinds(df)  # no split column, no leakage check
+
+
+def test_the_report_counts_the_rows_that_saving_leaves_out():
+    df = frame([("", "sport"), ("a text without a label", None), ("fans filled the stadium", "sport"),
+                (" fans filled the stadium", "sport"), ("fans filled the stadium", "food"),
+                ("Fans filled the stadium!", "sport")])
+    found = {f.kind: f for f in findings(df, "text", "label")}
+    prepared, left_out = prepare_counted(df, "text", "label")
+    assert left_out == LeftOut(unusable=2, repeats=2, relabelled=1)
+    assert found["empty_text"].fix_label == "Drop the 2 rows without text or label"
+    assert "earlier row: 2," in found["duplicates"].message and "leaves these 2 out" in found["duplicates"].message
+    assert "leaves out 1 later row with another label" in found["conflicts"].message
+    assert "earlier row with the same label: 1," in found["near_duplicates"].message
+    assert "Fans filled the stadium!" in set(prepared["text"])  # a near duplicate is kept, as the report says
+    assert len(prepared) == len(df) - 5
+    assert left_out.sentence() == ("Left out 2 rows without text or label, 2 rows that repeat the text and label of "
+                                   "an earlier row and 1 row whose text an earlier row has with another label (the "
+                                   "earlier row's label is kept).")
 
 
 def test_only_one_usable_class_is_an_error():
@@ -165,8 +190,17 @@ def test_drop_empty_keeps_other_columns_and_index_labels():
 def test_drop_duplicates_drops_exact_and_near_ones_keeping_the_first():
     df = frame([("Fans filled the stadium!", "sport"), ("fans filled the stadium", "sport")])
     out, message = apply_fix(df, "text", "label", "drop_duplicates")
-    assert message == "Dropped 2 duplicate rows; 9 remain."
+    assert message == ("Dropped 1 near-duplicate row and 1 exact repeat, which saving would have left out anyway; "
+                       "9 remain.")
     assert out.loc[2, "text"] == "fans filled the stadium" and 9 not in out.index and 10 not in out.index
+    out, message = apply_fix(df.head(10), "text", "label", "drop_duplicates")
+    assert (message, len(out)) == ("Dropped 1 near-duplicate row; 9 remain.", 9)
+
+
+def test_a_repeat_of_a_dropped_near_duplicate_goes_with_it():
+    df = frame([("Fans filled the stadium!", "sport"), ("Fans filled the stadium!", "sport")])
+    out, _ = apply_fix(df, "text", "label", "drop_duplicates")
+    assert "fans filled the stadium" in set(out["text"]) and findings(out, "text", "label") == []
 
 
 def test_drop_conflicts_drops_every_row_of_the_text():
@@ -200,10 +234,10 @@ def test_merge_rare_keeps_numeric_ids_nameable():
 
 
 def test_drop_leaks_drops_only_test_rows():
-    df = frame([("the match ended with a late goal", "sport"), ("something new", "food")],
+    df = frame([("The match ended with a late goal!", "sport"), ("something new", "food")],
                split=["train"] * 9 + ["test"] * 2)
     out, message = apply_fix(df, "text", "label", "drop_leaks", split_col="split")
-    assert message == "Dropped 1 test row that repeats a training text; 10 remain."
+    assert message == "Dropped 1 test row that nearly repeats a training text; 10 remain."
     assert 9 not in out.index and 0 in out.index
     with pytest.raises(ValueError, match="split column"):
         apply_fix(df, "text", "label", "drop_leaks")
@@ -221,7 +255,7 @@ def test_unknown_fix_is_refused():
 
 
 def test_every_offered_fix_exists():
-    df = frame([("", "sport"), ("fans filled the stadium", "sport"), ("fans filled the stadium", "food"),
+    df = frame([("", "sport"), ("Fans filled the stadium!", "sport"), ("fans filled the stadium", "food"),
                 ("a poem", "poetry")], split=["train"] * 9 + ["test"] * 4)
     offered = {f.fix for f in findings(df, "text", "label", "split") if f.fix}
     assert offered == set(FIXES)

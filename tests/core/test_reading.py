@@ -139,6 +139,53 @@ def test_explicit_encoding_and_utf8_bom():
     assert list(df.columns) == ["text", "label"]  # the BOM is not part of the first column name
 
 
+def damaged(line: int) -> list[str]:
+    return [f"Bytes that are not valid UTF-8 were replaced by '\ufffd' on line {line}. If many texts show '\ufffd', "
+            "pick the file's encoding by hand."]
+
+
+FFFD_FILES = {  # each spells U+FFFD in valid UTF-8 on its first row of data, line 2 (line 1 for .txt and .jsonl)
+    "d.csv": "text,label\nsaid \ufffd here,a\nplain,b\n",
+    "d.txt": "a\tsaid \ufffd here\nb\tplain\n",
+    "d.jsonl": '{"text": "said \ufffd here", "label": "a"}\n{"text": "plain", "label": "b"}\n',
+    "d.json": '[\n{"text": "said \ufffd here", "label": "a"},\n{"text": "plain", "label": "b"}]\n',
+}
+
+
+@pytest.mark.parametrize("name", FFFD_FILES)
+def test_a_replacement_character_written_in_valid_utf8_is_no_damage(name):
+    result = read_file(FFFD_FILES[name].encode(), name)
+    assert result.encoding == "utf-8" and result.problems() == []
+    assert result.table["text"].tolist()[0] == "said \ufffd here"
+
+
+@pytest.mark.parametrize("name", FFFD_FILES)
+def test_bytes_that_are_not_utf8_are_named_by_line_in_every_text_format(name):
+    raw = FFFD_FILES[name].encode().replace(b"said", b"s\xffid")
+    result = read_file(raw, name)
+    assert result.problems() == damaged(1 if name in ("d.txt", "d.jsonl") else 2)
+    assert result.table["text"].tolist()[0] == "s\ufffdid \ufffd here"
+
+
+def test_a_file_full_of_written_replacement_characters_is_still_read_as_utf8():
+    raw = ("text,label\n" + "a \ufffd in every row,x\n" * 50).encode()
+    result = read_file(raw, "d.csv")
+    assert (result.encoding, result.problems()) == ("utf-8", [])
+    assert set(result.table["text"]) == {"a \ufffd in every row"}
+
+
+def test_in_a_zip_only_the_files_with_unreadable_bytes_are_named():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("news/sport/written.txt", "a goal \ufffd today".encode())
+        archive.writestr("news/sport/broken.txt", b"a goal \xff today")
+        archive.writestr("news/food/plain.txt", b"fresh bread")
+    result = read_file(buffer.getvalue(), "news.zip")
+    assert result.problems() == ["Bytes that are not valid UTF-8 were replaced by '\ufffd' on news/sport/broken.txt. "
+                                 "If many texts show '\ufffd', pick the file's encoding by hand."]
+    assert sorted(result.table["text"]) == ["a goal \ufffd today", "a goal \ufffd today", "fresh bread"]
+
+
 
 
 @pytest.mark.parametrize("raw, line", [(b"text,label\nhello, world,a\nbye,b\n", 2),
