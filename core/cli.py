@@ -15,9 +15,10 @@ from core.cli_inspect import register as register_inspect
 from core.cli_jobs import register as register_jobs
 from core.cli_models import register as register_models
 from core.cli_train import register as register_training
-from core.comparison import compare_runs, verdict
+from core.comparison import candidates, compare_runs, leaderboard
 from core.errors import DataError
 from core.evaluation import load_report
+from core.recommendation import how_often, judge_pair
 from core.samples import SAMPLES
 from core.storage import StorageError, run_files
 from core.store import Store
@@ -64,13 +65,23 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     store = Store()
     result, table = compare_runs(store, args.a, args.b)
+    weighed = {c.run: c for c in candidates(leaderboard(store, store.get_run(args.a).dataset_id))}
+    judged = judge_pair(result, weighed[args.a], weighed[args.b])
     if args.json:
         print(json.dumps({**asdict(result), "significant": result.significant,
-                          "per_class_f1": table.to_dict("records")}, ensure_ascii=False))
+                          "per_class_f1": table.to_dict("records"), "verdict": judged.text(), "pick": judged.pick.run,
+                          "runs": [asdict(weighed[args.a]), asdict(weighed[args.b])]}, ensure_ascii=False))
     else:
-        print(verdict(result, f"run {args.a}", f"run {args.b}"))
-        print(f"McNemar p = {result.mcnemar_p:.4g} (only run {args.a} right on {result.only_a_right:,} texts, "
-              f"only run {args.b} on {result.only_b_right:,})")
+        a, b = f"run {args.a}", f"run {args.b}"
+        print(judged.text())
+        low, high = result.macro_f1_interval
+        print(f"macro-F1, {a} minus {b}: {result.macro_f1_difference:+.4f} (95% interval {low:+.4f} to {high:+.4f}) "
+              f"on {result.n:,} shared test texts")
+        print(f"accuracy, {a} minus {b}: {result.accuracy_difference:+.2%} (95% interval "
+              f"{result.accuracy_interval[0]:+.2%} to {result.accuracy_interval[1]:+.2%})")
+        print(f"McNemar's test: only {a} is right on {result.only_a_right:,} texts and only {b} on "
+              f"{result.only_b_right:,}; if the two were equally good, a split at least this uneven would happen "
+              f"{how_often(result.mcnemar_p)} by chance (p = {result.mcnemar_p:.4g})")
     return 0
 
 

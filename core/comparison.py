@@ -1,14 +1,15 @@
-"""Runs side by side: a leaderboard of the finished runs on one dataset, and whether one run beats another."""
+"""Runs side by side: a leaderboard of the finished runs on one dataset, whether one run beats another, and which
+to take (core/recommendation.py weighs them)."""
 from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from core.architectures import REGISTRY
 from core.evaluation import load_predictions, load_report
 from core.intervals import Comparison, compare
+from core.recommendation import Candidate, Recommendation, recommend
 from core.storage import run_files
 from core.store import Run, Store
 
@@ -30,17 +31,37 @@ def leaderboard(store: Store, dataset_id: str) -> pd.DataFrame:
             "macro_f1_low": spans.get("macro_f1", [None, None])[0], "macro_f1_high": spans.get("macro_f1", [None, None])[1],
             "accuracy": report.get("accuracy", run.result.get("accuracy")),
             "accuracy_low": spans.get("accuracy", [None, None])[0], "accuracy_high": spans.get("accuracy", [None, None])[1],
-            "train_seconds": run.result.get("train_seconds"), "model_mb": _megabytes(run.result.get("model_bytes")),
+            "train_seconds": run.result.get("train_seconds"), "model_bytes": run.result.get("model_bytes"),
             "latency_ms": run.result.get("latency_ms"), "finished_at": run.finished_at,
         })
     columns = ["run", "model", "macro_f1", "macro_f1_low", "macro_f1_high", "accuracy", "accuracy_low",
-               "accuracy_high", "train_seconds", "model_mb", "latency_ms", "finished_at"]
+               "accuracy_high", "train_seconds", "model_bytes", "latency_ms", "finished_at"]
     table = pd.DataFrame(rows, columns=columns)
     return table.sort_values(["macro_f1", "run"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
 
-def _megabytes(n_bytes: int | None) -> float | None:
-    return None if n_bytes is None else n_bytes / 1e6
+def candidates(board: pd.DataFrame) -> list[Candidate]:
+    """The leaderboard's runs, in its order, as the verdict weighs them."""
+    def known(value: Any, kind: type) -> Any:
+        return None if value is None or pd.isna(value) else kind(value)
+
+    return [Candidate(run=int(row.run), model=row.model, macro_f1=float(row.macro_f1), accuracy=float(row.accuracy),
+                      train_seconds=known(row.train_seconds, float), latency_ms=known(row.latency_ms, float),
+                      model_bytes=known(row.model_bytes, int))
+            for row in board.itertuples()]
+
+
+def weigh(store: Store, board: pd.DataFrame) -> Recommendation:
+    """Which run of a leaderboard (two runs at least) to take: the top scorer is compared with every other run on
+    their shared test texts; a run that cannot be compared is left out, with the reason."""
+    ranked = candidates(board)
+    versus_best, unknown = {}, {}
+    for other in ranked[1:]:
+        try:
+            versus_best[other.run] = paired_comparison(store, ranked[0].run, other.run)
+        except ValueError as error:
+            unknown[other.run] = str(error)
+    return recommend(ranked, versus_best, unknown)
 
 
 def paired_predictions(store: Store, a: int, b: int) -> pd.DataFrame:
@@ -58,8 +79,8 @@ def paired_predictions(store: Store, a: int, b: int) -> pd.DataFrame:
     return frames[0].merge(frames[1], on=["text", "label", "repeat"], how="inner").drop(columns="repeat")
 
 
-def compare_runs(store: Store, a: int, b: int) -> tuple[Comparison, pd.DataFrame]:
-    """Whether run `a` beats run `b` beyond chance on their shared test texts, and each class's F1 in both."""
+def paired_comparison(store: Store, a: int, b: int) -> Comparison:
+    """Whether run `a` beats run `b` beyond chance on their shared test texts."""
     run_a, run_b = store.get_run(a), store.get_run(b)
     if run_a.dataset_id != run_b.dataset_id:
         raise ValueError(f"Runs {a} and {b} were trained on different datasets, so their test texts differ; "
@@ -70,7 +91,12 @@ def compare_runs(store: Store, a: int, b: int) -> tuple[Comparison, pd.DataFrame
     classes = sorted(set(pairs["label"]) | set(pairs["predicted_a"]) | set(pairs["predicted_b"]))
     code = {c: i for i, c in enumerate(classes)}
     y_true, pred_a, pred_b = (pairs[col].map(code).to_numpy(dtype=int) for col in ("label", "predicted_a", "predicted_b"))
-    result = compare(y_true, pred_a, pred_b, len(classes))
+    return compare(y_true, pred_a, pred_b, len(classes))
+
+
+def compare_runs(store: Store, a: int, b: int) -> tuple[Comparison, pd.DataFrame]:
+    """Whether run `a` beats run `b` beyond chance on their shared test texts, and each class's F1 in both."""
+    result = paired_comparison(store, a, b)
     per_class = []
     for run_id, column in ((a, "f1_a"), (b, "f1_b")):
         report = load_report(run_files(store, run_id)) or {"per_class": []}
@@ -79,18 +105,3 @@ def compare_runs(store: Store, a: int, b: int) -> tuple[Comparison, pd.DataFrame
     table = per_class[0].merge(per_class[1], on="class", how="outer")
     table["difference"] = table["f1_a"] - table["f1_b"]
     return result, table.sort_values("difference", kind="stable").reset_index(drop=True)
-
-
-def verdict(comparison: Comparison, name_a: str, name_b: str) -> str:
-    """One plain sentence: which run is better, by how much, and whether that is more than chance."""
-    gap = comparison.macro_f1_difference
-    low, high = comparison.macro_f1_interval
-    if np.isclose(gap, 0) and not comparison.significant:
-        return f"{name_a} and {name_b} score the same macro-F1 on these {comparison.n:,} test texts."
-    better, worse = (name_a, name_b) if gap > 0 else (name_b, name_a)
-    span = f"95% interval of the difference: {min(abs(low), abs(high)):.3f} to {max(abs(low), abs(high)):.3f}"
-    if comparison.significant:
-        return (f"{better} is better than {worse} by {abs(gap):.3f} macro-F1 ({span}). The interval leaves out "
-                "zero, so the difference is larger than chance.")
-    return (f"{better} scores {abs(gap):.3f} macro-F1 more than {worse}, but the 95% interval of the difference "
-            f"({low:+.3f} to {high:+.3f}) includes zero: on these {comparison.n:,} test texts that could be chance.")

@@ -1,16 +1,24 @@
 import pandas as pd
 import streamlit as st
 
-from core.comparison import arch_title, compare_runs, leaderboard, verdict
+from core.comparison import arch_title, candidates, compare_runs, leaderboard, weigh
+from core.recommendation import Recommendation, judge_pair
 from dashboard import navigation
-from dashboard.comparison_views import leaderboard_table, significance
+from dashboard.comparison_views import leaderboard_table, pair_verdict, verdict
 from dashboard.components import dataset_label, escape_md
 from dashboard.report_charts import overlaid_curves, per_class_pair
 from dashboard.state import DATASET, RUN, current, get_store
 from dashboard.url_ids import url_id
 
+
+# A finished run's predictions never change, so one verdict per leaderboard (its runs and their finishing times).
+@st.cache_data(max_entries=16, show_spinner="Comparing the models on their test texts…")
+def weighed(board: pd.DataFrame) -> Recommendation:
+    return weigh(get_store(), board)
+
+
 st.title("Compare runs")
-st.write("Every model trained on one dataset, scored on the same test texts: which is best, and is it really?")
+st.write("Every model trained on one dataset, scored on the same test texts: which to take, and why.")
 store = get_store()
 finished = store.runs_with_model()
 datasets = {d.id: d for d in store.list_datasets() if any(r.dataset_id == d.id for r in finished)}
@@ -26,12 +34,16 @@ ids = list(datasets)
 dataset_id = st.selectbox("Dataset", ids, index=ids.index(preferred) if preferred in ids else 0,
                           format_func=lambda i: dataset_label(datasets[i]), key="compare.dataset")
 board = leaderboard(store, dataset_id)
-st.subheader("Leaderboard")
-leaderboard_table(board)
 if len(board) < 2:
     st.info("Only one model has finished on this dataset. Train another (a different model or settings) to compare.")
     navigation.link(navigation.TRAIN, "Train another model")
+    st.subheader("Leaderboard")
+    leaderboard_table(board, None)
     st.stop()
+recommendation = weighed(board)
+verdict(recommendation)
+st.subheader("Leaderboard")
+leaderboard_table(board, recommendation)
 
 names = {int(row.run): f"#{row.run} · {row.model}" for row in board.itertuples()}
 st.subheader("Training curves")
@@ -55,7 +67,8 @@ try:
 except ValueError as error:
     st.error(escape_md(error))
     st.stop()
+weighed_runs = {c.run: c for c in candidates(board)}
+pair_verdict(result, judge_pair(result, weighed_runs[a], weighed_runs[b]))
 name_a, name_b = f"A (#{a} {arch_title(runs_by_id[a])})", f"B (#{b} {arch_title(runs_by_id[b])})"
-significance(result, verdict(result, name_a, name_b))
 st.plotly_chart(per_class_pair(table, name_a, name_b), key="compare_per_class")
 navigation.link(navigation.RESULTS, "See one run's results in detail")

@@ -97,11 +97,12 @@ def test_predict_needs_a_finished_run(workspace, capsys):
 
 
 def test_report_and_compare_print_what_the_pages_show(workspace, tiny_df, capsys):
-    from core.comparison import compare_runs
+    from core.comparison import candidates, compare_runs, leaderboard
     from core.data import prepare
     from core.splitting import split
     from core.datasets import save_dataset
     from core.evaluation import load_report
+    from core.recommendation import judge_pair
     from core.worker import execute_run
     from core.workspace import run_dir
 
@@ -117,8 +118,16 @@ def test_report_and_compare_print_what_the_pages_show(workspace, tiny_df, capsys
     assert main(["compare", str(a), str(b), "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
     expected, _ = compare_runs(workspace, a, b)
+    by_run = {c.run: c for c in candidates(leaderboard(workspace, dataset.id))}
+    judged = judge_pair(expected, by_run[a], by_run[b])
     assert shown["mcnemar_p"] == expected.mcnemar_p and shown["significant"] == expected.significant
     assert sorted(row["class"] for row in shown["per_class_f1"]) == ["food", "sport", "tech"]
+    assert shown["verdict"] == judged.text() and shown["pick"] == judged.pick.run
+    assert [run["run"] for run in shown["runs"]] == [a, b] and shown["runs"][0]["latency_ms"] > 0
+    assert main(["compare", str(a), str(b)]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0] == judged.text() and printed[0].startswith("Of the two, take #")
+    assert printed[-1].startswith(f"McNemar's test: only run {a} is right on {expected.only_a_right:,} texts")
 
     other = save_dataset(workspace, split(prepare(tiny_df.head(45), "text", "label"), 0.1, 0.3, 42), "other")
     c = execute_run(workspace, workspace.create_run(other.id, "tfidf", {})).id
