@@ -328,3 +328,54 @@ def test_training_survives_a_server_restart_then_stops_and_resumes(server, open_
     assert run.status == "running" and run.started_at > stopped.finished_at
     log = (server.workspace / "runs" / "1" / "run.log").read_text(encoding="utf-8")
     assert "Resumed from the checkpoint at step" in log
+
+
+def test_the_first_ten_minutes_on_the_full_sms_sample(server, open_page, artifacts, tmp_path):
+    """A new user's journey on a real sample with the model the app recommends first, all by clicking: the sample,
+    Start with the defaults, Results, a prediction, the model bundle downloaded, imported and predicting."""
+    page = open_page()
+    server.goto(page, "data")
+    page.get_by_role("button", name="SMS spam").click(timeout=FIRST_LOAD_MS)
+    page.get_by_role("button", name="Use this dataset").click(timeout=FIRST_LOAD_MS)
+    expect(page.get_by_text(re.compile(r"Saved SMS spam: [\d,]+ training"))).to_be_visible()
+    shot(page, artifacts, "01-dataset-saved")
+    page.get_by_role("link", name="Next: train a model").click()
+    expect(page.get_by_role("radio", name=re.compile("TF-IDF"))).to_be_checked(timeout=FIRST_LOAD_MS)
+    page.get_by_role("button", name="Start training").click()
+    expect(page.get_by_text("Finished in").first).to_be_visible(timeout=TRAINING_MS)
+    shot(page, artifacts, "02-finished")
+
+    page.get_by_role("link", name="See the results").click()
+    accuracy = page.get_by_test_id("stMetric").filter(has_text="Accuracy")
+    expect(accuracy).to_contain_text(re.compile(r"9\d\.\d%"))
+    matrix = page.get_by_test_id("stPlotlyChart").locator(".js-plotly-plot").first
+    expect(matrix).to_contain_text("spam")
+    shot(page, artifacts, "03-results")
+    page.get_by_role("tab", name="Download").click()
+    page.get_by_role("button", name="Prepare the model bundle file").click()
+    button = page.get_by_role("button", name=re.compile(r"Download run-1-tfidf\.zip"))
+    expect(button).to_be_visible(timeout=TRAINING_MS)
+    with page.expect_download() as info:
+        button.click()
+    bundle = tmp_path / info.value.suggested_filename
+    info.value.save_as(bundle)
+
+    spam = "WINNER! You have won a free prize of 1000 cash. Text CLAIM to 80086 now to collect your reward"
+    page.get_by_role("link", name="Try the model on your own sentences").click()
+    box = page.get_by_role("textbox", name="Text to classify")
+    box.fill(spam)
+    page.get_by_role("button", name="Predict", exact=True).click()
+    prediction = page.get_by_test_id("stMetric").filter(has_text="Predicted label")
+    expect(prediction).to_contain_text("spam")
+    shot(page, artifacts, "04-predict")
+
+    page.get_by_text("Imported from a file").click()
+    importer = page.get_by_test_id("stFileUploader").filter(has_text="A model file downloaded from Classifier Studio")
+    importer.locator("input[type=file]").set_input_files(bundle)
+    expect(page.get_by_role("combobox", name="Imported model")).to_have_value(re.compile(re.escape(bundle.name)),
+                                                                                timeout=TRAINING_MS)
+    box.fill(spam)
+    page.get_by_role("button", name="Predict", exact=True).click()
+    expect(prediction).to_contain_text("spam")
+    expect(page.get_by_text("Traceback")).to_have_count(0)
+    shot(page, artifacts, "05-imported-bundle-predicts")
