@@ -21,7 +21,8 @@ from core.workspace import EXPORT_DIR, MODEL_DIR
 KINDS = ("bundle", "onnx")
 CARD_FILE = "README.md"
 METRICS_FILE = "metrics.json"
-REPORT_KEYS = ("n_test", "classes", "accuracy", "macro_f1", "intervals", "per_class", "confusion_matrix")
+REPORT_KEYS = ("n_test", "classes", "accuracy", "baseline", "macro_f1", "intervals", "per_class", "confusion_matrix",
+               "calibration")
 
 
 def file_name(run_id: int, arch: str, kind: str) -> str:

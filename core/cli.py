@@ -7,7 +7,7 @@ import sys
 from dataclasses import asdict
 from typing import Sequence
 
-from core import standby
+from core import baseline, standby
 from core.architectures import REGISTRY
 from core.cli_access import register as register_access
 from core.cli_datasets import register as register_datasets
@@ -53,6 +53,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     spans = report["intervals"]
     print(f"run {run.id}: {report['n_test']:,} test texts")
     print(f"accuracy {report['accuracy']:.4f} (95% interval {spans['accuracy'][0]:.4f}-{spans['accuracy'][1]:.4f})")
+    if "baseline" in report:  # a report of an older version whose test predictions are gone has none
+        print(f"always answering '{report['baseline']['class']}', the most common class: accuracy "
+              f"{report['baseline']['accuracy']:.4f}")
+        print(baseline.verdict(report)[1])
     print(f"macro-F1 {report['macro_f1']:.4f} (95% interval {spans['macro_f1'][0]:.4f}-{spans['macro_f1'][1]:.4f})")
     print(f"expected calibration error {report['calibration']['ece']:.4f}")
     width = max(len(r["class"]) for r in report["per_class"])

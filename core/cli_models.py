@@ -5,12 +5,14 @@ import argparse
 import json
 import shutil
 import sys
+from functools import partial
 from pathlib import Path
 
 from core.bundle import KINDS, run_zip
 from core.data import guess_columns
 from core.loading import load_model
-from core.prediction import alongside, load_run_model, predict_table, prediction_records
+from core.prediction import (NO_TEXT, NOTE_COLUMN, alongside, load_run_model, predict_every_row, predict_table,
+                             prediction_records, without_text)
 from core.reading import read_file
 from core.store import Store
 from core.wording import count, listing
@@ -44,17 +46,16 @@ def predict_file(model, args: argparse.Namespace) -> int:
                          f"{listing([str(c) for c in table.columns], 20)}. Name one with --text-col.")
     if not args.text_col:
         print(f"Texts from the column '{column}' (choose another with --text-col).", file=sys.stderr)
-    texts = table[column].fillna("").astype(str)
-    # As on the Predict page: a row without text gets no label rather than a guess about nothing.
-    empty = texts.str.strip() == ""
-    if empty.any():
-        print(f"{count(int(empty.sum()), 'row')} without text left out.", file=sys.stderr)
-    predicted = predict_table(model, texts[~empty].tolist()).drop(columns="text")
-    out = alongside(table[~empty], predicted)
+    # As on the Predict page: a row without text gets no label rather than a guess about nothing, and keeps its place.
+    empty = int(without_text(table[column]).sum())
+    if empty:
+        print(f"{count(empty, 'row')} without text: no prediction, '{NO_TEXT}' in the {NOTE_COLUMN} column.",
+              file=sys.stderr)
+    out = alongside(table, predict_every_row(table[column], partial(predict_table, model)).drop(columns="text"))
     if args.output:
         # With a byte-order mark, so Excel reads the file as UTF-8.
         Path(args.output).write_bytes(out.to_csv(index=False).encode("utf-8-sig"))
-        print(f"Wrote {len(out):,} predictions to {args.output}.", file=sys.stderr)
+        print(f"Wrote {count(len(out), 'row')} with their predictions to {args.output}.", file=sys.stderr)
     else:
         out.to_csv(sys.stdout, index=False)
     return 0

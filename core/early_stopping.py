@@ -6,7 +6,9 @@ from typing import Any
 import torch
 from torch import nn
 
+from core.run_log import METRIC_NAMES
 from core.training import Callback, TrainState
+from core.wording import count
 
 
 class EarlyStopping(Callback):
@@ -34,7 +36,13 @@ class EarlyStopping(Callback):
             return
         self.waited += 1
         if self.patience and self.waited >= self.patience:
-            state.stop(f"validation {self.metric} did not improve for {self.patience} epochs")
+            state.stop(self.reason())
+
+    def reason(self) -> str:
+        """Why training stopped, in words for the Train page and the run log."""
+        when = "in the last epoch" if self.patience == 1 else f"for {count(self.patience, 'epoch')} in a row"
+        return (f"the model's {METRIC_NAMES.get(self.metric, self.metric)} on the validation texts did not improve "
+                f"{when}, so more epochs were unlikely to help")
 
     def state_dict(self) -> dict[str, Any]:
         if self.best is None:
@@ -49,7 +57,7 @@ class EarlyStopping(Callback):
     def on_train_begin(self, state: TrainState) -> None:
         # Resumed from a checkpoint written after this callback had stopped training: it stays stopped.
         if self.patience and self.waited >= self.patience:
-            state.stop(f"validation {self.metric} did not improve for {self.patience} epochs")
+            state.stop(self.reason())
 
     def on_train_end(self, state: TrainState) -> None:
         if self.best_weights is not None:

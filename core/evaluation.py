@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
-from core import curves, intervals
+from core import baseline, curves, intervals
 from core.prediction import probability_column
 from core.slices import length_slices
 from core.workspace import PREDICTIONS_FILE
@@ -18,13 +18,14 @@ from core.workspace import PREDICTIONS_FILE
 REPORT_FILE = "report.json"
 # Reports of an older version are rebuilt from the saved test predictions when opened, so runs trained before a
 # new view existed show it too.
-REPORT_VERSION = 2
+REPORT_VERSION = 3
 
 
 def evaluate(y_true: Sequence[str], proba: np.ndarray, classes: Sequence[str],
              texts: Sequence[str] | None = None) -> dict[str, Any]:
     """Everything the Results page shows about a single-label model on its test texts. Confusion matrix rows are
-    the true class, columns the predicted one. Intervals are 95% bootstrap intervals with a fixed seed."""
+    the true class, columns the predicted one. Intervals are 95% bootstrap intervals with a fixed seed. The baseline
+    is always answering the test texts' most common class."""
     classes = [str(c) for c in classes]
     # Scikit-learn runs on integer codes: on strings it sorts and compares objects, several times slower.
     codes = pd.Categorical(pd.Series(y_true, dtype=object).astype(str), categories=classes).codes.astype(int)
@@ -40,6 +41,7 @@ def evaluate(y_true: Sequence[str], proba: np.ndarray, classes: Sequence[str],
         "n_test": len(codes),
         "classes": classes,
         "accuracy": float(accuracy_score(codes, predicted_codes)),
+        "baseline": baseline.most_common(codes, classes),
         "macro_f1": float(f1_score(codes, predicted_codes, labels=labels, average="macro", zero_division=0)),
         "intervals": {
             "accuracy": intervals.interval((codes, predicted_codes), intervals.accuracy),

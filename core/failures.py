@@ -28,4 +28,5 @@ def explain(exc: BaseException) -> str:
                 "again on the Data page and start a new run.")
     if isinstance(exc, OSError) and exc.errno == 28:
         return "The server's disk is full. Free some space (delete old datasets or runs) and start the run again."
-    return f"Training stopped on an unexpected error ({type(exc).__name__}: {exc}). The details below show where."
+    return (f"Training stopped on an unexpected error ({type(exc).__name__}: {exc}). Start the run again; if it stops "
+            "the same way, send its run log to whoever looks after this server.")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -46,6 +46,34 @@ def prediction_records(classes: Sequence[str], proba: np.ndarray) -> list[dict[s
 
 def predict_table(model: TextClassifier, texts: Sequence[str]) -> pd.DataFrame:
     return prediction_frame(texts, model.predict_proba(list(texts)), model.classes_)
+
+
+# A row of a file whose text is empty keeps its place in the predictions, with this in the note column instead of a
+# label: a guess about nothing would look like an answer, and a dropped row would shift every row after it.
+NOTE_COLUMN, NO_TEXT = "note", "no text"
+
+
+def without_text(texts: pd.Series) -> pd.Series:
+    """Which of `texts` are missing or only white space."""
+    return texts.fillna("").astype(str).str.strip() == ""
+
+
+def predict_every_row(texts: pd.Series, predict: Callable[[list[str]], pd.DataFrame]) -> pd.DataFrame:
+    """`predict`'s table (as `predict_table` gives it) for every row of `texts`, in their order. A row without text
+    gets an empty prediction and "no text" in a note column after the label, so the output lines up with the input
+    row for row; the column is there only when some row needs it."""
+    empty = without_text(texts).to_numpy()
+    if empty.all():
+        raise ValueError("Every row's text is empty: there is nothing to classify.")
+    shown = texts.fillna("").astype(str).reset_index(drop=True)
+    table = predict(shown[~empty].tolist())
+    table.index = np.flatnonzero(~empty)
+    table = table.reindex(range(len(shown)))
+    table["text"] = shown
+    table["predicted"] = table["predicted"].fillna("")
+    if empty.any():
+        table.insert(table.columns.get_loc("predicted") + 1, NOTE_COLUMN, np.where(empty, NO_TEXT, ""))
+    return table
 
 
 def alongside(table: pd.DataFrame, predicted: pd.DataFrame) -> pd.DataFrame:

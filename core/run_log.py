@@ -17,6 +17,7 @@ from core.wording import count, duration
 
 RUN_LOG = "run.log"
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+METRIC_NAMES = {"loss": "loss", "accuracy": "accuracy", "macro_f1": "macro-F1"}
 PREFIXES = {logging.WARNING: "Warning: ", logging.ERROR: "Error: ", logging.CRITICAL: "Error: "}
 
 
@@ -67,8 +68,7 @@ def read(folder: Path) -> str:
 
 
 def scores(metrics: dict[str, float]) -> str:
-    names = {"loss": "loss", "accuracy": "accuracy", "macro_f1": "macro-F1"}
-    return ", ".join(f"{names.get(k, k)} {v:.4f}" for k, v in metrics.items())
+    return ", ".join(f"{METRIC_NAMES.get(k, k)} {v:.4f}" for k, v in metrics.items())
 
 
 def settings_line(config: dict[str, Any]) -> str:

@@ -270,8 +270,8 @@ def optimizer_step(module: nn.Module, optimizer: torch.optim.Optimizer, batch: B
             raise OutOfMemory(f"The {'CPU' if device.type == 'cpu' else 'GPU'} ran out of memory even with one "
                               "text per pass. Lower the maximum length, or choose a smaller model.")
         state.accumulation *= 2
-        log.warning("Out of memory at step %d with %d texts per pass; now %d passes of up to %d texts, whose "
-                    "gradients add up, so each step still learns from %d texts.", state.step + 1, rows,
+        log.warning("Out of memory at step %d with %d texts at a time; each step now takes %d smaller passes of up "
+                    "to %d texts and still learns from all %d, only a little slower.", state.step + 1, rows,
                     state.accumulation, -(-len(targets) // state.accumulation), len(targets))
     if grad_clip:
         clip_gradients(module, grad_clip)

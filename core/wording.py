@@ -25,6 +25,16 @@ def count(n: int, noun: str, plural: str | None = None) -> str:
     return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
 
 
+def percent(p: float) -> str:
+    """A probability as a person reads it, never "100%" or "0%", which no model can promise: "87%", "over 99%",
+    "under 1%"."""
+    if p > 0.99:
+        return "over 99%"
+    if p < 0.01:
+        return "under 1%"
+    return f"{p:.0%}"
+
+
 def listing(items: Sequence[str], shown: int) -> str:
     """'a, b, c' or, past `shown` items, 'a, b, c and 4 more'."""
     head = ", ".join(items[:shown])

@@ -92,7 +92,7 @@ def execute_run(store: Store, run_id: int, callbacks: Sequence[Callback] = (), w
                          "last checkpoint.")
                 finish(store, run_id, "cancelled")
             else:
-                why = "The training process was told to stop (SIGTERM), as at a shutdown of the server."
+                why = "The training process was stopped from outside, as happens when the server shuts down."
                 log.info("Interrupted. %s Resume carries on from the last checkpoint.", why)
                 finish(store, run_id, "interrupted", error=why)
         except Exception as exc:  # a failed run is recorded, never propagated: the worker must exit cleanly
@@ -217,7 +217,8 @@ def evaluate_and_save(model: TextClassifier, df: pd.DataFrame, folder: Path, log
              f" on {count(report['n_test'], 'text')}")
     log.info("Model saved: %.1f MB.", model_bytes / 1e6)
     return {"accuracy": report["accuracy"], "macro_f1": report["macro_f1"], "n_test": report["n_test"],
-            "model_bytes": model_bytes, "latency_ms": latency_ms(model, test["text"].tolist())}
+            "model_bytes": model_bytes, "latency_ms": latency_ms(model, test["text"].tolist()),
+            "baseline": report["baseline"]}
 
 
 def training_threads(cpus: int, slots: int) -> int:

@@ -9,6 +9,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from core.wording import percent
+
 
 def literal(value: object) -> str:
     """A user's text as plotly must be given it to show it as written: plotly reads tags such as <b>, <br> and
@@ -60,8 +62,8 @@ def training_curves(metrics: pd.DataFrame) -> go.Figure:
 def probabilities(classes: Sequence[str], values: Sequence[float]) -> go.Figure:
     order = np.argsort(values)
     fig = go.Figure(go.Bar(x=np.asarray(values)[order], y=[literal(classes[i]) for i in order], orientation="h",
-                           text=[f"{values[i]:.1%}" for i in order], textposition="auto",
-                           hovertemplate="%{y}: %{x:.1%}<extra></extra>"))
+                           text=[percent(values[i]) for i in order], textposition="auto",
+                           hovertemplate="%{y}: %{text}<extra></extra>"))
     fig.update_layout(title="Probability of each class", height=max(220, 40 + 30 * len(classes)),
                       xaxis=dict(range=[0, 1], tickformat=".0%"), **LAYOUT)
     fig.update_yaxes(type="category")

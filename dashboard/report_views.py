@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from core import baseline
 from core.slices import examples
 from dashboard import report_charts
 from dashboard.components import escape_md
@@ -22,15 +23,22 @@ def interval_caption(low: float, high: float, percent: bool) -> str:
 
 
 def headline(report: dict[str, Any]) -> None:
-    """Accuracy, macro-F1 and the number of test texts, each with a plain sentence and its 95% interval."""
+    """Accuracy next to the score of always answering the most common class, macro-F1 and the number of test texts,
+    each with a plain sentence (and its 95% interval); then whether the model is worth having at all."""
     spans = report["intervals"]
     accuracy, f1, n = report["accuracy"], report["macro_f1"], report["n_test"]
+    trivial = report["baseline"]
+    name = escape_md(f"“{trivial['class']}”")
     cards = [
         ("Accuracy", f"{accuracy:.1%}",
          "The share of test texts whose label the model got right. The interval is where the accuracy on another "
          "test set of the same size would land 95 times in 100 (bootstrap).",
          f"Right on {round(accuracy * n):,} of the {n:,} test texts. "
          f"{interval_caption(*spans['accuracy'], percent=True)}."),
+        (f"Always {name}", f"{trivial['accuracy']:.1%}",
+         "The accuracy of answering the most common class of the test texts every time, without reading them: the "
+         "score any model has to beat to be worth having.",
+         f"The score of answering {name}, the most common class, to every test text."),
         ("Macro-F1", f"{f1:.3f}",
          "The F1 score (balance of precision and recall) of each class, averaged so every class counts the same "
          "however rare it is. 1 is perfect.",
@@ -39,10 +47,12 @@ def headline(report: dict[str, Any]) -> None:
         ("Test texts", f"{n:,}", "Texts held out from training to measure the model.",
          "Held out from training: the model never saw them. More test texts make the intervals narrower."),
     ]
-    for column, (label, value, help_text, sentence) in zip(st.columns(3), cards):
+    for column, (label, value, help_text, sentence) in zip(st.columns(len(cards)), cards):
         with column:
             st.metric(label, value, border=True, help=help_text)
             st.caption(sentence)
+    level, sentence = baseline.verdict(report)
+    (st.success if level == baseline.GOOD else st.warning)(escape_md(sentence))
 
 
 def biggest_confusion(report: dict[str, Any]) -> tuple[str, str]:

@@ -85,10 +85,12 @@ def training(run: Run) -> None:
 
 def succeeded(run: Run) -> None:
     r = run.result
-    st.success(f"Finished in {duration(r.get('train_seconds'))}: test accuracy {r['accuracy']:.1%}, "
+    base = r.get("baseline")
+    trivial = f" (always answering “{escape_md(base['class'])}”: {base['accuracy']:.1%})" if base else ""
+    st.success(f"Finished in {duration(r.get('train_seconds'))}: test accuracy {r['accuracy']:.1%}{trivial}, "
                f"macro-F1 {r['macro_f1']:.3f} on {r['n_test']:,} held-out texts.")
     why = f"Training stopped early: {r['stop_reason']}. " if r.get("stop_reason") else ""
-    best = (f"The model keeps the weights of epoch {r['best_epoch']}, the one with the best validation macro-F1."
+    best = (f"The model keeps the weights of epoch {r['best_epoch']}, the one that did best on the validation texts."
             if r.get("best_epoch") is not None else "")
     if why or best:
         st.caption(why + best)

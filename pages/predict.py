@@ -4,15 +4,18 @@ import random
 import pandas as pd
 import streamlit as st
 
+from core.confidence import downloaded_scores, run_scores, trust
 from core.data import guess_columns
 from core.errors import DataError
 from core.reading import SUPPORTED, ReadResult, read_file
 from core.explain import gradient, occlusion
 from core.imported_models import imported_folder
 from core.loading import load_folder
-from core.prediction import alongside, csv_for_excel, load_run_model, predict_table, probability_column
+from core.prediction import (NO_TEXT, NOTE_COLUMN, alongside, csv_for_excel, load_run_model, predict_every_row,
+                             predict_table, probability_column, without_text)
 from core.storage import run_files
 from core.workspace import PREDICTIONS_FILE
+from core.wording import count
 from dashboard import explanations, model_views, reading_views
 from dashboard.charts import probabilities
 from dashboard.components import escape_md, finished_run_or_stop, run_label
@@ -32,6 +35,9 @@ st.title("Predict")
 store = get_store()
 datasets = {d.id: d for d in store.list_datasets()}
 runs = store.runs_with_model()
+# Every run's classes, those of runs shared from datasets this person cannot see included: models with another set of
+# classes are no fair comparison.
+run_classes = {d.id: d.classes for d in store.as_viewer(None).list_datasets()}
 if "predict.origin" not in st.session_state:
     # A refresh or a shared link (?imported=ID) reopens an imported model; otherwise a run, when there is one.
     st.session_state["predict.origin"] = IMPORTED if "imported" in st.query_params or not runs else TRAINED
@@ -40,12 +46,14 @@ if origin == TRAINED:
     st.query_params.pop("imported", None)
     run = finished_run_or_stop(store, "Model", key="predict.run")
     source, name = ("run", run.id, run.finished_at or 0.0), run_label(run, datasets)
+    label_set = set(run_classes[run.dataset_id])
 else:
     run = None
     imported = model_views.imported_picker(store)
     if imported is None:
         st.stop()
     source, name = ("imported", imported.id, imported.imported_at), model_views.imported_label(imported)
+    label_set = set(imported.classes)
 
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the model…")
@@ -68,6 +76,15 @@ def read_upload(file_id: str, filename: str, options: tuple, _content: bytes) ->
     return read_file(_content, filename, **dict(options))
 
 
+@st.cache_data(max_entries=8, show_spinner=False)
+def scores_of(source: Source) -> dict | None:
+    """The test accuracy and reliability bands that say how far to trust the model's confidence; None if unknown."""
+    kind, number, _ = source
+    if kind == "run":
+        return run_scores(run_files(get_store(), number))
+    return downloaded_scores(imported_folder(number, get_store().root))
+
+
 def fill_example() -> None:
     """Put a random held-out test text in the box, so a demo needs no typing."""
     texts = pd.read_parquet(run_files(store, run.id) / PREDICTIONS_FILE, columns=["text"])["text"].tolist()
@@ -79,7 +96,8 @@ def show_prediction(shown: Source, text: str, chart_key: str) -> None:
     row = predict_table(model, [text]).iloc[0]
     classes = [str(c) for c in model.classes_]
     st.metric("Predicted label", escape_md(row["predicted"]), help="The class with the highest probability.")
-    st.caption(f"The model is {row['confidence']:.1%} sure.")
+    verdict = trust(float(row["confidence"]), scores_of(shown))
+    (st.warning if verdict.warn else st.caption)(escape_md(verdict.sentence))
     st.plotly_chart(probabilities(classes, [float(row[probability_column(c)]) for c in classes]), key=chart_key)
 
 
@@ -90,11 +108,16 @@ def one_text() -> None:
     left.button("Predict", type="primary", key="predict.predict")
     right.button("Random test example", on_click=fill_example, key="predict.example", disabled=run is None,
                  help=None if run else "An imported model brings no test texts with it.")
-    others = {r.id: r for r in runs if run is None or r.id != run.id}
+    candidates = [r for r in runs if run is None or r.id != run.id]
+    others = {r.id: r for r in candidates if set(run_classes.get(r.dataset_id, ())) == label_set}
+    left_out = len(candidates) - len(others)
     # 0, not None, stands for no other model: Streamlit shows a None choice as an empty "Choose an option".
     other = st.selectbox("Compare with", [0, *others], key="predict.compare", disabled=not others,
                          format_func=lambda i: run_label(others[i], datasets) if i else "No other model",
-                         help="Another finished model, to see both predictions of the same text side by side.")
+                         help="Another finished model with the same classes, to see both predictions of the same "
+                              "text side by side." + (f" {count(left_out, 'model')} trained on other classes "
+                                                      f"{'is' if left_out == 1 else 'are'} not listed." if left_out
+                                                      else ""))
     if not (text or "").strip():
         return
     if not other:
@@ -148,24 +171,24 @@ def a_file() -> None:
     columns = list(df.columns)
     column = st.selectbox("Column with the texts", columns, index=columns.index(guess_columns(df)[0]),
                           key=f"predict.text_col.{upload.name}")
-    texts = df[column].fillna("").astype(str)
-    empty = texts.str.strip() == ""
+    empty = without_text(df[column])
     if empty.all():
         st.warning(f"The column {escape_md(column)} has no texts.")
         return
-    if empty.any():
-        st.caption(f"{empty.sum():,} of the {len(df):,} rows have no text; they are left out.")
+    if blank := int(empty.sum()):
+        st.caption(f"{count(blank, 'row')} of the {len(df):,} {'has' if blank == 1 else 'have'} no text. In the "
+                   f"results each keeps its place, with no prediction and “{NO_TEXT}” in the {NOTE_COLUMN} column.")
     batch_source = (source, upload.file_id, column)
     if st.button("Predict all", type="primary", key="predict.all"):
-        predicted = predict_all(texts[~empty].tolist()).drop(columns="text")
-        remember(BATCH, (batch_source, alongside(df[~empty], predicted)))
+        predicted = predict_every_row(df[column], predict_all).drop(columns="text")
+        remember(BATCH, (batch_source, alongside(df, predicted)))
     done = current(BATCH)
     if done is None or done[0] != batch_source:
         return
     table = done[1]
     # The file's own columns come first; one of them may well be named like ours (see `alongside`).
     shares = {c: st.column_config.NumberColumn(format="percent") for c in table.columns[len(df.columns):]
-              if c != "predicted"}
+              if c not in ("predicted", NOTE_COLUMN)}
     st.dataframe(table.head(PREVIEW_ROWS), hide_index=True, column_config=shares, key="predict.results")
     if len(table) > PREVIEW_ROWS:
         st.caption(f"The first {PREVIEW_ROWS:,} of {len(table):,} rows; the download has them all.")

@@ -1,15 +1,25 @@
-"""Predict page: typed text gets a label, probabilities and a word highlight; the random example comes from the test
-split; a second model side by side; a file predicted whole and downloaded."""
+"""Predict page: typed text gets a label, how far its confidence holds, probabilities and a word highlight; the
+random example comes from the test split; a second model with the same classes side by side; a file predicted whole,
+every row kept, and downloaded."""
 from __future__ import annotations
 
+import io
+import json
+import zipfile
 from html.parser import HTMLParser
 
 import pandas as pd
 
+from core.bundle import METRICS_FILE, run_zip
+from core.confidence import run_scores, trust
 from core.datasets import load_dataset
+from core.prediction import load_run_model, predict_table
+from core.storage import run_files
 from core.store import Run
 from core.worker import execute_run
+from dashboard.components import escape_md
 from dashboard.explanations import GRADIENTS, GREEN, OCCLUSION
+from tests.app.conftest import train_inline as train_on
 
 
 def test_no_finished_run_shows_info(open_page, store, dataset):
@@ -19,17 +29,25 @@ def test_no_finished_run_shows_info(open_page, store, dataset):
     assert not at.text_area
 
 
+TYPED = "goal match team coach league score"
+
+
 def test_typed_text_gets_a_label_and_probabilities(open_page, store, dataset, trained_run):
     at = open_page("predict")
     assert not at.exception
     assert not at.metric, "no prediction before any text is entered"
-    at.text_area(key="predict.text").input("goal match team coach league score")
+    at.text_area(key="predict.text").input(TYPED)
     at.run()
     assert not at.exception
     predicted = next(m for m in at.metric if m.label == "Predicted label")
     assert predicted.value in dataset.classes
     assert predicted.value == "sport"  # the tiny data is separable; TF-IDF gets this right
     assert "probabilities" in [c.key for c in at.get("plotly_chart")]
+    # How far to trust the confidence, checked against the test texts, and never "100.0%".
+    confidence = predict_table(load_run_model(store, trained_run.id), [TYPED]).iloc[0]["confidence"]
+    verdict = trust(confidence, run_scores(run_files(store, trained_run.id)))
+    assert escape_md(verdict.sentence) in [m.value for m in (at.warning if verdict.warn else at.caption)]
+    assert "100.0%" not in json.dumps([json.loads(c.proto.spec) for c in at.get("plotly_chart")])
 
 
 def test_random_test_example_fills_the_text_area(open_page, store, dataset, trained_run):
@@ -125,16 +143,19 @@ def test_batch_prediction_of_a_file(open_page, store, dataset, trained_run):
     at = upload(open_page("predict"), "new.csv", table.to_csv(index=False).encode("utf-8"))
     assert not at.exception
     assert at.selectbox(key="predict.text_col.new.csv").value == "message"
-    assert any("1 of the 4 rows have no text" in c.value for c in at.caption)
+    assert any("1 row of the 4 has no text" in c.value for c in at.caption)
     assert not at.dataframe, "nothing is predicted before the button is pressed"
     at.button(key="predict.all").click()
     at.run()
     assert not at.exception
     results = at.dataframe[0].value
-    assert results["message"].tolist() == ["goal match team", "pasta cheese bread", "laptop chip"]
-    assert results["id"].tolist() == ["1", "2", "4"], "the file's other columns stay beside the predictions"
-    assert results["predicted"].tolist() == ["sport", "food", "tech"]
+    # Every row of the file, in its order: the one without text gets no prediction, and says why.
+    assert results["message"].fillna("").tolist() == ["goal match team", "pasta cheese bread", "", "laptop chip"]
+    assert results["id"].tolist() == ["1", "2", "3", "4"], "the file's other columns stay beside the predictions"
+    assert results["predicted"].tolist() == ["sport", "food", "", "tech"]
+    assert results["note"].tolist() == ["", "", "no text", ""]
     assert {"confidence", "P(sport)", "P(food)", "P(tech)"} <= set(results.columns)
+    assert results.loc[2, ["confidence", "P(sport)"]].isna().all()
     assert at.download_button(key="predict.download").proto.label == "Download the predictions (CSV)"
     # The results stay through later reruns (a download, another widget), and go with another text column.
     at.run()
@@ -149,3 +170,41 @@ def test_unreadable_file_shows_an_error(open_page, store, dataset, trained_run):
     assert not at.exception
     assert at.error and "broken" in at.error[0].value  # the message names the file
     assert "predict.all" not in [b.key for b in at.button]
+
+
+def test_compare_with_lists_only_models_with_the_same_classes(open_page, store, dataset, trained_run, tiny_df):
+    same = train_inline(store, dataset, "tfidf", {"classifier": "naive_bayes"})
+    train_on(store, tiny_df[tiny_df["label"] != "tech"], "sport or food")
+    at = open_page("predict")
+    at.selectbox(key="predict.run").set_value(trained_run.id)
+    at.run()
+    compare = at.selectbox(key="predict.compare")
+    assert compare.options == ["No other model", compare.format_func(same.id)]
+    assert "1 model trained on other classes is not listed" in compare.help
+
+
+def import_zip(at, name: str, content: bytes):
+    at.radio(key="predict.origin").set_value("Imported from a file")
+    at.run()
+    at.file_uploader(key="predict.import").upload(name, content, "application/zip")
+    at.run()
+    return predict_text(at, TYPED)
+
+
+def test_an_imported_model_says_how_far_its_confidence_holds_or_that_it_is_unknown(open_page, store, trained_run):
+    path = run_zip(store, trained_run.id, "bundle")
+    confidence = predict_table(load_run_model(store, trained_run.id), [TYPED]).iloc[0]["confidence"]
+    at = import_zip(open_page("predict"), path.name, path.read_bytes())
+    assert not at.exception
+    # Its metrics.json holds the test accuracy and reliability: the same answer as for the run itself.
+    measured = trust(confidence, run_scores(run_files(store, trained_run.id)))
+    assert escape_md(measured.sentence) in [m.value for m in (at.warning if measured.warn else at.caption)]
+
+    bare = io.BytesIO()
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(bare, "w") as target:
+        for name in source.namelist():
+            if name != METRICS_FILE:
+                target.writestr(name, source.read(name))
+    at = import_zip(at, "no-metrics.zip", bare.getvalue())
+    assert not at.exception
+    assert [m.value for m in at.warning] == [escape_md(trust(confidence, None).sentence)]

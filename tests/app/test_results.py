@@ -7,9 +7,11 @@ import json
 import numpy as np
 import pandas as pd
 
+from core import baseline
 from core.evaluation import load_report
 from core.storage import STORAGE_URL_ENV
 from core.workspace import PREDICTIONS_FILE, run_dir
+from dashboard.components import escape_md
 from dashboard.state import RUN
 
 
@@ -49,6 +51,12 @@ def test_succeeded_run_shows_metrics_confusion_matrix_and_table(open_page, store
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
     assert {"Accuracy", "Macro-F1", "Test texts"} <= set(metrics), metrics
+    # Next to accuracy, always answering the most common class; then whether the model beats it.
+    trivial = report["baseline"]
+    assert metrics[f"Always “{trivial['class']}”"] == f"{trivial['accuracy']:.1%}"
+    level, sentence = baseline.verdict(report)
+    shown = at.success if level == baseline.GOOD else at.warning
+    assert [escape_md(sentence)] == [m.value for m in shown], "the verdict, once"
     low, high = report["intervals"]["accuracy"]
     assert any(f"95% interval {low:.1%} – {high:.1%}" in c.value for c in at.caption)
     assert metrics["Test texts"] == f"{report['n_test']:,}"

@@ -64,6 +64,8 @@ def test_start_training_runs_a_worker_and_shows_the_result(open_page, store, dat
     at.run()
     assert not at.exception
     assert at.success and "test accuracy" in at.success[0].value
+    trivial = finished.result["baseline"]
+    assert f"(always answering “{trivial['class']}”: {trivial['accuracy']:.1%})" in at.success[0].value
     assert f"curves.{run.id}" in [c.key for c in at.get("plotly_chart")]
     assert not [b for b in at.button if b.key == f"stop.{run.id}"], "a finished run has no Stop button"
 

@@ -112,8 +112,13 @@ def test_report_and_compare_print_what_the_pages_show(workspace, tiny_df, capsys
     assert main(["report", str(a), "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == load_report(run_dir(a, workspace.root))
     assert main(["report", str(a)]) == 0
-    low, high = load_report(run_dir(a, workspace.root))["intervals"]["accuracy"]
-    assert f"95% interval {low:.4f}-{high:.4f}" in capsys.readouterr().out
+    report = load_report(run_dir(a, workspace.root))
+    low, high = report["intervals"]["accuracy"]
+    printed = capsys.readouterr().out
+    assert f"95% interval {low:.4f}-{high:.4f}" in printed
+    trivial = report["baseline"]
+    assert (f"always answering '{trivial['class']}', the most common class: accuracy {trivial['accuracy']:.4f}"
+            in printed)
 
     assert main(["compare", str(a), str(b), "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)

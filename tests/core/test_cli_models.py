@@ -43,18 +43,23 @@ def test_export_both_formats_then_predict_a_file_from_each(trained, workspace, t
             names = archive.namelist()
         assert ("onnx.json" in names) == (kind == "onnx") and ("bundle.json" in names) == (kind == "bundle")
         assert metrics["classes"] == ["food", "sport", "tech"] and 0 <= metrics["accuracy"] <= 1
+        # What the Predict page of another server needs to say how far to trust the model's confidence.
+        assert metrics["calibration"]["count"] and metrics["baseline"]["class"] in metrics["classes"]
         assert f"accuracy {metrics['accuracy']:.3f} (95% interval" in card and "## Limitations" in card
         assert f"load_model(\"{name}\")" in card and "python -m core serve" in card
 
         assert main(["predict", "--model", name, "--input", "texts.csv", "--text-col", "message"]) == 0
         printed = capsys.readouterr()
         table = pd.read_csv(io.StringIO(printed.out), keep_default_na=False)
-        # The row without text is left out, as on the Predict page; the others keep their own columns.
-        assert list(table.columns[:2]) == ["id", "message"] and table["id"].tolist() == [0, 1, 2]
-        assert "1 row without text left out" in printed.err
-        assert table["predicted"].tolist()[:3] == ["sport", "food", "tech"]
-        got = table[["P(food)", "P(sport)", "P(tech)"]].to_numpy()
-        assert np.abs(got - expected).max() < 1e-4
+        # Every row keeps its place and its own columns, as on the Predict page; the one without text gets no
+        # prediction and says why.
+        assert list(table.columns[:2]) == ["id", "message"] and table["id"].tolist() == [0, 1, 2, 3]
+        assert "1 row without text: no prediction, 'no text' in the note column" in printed.err
+        assert table["predicted"].tolist() == ["sport", "food", "tech", ""]
+        assert table["note"].tolist() == ["", "", "", "no text"]
+        probabilities = table[["P(food)", "P(sport)", "P(tech)"]]
+        assert (probabilities.iloc[3] == "").all()
+        assert np.abs(probabilities.iloc[:3].astype(float).to_numpy() - expected).max() < 1e-4
 
 
 def test_a_file_column_named_like_a_prediction_column_is_kept_apart(trained, workspace, tmp_path, capsys):

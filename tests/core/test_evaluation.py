@@ -5,10 +5,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy.stats import binomtest
+from sklearn.dummy import DummyClassifier
 from sklearn.metrics import (accuracy_score, average_precision_score, confusion_matrix, f1_score,
                              precision_recall_fscore_support, precision_score, recall_score, roc_auc_score)
 
-from core import intervals
+from core import baseline, intervals
 from core.curves import at_threshold, reliability, threshold_sweep
 from core.evaluation import REPORT_FILE, REPORT_VERSION, evaluate, load_report, save_report
 from core.prediction import prediction_frame
@@ -155,5 +156,36 @@ def test_a_report_from_an_older_version_is_rebuilt_from_the_saved_predictions(tm
     save_report(old, tmp_path)
     report = load_report(tmp_path)
     assert report["version"] == REPORT_VERSION and report["length_slices"] and report["curves"]
+    assert report["baseline"] == evaluate(y_true, proba, CLASSES)["baseline"]
     assert report["accuracy"] == old["accuracy"]
     assert f'"version": {REPORT_VERSION}' in (tmp_path / REPORT_FILE).read_text()
+
+
+def test_the_baseline_is_scikit_learns_most_frequent_answer():
+    codes, proba = noisy_predictions(500, 3, 0.8, seed=5)
+    codes[:200] = 2  # class "cat" the most common
+    y_true = [CLASSES[c] for c in codes]
+    report = evaluate(y_true, proba[:, :3], CLASSES[:3])
+    dummy = DummyClassifier(strategy="most_frequent").fit(np.zeros((len(y_true), 1)), y_true)
+    assert report["baseline"] == {"class": dummy.predict([[0]])[0],
+                                  "accuracy": pytest.approx(dummy.score(np.zeros((len(y_true), 1)), y_true))}
+
+
+def scored(accuracy: float, low: float, trivial: float) -> dict:
+    return {"accuracy": accuracy, "intervals": {"accuracy": [low, min(1.0, 2 * accuracy - low)]},
+            "baseline": {"class": "ham", "accuracy": trivial}}
+
+
+def test_the_verdict_weighs_the_model_against_always_answering_the_most_common_class():
+    level, sentence = baseline.verdict(scored(0.985, 0.978, 0.876))
+    assert level == baseline.GOOD
+    fewer = 1 - 0.015 / 0.124  # of the 12.4% of texts that always answering "ham" gets wrong, 1.5% remain
+    assert f"makes {fewer:.0%} fewer mistakes than always answering “ham”, which would score 87.6%" in sentence
+    level, sentence = baseline.verdict(scored(0.89, 0.86, 0.876))
+    assert level == baseline.WEAK and "within the margin of error" in sentence
+    level, sentence = baseline.verdict(scored(0.882, 0.880, 0.876))
+    assert level == baseline.WEAK and "avoids only 5% of the mistakes" in sentence
+    level, sentence = baseline.verdict(scored(0.80, 0.77, 0.876))
+    assert level == baseline.WORSE and "87.6%, better than the model" in sentence
+    level, sentence = baseline.verdict(scored(1.0, 1.0, 1.0))
+    assert level == baseline.WEAK and sentence.startswith("Every test text is “ham”")

@@ -435,8 +435,8 @@ def test_out_of_memory_in_a_worker_retries_with_smaller_passes_and_says_so(works
     assert run.status == "succeeded", f"{run.error}\n{jobs.worker_log(workspace, run.id)}"
     assert run.progress["accumulation"] == 4 and run.progress["step"] == run.progress["total_steps"] == 12
     log = run_log.read(run_dir(run.id, workspace.root))
-    assert "Warning: Out of memory at step 1 with 8 texts per pass; now 2 passes of up to 4 texts" in log
-    assert "Warning: Out of memory at step 1 with 4 texts per pass; now 4 passes of up to 2 texts" in log
+    assert "Warning: Out of memory at step 1 with 8 texts at a time; each step now takes 2 smaller passes" in log
+    assert "Warning: Out of memory at step 1 with 4 texts at a time; each step now takes 4 smaller passes" in log
 
     monkeypatch.setenv("INJECTED_OOM_ABOVE", "0")  # not even one text fits
     hopeless = wait_finished(workspace, jobs.start(workspace, tiny_dataset.id, "textcnn", {**config, "seed": 1})[0], 90)

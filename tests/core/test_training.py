@@ -205,10 +205,10 @@ def test_out_of_memory_halves_the_pass_and_keeps_learning_from_the_whole_batch(c
     for a, b in zip(whole.parameters(), split.parameters()):
         torch.testing.assert_close(a, b, atol=1e-6, rtol=0)
     assert [r.getMessage() for r in caplog.records] == [
-        "Out of memory at step 1 with 16 texts per pass; now 2 passes of up to 8 texts, whose gradients add up, so "
-        "each step still learns from 16 texts.",
-        "Out of memory at step 1 with 8 texts per pass; now 4 passes of up to 4 texts, whose gradients add up, so "
-        "each step still learns from 16 texts.",
+        "Out of memory at step 1 with 16 texts at a time; each step now takes 2 smaller passes of up to 8 texts and "
+        "still learns from all 16, only a little slower.",
+        "Out of memory at step 1 with 8 texts at a time; each step now takes 4 smaller passes of up to 4 texts and "
+        "still learns from all 16, only a little slower.",
     ]
 
 
@@ -253,7 +253,8 @@ def test_a_run_that_stopped_early_stays_stopped_when_resumed(tmp_path):
                           callbacks, checkpoints=checkpoints)
 
     first = train([EarlyStopping(module, patience=2)])
-    assert first.epoch == 3 and first.stop_reason == "validation macro_f1 did not improve for 2 epochs"
+    assert first.epoch == 3 and first.stop_reason == ("the model's macro-F1 on the validation texts did not improve "
+                                                      "for 2 epochs in a row, so more epochs were unlikely to help")
     log = Log()
     again = train([EarlyStopping(module, patience=2), log])
     assert (again.step, again.epoch, again.best_epoch) == (first.step, 3, 1)

@@ -87,7 +87,7 @@ def scripted_training(scores: list[tuple[float, float]], patience: int, epochs: 
 
 def test_early_stopping_stops_after_patience_and_restores_the_best_epoch():
     state, module, weights = scripted_training([(0.5, 1.0), (0.8, 0.9), (0.7, 0.8), (0.6, 0.7), (0.9, 0.1)], patience=2)
-    assert state.epoch == 4 and state.should_stop and "did not improve for 2 epochs" in state.stop_reason
+    assert state.epoch == 4 and state.should_stop and "did not improve for 2 epochs in a row" in state.stop_reason
     assert state.best_epoch == 2
     assert torch.equal(module.weight, weights[1]) and not torch.equal(module.weight, weights[-1])
 
