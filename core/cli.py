@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from dataclasses import asdict
 from typing import Sequence
@@ -104,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("architectures", help="list architectures and their default settings").set_defaults(func=cmd_architectures)
     register_training(sub)
     register_models(sub)
-    report = sub.add_parser("report", help="a finished run's test report: scores with 95% intervals, per class")
+    report = sub.add_parser("report", help="a finished run's test report: scores with 95%% intervals, per class")
     report.add_argument("run", type=int)
     report.add_argument("--json", action="store_true", help="the whole stored report as JSON")
     report.set_defaults(func=cmd_report)
@@ -125,6 +126,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        try:
+            return run(argv)
+        finally:
+            sys.stdout.flush()  # here, where a reader that has gone is caught, rather than at exit
+    except BrokenPipeError:
+        # The reader stopped early, as `head` does. As Python's documentation advises, the rest of the output goes
+        # to devnull, so that the flush at exit fails no more, and the command ends without a traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
+def run(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

@@ -6,11 +6,11 @@ import json
 import sys
 from pathlib import Path
 
-from core.data import guess_columns, validate
+from core.cli_data import RANDOM_SPLIT, choose_columns
+from core.data import validate
 from core.errors import DataError
 from core.labels import LabelOptions
 from core.reading import ENCODINGS, SEPARATORS, ReadResult, describe, read_file
-from core.splitting import split_columns
 from core.wording import count
 
 SEPARATOR_NAMES = {name: delimiter for delimiter, name in SEPARATORS.items()}
@@ -43,13 +43,8 @@ def _report(path: Path, result: ReadResult, args: argparse.Namespace) -> dict:
               "left_out_lines": result.skipped_table().to_dict("records")}
     if not result.rows:
         return report
-    guessed_text, guessed_label = guess_columns(result.table)
-    text_col, label_col = args.text_column or guessed_text, args.label_column or guessed_label
-    missing = [c for c in (text_col, label_col) if c is not None and c not in result.table.columns]
-    if missing:
-        raise DataError(f"No column {', '.join(map(repr, missing))} in {path.name}. Columns: "
-                        f"{', '.join(result.table.columns)}.")
-    split_col = args.split_column or next(iter(split_columns(result.table)), None)
+    text_col, label_col, split_col = choose_columns(result.table, path.name, args.text_column, args.label_column,
+                                                    args.split_column)
     findings = validate(result.table, text_col, label_col, split_col, LabelOptions(casefold=args.casefold))
     report.update(text_column=text_col, label_column=label_col, split_column=split_col,
                   findings=[{"kind": f.kind, "level": f.level, "message": f.message, "fix": f.fix} for f in findings])
@@ -91,8 +86,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="the first row holds column names")
     header.add_argument("--no-header", dest="header", action="store_false", help="the first row is data")
     parser.add_argument("--sheet", help="the Excel sheet to read (default: the first)")
-    parser.add_argument("--text-column", help="column with the texts (guessed when left out)")
-    parser.add_argument("--label-column", help="column with the labels (guessed when left out)")
-    parser.add_argument("--split-column", help="column with the user's train / validation / test split")
+    parser.add_argument("--text-column", "--text-col", help="column with the texts (guessed when left out)")
+    parser.add_argument("--label-column", "--label-col", help="column with the labels (guessed when left out)")
+    parser.add_argument("--split-column", "--split-col", metavar="NAME",
+                        help="column with the user's train / validation / test split (default: the first such "
+                             f"column found); '{RANDOM_SPLIT}' for a random split")
     parser.add_argument("--casefold", action="store_true", help="treat labels differing only in case as one")
     parser.set_defaults(func=inspect)

@@ -61,13 +61,25 @@ def predict_file(model, args: argparse.Namespace) -> int:
     return 0
 
 
+def file_size(n_bytes: int) -> str:
+    """'812 bytes', '45.3 kB', '3.2 MB', '1.4 GB': in the decimal units file managers show."""
+    if n_bytes < 1000:
+        return count(n_bytes, "byte")
+    size, unit = n_bytes / 1000, "kB"
+    for larger in ("MB", "GB"):
+        if size < 999.95:  # else it would show as 1000.0
+            break
+        size, unit = size / 1000, larger
+    return f"{size:.1f} {unit}"
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     made = run_zip(Store(), args.run, args.format)
     target = Path(args.output) if args.output else Path(made.name)
     if target.is_dir():
         target = target / made.name
     shutil.copyfile(made, target)
-    print(f"Wrote {target} ({made.stat().st_size / 1e6:.1f} MB).")
+    print(f"Wrote {target} ({file_size(made.stat().st_size)}).")
     return 0
 
 

@@ -10,16 +10,17 @@ from typing import Any, Sequence
 from core import jobs, run_queue
 from core.architectures import REGISTRY, get_architecture
 from core.architectures.base import PRESETS
-from core.data import guess_columns, prepare, validate
+from core.cli_data import RANDOM_SPLIT, choose_columns, say_preview, split_rows
+from core.data import validate
 from core.datasets import save_dataset
+from core.device import describe_device
 from core.errors import DataError
 from core.labels import LabelOptions
 from core.reading import read_file
 from core.samples import SAMPLES, get_sample
-from core.splitting import split
 from core.store import DatasetRecord, Store
 from core.training import Callback, TrainState
-from core.worker import execute_run
+from core.worker import execute_run, use_training_threads
 
 
 class ProgressPrinter(Callback):
@@ -47,41 +48,45 @@ def parse_settings(pairs: Sequence[str]) -> dict[str, str]:
     return settings
 
 
-def prepare_run(args: argparse.Namespace, store: Store) -> tuple[DatasetRecord, dict[str, Any]]:
-    """Read and check the data, save it as a dataset and complete the settings, as the Data and Train pages do."""
-    config_cls = get_architecture(args.arch).config_cls
+def prepare_run(args: argparse.Namespace, store: Store, model_warnings: bool) -> tuple[DatasetRecord, dict[str, Any]]:
+    """Read and check the data, save it as a dataset and complete the settings, saying on stderr what the Data and
+    Train pages would show. `model_warnings`: say the model's own warnings about the texts too."""
+    arch = get_architecture(args.arch)
     settings = parse_settings(args.set)
-    config_cls.from_dict(settings)  # bad settings fail before any data is read
+    arch.config_cls.from_dict(settings)  # bad settings fail before any data is read
     if args.sample:
         sample = get_sample(args.sample)
-        df, text_col, label_col, name = sample.load(), "text", "label", sample.title
+        df, name = sample.load(), sample.title
     else:
         result = read_file(Path(args.data))
         for problem in result.problems():  # what the Data page shows above the table, never silent here either
             print(f"note: {problem}", file=sys.stderr)
-        df = result.table
-        guessed_text, guessed_label = guess_columns(df)
-        text_col, label_col, name = args.text_col or guessed_text, args.label_col or guessed_label, Path(args.data).name
-        missing = [c for c in (text_col, label_col) if c not in df.columns]
-        if missing:
-            raise DataError(f"No column {', '.join(map(repr, missing))} in {name}. Columns: {', '.join(df.columns)}.")
+        df, name = result.table, Path(args.data).name
+    text_col, label_col, split_col = choose_columns(df, name, args.text_col, args.label_col, args.split_col)
+    if label_col is None:
+        raise DataError(f"No column of {name} looks like labels; name it with --label-col. Columns: "
+                        f"{', '.join(map(str, df.columns))}.")
     labels = LabelOptions(casefold=args.casefold)
-    for issue in validate(df, text_col, label_col, labels=labels):
+    for issue in validate(df, text_col, label_col, split_col, labels):
         print(f"{issue.level}: {issue.message}", file=sys.stderr)
         if issue.level == "error":
             raise DataError("The data cannot be trained on as it is; the errors above say why.")
-    parts = split(prepare(df, text_col, label_col, labels), seed=args.seed)
-    dataset = save_dataset(store, parts, name)
+    parts = split_rows(df, text_col, label_col, labels, split_col, args.seed)
+    train_texts = parts.loc[parts["split"] == "train", "text"].tolist()
     # Stored checked and complete, as `jobs.start` stores them, not as the raw text of --set.
-    preset = config_cls.preset_values(args.preset, int((parts["split"] == "train").sum()))
-    return dataset, config_cls.from_dict({**preset, **settings}).to_dict()
+    config = arch.config_cls.from_dict({**arch.config_cls.preset_values(args.preset, len(train_texts)),
+                                        **settings}).to_dict()
+    say_preview(arch, config, train_texts, model_warnings)
+    return save_dataset(store, parts, name), config
 
 
 def cmd_train(args: argparse.Namespace) -> int:
     store = Store()
-    dataset, config = prepare_run(args, store)
+    dataset, config = prepare_run(args, store, model_warnings=False)  # training says them, and keeps them in the log
     run_id = store.create_run(dataset.id, args.arch, config, reserved=True)
-    print(f"run {run_id}: training {args.arch} on {dataset.name} ({dataset.n_rows:,} rows)", file=sys.stderr)
+    use_training_threads()  # as a worker started from the browser does; the run log records the threads
+    print(f"run {run_id}: training {args.arch} on {dataset.name} ({dataset.n_rows:,} rows), "
+          f"{describe_device(config.get('device', 'auto'))}", file=sys.stderr)
     run = execute_run(store, run_id, [ProgressPrinter()])
     summary = {"run_id": run.id, "status": run.status, "arch": run.arch, "dataset": dataset.name,
                "test_accuracy": run.result.get("accuracy"), "test_macro_f1": run.result.get("macro_f1"),
@@ -98,7 +103,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_submit(args: argparse.Namespace) -> int:
     store = Store()
-    dataset, config = prepare_run(args, store)
+    dataset, config = prepare_run(args, store, model_warnings=True)
     run_id, new = jobs.start(store, dataset.id, args.arch, config)
     run = store.get_run(run_id)
     place = run_queue.place_in_queue(store, run_id)
@@ -115,13 +120,16 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--sample", choices=list(SAMPLES), help="a built-in sample dataset")
     source.add_argument("--data", help="a CSV / TSV / JSONL / Excel / Parquet file")
-    parser.add_argument("--text-col", help="column with the texts (guessed when left out)")
-    parser.add_argument("--label-col", help="column with the labels (guessed when left out)")
+    parser.add_argument("--text-col", "--text-column", help="column with the texts (guessed when left out)")
+    parser.add_argument("--label-col", "--label-column", help="column with the labels (guessed when left out)")
+    parser.add_argument("--split-col", "--split-column", metavar="NAME",
+                        help="column saying which rows are for training, validation and test (default: the first "
+                             f"such column found); '{RANDOM_SPLIT}' holds rows out at random instead")
     parser.add_argument("--arch", default="tfidf", choices=list(REGISTRY))
     parser.add_argument("--preset", default="balanced", choices=list(PRESETS),
                         help="settings scaled to the data: quick, balanced (default) or best; --set overrides")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="an architecture setting")
-    parser.add_argument("--seed", type=int, default=42, help="seed of the train/validation/test split")
+    parser.add_argument("--seed", type=int, default=42, help="seed of the rows held out at random")
     parser.add_argument("--casefold", action="store_true", help="labels differing only in capitals are one class")
     parser.add_argument("--json", action="store_true", help="print one JSON summary last")
 

@@ -228,13 +228,19 @@ def training_threads(cpus: int, slots: int) -> int:
     return max(1, (cpus - 1) // slots) if cpus > 1 else 1
 
 
+def use_training_threads(world_size: int = 1) -> None:
+    """Give torch this process's share of the cores when runs train on the CPU: the same for a run started from the
+    browser and from `python -m core train`, so both train as fast and, with the same seed, to the same model."""
+    if jobs.gpu_count() == 0:
+        torch.set_num_threads(training_threads(os.cpu_count() or 1, jobs.slots() * world_size))
+
+
 def worker_main(run_id: int) -> int:
     """Entry point of a worker process: train the run, then hand the slot to the next queued run. Started by
     torchrun, it is one of the run's several processes."""
     signal.signal(signal.SIGTERM, _on_sigterm)
     world = World.from_env()
-    if jobs.gpu_count() == 0:
-        torch.set_num_threads(training_threads(os.cpu_count() or 1, jobs.slots() * world.size))
+    use_training_threads(world.size)
     store = Store()
     if world.size > 1:
         join(world, pick_device(store.get_run(run_id).config.get("device", "auto")).type)

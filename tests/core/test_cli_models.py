@@ -14,6 +14,7 @@ import pytest
 from core import load_model
 from core.bundle import run_zip
 from core.cli import main
+from core.cli_models import file_size
 from core.prediction import load_run_model
 
 
@@ -36,7 +37,7 @@ def test_export_both_formats_then_predict_a_file_from_each(trained, workspace, t
     for kind in ("bundle", "onnx"):
         assert main(["export", "--run", str(trained), "--format", kind]) == 0
         name = f"run-{trained}-textcnn{'-onnx' if kind == 'onnx' else ''}.zip"
-        assert f"Wrote {name}" in capsys.readouterr().out and (tmp_path / name).exists()
+        assert f"Wrote {name} ({file_size((tmp_path / name).stat().st_size)})." in capsys.readouterr().out
         with zipfile.ZipFile(tmp_path / name) as archive:
             card = archive.read("README.md").decode()
             metrics = json.loads(archive.read("metrics.json"))
@@ -92,3 +93,8 @@ def test_the_python_api_is_two_lines(trained, workspace):
     assert model.predict(["goal match team"]).tolist() == ["sport"]
     # Made once, then handed out again as it is.
     assert run_zip(workspace, trained, "bundle").stat().st_mtime_ns == path.stat().st_mtime_ns
+
+
+def test_file_sizes_are_shown_in_a_unit_that_suits_them():
+    assert [file_size(n) for n in (1, 512, 45_300, 999_949, 999_950, 3_200_000, 1_400_000_000)] == [
+        "1 byte", "512 bytes", "45.3 kB", "999.9 kB", "1.0 MB", "3.2 MB", "1.4 GB"]
