@@ -14,6 +14,7 @@ stopped however the benchmark ends.
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import subprocess
 import sys
@@ -26,7 +27,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 
 from benchmarks.results import publish, table
 from core.data import prepare
-from core.datasets import load_dataset, save_dataset
+from core.datasets import save_dataset
 from core.samples import get_sample
 from core.splitting import split
 from core.store import Store
@@ -98,7 +99,7 @@ def standby_ready(workspace: Path, quiet: float = 2.0, seconds: float = 120.0) -
 
 def choose(page: Page, server: Server, arch: str, preset: str) -> None:
     server.goto(page, "train")
-    page.get_by_role("radio", name=arch).first.click(timeout=WAIT_MS)
+    page.locator("label").filter(has_text=arch).first.click(timeout=WAIT_MS)
     page.get_by_role("radio", name=preset, exact=True).click()
     expect(page.get_by_role("button", name="Start training")).to_be_enabled()
 
@@ -108,26 +109,34 @@ def progress_shown(page: Page) -> bool:
     return any(" of " in t and "Starting" not in t for t in texts) or page.get_by_text("Finished in").count() > 0
 
 
-def tfidf_round(page: Page, server: Server) -> tuple[float, float]:
-    """Start → first progress, and Start → Results complete, of TF-IDF (Quick) on the SMS sample."""
+def tfidf_round(page: Page, server: Server, store: Store) -> dict[str, float]:
+    """Seconds from Start to each step of TF-IDF's (Quick) first minutes on the SMS sample: first progress on the
+    page, the worker's claim and end of the run (from the store), and the Results page complete."""
     choose(page, server, "TF-IDF", "Quick")
-    started = time.perf_counter()
+    before = {r.id for r in store.list_runs()}
+    clicked, started = time.time(), time.perf_counter()
     page.get_by_role("button", name="Start training").click()
     page.wait_for_function("""() => [...document.querySelectorAll('[data-testid="stProgress"]')]
         .some((bar) => / of /.test(bar.textContent) && !/Starting/.test(bar.textContent))
         || document.body.innerText.includes('Finished in')""", timeout=WAIT_MS, polling=50)
     first = time.perf_counter() - started
     page.get_by_role("link", name="See the results").click(timeout=WAIT_MS)
+    shown = time.perf_counter() - started
     page.wait_for_url("**/results**")
     page.evaluate(COMPLETE)
-    return first, time.perf_counter() - started
+    run = next(r for r in store.list_runs() if r.id not in before)
+    return {"progress": first, "claimed": run.started_at - clicked, "finished": run.finished_at - clicked,
+            "finish shown": shown, "results": time.perf_counter() - started}
 
 
 def textcnn_first_point(page: Page, server: Server, store: Store) -> float:
     """Start → the first point of TextCNN's (Quick) training curve on screen; the run is stopped then."""
     choose(page, server, "TextCNN", "Quick")
+    runs = len(store.list_runs())
     started = time.perf_counter()
     page.get_by_role("button", name="Start training").click()
+    # The page watches the new run once it has started it; the previous run's curves leave with its view.
+    expect(page.get_by_role("combobox", name="Run to watch")).to_have_value(re.compile(rf"^#{runs + 1} "))
     page.wait_for_function("""() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
         .some((chart) => chart.offsetParent !== null && chart.querySelector('.scatterlayer .trace'))""",
                            timeout=WAIT_MS, polling=50)
@@ -139,23 +148,32 @@ def textcnn_first_point(page: Page, server: Server, store: Store) -> float:
     return seconds
 
 
-def bare_sklearn_seconds(store: Store, dataset_id: str, repeats: int = 3) -> float:
-    """Fit and predict of the TF-IDF Quick pipeline in scikit-learn alone, on the same split: the floor."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import Pipeline
-    import numpy as np
+# The same pipeline as TF-IDF's Quick preset, written as a programmer would in a script of their own.
+BARE_SCRIPT = """
+import sys
+import numpy as np
+import pandas as pd
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
 
-    df = load_dataset(store, dataset_id)
-    train, test = df[df["split"] == "train"], df[df["split"] == "test"]
+df = pd.read_parquet(sys.argv[1])
+train, test = df[df["split"] == "train"], df[df["split"] == "test"]
+pipeline = Pipeline([("tfidf", TfidfVectorizer(min_df=2, sublinear_tf=True, token_pattern=r"(?u)\\b\\w+\\b",
+                                               dtype=np.float32)),
+                     ("clf", LogisticRegression(C=10.0, max_iter=1000, random_state=42))])
+pipeline.fit(train["text"].tolist(), train["label"].tolist())
+pipeline.predict_proba(test["text"].tolist())
+"""
+
+
+def bare_script_seconds(store: Store, dataset_id: str, repeats: int = 3) -> float:
+    """Wall time of a bare scikit-learn script that reads the same split, fits the pipeline and predicts the test
+    texts: the floor a programmer would get without the app."""
     timings = []
     for _ in range(repeats):
         started = time.perf_counter()
-        pipeline = Pipeline([("tfidf", TfidfVectorizer(ngram_range=(1, 1), min_df=2, sublinear_tf=True,
-                                                       token_pattern=r"(?u)\b\w+\b", dtype=np.float32)),
-                             ("clf", LogisticRegression(C=10.0, max_iter=1000, random_state=42))])
-        pipeline.fit(train["text"].tolist(), train["label"].tolist())
-        pipeline.predict_proba(test["text"].tolist())
+        subprocess.run([sys.executable, "-c", BARE_SCRIPT, store.get_dataset(dataset_id).path], check=True)
         timings.append(time.perf_counter() - started)
     return statistics.median(timings)
 
@@ -204,7 +222,7 @@ def main() -> int:
                 rounds = []
                 for _ in range(args.rounds):
                     standby_ready(workspace)
-                    rounds.append(tfidf_round(page, server))
+                    rounds.append(tfidf_round(page, server, store))
                 cnn = []
                 for _ in range(args.rounds):
                     standby_ready(workspace)
@@ -220,19 +238,23 @@ def main() -> int:
             server.stop()
             stop_process_group(hello)
             kill_workers(workspace)
-        bare = bare_sklearn_seconds(store, dataset.id)
-    first = statistics.median(r[0] for r in rounds)
-    to_results = statistics.median(r[1] for r in rounds)
-    journey = table(["measure", "median s", f"each of {args.rounds}", "target", "met"], [
-        ["Start → first progress (TF-IDF, Quick)", f"{first:.1f}", ", ".join(f"{r[0]:.1f}" for r in rounds),
-         "≤ 2 s", "yes" if first <= 2 else "no"],
-        ["Start → Results page complete (TF-IDF, Quick)", f"{to_results:.1f}",
-         ", ".join(f"{r[1]:.1f}" for r in rounds), f"≤ 2 × {bare:.1f} + 3 = {2 * bare + 3:.1f} s",
-         "yes" if to_results <= 2 * bare + 3 else "no"],
-        ["Start → first curve point (TextCNN, Quick)", f"{statistics.median(cnn):.1f}",
-         ", ".join(f"{s:.1f}" for s in cnn), "≤ 4 s", "yes" if statistics.median(cnn) <= 4 else "no"],
-        ["bare scikit-learn fit + predict, same pipeline and split", f"{bare:.1f}", "", "", ""],
-    ])
+            bare = bare_script_seconds(store, dataset.id)
+    steps = [("progress", "Start → first progress (TF-IDF, Quick)"),
+             ("claimed", "Start → the worker has the run"), ("finished", "Start → run finished"),
+             ("finish shown", "Start → Train page shows it finished"),
+             ("results", "Start → Results page complete (TF-IDF, Quick)")]
+    targets = {"progress": 2.0, "results": 2 * bare + 3}
+    rows = []
+    for key, name in steps:
+        median = statistics.median(r[key] for r in rounds)
+        target = f"≤ {targets[key]:.1f} s" if key in targets else ""
+        rows.append([name, f"{median:.1f}", ", ".join(f"{r[key]:.1f}" for r in rounds), target,
+                     ("yes" if median <= targets[key] else "no") if key in targets else ""])
+    cnn_median = statistics.median(cnn)
+    rows.append(["Start → first curve point (TextCNN, Quick)", f"{cnn_median:.1f}", ", ".join(f"{s:.1f}" for s in cnn),
+                 "≤ 4.0 s", "yes" if cnn_median <= 4 else "no"])
+    rows.append(["a bare scikit-learn script: read the split, fit, predict", f"{bare:.1f}", "", "", ""])
+    journey = table(["measure", "median s", f"each of {args.rounds}", "target", "met"], rows)
     pages = table(["page", "complete s (median)", "× streamlit hello", "target", "met"], [
         ["streamlit hello", f"{baseline / 1000:.2f}", "1.0", "", ""],
         *[[name, f"{ms / 1000:.2f}", f"{ms / baseline:.1f}", f"≤ {PAGE_TARGETS[name]}×",
