@@ -9,7 +9,7 @@ import streamlit as st
 
 from core import jobs
 from core.architectures import REGISTRY
-from core.recommendation import Recommendation
+from core.model_choice import Pick
 from core.store import Run, Store
 from dashboard.components import escape_md
 from dashboard.state import RUN, remember
@@ -21,7 +21,7 @@ OPEN_FORM = "train.open_form"
 REPEATED = "train.repeated"  # the run the last Start found already started
 
 
-def model_choice(picks: dict[str, Recommendation]) -> str:
+def model_choice(picks: dict[str, Pick]) -> str:
     """One line per model, the recommended ones marked; the chosen model's description and why it is recommended
     below. The first recommended model is chosen to begin with."""
     names = list(REGISTRY)
@@ -32,7 +32,7 @@ def model_choice(picks: dict[str, Recommendation]) -> str:
     return name
 
 
-def model_line(name: str, pick: Recommendation | None) -> str:
+def model_line(name: str, pick: Pick | None) -> str:
     arch = REGISTRY[name]
     return f"**{arch.title}** · {arch.summary}" + (f" :green-badge[:material/star: {pick.mark}]" if pick else "")
 

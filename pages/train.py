@@ -6,7 +6,7 @@ from core.architectures.base import PRESETS
 from core.datasets import load_dataset, subset
 from core.pretrained_models import check_shared_source
 from core.preview import Preview, preview
-from core.recommendation import recommended
+from core.model_choice import recommended
 from core.store import Run
 from dashboard import navigation, run_views
 from dashboard.charts import token_lengths, training_curves

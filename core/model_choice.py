@@ -26,16 +26,16 @@ FINETUNE_EVIDENCE = ("the most accurate model on both English samples we measure
 
 
 @dataclass(frozen=True)
-class Recommendation:
+class Pick:
     mark: str  # a few words beside the model's name
     reason: str  # why, with the figures, shown with the model's description
 
 
-def recommended(train_texts: Sequence[str]) -> dict[str, Recommendation]:
+def recommended(train_texts: Sequence[str]) -> dict[str, Pick]:
     """The architectures recommended for a dataset with these training texts, by name, the first to try first."""
-    picks = {"tfidf": Recommendation("Recommended first", f"{TFIDF_EVIDENCE[0].upper()}{TFIDF_EVIDENCE[1:]}.")}
+    picks = {"tfidf": Pick("Recommended first", f"{TFIDF_EVIDENCE[0].upper()}{TFIDF_EVIDENCE[1:]}.")}
     if not uses_cjk(train_texts) and len(train_texts) <= FINETUNE_MOST_TEXTS:
-        picks["finetune"] = Recommendation("Recommended for accuracy",
+        picks["finetune"] = Pick("Recommended for accuracy",
                                            f"Once TF-IDF has given a first result: {FINETUNE_EVIDENCE}.")
     return picks
 
