@@ -1,13 +1,14 @@
 """Render helpers shared by the pages. User-provided text never reaches Markdown unescaped."""
 from __future__ import annotations
 
+import itertools
 from dataclasses import fields
 from typing import Any, Sequence
 
 import streamlit as st
 
 from core.architectures import REGISTRY
-from core.architectures.base import ArchConfig
+from core.architectures.base import ArchConfig, applies
 from core.store import DatasetRecord, Run, Store
 from core.wording import literal_markdown as escape_md  # noqa: F401 - the views escape through here
 from dashboard import navigation
@@ -16,40 +17,40 @@ from dashboard.url_ids import parse_id
 
 
 def config_form(config: ArchConfig, key: str, caps: dict[str, int] | None = None) -> dict[str, Any]:
-    """One input per config field, starting from `config`'s values, with the field's help text and limits, and no
-    higher than `caps` (the server's limits) says."""
+    """One input per config field that does anything with the other settings as chosen (see `applies`), starting
+    from `config`'s values, with the field's label, help text and limits, and no higher than `caps` (the server's
+    limits) says. A field left out keeps its value, and the value it had when it shows again."""
     caps = caps or {}
-    values: dict[str, Any] = {}
-    columns = st.columns(3)
     # The pretrained model to start from decides everything else, so it comes first.
     ordered = sorted(fields(config), key=lambda spec: "suggestions" not in spec.metadata)
-    for i, spec in enumerate(ordered):
+    values = {spec.name: st.session_state.get(f"{key}.{spec.name}", getattr(config, spec.name)) for spec in ordered}
+    shown = [spec for spec in ordered if applies(spec, values)]
+    for column, spec in zip(itertools.cycle(st.columns(3)), shown):
         meta, default = spec.metadata, getattr(config, spec.name)
-        widget_key = f"{key}.{spec.name}"
-        label = meta.get("label", spec.name.replace("_", " ").capitalize())
-        with columns[i % 3]:
+        # "page": a field hidden by another setting, or the whole form hidden while a run trains, keeps its value.
+        common = {"help": meta["help"], "key": f"{key}.{spec.name}", "persist_state": "page"}
+        with column:
             if "choices" in meta:
                 options = list(meta["choices"])
-                values[spec.name] = st.selectbox(label, options, index=options.index(default), help=meta["help"], key=widget_key)
+                values[spec.name] = st.selectbox(meta["label"], options, index=options.index(default), **common)
             elif "suggestions" in meta:
                 # Pick a known one, or type any other (a Hub id, a folder on the server).
                 options = list(dict.fromkeys([default, *meta["suggestions"]]))
-                values[spec.name] = st.selectbox(label, options, index=0, help=meta["help"], key=widget_key,
-                                                 accept_new_options=True)
+                values[spec.name] = st.selectbox(meta["label"], options, index=0, accept_new_options=True, **common)
             elif isinstance(default, bool):
-                values[spec.name] = st.checkbox(label, value=default, help=meta["help"], key=widget_key)
+                values[spec.name] = st.checkbox(meta["label"], value=default, **common)
             elif isinstance(default, int):
                 top = min(filter(None, (meta.get("max"), caps.get(spec.name))), default=None)
-                values[spec.name] = st.number_input(label, min_value=meta.get("min"), max_value=top,
-                                                    value=min(default, top or default), step=1, help=meta["help"],
-                                                    key=widget_key)
+                values[spec.name] = st.number_input(meta["label"], min_value=meta.get("min"), max_value=top,
+                                                    value=min(default, top or default), step=1, **common)
             elif isinstance(default, float):
                 small = 0 < abs(default) < 0.01
-                values[spec.name] = st.number_input(label, min_value=float(meta.get("min", 0.0)), max_value=meta.get("max"),
-                                                    value=default, step=default / 2 if small else 0.05,
-                                                    format="%.1e" if small else "%.3f", help=meta["help"], key=widget_key)
+                values[spec.name] = st.number_input(meta["label"], min_value=float(meta.get("min", 0.0)),
+                                                    max_value=meta.get("max"), value=default,
+                                                    step=default / 2 if small else 0.05,
+                                                    format="%.1e" if small else "%.3f", **common)
             else:
-                values[spec.name] = st.text_input(label, value=str(default), help=meta["help"], key=widget_key)
+                values[spec.name] = st.text_input(meta["label"], value=str(default), **common)
     return values
 
 

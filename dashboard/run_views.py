@@ -8,6 +8,7 @@ import streamlit as st
 
 from core import jobs, run_log, run_queue
 from core.ownership import can_change
+from core.model_choice import after_early_stop
 from core.storage import StorageError, run_files
 from core.store import Run, Store
 from core.wording import duration
@@ -83,7 +84,7 @@ def training(run: Run) -> None:
                        "whose gradients add up: the same learning, a little slower. The run log says when.")
 
 
-def succeeded(run: Run) -> None:
+def succeeded(store: Store, run: Run) -> None:
     r = run.result
     base = r.get("baseline")
     trivial = f" (always answering “{escape_md(base['class'])}”: {base['accuracy']:.1%})" if base else ""
@@ -96,7 +97,17 @@ def succeeded(run: Run) -> None:
         st.caption(why + best)
     for warning in r.get("warnings", []):
         st.warning(escape_md(warning))
+    if advice := early_stop_advice(store, run):
+        st.info(advice, icon=":material/lightbulb:")
     next_steps()
+
+
+def early_stop_advice(store: Store, run: Run) -> str | None:
+    """What to try after a run that stopped early, if anything (see core.model_choice.after_early_stop)."""
+    if not run.result.get("stop_reason"):
+        return None  # the run ran its course: no need to read its curves
+    losses = [m["value"] for m in store.metrics_since(run.id) if m["split"] == "val" and m["name"] == "loss"]
+    return after_early_stop(run.arch, run.config, run.result, losses)
 
 
 def next_steps() -> None:
@@ -157,7 +168,7 @@ def status(store: Store, run: Run) -> None:
     elif run.status == "running":
         training(run)
     elif run.status == "succeeded":
-        succeeded(run)
+        succeeded(store, run)
     elif run.status == "cancelled":
         stopped(store, run)
     else:

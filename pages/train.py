@@ -1,17 +1,18 @@
 import pandas as pd
 import streamlit as st
 
-from core import jobs
 from core.architectures import REGISTRY
 from core.architectures.base import PRESETS
 from core.datasets import load_dataset, subset
 from core.pretrained_models import check_shared_source
 from core.preview import Preview, preview
+from core.model_choice import recommended
 from core.store import Run
 from dashboard import navigation, run_views
 from dashboard.charts import token_lengths, training_curves
 from dashboard.components import config_form, dataset_label, escape_md, run_picker
 from dashboard.limits_views import server_limits
+from dashboard.new_run import PICKER, folded_form, form_folded, model_choice, repeat_notice, start_button
 from dashboard.state import DATASET, METRICS_CACHE, RUN, current, get_store, remember
 
 st.title("Train")
@@ -22,16 +23,12 @@ if not datasets:
     navigation.link(navigation.DATA, "Choose data")
     st.stop()
 
-by_id = {d.id: d for d in datasets}
-ids = list(by_id)
-preferred = current(DATASET)
-dataset_id = st.selectbox("Dataset", ids, index=ids.index(preferred) if preferred in by_id else 0,
-                          format_func=lambda i: dataset_label(by_id[i]))
-remember(DATASET, dataset_id)
-
-arch_name = st.radio("Model", list(REGISTRY), format_func=lambda n: REGISTRY[n].title,
-                     captions=[a.description for a in REGISTRY.values()])
-arch = REGISTRY[arch_name]
+runs = store.list_runs()
+# A new session (a reopened tab, a restarted server) reattaches to the newest run still training.
+active = next((r.id for r in runs if r.active), None)
+# The run picker further down decides which run is watched; its last choice is the one to go by here.
+watched = next((r for r in runs if r.id == st.session_state.get(PICKER, current(RUN, active))), None)
+form_open = not form_folded(watched)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -49,18 +46,7 @@ def model_preview(dataset_id: str, arch_name: str, settings: tuple) -> Preview |
         return str(exc)
 
 
-texts = train_texts(dataset_id)
-preset = st.segmented_control("Preset", PRESETS, default="balanced", required=True, format_func=str.capitalize,
-                              key="train.preset",
-                              help="Quick: a first result in a minute or two. Balanced: good accuracy for the time. "
-                                   "Best: slower, for the last points of accuracy. Settings scale with the data's size.")
-with st.expander("Settings: the preset's values work well; hover over the ? of each for what it does"):
-    # The widgets are keyed by preset and dataset, so choosing either starts from that preset's values.
-    settings = config_form(arch.config_cls.preset(preset, len(texts)),
-                           key=f"config.{arch_name}.{preset}.{dataset_id}", caps={"epochs": server_limits().epochs})
-
-
-def refused_source() -> str | None:
+def refused_source(settings: dict) -> str | None:
     """Why this person may not start from the model they named (a folder the administrator has not listed)."""
     if "model" not in settings or store.viewer is None or store.viewer.admin:
         return None
@@ -73,41 +59,60 @@ def refused_source() -> str | None:
 
 # Only the settings that change how texts are read: tuning the learning rate does not recompute this.
 READING = ("max_length", "vocab_size", "model")
-refused = refused_source()
-shown = refused or model_preview(dataset_id, arch_name,
-                                 tuple(sorted((k, v) for k, v in settings.items() if k in READING)))
-if isinstance(shown, str):
-    st.error(escape_md(shown))
-else:
-    for warning in shown.warnings:
-        st.warning(escape_md(warning))
-    if shown.lengths is not None:
-        st.caption(f"{shown.cut_share:.0%} of the training texts ({shown.n_cut:,} of {len(shown.lengths):,}) are "
-                   f"longer than the maximum length of {shown.max_length} tokens and will be cut. "
-                   + ("Raise the maximum length in the settings to keep more of them." if shown.cut_share > 0.05
-                      else "That is few enough."))
-        with st.expander("Text lengths in tokens"):
-            st.plotly_chart(token_lengths(shown.lengths, shown.max_length), key="train.lengths")
 
-if st.button("Start training", type="primary", disabled=refused is not None):
-    try:
-        run_id, new = jobs.start(store, dataset_id, arch_name, settings)
-    except ValueError as exc:
-        st.error(escape_md(exc))
+
+def new_run_form() -> None:
+    """Dataset, model, preset and settings, what the model will make of the texts, and Start."""
+    by_id = {d.id: d for d in datasets}
+    ids = list(by_id)
+    preferred = current(DATASET)
+    dataset_id = st.selectbox("Dataset", ids, index=ids.index(preferred) if preferred in by_id else 0,
+                              format_func=lambda i: dataset_label(by_id[i]))
+    remember(DATASET, dataset_id)
+    texts = train_texts(dataset_id)
+    arch_name = model_choice(recommended(texts))
+    arch = REGISTRY[arch_name]
+    preset = st.segmented_control("Preset", PRESETS, default="balanced", required=True, format_func=str.capitalize,
+                                  key="train.preset", persist_state="page",
+                                  help="Quick: a first result in a minute or two. Balanced: good accuracy for the "
+                                       "time. Best: slower, for the last points of accuracy. Settings scale with the "
+                                       "data's size.")
+    with st.expander("Settings: the preset's values work well; hover over the ? of each for what it does"):
+        # The widgets are keyed by preset and dataset, so choosing either starts from that preset's values.
+        settings = config_form(arch.config_cls.preset(preset, len(texts)),
+                               key=f"config.{arch_name}.{preset}.{dataset_id}", caps={"epochs": server_limits().epochs})
+    refused = refused_source(settings)
+    shown = refused or model_preview(dataset_id, arch_name,
+                                     tuple(sorted((k, v) for k, v in settings.items() if k in READING)))
+    if isinstance(shown, str):
+        st.error(escape_md(shown))
     else:
-        if not new:
-            st.toast(f"Run #{run_id} with these settings has just started; this click did not start another.")
-        remember(RUN, run_id)
-        st.session_state["train.run"] = run_id
+        for warning in shown.warnings:
+            st.warning(escape_md(warning))
+        if shown.lengths is not None:
+            cut = (f"{shown.cut_share:.0%} of the training texts ({shown.n_cut:,} of {len(shown.lengths):,}) are "
+                   f"longer than the maximum length of {shown.max_length} tokens and will be cut")
+            # Few cut is worth a line, folded with its chart; many cut is worth a warning.
+            if shown.cut_share > 0.05:
+                st.warning(f"{cut}. Raise the maximum length in the settings to keep more of them.")
+            with st.expander("Text lengths in tokens" if shown.cut_share > 0.05 else f"{cut}: few enough"):
+                st.plotly_chart(token_lengths(shown.lengths, shown.max_length), key="train.lengths")
+    start_button(store, dataset_id, arch_name, settings, disabled=refused is not None)
 
-st.divider()
-runs = store.list_runs()
-# A new session (a reopened tab, a restarted server) reattaches to the newest run still training.
-active = next((r.id for r in runs if r.active), None)
-run = run_picker(store, "Run to watch", runs, current(RUN, active), key="train.run", status=False)
+
+if form_open:
+    new_run_form()
+    st.divider()
+else:
+    folded_form()
+
+run = run_picker(store, "Run to watch", runs, current(RUN, active), key=PICKER, status=False)
 if run is None:
     st.stop()
 remember(RUN, run.id)
+if form_open == form_folded(run):
+    st.rerun()  # the picker chose another run than the page went by (a link's ?run=): lay the page out for it
+repeat_notice(run)
 
 
 def new_metrics(run: Run) -> pd.DataFrame:

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import Field, asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, ClassVar, Sequence
+from typing import Any, Callable, ClassVar, Mapping, Sequence
 
 import numpy as np
 from sklearn.metrics import accuracy_score, f1_score, log_loss
@@ -26,14 +26,29 @@ def to_bool(raw: Any) -> bool:
     raise ValueError(f"expected yes or no (true/false); got {raw!r}")
 
 
-def option(default: Any, help: str, **limits: Any) -> Any:
-    """A config field whose help text and limits (min, max, step, choices) build the UI form."""
-    return field(default=default, metadata={"help": help, **limits})
+def option(default: Any, help: str, *, label: str, when: Mapping[str, Sequence[Any]] | None = None,
+           available: Callable[[], bool] | None = None, **limits: Any) -> Any:
+    """A config field whose label, help text and limits (min, max, choices) build the UI form. `when` names the
+    values of other settings under which it does anything ({"classifier": ["linear_svm"]}); `available` says
+    whether this machine can use it at all. The form leaves out a field that does nothing; it keeps its value."""
+    conditions = {"when": dict(when)} if when else {}
+    if available is not None:
+        conditions["available"] = available
+    return field(default=default, metadata={"help": help, "label": label, **conditions, **limits})
+
+
+def applies(spec: Field, values: Mapping[str, Any]) -> bool:
+    """Whether the setting `spec` changes anything, given the other settings' `values` and this machine."""
+    meta = spec.metadata
+    if any(values.get(name) not in choices for name, choices in meta.get("when", {}).items()):
+        return False
+    return meta.get("available", lambda: True)()
 
 
 @dataclass
 class ArchConfig:
-    seed: int = option(42, "Random seed; the same seed on the same data gives the same model.", min=0, max=2**31 - 1)
+    seed: int = option(42, "Random seed; the same seed on the same data gives the same model.", label="Random seed",
+                       min=0, max=2**31 - 1)
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "ArchConfig":
@@ -223,6 +238,7 @@ class Architecture:
     title: str
     description: str
     model_cls: type[TextClassifier]
+    summary: str  # one short line beside the title, where the models are listed to choose from
 
     @property
     def config_cls(self) -> type[ArchConfig]:

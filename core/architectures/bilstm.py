@@ -17,13 +17,13 @@ CELLS = {"lstm": nn.LSTM, "gru": nn.GRU}
 @dataclass
 class BiLSTMConfig(ScratchConfig):
     cell: str = option("lstm", "The recurrent unit: LSTM, or GRU (fewer weights, a little faster, often as "
-                       "accurate).", choices=list(CELLS))
+                       "accurate).", label="Recurrent unit", choices=list(CELLS))
     hidden_size: int = option(128, "Memory cells per direction: how much the network can carry along a text.",
-                              min=8, max=2048)
-    num_layers: int = option(1, "Stacked recurrent layers.", min=1, max=4)
+                              label="Memory cells", min=8, max=2048)
+    num_layers: int = option(1, "Stacked recurrent layers.", label="Layers", min=1, max=4)
     pooling: str = option("attention", "How the text is summarized: 'attention' weighs every token's output by "
                           "a learned relevance score; 'final' keeps the last state of each direction.",
-                          choices=["attention", "final"])
+                          label="Summary of the text", choices=["attention", "final"])
 
     @classmethod
     def from_saved(cls, values: dict[str, Any]) -> "BiLSTMConfig":
@@ -92,4 +92,5 @@ ARCHITECTURE = Architecture(
                 "tokens matter for the class and sums their readings. Slower to train than TextCNN; good when "
                 "word order carries meaning. Choose LSTM or the lighter GRU.",
     model_cls=BiLSTMClassifier,
+    summary="Reads each text word by word, in both directions; slower to train.",
 )

@@ -18,16 +18,20 @@ HASH_MULTIPLIER = 116_049_371
 class FastTextConfig(ScratchConfig):
     learning_rate: float = option(0.2, "Peak step size of the Adagrad optimizer (Adagrad, unlike AdamW, takes sparse "
                                   "updates: each step changes only the vectors of the n-grams in its batch).",
-                                  min=1e-6, max=10.0)
+                                  label="Learning rate", min=1e-6, max=10.0)
     weight_decay: float = option(0.0, "Pull of the output layer's weights towards zero (the n-gram vectors take "
-                                 "none: Adagrad cannot apply it to sparse updates).", min=0.0, max=1.0)
-    embedding_dim: int = option(64, "Size of each token's and n-gram's learned vector.", min=8, max=1024)
+                                 "none: Adagrad cannot apply it to sparse updates).", label="Weight decay",
+                                 min=0.0, max=1.0)
+    embedding_dim: int = option(64, "Size of each token's and n-gram's learned vector.", label="Vector size",
+                                min=8, max=1024)
     dropout: float = option(0.2, "Share of units switched off at random while training, against overfitting.",
-                            min=0.0, max=0.9)
+                            label="Dropout", min=0.0, max=0.9)
     ngrams: int = option(2, "Longest run of neighbouring tokens that gets a vector of its own (1 = single tokens; "
-                         "2 adds pairs such as 'how many' or two Chinese characters that form a word).", min=1, max=3)
+                         "2 adds pairs such as 'how many' or two Chinese characters that form a word).",
+                         label="Longest n-gram", min=1, max=3)
     buckets: int = option(200_000, "Slots the n-grams are hashed into: more slots mean fewer n-grams sharing a "
-                          "vector, and a bigger model file (slots x vector size x 4 bytes).", min=1_000, max=2_000_000)
+                          "vector, and a bigger model file (slots x vector size x 4 bytes).", label="N-gram slots",
+                          min=1_000, max=2_000_000)
 
     @classmethod
     def preset_values(cls, preset: str, n_train: int) -> dict[str, Any]:
@@ -126,4 +130,5 @@ ARCHITECTURE = Architecture(
                 "the average for each class. Trains in seconds on a CPU and is often as accurate as deeper "
                 "networks; strong on Chinese, where pairs of characters form words.",
     model_cls=FastTextClassifier,
+    summary="Averages word and word-pair vectors; trains in seconds.",
 )

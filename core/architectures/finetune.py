@@ -28,14 +28,16 @@ class FineTuneConfig(TrainingConfig):
                         "model (config.json and its weights).", suggestions=list(SUGGESTIONS), label="Pretrained model")
     # Pretrained weights need small steps and few passes; larger steps undo what pretraining learned. On TREC-6
     # MiniLM reached the same test accuracy (0.95) at 5e-5 and 1e-4; 5e-5 is the safer start for larger models.
-    epochs: int = option(3, "Most passes over the training data; early stopping may end sooner.", min=1, max=200)
-    batch_size: int = option(16, "Texts per training step.", min=1, max=1024)
-    learning_rate: float = option(5e-5, "Peak step size of the AdamW optimizer.", min=1e-6, max=1.0)
+    epochs: int = option(3, "Most passes over the training data; early stopping may end sooner.", label="Epochs",
+                         min=1, max=200)
+    batch_size: int = option(16, "Texts per training step.", label="Batch size", min=1, max=1024)
+    learning_rate: float = option(5e-5, "Peak step size of the AdamW optimizer.", label="Learning rate",
+                                  min=1e-6, max=1.0)
     warmup_ratio: float = option(0.1, "Share of the steps over which the learning rate ramps up from zero.",
-                                 min=0.0, max=0.5)
+                                 label="Warm-up share", min=0.0, max=0.5)
     early_stopping_patience: int = option(2, "Stop after this many epochs without a better validation macro-F1 "
                                           "(0 = never stop early); the best epoch's weights are kept either way.",
-                                          min=0, max=50)
+                                          label="Early stopping patience", min=0, max=50)
 
     @classmethod
     def preset_values(cls, preset: str, n_train: int) -> dict[str, Any]:
@@ -119,4 +121,5 @@ ARCHITECTURE = Architecture(
                 "labels. The most accurate choice, especially with few examples; minutes on a CPU for a few "
                 "thousand short texts, far faster on a GPU.",
     model_cls=FineTuneClassifier,
+    summary="Adapts a pretrained language model; minutes on a CPU.",
 )

@@ -35,27 +35,37 @@ log = logging.getLogger(__name__)
 PRESET_STEPS = {"quick": (300, 2, 5, 1), "balanced": (1500, 5, 30, 3), "best": (4000, 10, 60, 5)}
 
 
+def bf16_supported() -> bool:
+    """Whether this machine has a GPU that trains in bfloat16, the only case mixed precision changes anything."""
+    return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+
+
 @dataclass
 class TrainingConfig(ArchConfig):
-    epochs: int = option(10, "Most passes over the training data; early stopping may end sooner.", min=1, max=200)
-    batch_size: int = option(32, "Texts per training step.", min=1, max=1024)
-    learning_rate: float = option(2e-3, "Peak step size of the AdamW optimizer.", min=1e-6, max=1.0)
-    weight_decay: float = option(0.01, "AdamW weight decay (a pull towards small weights).", min=0.0, max=1.0)
+    epochs: int = option(10, "Most passes over the training data; early stopping may end sooner.", label="Epochs",
+                         min=1, max=200)
+    batch_size: int = option(32, "Texts per training step.", label="Batch size", min=1, max=1024)
+    learning_rate: float = option(2e-3, "Peak step size of the AdamW optimizer.", label="Learning rate",
+                                  min=1e-6, max=1.0)
+    weight_decay: float = option(0.01, "AdamW weight decay (a pull towards small weights).", label="Weight decay",
+                                 min=0.0, max=1.0)
     warmup_ratio: float = option(0.06, "Share of the steps over which the learning rate ramps up from zero.",
-                                 min=0.0, max=0.5)
+                                 label="Warm-up share", min=0.0, max=0.5)
     schedule: str = option("linear", "How the learning rate falls after warmup: to zero in a straight line, "
-                           "along a cosine, or not at all.", choices=list(SCHEDULES))
+                           "along a cosine, or not at all.", label="Learning-rate schedule", choices=list(SCHEDULES))
     grad_clip: float = option(1.0, "Largest gradient norm per step (0 = no clipping); guards against spikes.",
-                              min=0.0, max=100.0)
+                              label="Gradient clipping", min=0.0, max=100.0)
     early_stopping_patience: int = option(3, "Stop after this many epochs without a better validation macro-F1 "
                                           "(0 = never stop early); the best epoch's weights are kept either way.",
-                                          min=0, max=50)
+                                          label="Early stopping patience", min=0, max=50)
     class_weights: bool = option(False, "Weigh each class's errors by how rare the class is; helps a rare class "
-                                 "that the model would otherwise ignore.")
-    max_length: int = option(128, "Tokens kept per text; longer texts are cut.", min=8, max=4096)
-    mixed_precision: bool = option(True, "Train in bfloat16 on GPUs that support it: faster, same accuracy. "
-                                   "No effect on a CPU.")
-    device: str = option("auto", "Where to train: 'auto' picks a GPU when the server has one.",
+                                 "that the model would otherwise ignore.", label="Weigh rare classes up")
+    max_length: int = option(128, "Tokens kept per text; longer texts are cut.", label="Max length (tokens)",
+                             min=8, max=4096)
+    mixed_precision: bool = option(True, "Train in bfloat16 on this GPU: faster, same accuracy.",
+                                   label="Mixed precision (bfloat16)", when={"device": ["auto", "cuda"]},
+                                   available=bf16_supported)
+    device: str = option("auto", "Where to train: 'auto' picks a GPU when the server has one.", label="Device",
                          choices=list(DEVICE_CHOICES))
 
     @classmethod
@@ -114,7 +124,7 @@ def weighted_loss(logits: torch.Tensor, targets: torch.Tensor, weight: torch.Ten
 
 
 def amp_dtype(device: torch.device, enabled: bool) -> torch.dtype | None:
-    if enabled and device.type == "cuda" and torch.cuda.is_bf16_supported():
+    if enabled and device.type == "cuda" and bf16_supported():
         return torch.bfloat16
     return None
 

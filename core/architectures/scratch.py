@@ -23,10 +23,10 @@ WEIGHTS_FILE = "model.safetensors"
 @dataclass
 class ScratchConfig(TrainingConfig):
     vocab_size: int = option(20_000, "Size of the subword vocabulary learned from the training texts.",
-                             min=500, max=200_000)
-    embedding_dim: int = option(128, "Size of each token's learned vector.", min=8, max=1024)
+                             label="Vocabulary size", min=500, max=200_000)
+    embedding_dim: int = option(128, "Size of each token's learned vector.", label="Vector size", min=8, max=1024)
     dropout: float = option(0.3, "Share of units switched off at random while training, against overfitting.",
-                            min=0.0, max=0.9)
+                            label="Dropout", min=0.0, max=0.9)
 
     @classmethod
     def preset_values(cls, preset: str, n_train: int) -> dict[str, Any]:

@@ -29,11 +29,13 @@ class SentenceEmbeddingsConfig(ArchConfig):
     model: str = option(MINILM, "The pretrained encoder: a Hugging Face Hub name, or a folder that holds a saved "
                         "model (config.json and its weights). Sentence-transformers models give the best vectors.",
                         suggestions=list(SUGGESTIONS), label="Pretrained model")
-    max_length: int = option(128, "Tokens read per text; longer texts are cut.", min=8, max=4096)
-    batch_size: int = option(64, "Texts encoded at once; lower it if the server runs out of memory.", min=1, max=1024)
+    max_length: int = option(128, "Tokens read per text; longer texts are cut.", label="Max length (tokens)",
+                             min=8, max=4096)
+    batch_size: int = option(64, "Texts encoded at once; lower it if the server runs out of memory.",
+                             label="Batch size", min=1, max=1024)
     C: float = option(10.0, "Inverse regularization strength: higher fits the training data more closely.",
-                      min=0.001, max=1000.0)
-    device: str = option("auto", "Where to encode: 'auto' picks a GPU when the server has one.",
+                      label="Regularization (C)", min=0.001, max=1000.0)
+    device: str = option("auto", "Where to encode: 'auto' picks a GPU when the server has one.", label="Device",
                          choices=list(DEVICE_CHOICES))
 
 
@@ -129,4 +131,5 @@ ARCHITECTURE = Architecture(
                 "model learns your labels from those vectors. About a minute on a CPU for a few thousand texts; "
                 "usually more accurate than TF-IDF, above all with few examples.",
     model_cls=SentenceEmbeddingsClassifier,
+    summary="A pretrained model's text vectors, then a linear model.",
 )

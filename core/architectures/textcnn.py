@@ -14,8 +14,9 @@ from core.architectures.scratch import ScratchClassifier, ScratchConfig, token_e
 class TextCNNConfig(ScratchConfig):
     # Subword tokens are shorter than words, and Chinese ones single characters, so the widths start at 2.
     kernel_sizes: str = option("2,3,4", "Widths, in tokens, of the phrase detectors (one set of filters per width).",
-                               choices=["2,3,4", "3,4,5", "2,3,4,5", "3,5,7"])
-    num_filters: int = option(100, "Filters per width: how many phrase patterns each width can learn.", min=4, max=1024)
+                               label="Phrase widths", choices=["2,3,4", "3,4,5", "2,3,4,5", "3,5,7"])
+    num_filters: int = option(100, "Filters per width: how many phrase patterns each width can learn.",
+                              label="Filters per width", min=4, max=1024)
 
 
 class TextCNNModule(nn.Module):
@@ -55,4 +56,5 @@ ARCHITECTURE = Architecture(
     description="Learns short phrase detectors (2 to 7 tokens wide) and keeps the strongest match of each. "
                 "Fast and strong on short texts such as titles, questions and messages.",
     model_cls=TextCNNClassifier,
+    summary="Learns short phrase detectors; quick on short texts.",
 )

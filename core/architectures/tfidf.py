@@ -39,20 +39,29 @@ PIPELINE_FILE = "pipeline.skops"
 @dataclass
 class TfidfConfig(ArchConfig):
     analyzer: str = option("auto", "Word n-grams suit English-like text; character n-grams suit Chinese, Japanese "
-                           "and Korean. 'auto' picks from the data.", choices=["auto", "word", "char"])
-    max_ngram: int = option(2, "Longest n-gram used as a feature (1 = single words or characters).", min=1, max=5)
-    min_df: int = option(2, "Ignore n-grams seen in fewer than this many training texts.", min=1, max=100)
-    max_features: int = option(200_000, "Keep at most this many of the most frequent n-grams.", min=1_000, max=2_000_000)
+                           "and Korean. 'auto' picks from the data.", label="Split texts into",
+                           choices=["auto", "word", "char"])
+    max_ngram: int = option(2, "Longest n-gram used as a feature (1 = single words or characters).",
+                            label="Longest n-gram", min=1, max=5)
+    min_df: int = option(2, "Ignore n-grams seen in fewer than this many training texts.",
+                         label="Fewest texts per n-gram", min=1, max=100)
+    max_features: int = option(200_000, "Keep at most this many of the most frequent n-grams.",
+                               label="Most n-grams kept", min=1_000, max=2_000_000)
     classifier: str = option("logistic_regression", "The linear model on the features. Logistic regression gives "
                              "the best-calibrated probabilities; a linear SVM is often a point more accurate; naive "
-                             "Bayes trains fastest.", choices=list(CLASSIFIERS))
+                             "Bayes trains fastest.", label="Classifier", choices=list(CLASSIFIERS))
     C: float = option(10.0, "Logistic regression's inverse regularization strength: higher fits the training data "
-                      "more closely.", min=0.001, max=1000.0)
+                      "more closely.", label="Regularization (C)", when={"classifier": ["logistic_regression"]},
+                      min=0.001, max=1000.0)
     svm_C: float = option(1.0, "The linear SVM's inverse regularization strength: higher fits the training data "
-                          "more closely.", min=0.001, max=1000.0)
+                          "more closely.", label="Regularization (C)", when={"classifier": ["linear_svm"]},
+                          min=0.001, max=1000.0)
     nb_alpha: float = option(1.0, "Naive Bayes smoothing: how much weight an n-gram gets in a class it was never "
-                             "seen in.", min=0.001, max=100.0)
-    max_iter: int = option(1000, "Most solver iterations.", min=50, max=10_000)
+                             "seen in.", label="Smoothing (alpha)", when={"classifier": ["naive_bayes"]},
+                             min=0.001, max=100.0)
+    # Naive Bayes counts in one pass; the other two are fit by a solver that iterates.
+    max_iter: int = option(1000, "Most solver iterations.", label="Most solver iterations",
+                           when={"classifier": ["logistic_regression", "linear_svm"]}, min=50, max=10_000)
 
     @classmethod
     def preset_values(cls, preset: str, n_train: int) -> dict[str, Any]:
@@ -139,4 +148,5 @@ ARCHITECTURE = Architecture(
                 "logistic regression, a linear SVM or naive Bayes. Trains in seconds on a CPU; the baseline "
                 "every other model must beat.",
     model_cls=TfidfClassifier,
+    summary="Counts words and fits a linear model; trains in seconds.",
 )

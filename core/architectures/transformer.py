@@ -17,19 +17,21 @@ PRESET_SIZES = {"quick": (1, 4, 64, 128), "balanced": (2, 4, 128, 256), "best": 
 
 @dataclass
 class TransformerConfig(ScratchConfig):
-    learning_rate: float = option(1e-3, "Peak step size of the AdamW optimizer.", min=1e-6, max=1.0)
+    learning_rate: float = option(1e-3, "Peak step size of the AdamW optimizer.", label="Learning rate",
+                                  min=1e-6, max=1.0)
     # Attention from random weights is unstable in the first steps, so the learning rate ramps up for longer.
     warmup_ratio: float = option(0.1, "Share of the steps over which the learning rate ramps up from zero.",
-                                 min=0.0, max=0.5)
+                                 label="Warm-up share", min=0.0, max=0.5)
     embedding_dim: int = option(128, "Size of each token's vector, kept through every layer; must be a multiple "
-                                "of the number of attention heads.", min=8, max=1024)
+                                "of the number of attention heads.", label="Vector size", min=8, max=1024)
     dropout: float = option(0.1, "Share of units switched off at random while training, against overfitting.",
-                            min=0.0, max=0.9)
+                            label="Dropout", min=0.0, max=0.9)
     num_layers: int = option(2, "Stacked self-attention layers: each lets every token look at the whole text again.",
-                             min=1, max=12)
+                             label="Layers", min=1, max=12)
     num_heads: int = option(4, "Attention heads per layer: each can follow a different kind of relation between "
-                            "tokens.", min=1, max=16)
-    ff_dim: int = option(256, "Size of the feed-forward layer after each attention layer.", min=16, max=8192)
+                            "tokens.", label="Attention heads", min=1, max=16)
+    ff_dim: int = option(256, "Size of the feed-forward layer after each attention layer.",
+                         label="Feed-forward size", min=16, max=8192)
 
     def __post_init__(self) -> None:
         dim, heads = self.embedding_dim, self.num_heads
@@ -86,4 +88,5 @@ ARCHITECTURE = Architecture(
                 "trained only on your data. Needs thousands of examples to beat TextCNN or fastText; without "
                 "pretraining it mostly shows what pretraining adds.",
     model_cls=TransformerClassifier,
+    summary="A small attention network trained only on your data.",
 )

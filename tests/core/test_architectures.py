@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from core.architectures import REGISTRY, Architecture, get_architecture
-from core.architectures.base import BUNDLE_FILE, OneShotClassifier, TextClassifier
+from core.architectures.base import BUNDLE_FILE, OneShotClassifier, TextClassifier, applies
 from core.architectures.neural import length_bucketed
 from core.splitting import split
 from core.datasets import TextSet, subset
@@ -300,11 +300,47 @@ def test_refit_is_independent_and_reproducible(fitted):
 def test_config_fields_drive_the_form(name):
     config_cls = get_architecture(name).config_cls
     defaults = config_cls()
-    for f in fields(config_cls):
+    specs = {f.name: f for f in fields(config_cls)}
+    for f in specs.values():
         assert f.default is not MISSING, f"{f.name} needs a default"
         assert f.metadata.get("help"), f"{f.name} needs help text for the form"
+        assert f.metadata.get("label", "")[:1].isupper(), f"{f.name} needs a label in words for the form"
+        for other, values in f.metadata.get("when", {}).items():
+            assert other in specs and other != f.name, f"{f.name} depends on {other}, which is no setting of {name}"
+            choices = specs[other].metadata.get("choices", [True, False])
+            assert values and set(values) <= set(choices), f"{f.name}: {other} has no choice {values}"
+        assert callable(f.metadata.get("available", bool)), f"{f.name}: 'available' must be a check to call"
     assert config_cls.from_dict(defaults.to_dict()) == defaults  # the defaults are within their own limits
     assert "seed" in defaults.to_dict()
+
+
+def shown(config_cls, **values) -> set[str]:
+    settings = {**config_cls().to_dict(), **values}
+    return {f.name for f in fields(config_cls) if applies(f, settings)}
+
+
+@pytest.mark.parametrize("classifier, own, others", [
+    ("logistic_regression", {"C", "max_iter"}, {"svm_C", "nb_alpha"}),
+    ("linear_svm", {"svm_C", "max_iter"}, {"C", "nb_alpha"}),
+    ("naive_bayes", {"nb_alpha"}, {"C", "svm_C", "max_iter"}),
+])
+def test_tfidf_shows_only_the_settings_of_the_chosen_classifier(classifier, own, others):
+    settings = shown(get_architecture("tfidf").config_cls, classifier=classifier)
+    assert own <= settings and not others & settings
+    assert {"analyzer", "max_ngram", "classifier", "seed"} <= settings
+
+
+@pytest.mark.parametrize("bf16, device, offered", [
+    (False, "auto", False),  # a CPU, or a GPU without bfloat16
+    (True, "auto", True),
+    (True, "cuda", True),
+    (True, "cpu", False),  # the GPU is there, but the run trains on the CPU
+])
+def test_mixed_precision_is_offered_only_where_a_gpu_trains_in_bfloat16(monkeypatch, bf16, device, offered):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: bf16)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *args, **kwargs: bf16)
+    for name in ("textcnn", "finetune"):
+        assert ("mixed_precision" in shown(get_architecture(name).config_cls, device=device)) is offered, name
 
 
 @pytest.mark.parametrize("name", ARCHS)
