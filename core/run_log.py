@@ -29,8 +29,8 @@ class Lines(logging.Formatter):
         if record.name == "py.warnings":
             # The warnings module formats its record as 'file:line: Category: message' plus the source line.
             text = text.strip().splitlines()[0].split(": ", 1)[-1]
-        if record.exc_info:
-            text += "\n" + self.formatException(record.exc_info)
+        # A traceback is kept with the run (its technical details, for administrators), not in the log everyone who
+        # may see the run reads: it shows the server's folders and code.
         return f"{time.strftime(TIME_FORMAT, time.localtime(record.created))}  " \
                f"{PREFIXES.get(record.levelno, '')}{text}"
 

@@ -97,7 +97,7 @@ def execute_run(store: Store, run_id: int, callbacks: Sequence[Callback] = (), w
                 finish(store, run_id, "interrupted", error=why)
         except Exception as exc:  # a failed run is recorded, never propagated: the worker must exit cleanly
             message = explain(exc)
-            log.error("%s", message, exc_info=True)
+            log.error("%s", message)
             finish(store, run_id, "failed", error=message, traceback=traceback.format_exc())
         finally:
             stop.close()

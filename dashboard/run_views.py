@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import pandas as pd
 import streamlit as st
 
 from core import jobs, run_log, run_queue
@@ -144,9 +145,16 @@ def broken(store: Store, run: Run) -> None:
     else:
         st.warning(f"{escape_md(run.error or jobs.GONE)} The curves up to that point are kept below.")
         resume_button(store, run, "Resume from the last checkpoint")
-    with st.expander("Technical details"):
-        st.code("\n\n".join(filter(None, [run.traceback, jobs.worker_log(store, run.id)[-LOG_TAIL:]])) or
-                "The training process left no log.", language=None)
+    details = st.expander("Technical details", key=f"details.{run.id}", on_change="rerun")
+    if details.open:
+        with details:
+            if store.viewer is not None and not store.viewer.admin:
+                # A traceback shows the server's folders and code: with sign-in on, for administrators only.
+                st.caption("The technical details (where in the program it failed) are kept for the server's "
+                           "administrators: tell one the run number if it fails again.")
+            else:
+                st.code("\n\n".join(filter(None, [run.traceback, jobs.worker_log(store, run.id)[-LOG_TAIL:]])) or
+                        "The training process left no log.", language=None)
 
 
 def resume_button(store: Store, run: Run, label: str) -> None:
@@ -182,10 +190,24 @@ def status(store: Store, run: Run) -> None:
                                                    "epoch's model, and can be resumed later.")
 
 
+def one_shot_scores(metrics: pd.DataFrame) -> None:
+    """A model fit in one go has one point per curve, so its scores on the validation texts are said in words."""
+    scores = metrics[metrics["split"] == "val"].set_index("name")["value"] if len(metrics) else pd.Series(dtype=float)
+    if "accuracy" not in scores:
+        return
+    st.caption(f"Fit in one go, so there are no curves to draw: on the validation texts it scored accuracy "
+               f"{scores['accuracy']:.1%} and macro-F1 {scores['macro_f1']:.3f}.")
+
+
 def log(store: Store, run: Run) -> None:
+    # Read and drawn only once opened: the code view of a long log took half a second of the browser's time on
+    # every load of the Train page.
+    expander = st.expander("Run log", key=f"log.open.{run.id}", on_change="rerun")
+    if not expander.open:
+        return
     folder = run_files(store, run.id)
     text = run_log.read(folder)
-    with st.expander("Run log"):
+    with expander:
         if not text:
             st.caption("Nothing logged yet.")
         else:

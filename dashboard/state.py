@@ -1,9 +1,13 @@
 """The session-state keys that pages share, and the process-wide singletons."""
 from __future__ import annotations
 
+from pathlib import Path
+
+import pandas as pd
 import streamlit as st
 
 from core import jobs
+from core.evaluation import load_predictions
 from core.store import Store
 
 DATASET = "dataset_id"  # the dataset chosen on the Data page, preselected on Train
@@ -34,6 +38,13 @@ def get_store() -> Store:
 @st.cache_resource(on_release=lambda running: running.stop())
 def supervisor(root: str) -> jobs.Supervisor:
     return jobs.Supervisor(Store(root))
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def test_predictions(folder: str, finished_at: float | None) -> pd.DataFrame:
+    """A finished run's test predictions, read once for every session (the views only read them); a run resumed and
+    finished again has a new `finished_at`, and so a new entry."""
+    return load_predictions(Path(folder))
 
 
 def current(key: str, default=None):

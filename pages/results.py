@@ -2,12 +2,15 @@ from functools import partial
 
 import streamlit as st
 
-from core.evaluation import load_predictions, load_report
+from core.evaluation import load_report
 from core.storage import run_files
+from core.workspace import PREDICTIONS_FILE
 from dashboard import diagnostics_views, model_views, navigation, report_views
 from dashboard.components import finished_run_or_stop
 from dashboard.sharing_views import ownership
-from dashboard.state import get_store
+from dashboard.state import get_store, test_predictions
+
+TAB = "tab"
 
 st.title("Results")
 st.write("How the model did on the test texts: examples it never saw while learning.")
@@ -16,10 +19,15 @@ run = finished_run_or_stop(store, "Run", key="results.run")
 ownership(store, run, f"results.share.{run.id}", partial(store.share_run, run.id),
           "this run's results and model, test texts included")
 folder = run_files(store, run.id)
-report, predictions = load_report(folder), load_predictions(folder)
-if report is None or predictions is None:
+report = load_report(folder)
+if report is None or not (folder / PREDICTIONS_FILE).exists():
     st.error("This run's test report is missing from the workspace folder; train the model again to recreate it.")
     st.stop()
+
+
+def predictions():
+    return test_predictions(str(folder), run.finished_at)
+
 
 report_views.headline(report)
 if run.status == "cancelled":
@@ -27,23 +35,21 @@ if run.status == "cancelled":
             "the results of the model it had reached. Resume it on the Train page to train it to the end.")
 if run.result.get("best_epoch"):
     st.caption(f"Weights from epoch {run.result['best_epoch']}, the best on the validation texts.")
-names = ["Confusion matrix", "Per class", "Curves", *(["Threshold"] if report["task"] == "binary" else []),
-         "Mistakes", "By text length", "Download"]
-tabs = dict(zip(names, st.tabs(names)))
-with tabs["Confusion matrix"]:
-    report_views.confusion(report, predictions, run.id)
-with tabs["Per class"]:
-    report_views.per_class(report)
-with tabs["Curves"]:
-    diagnostics_views.curves(report)
-if "Threshold" in tabs:
-    with tabs["Threshold"]:
-        diagnostics_views.threshold(report, run.id)
-with tabs["Mistakes"]:
-    diagnostics_views.mistakes(predictions, report["classes"])
-with tabs["By text length"]:
-    diagnostics_views.lengths(report)
-with tabs["Download"]:
-    model_views.take_away(store, run)
+VIEWS = {
+    "Confusion matrix": lambda: report_views.confusion(report, predictions(), run.id),
+    "Per class": lambda: report_views.per_class(report),
+    "Curves": lambda: diagnostics_views.curves(report),
+    "Threshold": lambda: diagnostics_views.threshold(report, run.id),
+    "Mistakes": lambda: diagnostics_views.mistakes(predictions(), report["classes"]),
+    "By text length": lambda: diagnostics_views.lengths(report),
+    "Download": lambda: model_views.take_away(store, run),
+}
+names = [name for name in VIEWS if name != "Threshold" or report["task"] == "binary"]
+# Only the open tab is drawn (a click on another reruns the page), and it is kept in the address bar, so a refresh or a
+# shared link opens the same view.
+for name, tab in zip(names, st.tabs(names, key=TAB, bind="query-params")):
+    if tab.open:
+        with tab:
+            VIEWS[name]()
 navigation.link(navigation.COMPARE, "Compare this run with others")
 navigation.link(navigation.PREDICT, "Try the model on your own sentences")

@@ -140,7 +140,9 @@ def live_view(run_id: int, shown_status: str) -> None:
         st.rerun()  # a full rerun updates the run picker, and once the run ends stops the timer
     run_views.status(store, run)
     metrics = new_metrics(run)
-    if len(metrics):
+    if run.arch in REGISTRY and REGISTRY[run.arch].one_shot:
+        run_views.one_shot_scores(metrics)
+    elif len(metrics):
         st.plotly_chart(training_curves(metrics), key=f"curves.{run_id}")
     elif run.active:
         st.caption("The curves appear after the first training steps.")

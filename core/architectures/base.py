@@ -243,3 +243,8 @@ class Architecture:
     @property
     def config_cls(self) -> type[ArchConfig]:
         return self.model_cls.config_cls
+
+    @property
+    def one_shot(self) -> bool:
+        """Fit in one go, not over epochs: its 'curves' are one point each."""
+        return issubclass(self.model_cls, OneShotClassifier)

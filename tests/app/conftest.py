@@ -136,3 +136,11 @@ def running_run(store: Store, dataset: DatasetRecord, stand_in_worker) -> Run:
                                 "phase": "training"})
     yield store.get_run(run_id)
     store.transition(run_id, "cancelled")
+
+
+def open_tab(at: AppTest, label: str) -> AppTest:
+    """Open the tab `label` of a page whose tabs draw only the open one (bound to the address bar as `tab`)."""
+    at.session_state["tab"] = label
+    at.run()
+    assert not at.exception, at.exception
+    return at

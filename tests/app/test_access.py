@@ -165,6 +165,22 @@ def test_someone_else_cannot_stop_a_shared_run(store, dataset, stand_in_worker):
         assert bool([b for b in at.button if b.key == f"stop.{run}"]) is may_stop
 
 
+def test_the_technical_details_of_a_failed_run_are_for_administrators(store, dataset):
+    run = store.create_run(dataset.id, "tfidf", {})
+    store.share_run(run, True)
+    trace = 'Traceback (most recent call last):\n  File "/srv/studio/core/worker.py", line 1\nRuntimeError: boom'
+    assert store.transition(run, "failed", error="RuntimeError: boom", traceback=trace)
+    for email, sees in (("bob@example.com", False), ("ada@example.com", True)):
+        at = signed_in(email, {"allowed": ["*"], "admins": ["ada@example.com"]})
+        at.query_params["run"] = str(run)
+        at.switch_page(PAGES["train"]).run()
+        at.session_state[f"details.{run}"] = True
+        at.run()
+        assert not at.exception
+        assert (trace in [c.value for c in at.code]) is sees
+        assert ("/srv/studio" in shown(at)) is sees
+
+
 def test_sign_in_that_does_not_say_who_may_come_in_keeps_the_app_closed(store):
     at = app({"auth": AUTH}, {"is_logged_in": True, "email": "ada@example.com", "email_verified": True})
     assert "allowed does not say who may use the app" in at.error[0].value and not home_shown(at)

@@ -13,6 +13,7 @@ from core.storage import STORAGE_URL_ENV
 from core.workspace import PREDICTIONS_FILE, run_dir
 from dashboard.components import escape_md
 from dashboard.state import RUN
+from tests.app.conftest import open_tab
 
 
 def chart_data(at, key: str) -> list[dict]:
@@ -28,12 +29,15 @@ def heatmap_z(at, key: str = "confusion") -> np.ndarray:
     return np.asarray(z, dtype=float)
 
 
-# AppTest gives a read-only table no key, so tables are known by their order on the page.
-TABLES = ["confusion_examples", "per_class", "mistakes_table"]
+# AppTest gives a read-only table no key; each of these is the one table of its tab.
+TABLES = {"confusion_examples": "Confusion matrix", "per_class": "Per class", "mistakes_table": "Mistakes"}
 
 
 def dataframe(at, name: str) -> pd.DataFrame:
-    return at.dataframe[TABLES.index(name)].value
+    """The table `name`, its tab opened first when another is open (only the open tab is drawn)."""
+    if at.session_state["tab"] != TABLES[name]:
+        open_tab(at, TABLES[name])
+    return at.dataframe[0].value
 
 
 def test_no_finished_run_shows_info(open_page, store, dataset):
@@ -70,6 +74,7 @@ def test_succeeded_run_shows_metrics_confusion_matrix_and_table(open_page, store
     assert {"class", "precision", "recall", "f1", "support"} <= set(table.columns), list(table.columns)
     assert sorted(table["class"].astype(str)) == sorted(classes)
 
+    open_tab(at, "Confusion matrix")
     at.segmented_control(key="cm_view").set_value("Share of each true class")
     at.run()
     assert not at.exception
@@ -137,15 +142,23 @@ def test_weakest_classes_are_marked_and_listed_first(open_page, store, noisy_run
     assert (table["flag"] == "").sum() == len(table) - 1  # one fifth of three classes, rounded up
 
 
+def test_only_the_open_tab_is_drawn(open_page, noisy_run):
+    at = open_page("results")
+    assert {c.key for c in at.get("plotly_chart")} == {"confusion"}
+    open_tab(at, "Per class")
+    assert not at.get("plotly_chart") and at.dataframe
+
+
 def test_curves_mistakes_and_lengths_show_for_a_multiclass_run(open_page, store, noisy_run):
     report = load_report(run_dir(noisy_run.id, store.root))
     at = open_page("results")
-    keys = {c.key for c in at.get("plotly_chart")}
-    assert {"confusion", "roc", "pr", "reliability", "length_slices"} <= keys, keys
-    assert "threshold_confusion" not in keys and not at.slider, "the threshold is for two-class models only"
+    assert "Threshold" not in [t.label for t in at.tabs], "the threshold is for two-class models only"
+    keys = {c.key for c in open_tab(at, "Curves").get("plotly_chart")}
+    assert {"roc", "pr", "reliability"} <= keys, keys
     roc = chart_data(at, "roc")
     assert [t["name"] for t in roc[:-1]] == [f"{c['class']} (AUC {c['roc_auc']:.3f})" for c in report["curves"]]
     assert any(f"{report['calibration']['ece']:.3f}" in c.value for c in at.caption)
+    assert "length_slices" in {c.key for c in open_tab(at, "By text length").get("plotly_chart")}
 
     mistakes = dataframe(at, "mistakes_table")
     assert len(mistakes) == round((1 - report["accuracy"]) * report["n_test"]) > 0
@@ -162,8 +175,7 @@ def test_curves_mistakes_and_lengths_show_for_a_multiclass_run(open_page, store,
 
 def test_two_class_run_has_a_threshold_slider_that_moves_the_scores(open_page, store, binary_run):
     report = load_report(run_dir(binary_run.id, store.root))
-    at = open_page("results")
-    assert not at.exception
+    at = open_tab(open_page("results"), "Threshold")
     slider = at.slider(key=f"results.threshold.{binary_run.id}")
     assert slider.value == 0.5
     before = {m.label: m.value for m in at.metric}

@@ -10,6 +10,7 @@ from core.bundle import run_zip
 from core.imported_models import imported_models
 from core.prediction import load_run_model
 from dashboard.components import escape_md
+from tests.app.conftest import open_tab
 
 PREDICTED = "Predicted label"
 
@@ -23,9 +24,7 @@ def downloads(at) -> list[str]:
 
 
 def test_results_prepares_the_bundle_and_the_onnx_file(open_page, store, trained_run):
-    at = open_page("results")
-    assert not at.exception
-    assert "Download" in [t.label for t in at.tabs]
+    at = open_tab(open_page("results"), "Download")
     assert not [d for d in downloads(at) if d.endswith(".zip")], "nothing is made before it is asked for"
     tab_buttons(at, "Prepare the model bundle")[0].click()
     at.run()
