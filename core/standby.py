@@ -31,6 +31,7 @@ def warm_up() -> None:
     """Import what training and saving any model needs, without touching a GPU: the GPUs a worker may use are set in
     its environment when its run arrives, and CUDA reads them when first used."""
     import skops.io  # noqa: F401 - a model fit in one go is saved through it
+    import torch._dynamo  # noqa: F401 - the first optimizer a process makes imports it: 2 s before the first step
     import transformers  # noqa: F401 - the pretrained families load their models through it
 
     import core.worker  # noqa: F401 - torch, scikit-learn and every architecture

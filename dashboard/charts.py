@@ -23,15 +23,6 @@ LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), uirevision="keep")
 CURVE_POINTS = 1000  # most points drawn of one training curve
 
 
-def class_distribution(labels: pd.Series) -> go.Figure:
-    counts = labels.astype(str).value_counts()
-    fig = go.Figure(go.Bar(x=[literal(c) for c in counts.index], y=counts.to_numpy(),
-                           hovertemplate="%{x}: %{y:,} rows<extra></extra>"))
-    fig.update_layout(title="Examples per class", xaxis_title="class", yaxis_title="rows", height=320, **LAYOUT)
-    fig.update_xaxes(type="category")
-    return fig
-
-
 def thinned(points: pd.DataFrame, most: int = CURVE_POINTS) -> pd.DataFrame:
     """At most `most` points, each the mean of a run of consecutive ones: an hour of training logs thousands,
     which every watching browser would receive every second."""

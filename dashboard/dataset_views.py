@@ -5,6 +5,7 @@ import time
 from collections import Counter
 from functools import partial
 
+import pandas as pd
 import streamlit as st
 
 from core.datasets import delete_dataset
@@ -14,6 +15,20 @@ from core.wording import count
 from dashboard.components import escape_md
 from dashboard.sharing_views import share_toggle, whose
 from dashboard.state import DATASET, current, remember
+
+
+def class_counts(labels: pd.Series) -> None:
+    """Texts per class, most first, each with a bar of its share: a table, not a chart, so the Data page does not
+    load the charting library (0.4 s of the browser's time when a page opens) for one bar chart."""
+    counts = labels.astype(str).value_counts()
+    table = pd.DataFrame({"class": counts.index, "texts": counts.to_numpy(), "share": counts.to_numpy() / counts.sum()})
+    st.dataframe(table, hide_index=True, key="class_distribution", height=min(400, 38 + 35 * len(table)),
+                 column_config={
+                     "class": st.column_config.TextColumn("Class"),
+                     "texts": st.column_config.NumberColumn("Texts", format="localized"),
+                     "share": st.column_config.ProgressColumn("Share of the texts", min_value=0.0, max_value=1.0,
+                                                              format="percent"),
+                 })
 
 
 def saved_datasets(store: Store) -> None:

@@ -12,9 +12,8 @@ from core.reading import SUPPORTED
 from core.samples import SAMPLES
 from core.splitting import has_validation, split, split_columns
 from dashboard import drafts, navigation, quality_views, reading_views
-from dashboard.charts import class_distribution
 from dashboard.components import escape_md
-from dashboard.dataset_views import saved_datasets
+from dashboard.dataset_views import class_counts, saved_datasets
 from dashboard.label_views import label_options
 from dashboard.limits_views import server_limits, upload_mb
 from dashboard.state import DATASET, DRAFT, FIXES, current, get_store, remember
@@ -133,7 +132,7 @@ if choice not in fixes["checked"]:
         fixes["checked"][choice] = validate(df, text_col, label_col, split_col, labels)
 issues = fixes["checked"][choice]
 if label_col is not None and label_col != text_col and not any(i.kind == "multilabel" for i in issues):
-    st.plotly_chart(class_distribution(clean_labels(df[label_col], labels).dropna()), key="class_distribution")
+    class_counts(clean_labels(df[label_col], labels).dropna())
 st.subheader("Quality report")
 quality_views.applied(fixes["done"], undo)
 if not issues:

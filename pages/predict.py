@@ -198,8 +198,8 @@ def a_file() -> None:
                        key="predict.download")
 
 
-single, batch = st.tabs(["One text", "A file of texts"])
-with single:
-    one_text()
-with batch:
-    a_file()
+# Only the open tab is drawn, and it is kept in the address bar.
+for tab, view in zip(st.tabs(["One text", "A file of texts"], key="tab", bind="query-params"), (one_text, a_file)):
+    if tab.open:
+        with tab:
+            view()

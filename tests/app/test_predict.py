@@ -19,7 +19,7 @@ from core.store import Run
 from core.worker import execute_run
 from dashboard.components import escape_md
 from dashboard.explanations import GRADIENTS, GREEN, OCCLUSION
-from tests.app.conftest import train_inline as train_on
+from tests.app.conftest import open_tab, train_inline as train_on
 
 
 def test_no_finished_run_shows_info(open_page, store, dataset):
@@ -134,6 +134,7 @@ def test_compare_with_shows_both_predictions(open_page, store, dataset, trained_
 
 
 def upload(at, filename: str, content: bytes):
+    open_tab(at, "A file of texts")  # only the open tab is drawn
     at.file_uploader(key="predict.upload").upload(filename, content, "application/octet-stream")
     return at.run()
 

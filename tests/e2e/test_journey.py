@@ -49,7 +49,7 @@ def upload_and_use(page: "Page", server: Server, csv: Path, artifacts: Path | No
     # The first widgets of a kind load their code on first use: allow the first-load time.
     expect(page.get_by_role("combobox", name="Column with the texts")).to_have_value("text", timeout=FIRST_LOAD_MS)
     expect(page.get_by_role("combobox", name="Column with the labels")).to_have_value("label")
-    expect(page.get_by_test_id("stPlotlyChart").first).to_be_visible()  # the class distribution
+    expect(page.get_by_test_id("stDataFrame").nth(1)).to_be_visible()  # the texts per class, after the rows
     if artifacts:
         shot(page, artifacts, "02-uploaded")
 
