@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -24,7 +25,16 @@ from core.worker import execute_run, use_training_threads
 
 
 class ProgressPrinter(Callback):
-    """Training progress on stderr, one line per evaluation and a few per epoch."""
+    """Training progress on stderr, one line per evaluation and a few per epoch, and long work outside the steps
+    (a model fit in one go, the test pass) every few seconds."""
+
+    def __init__(self, every: float = 5.0):
+        self.every, self._last = every, 0.0
+
+    def on_progress(self, state: TrainState) -> None:
+        if time.monotonic() - self._last >= self.every or state.task_done == state.task_total:
+            self._last = time.monotonic()
+            print(f"  {state.task}: {state.task_done:,} of {state.task_total:,}", file=sys.stderr)
 
     def on_step_end(self, state: TrainState) -> None:
         every = max(1, state.steps_per_epoch // 4)

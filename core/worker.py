@@ -28,7 +28,7 @@ from core.limits import Limits, TimeLimit
 from core.prediction import prediction_frame
 from core.storage import StorageError, fetch, push, quietly, remove, storage_url
 from core.store import Run, Store
-from core.training import Callback, Report, reporter
+from core.training import Callback, CallbackList, Report, reporter
 from core.wording import count, duration
 from core.worker_callbacks import PushCheckpoints, StopWatch, StoreLogger, progress
 from core.workspace import EXPORT_DIR, MODEL_DIR, PREDICTIONS_FILE, run_dir
@@ -186,7 +186,8 @@ def train(store: Store, run: Run, folder: Path, log: logging.Logger, logger: Sto
             return
         log.info("Stopped by the user at step %s of %s. Measuring the model on the test split.",
                  f"{state.step:,}", f"{state.total_steps:,}")
-    result = evaluate_and_save(model, df, folder, log, reporter(state, logger, "Scoring the test texts"))
+    result = evaluate_and_save(model, df, folder, log,
+                               reporter(state, CallbackList([logger, *callbacks]), "Scoring the test texts"))
     result.update(train_seconds=state.elapsed, warnings=warnings, best_epoch=logger.best_epoch,
                   stop_reason=logger.stop_reason)
     if logger.cancelled:

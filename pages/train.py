@@ -57,6 +57,11 @@ def refused_source(settings: dict) -> str | None:
     return None
 
 
+# benchmarks/RESULTS.md, "The presets side by side": TF-IDF, fastText and TextCNN on the three samples.
+PRESET_HELP = ("Quick: a first result soonest (2 to 8 s for TF-IDF, fastText and TextCNN on our samples). Balanced: "
+               "good accuracy for the time. Best: slower, for the last points of accuracy (on our samples 0.1 to 1.5 "
+               "points above Balanced, except fastText on SMS spam: one test text fewer right). Settings scale with "
+               "the data's size.")
 # Only the settings that change how texts are read: tuning the learning rate does not recompute this.
 READING = ("max_length", "vocab_size", "model")
 
@@ -74,9 +79,7 @@ def new_run_form() -> None:
     arch = REGISTRY[arch_name]
     preset = st.segmented_control("Preset", PRESETS, default="balanced", required=True, format_func=str.capitalize,
                                   key="train.preset", persist_state="page",
-                                  help="Quick: a first result in a minute or two. Balanced: good accuracy for the "
-                                       "time. Best: slower, for the last points of accuracy. Settings scale with the "
-                                       "data's size.")
+                                  help=PRESET_HELP)
     with st.expander("Settings: the preset's values work well; hover over the ? of each for what it does"):
         # The widgets are keyed by preset and dataset, so choosing either starts from that preset's values.
         settings = config_form(arch.config_cls.preset(preset, len(texts)),

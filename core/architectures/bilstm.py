@@ -89,8 +89,8 @@ ARCHITECTURE = Architecture(
     name="bilstm",
     title="BiLSTM / BiGRU",
     description="Reads each text token by token in both directions, then an attention layer weighs which "
-                "tokens matter for the class and sums their readings. Slower to train than TextCNN; good when "
-                "word order carries meaning. Choose LSTM or the lighter GRU.",
+                "tokens matter for the class and sums their readings. Slower to train than TextCNN; on our "
+                "samples 0.5 to 8 points below TF-IDF. Choose LSTM or the lighter GRU.",
     model_cls=BiLSTMClassifier,
     summary="Reads each text word by word, in both directions; slower to train.",
 )

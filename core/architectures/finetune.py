@@ -118,7 +118,8 @@ ARCHITECTURE = Architecture(
     name="finetune",
     title="Pretrained Transformer (fine-tuned)",
     description="Starts from a language model pretrained on large amounts of text and adapts all of it to your "
-                "labels. The most accurate choice, especially with few examples; minutes on a CPU for a few "
+                "labels. The most accurate on our English samples (95.1% on question types, against TF-IDF's "
+                "86.4%); its default model knows English only. Minutes on a CPU for a few "
                 "thousand short texts, far faster on a GPU.",
     model_cls=FineTuneClassifier,
     summary="Adapts a pretrained language model; minutes on a CPU.",

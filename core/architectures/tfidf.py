@@ -8,8 +8,6 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
-from skl2onnx import convert_sklearn
-from skl2onnx.common.data_types import FloatTensorType
 from sklearn.base import ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -127,6 +125,11 @@ class TfidfClassifier(OneShotClassifier):
         # The linear model goes to ONNX; the vectorizer stays scikit-learn's, in skops. skl2onnx can convert it,
         # but ONNX Runtime's tokenizer splits words by other rules (RE2 has no Unicode \w, lowercasing needs a
         # system locale, character n-grams are missing), which moved probabilities by 3e-3 on English test texts.
+        # Imported here: skl2onnx brings ONNX with it, over a second of every process's start (the dashboard, the
+        # command line, a cold worker) for an export few of them make.
+        from skl2onnx import convert_sklearn
+        from skl2onnx.common.data_types import FloatTensorType
+
         vectorizer, classifier = self.pipeline_.named_steps["tfidf"], self.pipeline_.named_steps["clf"]
         graph = convert_sklearn(classifier, initial_types=[("features", FloatTensorType([None, len(vectorizer.vocabulary_)]))],
                                 options={id(classifier): {"zipmap": False}})

@@ -85,7 +85,7 @@ ARCHITECTURE = Architecture(
     name="transformer",
     title="Small Transformer",
     description="Self-attention layers let every token weigh every other token, as in BERT, but small and "
-                "trained only on your data. Needs thousands of examples to beat TextCNN or fastText; without "
+                "trained only on your data. On our samples it stayed below TF-IDF (by up to 6 points); without "
                 "pretraining it mostly shows what pretraining adds.",
     model_cls=TransformerClassifier,
     summary="A small attention network trained only on your data.",

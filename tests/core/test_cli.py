@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -19,8 +20,11 @@ def test_train_then_predict(cli, tiny_csv, workspace):
     assert summary["arch"] == "tfidf" and summary["dataset"] == "tiny.csv"
     assert summary["test_accuracy"] >= 0.9 and summary["test_macro_f1"] >= 0.9
     assert "val accuracy" in out.stderr  # progress goes to stderr, so stdout stays parseable
-
+    # Long work outside the steps says how far it got: the fit in one go and the test pass, each to its end.
+    assert re.search(r"Learning from the training texts: ([\d,]+) of \1\n", out.stderr), out.stderr
     run = workspace.get_run(summary["run_id"])
+    n_test = run.result["n_test"]
+    assert f"Scoring the test texts: {n_test:,} of {n_test:,}" in out.stderr
     assert run.status == "succeeded"
     # The stored settings are the checked, complete ones, as for a run started from the dashboard.
     assert run.config == get_architecture("tfidf").config_cls(C=5.0).to_dict()
