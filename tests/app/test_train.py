@@ -193,6 +193,7 @@ def test_while_the_watched_run_trains_the_form_folds_into_one_button(open_page, 
     assert [b for b in at.button if b.label == "Start training"] and at.get("progress")
 
 
+@pytest.mark.e2e  # a real worker trains to the end: with the end-to-end tests
 def test_a_stopped_run_with_a_model_offers_results_and_resume(open_page, store, stopped_run):
     run_id = stopped_run.id
     at = open_page("train")
@@ -213,6 +214,7 @@ def test_a_stopped_run_with_a_model_offers_results_and_resume(open_page, store, 
     assert wait_for_finish(store, run_id).status == "succeeded"
 
 
+@pytest.mark.e2e  # a real worker trains to the end: with the end-to-end tests
 def test_an_interrupted_run_says_so_and_can_resume(open_page, store, dataset):
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()

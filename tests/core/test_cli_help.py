@@ -55,11 +55,8 @@ def pipe_with_reader_gone(args: list[str], tmp_path) -> subprocess.CompletedProc
         os.close(write)
 
 
-@pytest.mark.parametrize("args", [["architectures"], ["runs"]], ids=" ".join)
-def test_output_into_a_closed_pipe_ends_quietly(args, workspace, tmp_path):
-    dataset = workspace.add_dataset("d", "d", "/x.parquet", 3, ["a", "b"])
-    workspace.create_run(dataset.id, "tfidf", {}, reserved=True)  # a row for `runs`, and no worker started for it
-    done = pipe_with_reader_gone(args, tmp_path)
+def test_output_into_a_closed_pipe_ends_quietly(workspace, tmp_path):
+    done = pipe_with_reader_gone(["architectures"], tmp_path)
     assert "Traceback" not in done.stderr and "BrokenPipeError" not in done.stderr, done.stderr
     assert "Exception ignored" not in done.stderr
     assert done.returncode in (0, 1)

@@ -48,6 +48,7 @@ def no_worker_left(workspace: Store):
             signal_process(run.pid, 9)
 
 
+@pytest.mark.e2e  # a real worker trains to the end: with the end-to-end tests
 def test_submit_returns_at_once_and_the_queue_commands_follow_the_run(cli, capsys, tiny_csv, workspace):
     started = time.monotonic()
     out = cli("submit", "--data", tiny_csv.name, *LONG, "--json")  # a real process, as a user runs it
@@ -84,6 +85,7 @@ def test_submit_returns_at_once_and_the_queue_commands_follow_the_run(cli, capsy
     assert code == 0 and out == "" and "No run is training or waiting" in err
 
 
+@pytest.mark.e2e  # a real worker trains to the end: with the end-to-end tests
 def test_resume_carries_on_and_logs_follow_it_to_the_end(capsys, tiny_csv, workspace):
     code, out, _ = command(capsys, "submit", "--data", str(tiny_csv), *LONG[:-4], "--set", "epochs=6", "--json")
     run_id = json.loads(out)["run_id"]

@@ -83,6 +83,7 @@ def wait_finished(store: Store, run_id: int, timeout: float = 60.0) -> Run:
     return wait_until(store, run_id, lambda r: r.status in FINISHED, timeout, "it to finish")
 
 
+@pytest.mark.e2e  # a real worker trains to the end: with the end-to-end tests
 def test_tfidf_run_succeeds_then_the_queued_run_follows(workspace, tiny_dataset, monkeypatch):
     monkeypatch.setenv(jobs.SLOTS_ENV, "1")
     first, _ = jobs.start(workspace, tiny_dataset.id, "tfidf", {})
@@ -116,6 +117,7 @@ def test_tfidf_run_succeeds_then_the_queued_run_follows(workspace, tiny_dataset,
     assert wait_finished(workspace, second).status == "succeeded"
 
 
+@pytest.mark.e2e  # a real worker trains to the end: with the end-to-end tests
 def test_cancel_frees_the_slot_at_once_and_keeps_the_best_epoch_as_a_usable_model(workspace, tiny_dataset, monkeypatch):
     monkeypatch.setenv(jobs.SLOTS_ENV, "1")
     run_id, _ = jobs.start(workspace, tiny_dataset.id, "textcnn", LONG)
@@ -168,6 +170,7 @@ def test_a_killed_worker_is_noticed_by_its_launcher_and_the_queue_moves_on(works
     assert wait_until(workspace, queued_id, lambda r: r.status != "queued" or r.pid is not None, 10, "its launch")
 
 
+@pytest.mark.e2e  # a real worker trains to the end: with the end-to-end tests
 def test_a_killed_worker_whose_launcher_is_gone_is_marked_within_seconds_by_the_supervisor(workspace, tiny_dataset):
     run_id = start_elsewhere(tiny_dataset, {**LONG, "epochs": 50})
     run = wait_until(workspace, run_id, lambda r: r.status == "running", what="it to start")
@@ -291,6 +294,7 @@ def test_reconcile_without_live_workers(workspace, tiny_dataset, monkeypatch):
     assert len(dispatched) == 1
 
 
+@pytest.mark.e2e  # a real worker trains to the end: with the end-to-end tests
 def test_worker_outlives_the_process_that_started_it(workspace, tiny_dataset):
     """A stand-in for the dashboard starts a run and dies at once; the worker trains on, and a new one reattaches."""
     run_id = start_elsewhere(tiny_dataset, {**LONG, "epochs": 3})
@@ -350,6 +354,7 @@ def test_each_run_gets_a_gpu_of_its_own(workspace, tiny_dataset, monkeypatch):
 
 # Queue, resume and out of memory, with real workers
 
+@pytest.mark.e2e  # a real worker trains to the end: with the end-to-end tests
 def test_a_double_click_starts_one_run_and_waiting_runs_know_their_place(workspace, tiny_dataset, monkeypatch):
     monkeypatch.setenv(jobs.SLOTS_ENV, "1")
     first, new = jobs.start(workspace, tiny_dataset.id, "textcnn", LONG)
@@ -370,6 +375,7 @@ def predictions(store: Store, run_id: int) -> pd.DataFrame:
     return pd.read_parquet(run_dir(run_id, store.root) / PREDICTIONS_FILE)
 
 
+@pytest.mark.e2e  # a real worker trains to the end: with the end-to-end tests
 def test_interrupted_and_cancelled_runs_resume_to_the_result_of_an_unbroken_run(workspace, tiny_dataset):
     config = {**LONG, "epochs": 8}
     unbroken = wait_finished(workspace, jobs.start(workspace, tiny_dataset.id, "textcnn", config)[0], 120)
@@ -424,6 +430,7 @@ F.cross_entropy = cross_entropy
 """
 
 
+@pytest.mark.e2e  # a real worker trains to the end: with the end-to-end tests
 def test_out_of_memory_in_a_worker_retries_with_smaller_passes_and_says_so(workspace, tiny_dataset, tmp_path,
                                                                              monkeypatch):
     (tmp_path / "inject").mkdir()
