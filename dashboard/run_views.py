@@ -56,7 +56,7 @@ def ticking(run: Run) -> tuple[float, float | None]:
 
 
 def times(elapsed: float, eta: float | None) -> str:
-    return f"{duration(elapsed)} elapsed" + (f" · about {duration(eta)} left" if eta else "")
+    return f"{duration(elapsed)} elapsed" + (f" · about {duration(eta)} left" if eta is not None and eta >= 1 else "")
 
 
 def training(run: Run) -> None:
@@ -64,7 +64,7 @@ def training(run: Run) -> None:
     elapsed, eta = ticking(run)
     if p.get("phase") == "stopping":
         st.progress(min(1.0, p.get("step", 0) / max(p.get("total_steps", 1), 1)),
-                    text="Stopping: measuring the best epoch so far on the test split, to keep it as the model…")
+                    text="Stopping: scoring the best epoch so far on the test texts, to keep it as the model…")
     elif p.get("task"):
         # Long work counted in texts: a model fit in one go, or the test pass.
         done, total = p.get("task_done", 0), p.get("task_total", 0)
@@ -72,7 +72,7 @@ def training(run: Run) -> None:
         st.progress(min(1.0, done / total) if total else 0.0,
                     text=f"{before}{p['task']}: {done:,} of {total:,} · {times(elapsed, eta)}")
     elif p.get("phase") == "testing":
-        st.progress(1.0, text=f"Training done: measuring the model on the test split… · {times(elapsed, None)}")
+        st.progress(1.0, text=f"Training done: scoring the test texts… · {times(elapsed, None)}")
     elif p.get("phase") == "preparing" or not p.get("total_steps"):
         st.progress(0.0, text=f"Preparing the data and the model… · {times(elapsed, None)}")
     else:

@@ -98,7 +98,7 @@ def test_the_recommendations_rest_on_the_measured_figures():
     for sample, rows in table.items():
         assert len(rows) == len(REGISTRY), sample
         fast = [accuracy for accuracy, seconds in rows.values() if seconds < 60]
-        assert round(max(fast) - rows[tfidf][0], 3) <= 0.001 and rows[tfidf][1] <= 2, sample
+        assert round(max(fast) - rows[tfidf][0], 3) <= 0.001 and rows[tfidf][1] <= 5, sample
         assert round(rows[embeddings][0] - rows[tfidf][0], 3) <= 0.001, sample
     for english in ("sms_spam", "trec6"):
         assert table[english][finetune][0] == max(a for a, _ in table[english].values())
