@@ -6,6 +6,11 @@ import signal
 
 import psutil
 
+# How far two readings of one process's start time may differ. Each process computes it from the boot time, which
+# the system gives in whole seconds and moves whenever the clock is set, so two processes can read one start a
+# second or more apart; a pid given to another process within seconds of the first is practically unheard of.
+SAME_START_SECONDS = 10.0
+
 
 def process_started(pid: int) -> float | None:
     try:
@@ -23,7 +28,7 @@ def pid_alive(pid: int | None, started: float | None = None) -> bool:
         proc = psutil.Process(pid)
         if proc.status() == psutil.STATUS_ZOMBIE:
             return False
-        return started is None or abs(proc.create_time() - started) < 1.0
+        return started is None or abs(proc.create_time() - started) < SAME_START_SECONDS
     except psutil.NoSuchProcess:
         return False
     except psutil.AccessDenied:

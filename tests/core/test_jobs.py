@@ -535,3 +535,12 @@ def test_the_worker_acknowledges_stop_within_a_second_whatever_it_is_doing(works
 def test_a_run_on_the_cpu_leaves_one_core_to_the_dashboard():
     assert [training_threads(cpus, 1) for cpus in (1, 2, 4, 16)] == [1, 1, 3, 15]
     assert training_threads(16, 2) == 7 and training_threads(2, 4) == 1
+
+
+def test_a_worker_whose_start_reads_a_second_off_is_still_alive(workspace, tiny_dataset):
+    # The server and the worker read the boot time apart, in whole seconds: a clock set between them moves it.
+    run_id = workspace.create_run(tiny_dataset.id, "tfidf", {})
+    workspace.transition(run_id, "running", pid=os.getpid(), process_started=jobs.process_started(os.getpid()) - 1.0)
+    assert run_queue.worker_alive(workspace.get_run(run_id))
+    assert jobs.reconcile(workspace) == []
+    assert workspace.get_run(run_id).status == "running"

@@ -73,3 +73,23 @@ def test_an_order_that_never_comes_ends_the_wait():
     script = "from core.standby import wait_for_run; print(wait_for_run())"
     done = subprocess.run([sys.executable, "-c", script], input="", capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "None"
+
+
+@pytest.mark.e2e
+def test_getting_ready_asks_nothing_of_cuda():
+    """A waiting worker learns which GPUs it may use only when its run arrives, and CUDA fixes the visible GPUs when
+    first asked: getting ready must not ask it anything, or a run on a server with several GPUs could land on another
+    run's GPU."""
+    script = """
+import torch, torch.cuda
+calls = []
+for name in ("is_available", "device_count", "init", "_lazy_init", "is_bf16_supported", "get_device_name"):
+    original = getattr(torch.cuda, name)
+    setattr(torch.cuda, name, (lambda n, o: lambda *a, **k: (calls.append(n), o(*a, **k))[1])(name, original))
+from core.standby import warm_up
+warm_up()
+print(calls)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
