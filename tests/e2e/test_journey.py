@@ -93,18 +93,35 @@ def step_of(progress: str) -> int:
     return int(re.search(r"step ([\d,]+) of", progress).group(1).replace(",", ""))
 
 
-def download_model(page: "Page", kind: str, folder: Path) -> Path:
-    """Results page, Download tab: prepare the file of `kind` ("model bundle" or "ONNX"), download it into `folder`."""
+def download_model(page: "Page", kind: str, folder: Path, arch: str = "textcnn") -> Path:
+    """Results page, Download tab: prepare the file of `kind` ("model bundle" or "ONNX") of a model of `arch`,
+    download it into `folder`."""
     page.get_by_role("tab", name="Download").click()
     page.get_by_role("button", name=f"Prepare the {kind} file").click()
-    button = page.get_by_role("button", name=re.compile(r"Download run-\d+-textcnn" + ("-onnx" if kind == "ONNX" else "")
-                                                        + r"\.zip"))
+    suffix = "-onnx" if kind == "ONNX" else ""
+    button = page.get_by_role("button", name=re.compile(rf"Download run-\d+-{arch}{suffix}\.zip"))
     expect(button).to_be_visible(timeout=TRAINING_MS)
     with page.expect_download() as info:
         button.click()
     path = folder / info.value.suggested_filename
     info.value.save_as(path)
     return path
+
+
+def ask(page: "Page", text: str):
+    """Predict page: classify `text`; the 'Predicted label' figure."""
+    page.get_by_role("textbox", name="Text to classify").fill(text)
+    page.get_by_role("button", name="Predict", exact=True).click()
+    return page.get_by_test_id("stMetric").filter(has_text="Predicted label")
+
+
+def import_model(page: "Page", model: Path) -> None:
+    """Predict page: import a downloaded model file and see it chosen."""
+    page.get_by_text("Imported from a file").click()
+    importer = page.get_by_test_id("stFileUploader").filter(has_text="A model file downloaded from Classifier Studio")
+    importer.locator("input[type=file]").set_input_files(model)
+    expect(page.get_by_role("combobox", name="Imported model")).to_have_value(re.compile(re.escape(model.name)),
+                                                                                timeout=TRAINING_MS)
 
 
 def serve_and_ask(model: Path, text: str) -> str:
@@ -210,26 +227,15 @@ def test_upload_train_results_predict(server, open_page, artifacts, tmp_path):
 
     page.get_by_role("link", name="Try the model on your own sentences").click()
     expect(page).to_have_url(re.compile(r"/predict"))
-    box = page.get_by_role("textbox", name="Text to classify")
-    expect(box).to_be_visible()
-    box.fill("the coach said the team will score a goal in the match")
-    page.get_by_role("button", name="Predict", exact=True).click()
-    prediction = page.get_by_test_id("stMetric").filter(has_text="Predicted label")
+    prediction = ask(page, sport)
     expect(prediction).to_be_visible()
     expect(prediction).to_contain_text("sport")
     expect(page.get_by_test_id("stPlotlyChart").first).to_be_visible()  # the probability of each class
     shot(page, artifacts, "08-predict")
 
     # The downloaded ONNX file imported back, as from another server.
-    page.get_by_text("Imported from a file").click()
-    importer = page.get_by_test_id("stFileUploader").filter(has_text="A model file downloaded from Classifier Studio")
-    expect(importer).to_be_visible()
-    importer.locator("input[type=file]").set_input_files(onnx)
-    expect(page.get_by_role("combobox", name="Imported model")).to_have_value(re.compile(re.escape(onnx.name)),
-                                                                                timeout=TRAINING_MS)
-    box.fill(sport)
-    page.get_by_role("button", name="Predict", exact=True).click()
-    expect(prediction).to_contain_text("sport")
+    import_model(page, onnx)
+    expect(ask(page, sport)).to_contain_text("sport")
     shot(page, artifacts, "09-imported")
 
 
@@ -351,31 +357,14 @@ def test_the_first_ten_minutes_on_the_full_sms_sample(server, open_page, artifac
     matrix = page.get_by_test_id("stPlotlyChart").locator(".js-plotly-plot").first
     expect(matrix).to_contain_text("spam")
     shot(page, artifacts, "03-results")
-    page.get_by_role("tab", name="Download").click()
-    page.get_by_role("button", name="Prepare the model bundle file").click()
-    button = page.get_by_role("button", name=re.compile(r"Download run-1-tfidf\.zip"))
-    expect(button).to_be_visible(timeout=TRAINING_MS)
-    with page.expect_download() as info:
-        button.click()
-    bundle = tmp_path / info.value.suggested_filename
-    info.value.save_as(bundle)
+    bundle = download_model(page, "model bundle", tmp_path, arch="tfidf")
 
     spam = "WINNER! You have won a free prize of 1000 cash. Text CLAIM to 80086 now to collect your reward"
     page.get_by_role("link", name="Try the model on your own sentences").click()
-    box = page.get_by_role("textbox", name="Text to classify")
-    box.fill(spam)
-    page.get_by_role("button", name="Predict", exact=True).click()
-    prediction = page.get_by_test_id("stMetric").filter(has_text="Predicted label")
-    expect(prediction).to_contain_text("spam")
+    expect(ask(page, spam)).to_contain_text("spam")
     shot(page, artifacts, "04-predict")
 
-    page.get_by_text("Imported from a file").click()
-    importer = page.get_by_test_id("stFileUploader").filter(has_text="A model file downloaded from Classifier Studio")
-    importer.locator("input[type=file]").set_input_files(bundle)
-    expect(page.get_by_role("combobox", name="Imported model")).to_have_value(re.compile(re.escape(bundle.name)),
-                                                                                timeout=TRAINING_MS)
-    box.fill(spam)
-    page.get_by_role("button", name="Predict", exact=True).click()
-    expect(prediction).to_contain_text("spam")
+    import_model(page, bundle)
+    expect(ask(page, spam)).to_contain_text("spam")
     expect(page.get_by_text("Traceback")).to_have_count(0)
     shot(page, artifacts, "05-imported-bundle-predicts")
