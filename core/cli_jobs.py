@@ -93,8 +93,11 @@ def cmd_cancel(args: argparse.Namespace) -> int:
 def cmd_resume(args: argparse.Namespace) -> int:
     store = Store()
     jobs.reconcile(store)  # a run whose worker died unnoticed becomes interrupted, and so resumable
+    kept = jobs.checkpoint_kept(store, args.run)  # asked first: resuming may replace it
     run = jobs.resume(store, args.run)
-    print(f"run {run.id} {describe(run, queue_places(store))}; it resumes from its last checkpoint.")
+    how = ("it resumes from its last checkpoint" if kept else
+           "no checkpoint was kept, so it trains again from the start (with the same seed, to the same model)")
+    print(f"run {run.id} {describe(run, queue_places(store))}; {how}.")
     return 0
 
 

@@ -230,7 +230,7 @@ def resume(store: Store, run_id: int) -> Run:
     require_change(store.viewer, run, f"Run {run_id}", "resume")
     store.get_dataset(run.dataset_id)
     Limits.from_env().check_epochs(run.config)  # the limit may have been lowered since it started
-    kept = storage.exists(run_dir(run_id, store.root) / CHECKPOINT_FILE, store.root)  # before anything changes
+    kept = checkpoint_kept(store, run_id)  # before anything changes
     if not store.requeue(run_id):
         raise ValueError(f"Run {run_id} is {run.status}; only a cancelled or interrupted run can be resumed.")
     _note(store, run_id, "Resume requested: continuing from the last checkpoint." if kept
@@ -238,6 +238,11 @@ def resume(store: Store, run_id: int) -> Run:
                "same seed it ends with the same model.")
     dispatch(store)
     return store.get_run(run_id)
+
+
+def checkpoint_kept(store: Store, run_id: int) -> bool:
+    """Whether the run kept a checkpoint to resume from; without one, a resumed run trains again from the start."""
+    return storage.exists(run_dir(run_id, store.root) / CHECKPOINT_FILE, store.root)
 
 
 def reconcile(store: Store) -> list[int]:

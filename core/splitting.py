@@ -71,7 +71,8 @@ def split(df: pd.DataFrame, val_frac: float = 0.1, test_frac: float = 0.2, seed:
         rest, test = train_test_split(common.index, test_size=test_frac, random_state=seed, stratify=common["label"])
     except ValueError as exc:
         raise DataError(f"There are too few rows to hold out validation and test examples of every class "
-                        f"({len(common):,} rows, {common['label'].nunique()} classes). Add rows, lower the "
+                        f"({len(out):,} rows in {counts.size} classes, the smallest with {counts.min():,}; each "
+                        f"needs {MIN_PER_CLASS} or more). Add rows, lower the "
                         "validation and test shares, or merge small classes.") from exc
     out.loc[test, "split"] = "test"
     if val_frac > 0:

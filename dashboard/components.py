@@ -76,7 +76,7 @@ def run_picker(store: Store, label: str, runs: Sequence[Run], preferred: int | N
     if st.session_state.get(key) not in by_id:
         asked = st.query_params.get("run", "")
         if asked.strip() and parse_id(asked) not in by_id:
-            st.warning(_not_offered(store, asked, bool(runs)))
+            st.warning(run_not_offered(store, asked, " Pick one from the list below." if runs else ""))
             st.session_state[key] = None
         else:
             wanted = (i for i in (parse_id(asked), preferred) if i in by_id)
@@ -92,9 +92,8 @@ def run_picker(store: Store, label: str, runs: Sequence[Run], preferred: int | N
     return by_id[chosen]
 
 
-def _not_offered(store: Store, asked: str, others: bool) -> str:
-    """Why the run a link asks for is not on the list, and what to do."""
-    then = " Pick one from the list below." if others else ""
+def run_not_offered(store: Store, asked: str, then: str) -> str:
+    """Why the run a link asks for (`?run=ASKED`) is not on the list, then `then`: what to do."""
     number = parse_id(asked)
     if number is None:
         shown = asked if len(asked) <= 20 else f"{asked[:20]}…"

@@ -97,7 +97,8 @@ def imported_label(model: ImportedModel) -> str:
 
 
 def imported_picker(store: Store) -> ImportedModel | None:
-    """Import a model file, and choose among those imported; None when there are none yet."""
+    """Import a model file, and choose among those imported; None when there are none yet, or none is picked yet
+    after a link to a model that is not here."""
     models = imported_models(store.root, store.viewer)
     with st.expander("Import a model file", expanded=not models):
         import_box(store)
@@ -108,10 +109,20 @@ def imported_picker(store: Store) -> ImportedModel | None:
         return None
     by_id = {m.id: m for m in models}
     if st.session_state.get("predict.imported") not in by_id:
-        asked = url_id("imported")
-        st.session_state["predict.imported"] = asked if asked in by_id else models[0].id
-    chosen = by_id[st.selectbox("Imported model", list(by_id), format_func=lambda i: imported_label(by_id[i]),
-                                key="predict.imported")]
+        asked = st.query_params.get("imported", "")
+        if asked.strip() and url_id("imported") not in by_id:
+            # Never another model under the link's name: nothing is chosen until the person picks one.
+            shown = asked if len(asked) <= 20 else f"{asked[:20]}…"
+            st.warning(f"This link asks for imported model '{escape_md(shown)}', which is not here: it was removed, "
+                       "or it is not shared with you. Pick one from the list below.")
+            st.session_state["predict.imported"] = None
+        else:
+            st.session_state["predict.imported"] = url_id("imported") or models[0].id
+    picked = st.selectbox("Imported model", list(by_id), format_func=lambda i: imported_label(by_id[i]),
+                          key="predict.imported", placeholder="Pick a model")
+    if picked is None:
+        return None
+    chosen = by_id[picked]
     # In the address bar, so a refresh or a shared link shows the same model.
     st.query_params["imported"] = str(chosen.id)
     ownership(store, chosen, f"predict.imported.share.{chosen.id}",

@@ -5,10 +5,10 @@ from core.comparison import arch_title, candidates, compare_runs, leaderboard, w
 from core.recommendation import Recommendation, judge_pair
 from dashboard import navigation
 from dashboard.comparison_views import leaderboard_table, pair_verdict, verdict
-from dashboard.components import dataset_label, escape_md
+from dashboard.components import dataset_label, escape_md, run_not_offered
 from dashboard.report_charts import overlaid_curves, per_class_pair
 from dashboard.state import DATASET, RUN, current, get_store
-from dashboard.url_ids import url_id
+from dashboard.url_ids import parse_id, url_id
 
 
 # A finished run's predictions never change, so one verdict per leaderboard (its runs and their finishing times).
@@ -29,6 +29,11 @@ if not datasets:
 runs_by_id = {r.id: r for r in finished}
 # A shared link's run (?run=), else the run last looked at, decides which dataset opens.
 focus = url_id("run") or current(RUN)
+asked = st.query_params.get("run", "")
+if asked.strip() and parse_id(asked) not in runs_by_id:
+    st.warning(run_not_offered(store, asked, " Below: the models of one of your datasets; choose another in the "
+                                             "Dataset list."))
+    st.query_params.pop("run")  # said once: the page's next run shows what is chosen, not the link's miss
 preferred = runs_by_id[focus].dataset_id if focus in runs_by_id else current(DATASET)
 ids = list(datasets)
 dataset_id = st.selectbox("Dataset", ids, index=ids.index(preferred) if preferred in ids else 0,

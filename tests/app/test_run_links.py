@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.bundle import run_zip
+from core.imported_models import import_model
 from dashboard.url_ids import parse_id
 from tests.app.conftest import ENTRYPOINT, PAGES, TIMEOUT
 
@@ -70,6 +72,36 @@ def test_with_no_model_yet_the_page_says_both(store, dataset):
 def test_an_address_that_holds_no_run_number_fails_no_page(page, value, store, trained_run):
     at = linked(page, value)
     assert not at.exception
-    if page != "compare":  # Compare opens on a dataset, the remembered one without a run in the link
-        assert "which is not a run number" in at.warning[-1].value
-        assert len(at.warning[-1].value) < 200  # a pasted page of digits is not repeated in full
+    assert "which is not a run number" in at.warning[-1].value
+    assert len(at.warning[-1].value) < 300  # a pasted page of digits is not repeated in full
+
+
+def test_compare_says_a_linked_run_is_not_here_then_opens_a_dataset(store, trained_run):
+    at = linked("compare", "999")
+    assert not at.exception
+    assert [w.value for w in at.warning] == ["There is no run #999 here: it was deleted, or it is not shared with you. "
+                                             "Below: the models of one of your datasets; choose another in the "
+                                             "Dataset list."]
+    assert at.selectbox(key="compare.dataset").value == trained_run.dataset_id
+    assert "run" not in at.query_params  # said once, not again on every click
+    at.run()
+    assert not at.exception and not at.warning
+
+
+@pytest.mark.parametrize("value", ["999", "²", "9" * 5000])
+def test_a_link_to_an_imported_model_that_is_not_here_says_so_and_picks_none(value, store, trained_run):
+    model = import_model(run_zip(store, trained_run.id, "bundle").read_bytes(), "mine.zip", store.root)
+    at = AppTest.from_file(str(ENTRYPOINT), default_timeout=TIMEOUT)
+    at.query_params["imported"] = value
+    at.switch_page(PAGES["predict"])
+    at.run()
+    assert not at.exception
+    assert at.warning[-1].value.startswith("This link asks for imported model '")
+    assert at.warning[-1].value.endswith("which is not here: it was removed, or it is not shared with you. Pick one "
+                                         "from the list below.")
+    assert len(at.warning[-1].value) < 300
+    picker = at.selectbox(key="predict.imported")
+    assert picker.value is None and not at.text_area  # nothing of another model under the link's name
+    picker.select(model.id).run()
+    assert not at.exception and not at.warning
+    assert at.query_params["imported"] == str(model.id)

@@ -2,14 +2,19 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 
 import pytest
 
 from core import jobs
+from core.checkpoints import CHECKPOINT_FILE
+from core.datasets import save_dataset
+from core.splitting import split
 from core.cli import main
 from core.processes import pid_alive, signal_process
 from core.store import FINISHED, Store
+from core.workspace import run_dir
 
 # A TextCNN run that trains for minutes unless stopped.
 LONG = ["--arch", "textcnn", "--set", "epochs=200", "--set", "batch_size=1", "--set", "embedding_dim=16",
@@ -113,3 +118,20 @@ def test_queue_commands_explain_what_they_cannot_do(capsys, tiny_csv, workspace)
     assert f"error: Run {run_id} is succeeded; only a cancelled or interrupted run can be resumed." in err
     code, out, _ = command(capsys, "cancel", str(run_id))
     assert code == 0 and out.startswith(f"run {run_id} succeeded")  # nothing to stop
+
+
+@pytest.mark.parametrize("kept", [True, False], ids=["with a checkpoint", "without one"])
+def test_resume_says_whether_it_carries_on_or_starts_again(capsys, workspace, tiny_df, monkeypatch, kept):
+    monkeypatch.setattr(jobs, "_launch", lambda store, run_id, gpu: None)  # queued is enough: no worker needed
+    dataset = save_dataset(workspace, split(tiny_df, seed=0), "tiny")
+    run_id = workspace.create_run(dataset.id, "tfidf", {})
+    workspace.transition(run_id, "running", pid=os.getpid())
+    workspace.transition(run_id, "interrupted", error="gone")
+    if kept:
+        checkpoint = run_dir(run_id, workspace.root) / CHECKPOINT_FILE
+        checkpoint.parent.mkdir(parents=True, exist_ok=True)
+        checkpoint.write_bytes(b"kept")
+    code, out, _ = command(capsys, "resume", str(run_id))
+    assert code == 0 and workspace.get_run(run_id).status == "queued"
+    assert ("resumes from its last checkpoint" in out) is kept
+    assert ("no checkpoint was kept, so it trains again from the start" in out) is not kept

@@ -179,6 +179,13 @@ def test_split_too_few_rows():
         split(df)
 
 
+def test_split_too_few_rows_counts_the_rows_it_was_given():
+    # Every class is under the minimum here, so none is left to split: the message still counts what there is.
+    df = pd.DataFrame({"text": [f"t{i}" for i in range(4)], "label": ["a", "b"] * 2})
+    with pytest.raises(DataError, match=r"\(4 rows in 2 classes, the smallest with 2; each needs 3 or more\)"):
+        split(df)
+
+
 def test_split_bad_shares(tiny_df):
     with pytest.raises(DataError, match="shares"):
         split(tiny_df, val_frac=0.5, test_frac=0.5)
