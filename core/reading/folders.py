@@ -1,10 +1,12 @@
 """A ZIP of folders, one folder per class and one text file per example: the layout of IMDB (aclImdb/train/pos/
 0_9.txt), 20 Newsgroups (20news-bydate-train/sci.space/60804) and BBC News (bbc/sport/001.txt).
 
-A file's class is its first folder below one top folder all files share; folders below the class are its own.
-When every such first folder holding class folders names a part of a split (train, test, 20news-bydate-test),
-they become the `split` column and the class is the folder below. All files are read in one encoding, detected over a sample of them or chosen by the user, so a
-short file cannot be guessed into a code page of its own.
+A file's class is its first folder below the folders all files in folders share (zipping a folder puts everything in
+one); folders below the class are its own, and a file beside the class folders (a README) is in no class. When every
+such first folder holding class folders names a part of a split (train, test, 20news-bydate-test), they become the
+`split` column and the class is the folder below. An entry whose name leaves the archive ('../x.txt', '/etc/x') is
+left out and named, so one stray entry cannot move where the classes are read. All files are read in one encoding,
+detected over a sample of them or chosen by the user, so a short file cannot be guessed into a code page of its own.
 """
 from __future__ import annotations
 
@@ -38,19 +40,23 @@ def read_folders(raw: bytes, encoding: str | None = None) -> ReadResult:
     if sum(m.file_size for m in members) > MAX_UNPACKED:
         raise DataError(f"The ZIP unpacks to more than {MAX_UNPACKED >> 30} GB; upload a smaller one.")
     names = _names(members)
-    root = _shared_root([PurePosixPath(name) for name in names])
+    outside = [_outside(name) for name in names]
+    root = _class_root([PurePosixPath(name).parts[:-1] for name, out in zip(names, outside) if not out])
     texts = [m for m, name in zip(members, names) if PurePosixPath(name).suffix.lower() in TEXT_SUFFIXES]
     encoding = encoding or _detect(archive, texts)
     rows, skipped, damaged = [], [], []
-    folders = [PurePosixPath(name).parts[root:-1] for name in names]
+    folders = [() if out else PurePosixPath(name).parts[root:-1] for name, out in zip(names, outside)]
     # A top folder is a part of a split only when every top folder holding class folders names one (train/test),
     # so classes called 'valid' or 'test' stay classes.
     tops = {f[0] for f in folders if len(f) >= 2}
     by_split = bool(tops) and all(_split_name(top) for top in tops)
     places = [(_split_name(f[0]), f[1]) if by_split and len(f) >= 2 else (None, None if by_split or not f else f[0])
               for f in folders]
-    for member, name, (split, label) in zip(members, names, places):
-        if label is None:
+    for member, name, out, (split, label) in zip(members, names, outside, places):
+        if out:
+            skipped.append(Skipped("outside the archive's folders (its name climbs out with '..' or starts at the "
+                                   "top of the disk), so it was left out.", "", place=name))
+        elif label is None:
             skipped.append(Skipped("not inside a class folder: put each example in the folder named after its class.",
                                    "", place=name))
         elif PurePosixPath(name).suffix.lower() not in TEXT_SUFFIXES:
@@ -147,10 +153,22 @@ def _open(archive: zipfile.ZipFile, member: zipfile.ZipInfo):
         raise DataError("The ZIP is password-protected; zip the folders again without a password.") from exc
 
 
-def _shared_root(paths: list[PurePosixPath]) -> int:
-    """1 when every file sits in one top folder (zipping a folder does that), so files right in it are in no class."""
-    tops = {p.parts[0] if len(p.parts) > 1 else None for p in paths}
-    return int(len(tops) == 1 and None not in tops and any(len(p.parts) >= 3 for p in paths))
+def _outside(name: str) -> bool:
+    """Whether an entry's name leaves the archive: a '..' step, or a path from the top of a disk."""
+    path = PurePosixPath(name.replace("\\", "/"))
+    return path.is_absolute() or ".." in path.parts or re.match(r"[A-Za-z]:[\\/]", name) is not None
+
+
+def _class_root(folders: list[tuple[str, ...]]) -> int:
+    """How many folders above the classes all files share: the folders every file in a folder sits in (zipping a
+    folder gives one), but never all of a file's folders, so that a ZIP of one folder still reads it as a class."""
+    placed = [f for f in folders if f]
+    if not placed:
+        return 0
+    shared = 0
+    while all(len(f) > shared and f[shared] == placed[0][shared] for f in placed):
+        shared += 1
+    return min(shared, max(len(f) for f in placed) - 1)
 
 
 def _system(name: str) -> bool:

@@ -305,3 +305,19 @@ def test_zip_classes_named_like_a_split_stay_classes():
             archive.writestr(name, "an email")
     table = read(buffer.getvalue(), "emails.zip")
     assert table["label"].tolist() == ["valid", "invalid", "valid"] and "split" not in table
+
+
+@pytest.mark.parametrize("stray, why", [
+    ("../../evil.txt", "outside the archive's folders"), ("/etc/evil.txt", "outside the archive's folders"),
+    ("C:\\evil.txt", "outside the archive's folders"), ("README.txt", "not inside a class folder")])
+def test_a_stray_entry_beside_the_class_folders_is_named_and_moves_no_class(stray, why):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for i in range(3):
+            archive.writestr(f"data/ham/{i}.txt", f"see you at lunch {i}")
+            archive.writestr(f"data/spam/{i}.txt", f"win a prize now {i}")
+        archive.writestr(stray, "a stray text")
+    result = read_file(buffer.getvalue(), "sms.zip")
+    assert sorted(set(result.table["label"])) == ["ham", "spam"] and result.rows == 6
+    (skipped,) = result.skipped
+    assert skipped.place == stray and why in skipped.reason
