@@ -11,7 +11,6 @@ containers only, never code. Checkpoints stay inside the workspace; nothing a us
 from __future__ import annotations
 
 import logging
-import os
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
@@ -19,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 import torch
 from torch import nn
 
-from core.workspace import CHECKPOINT_FILE
+from core.workspace import CHECKPOINT_FILE, written_aside
 
 if TYPE_CHECKING:
     from core.training import Callback, TrainState
@@ -68,9 +67,8 @@ class Checkpoints:
             "callbacks": {type(cb).__name__: kept for cb in callbacks if (kept := cb.state_dict())},
         }
         # Written aside and renamed: a worker killed mid-write leaves the previous checkpoint whole.
-        partial = self.path.with_suffix(".partial")
-        torch.save(payload, partial)
-        os.replace(partial, self.path)
+        with written_aside(self.path) as partial:
+            torch.save(payload, partial)
         self._last_save = time.monotonic()
 
 

@@ -11,7 +11,7 @@ import pandas as pd
 from core.storage import fetch, push, quietly, remove
 from core.store import DatasetRecord, Store
 from core.uploads import forget_upload
-from core.workspace import datasets_dir, run_dir
+from core.workspace import datasets_dir, run_dir, written_aside
 
 
 class TextSet(NamedTuple):
@@ -34,9 +34,8 @@ def save_dataset(store: Store, df: pd.DataFrame, name: str, source_hash: str | N
     dataset_id = content_id(df, store.owner)
     path = datasets_dir(store.root) / f"{dataset_id}.parquet"
     if not path.exists():
-        tmp = path.with_suffix(".tmp")
-        df[["text", "label", "split"]].to_parquet(tmp, index=False)
-        tmp.replace(path)
+        with written_aside(path) as partial:
+            df[["text", "label", "split"]].to_parquet(partial, index=False)
     push(path, store.root)  # for workers on other machines; saved again, it is put there again
     classes = sorted(df["label"].unique().tolist())
     return store.add_dataset(dataset_id, name, str(path), len(df), classes, source_hash)

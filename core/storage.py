@@ -13,7 +13,6 @@ import os
 import posixpath
 import shutil
 import sys
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator
@@ -21,7 +20,7 @@ from typing import TYPE_CHECKING, Callable, Iterator
 import fsspec
 from fsspec.core import url_to_fs
 
-from core.workspace import CHECKPOINT_FILE, EXPORT_DIR, MODEL_DIR, run_dir
+from core.workspace import CHECKPOINT_FILE, EXPORT_DIR, MODEL_DIR, run_dir, written_aside
 
 if TYPE_CHECKING:
     from core.store import Store
@@ -117,14 +116,8 @@ def _download(fs: fsspec.AbstractFileSystem, source: str, path: Path, leave_out:
 
 def _download_file(fs: fsspec.AbstractFileSystem, source: str, local: Path) -> None:
     local.parent.mkdir(parents=True, exist_ok=True)
-    # A name of its own: two processes (the ranks of one run) may fetch one file at once.
-    handle, partial = tempfile.mkstemp(dir=local.parent, prefix=f".{local.name}.", suffix=".partial")
-    os.close(handle)
-    try:
-        fs.get_file(source, partial)
-        os.replace(partial, local)  # a reader never sees half a file
-    finally:
-        Path(partial).unlink(missing_ok=True)
+    with written_aside(local) as partial:  # the ranks of one run may fetch one file at once
+        fs.get_file(source, str(partial))
 
 
 def remove(path: Path, root: Path) -> None:

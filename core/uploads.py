@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import shutil
-import tempfile
 from pathlib import Path
 
 from core.ownership import Viewer
-from core.workspace import workspace_dir, write_json
+from core.workspace import workspace_dir, write_json, written_aside
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 CHOICES = ".choices.json"  # beside the kept file; a leading dot, which no kept file name has (see safe_file_name)
@@ -54,14 +52,8 @@ def keep_upload(raw: bytes, filename: str, root: Path | None = None, owner: str 
     folder = _folder(sha, root)
     folder.mkdir(parents=True, exist_ok=True)
     if _kept(folder) is None:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(raw)
-            os.replace(tmp, folder / safe_file_name(filename))
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with written_aside(folder / safe_file_name(filename)) as partial:
+            partial.write_bytes(raw)
     if owner is not None:
         owners = _owners(folder)
         if owner not in owners:

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 WORKSPACE_ENV = "CLASSIFIER_STUDIO_WORKSPACE"
 
@@ -33,8 +36,22 @@ def run_dir(run_id: int, root: Path | None = None) -> Path:
     return path
 
 
+@contextmanager
+def written_aside(path: Path) -> Iterator[Path]:
+    """A file beside `path` to write to, renamed onto `path` when the block ends, so no reader ever sees half a file.
+    Its name is its own, so two processes writing one file at once do not take each other's, and it is removed
+    when writing fails (a full disk, say)."""
+    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+    os.close(handle)
+    partial = Path(name)
+    try:
+        yield partial
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
 def write_json(path: Path, value: object) -> None:
-    """Write `value` as JSON beside `path` and rename it into place, so no reader ever sees half a file."""
-    tmp = path.with_name(f"{path.name}.tmp")
-    tmp.write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, path)
+    """Write `value` as JSON to `path`, whole or not at all."""
+    with written_aside(path) as partial:
+        partial.write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")

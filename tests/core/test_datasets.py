@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -12,7 +14,7 @@ from core.splitting import split
 from core.datasets import delete_dataset, load_dataset, save_dataset
 from core.uploads import keep_upload, open_upload, source_hash
 from core.store import Store
-from core.workspace import run_dir
+from core.workspace import datasets_dir, run_dir, write_json
 
 
 @pytest.fixture
@@ -152,3 +154,19 @@ def test_cli_delete_asks_first(cli, workspace, saved):
     assert not run_dir(run_id, workspace.root).joinpath("model").exists()
     code, _, err = cli("datasets", "delete", saved.id, "--yes")
     assert code == 2 and "No dataset" in err
+
+
+def test_the_same_dataset_saved_from_many_places_at_once_is_saved_once(workspace, tiny_df):
+    df = split(tiny_df, seed=0)
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        saved = list(pool.map(lambda _: save_dataset(workspace, df, "tiny"), range(48)))
+    assert {d.id for d in saved} == {saved[0].id} and len(workspace.list_datasets()) == 1
+    assert [p.name for p in datasets_dir(workspace.root).iterdir()] == [f"{saved[0].id}.parquet"]
+
+
+def test_a_write_that_fails_leaves_the_old_file_and_nothing_beside_it(tmp_path):
+    path = tmp_path / "state.json"
+    write_json(path, {"epoch": 1})
+    with pytest.raises(TypeError):
+        write_json(path, {"epoch": object()})  # fails halfway, as a full disk would
+    assert json.loads(path.read_text()) == {"epoch": 1} and [p.name for p in tmp_path.iterdir()] == ["state.json"]
