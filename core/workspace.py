@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -41,9 +41,8 @@ def written_aside(path: Path) -> Iterator[Path]:
     """A file beside `path` to write to, renamed onto `path` when the block ends, so no reader ever sees half a file.
     Its name is its own, so two processes writing one file at once do not take each other's, and it is removed
     when writing fails (a full disk, say)."""
-    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
-    os.close(handle)
-    partial = Path(name)
+    # A random name rather than mkstemp's file, which would be readable by its owner alone once renamed.
+    partial = path.with_name(f".{path.name}.{uuid.uuid4().hex}.partial")
     try:
         yield partial
         os.replace(partial, path)
