@@ -86,7 +86,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from core.serving import serve  # the web server's packages load only for this command
 
-    serve(args.model, host=args.host, port=args.port, max_texts=args.max_texts)
+    serve(args.model, host=args.host, port=args.port, max_texts=args.max_texts, max_body_mb=args.max_body_mb,
+          max_chars=args.max_chars)
     return 0
 
 
@@ -115,4 +116,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: this machine only)")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--max-texts", type=int, default=1000, help="most texts per request")
+    serve.add_argument("--max-chars", type=int, default=1_000_000, help="most characters per request, all texts together")
+    serve.add_argument("--max-body-mb", type=float, default=10.0, help="largest request body, in MB")
     serve.set_defaults(func=cmd_serve)

@@ -6,10 +6,13 @@ The service depends only on a model's `classes_` and `predict_proba`, so every f
 from __future__ import annotations
 
 import threading
+from collections import deque
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import fastapi
+import numpy as np
 import uvicorn
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -21,6 +24,52 @@ from core.prediction import prediction_records
 # Longer texts are refused rather than held in memory: every model reads at most a few thousand tokens of a text.
 MAX_CHARS = 100_000
 EXAMPLE = '{"texts": ["first text", "second text"]}'
+# Texts predicted in one turn of the model: a long request takes turns with the others, so a short one waits for
+# one chunk of it at most, not for all of it.
+CHUNK = 32
+
+
+class Turns:
+    """One caller at a time, in the order they asked: a model is not guaranteed safe to call from two threads at
+    once (tokenizers, torch modules, ONNX sessions), and a plain lock lets whoever just released it take it back."""
+
+    def __init__(self) -> None:
+        self._ready = threading.Condition()
+        self._queue: deque[object] = deque()
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        ticket = object()
+        with self._ready:
+            self._queue.append(ticket)
+            self._ready.wait_for(lambda: self._queue[0] is ticket)
+        try:
+            yield
+        finally:
+            with self._ready:
+                self._queue.popleft()
+                self._ready.notify_all()
+
+
+class BodyLimit:
+    """Refuse a request body over `limit` bytes before it is read: one request must not fill the server's memory."""
+
+    def __init__(self, app, limit: int):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            declared = dict(scope["headers"]).get(b"content-length")
+            if declared is None or not declared.isdigit():
+                refusal = JSONResponse(status_code=411, content={
+                    "detail": "Send the body's length in a Content-Length header."})
+                return await refusal(scope, receive, send)
+            if int(declared) > self.limit:
+                refusal = JSONResponse(status_code=413, content={
+                    "detail": f"The body has {int(declared):,} bytes; send at most {self.limit:,} per request (split "
+                              "the texts into batches)."})
+                return await refusal(scope, receive, send)
+        await self.app(scope, receive, send)
 
 
 class PredictRequest(BaseModel):
@@ -82,12 +131,21 @@ def explain(errors: list[dict[str, Any]]) -> str:
     return " ".join(dict.fromkeys(messages))
 
 
-def create_app(model, name: str, max_texts: int = 1000) -> fastapi.FastAPI:
-    """A FastAPI app answering predictions from `model` (anything with `classes_` and `predict_proba`)."""
+def _encodable(text: str) -> bool:
+    """Whether the text is whole Unicode: JSON can spell half of a character, which no tokenizer can read."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def create_app(model, name: str, max_texts: int = 1000, max_body_mb: float = 10.0,
+               max_chars: int = 1_000_000) -> fastapi.FastAPI:
+    """A FastAPI app answering predictions from `model` (anything with `classes_` and `predict_proba`): at most
+    `max_texts` texts, `max_chars` characters in all and a body of `max_body_mb` MB per request."""
     classes = [str(c) for c in model.classes_]
-    # FastAPI runs sync endpoints on a thread pool, and a model is not guaranteed safe to call from two threads at
-    # once (tokenizers, torch modules in eval state, ONNX sessions): one prediction at a time.
-    lock = threading.Lock()
+    turns = Turns()  # FastAPI runs sync endpoints on a thread pool
     app = fastapi.FastAPI(title=f"Classifier Studio: {name}", description=f"Predicts one of {len(classes)} classes: "
                           f"{', '.join(classes)}. Send 1 to {max_texts} texts per request.")
 
@@ -113,18 +171,29 @@ def create_app(model, name: str, max_texts: int = 1000) -> fastapi.FastAPI:
         if longest > MAX_CHARS:
             raise fastapi.HTTPException(422, f"A text has {longest:,} characters; send at most {MAX_CHARS:,} per "
                                              "text (the models read only the start of a text anyway).")
-        with lock:
-            proba = model.predict_proba(texts)
+        if (total := sum(map(len, texts))) > max_chars:
+            raise fastapi.HTTPException(422, f"The texts have {total:,} characters in all; send at most "
+                                             f"{max_chars:,} per request (split the list into batches).")
+        if broken := [i for i, text in enumerate(texts) if not _encodable(text)]:
+            raise fastapi.HTTPException(400, f"Text {broken[0]} is not valid Unicode: it holds half of a character "
+                                             "(a lone surrogate, such as \\ud800). Send the text as it was written.")
+        probabilities = []
+        for start in range(0, len(texts), CHUNK):
+            with turns.turn():
+                probabilities.append(model.predict_proba(texts[start:start + CHUNK]))
+        proba = np.concatenate(probabilities)
         return PredictResponse(predictions=[Prediction(**r) for r in prediction_records(classes, proba)])
 
+    app.add_middleware(BodyLimit, limit=int(max_body_mb * 1024 * 1024))
     return app
 
 
-def serve(model_path: str | Path, host: str = "127.0.0.1", port: int = 8000, max_texts: int = 1000) -> None:
-    """Load the model at `model_path` and serve it until interrupted."""
+def serve(model_path: str | Path, host: str = "127.0.0.1", port: int = 8000, max_texts: int = 1000,
+          max_body_mb: float = 10.0, max_chars: int = 1_000_000) -> None:
+    """Load the model at `model_path` and serve it until interrupted, with `create_app`'s limits."""
     path = Path(model_path)
     model = load_model(path)
     name = path.resolve().name
     print(f"Serving {name} ({len(model.classes_)} classes) on http://{host}:{port} "
           "— POST /predict, GET /health, docs at /docs", flush=True)
-    uvicorn.run(create_app(model, name, max_texts), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(model, name, max_texts, max_body_mb, max_chars), host=host, port=port, log_level="info")

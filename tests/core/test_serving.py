@@ -1,6 +1,7 @@
 """The prediction service, served for real on loopback and called over HTTP."""
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -10,6 +11,7 @@ import urllib.request
 import numpy as np
 import pytest
 import uvicorn
+from fastapi.testclient import TestClient
 
 from core.architectures import get_architecture
 from core.datasets import subset
@@ -19,6 +21,7 @@ from core.splitting import split
 from tests.conftest import make_texts
 
 MAX_TEXTS = 5
+MAX_BODY_MB, MAX_CHARS = 0.01, 2_000  # small, for requests over them to stay small
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +39,8 @@ def model(tmp_path_factory):
 @pytest.fixture(scope="module")
 def url(model):
     """The base URL of a real uvicorn server running the app in a background thread."""
-    server = uvicorn.Server(uvicorn.Config(create_app(model, "model", max_texts=MAX_TEXTS), host="127.0.0.1", port=0,
-                                           log_level="warning"))
+    app = create_app(model, "model", max_texts=MAX_TEXTS, max_body_mb=MAX_BODY_MB, max_chars=MAX_CHARS)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -132,3 +135,68 @@ def test_openapi_documents_predict(url):
     assert {"/predict", "/health"} <= set(schema["paths"])
     assert {"texts", "text"} <= set(schema["components"]["schemas"]["PredictRequest"]["properties"])
     assert "predictions" in schema["components"]["schemas"]["PredictResponse"]["properties"]
+
+
+def test_a_body_over_the_limit_is_refused_before_it_is_read(url):
+    limit = int(MAX_BODY_MB * 1024 * 1024)
+    status, body = post(url, {"texts": ["x" * (limit // 2)] * 3})
+    assert status == 413
+    assert body["detail"].startswith("The body has ") and f"send at most {limit:,} per request" in body["detail"]
+
+
+def test_a_body_without_its_length_is_refused():
+    app = create_app(FakeModel(), "fake")
+    request = {"type": "http", "method": "POST", "path": "/predict", "headers": [(b"transfer-encoding", b"chunked")]}
+    sent = []
+
+    async def receive():
+        return {"type": "http.request", "body": b'{"text": "a"}', "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    asyncio.run(app(request, receive, send))
+    assert sent[0]["status"] == 411 and b"Content-Length" in sent[1]["body"]
+
+
+def test_texts_over_the_character_limit_in_all_are_refused(url):
+    status, body = post(url, {"texts": ["y" * (MAX_CHARS // 2 + 1)] * 2})
+    assert status == 422
+    assert f"characters in all; send at most {MAX_CHARS:,} per request" in body["detail"]
+
+
+def test_half_a_character_is_a_plain_400(url):
+    status, body = call(url, "/predict", b'{"texts": ["fine", "\\ud800 x"]}')
+    assert status == 400
+    assert body["detail"].startswith("Text 1 is not valid Unicode: it holds half of a character")
+
+
+class FakeModel:
+    """A model whose every call takes `seconds` per text, recording when each call began and ended."""
+    classes_ = np.array(["a", "b"])
+
+    def __init__(self, seconds: float = 0.0):
+        self.seconds, self.calls = seconds, []
+
+    def predict_proba(self, texts):
+        started = time.monotonic()
+        time.sleep(self.seconds * len(texts))
+        self.calls.append((len(texts), started, time.monotonic()))
+        return np.tile([0.25, 0.75], (len(texts), 1))
+
+
+def test_a_short_request_waits_for_one_chunk_of_a_long_one_not_all_of_it():
+    model = FakeModel(seconds=0.005)
+    client = TestClient(create_app(model, "fake", max_texts=2000))
+    answers = {}
+    long = threading.Thread(target=lambda: answers.update(long=client.post("/predict", json={"texts": ["t"] * 640})))
+    long.start()
+    while not model.calls:  # the long request has had its first turn
+        time.sleep(0.005)
+    short = client.post("/predict", json={"text": "t"})
+    long.join()
+    assert short.status_code == 200 and answers["long"].status_code == 200
+    assert len(answers["long"].json()["predictions"]) == 640
+    # The short call ran between the long one's chunks, not after all 20 of them.
+    order = [n for n, _, _ in sorted(model.calls, key=lambda call: call[1])]
+    assert 1 in order and order.index(1) < len(order) - 1, order
