@@ -83,9 +83,10 @@ WATCH_RUN = """() => {
   return performance.now();
 }"""
 FLOOR_PAGE = Path(__file__).with_name("floor_page.py")
-FLOORS = {"title": "a bare Streamlit page: a title", "table": "a bare Streamlit page: one table",
-          "chart": "a bare Streamlit page: one Plotly chart"}
-FLOOR_SHOWS = {FLOORS["title"]: "neither", FLOORS["table"]: "table", FLOORS["chart"]: "Plotly chart"}
+# Of each bare page (`?with=` of floor_page.py): its name in the table, and what it shows.
+FLOORS = {"title": ("a bare Streamlit page: a title", "neither"),
+          "table": ("a bare Streamlit page: one table", "table"),
+          "chart": ("a bare Streamlit page: one Plotly chart", "Plotly chart")}
 PAGE_TARGETS = {"Home": 1.5, "Data": 1.5, "Data, the sample open": 1.5, "Train": 2.0, "Results": 2.0,
                 "Predict": 1.5}
 
@@ -323,8 +324,7 @@ def main() -> int:
                     "Home": "Home", "Data": "1 · Data", "Train": "2 · Train", "Results": "3 · Results",
                     "Predict": "5 · Predict"}, args.page_loads)
                 hello_page = page_times(page, {"hello": hello_url}, args.page_loads)["hello"]
-                floors = page_times(page, {FLOORS[kind]: f"{floor_url}/?with={kind}" for kind in FLOORS},
-                                    args.page_loads)
+                floors = page_times(page, {kind: f"{floor_url}/?with={kind}" for kind in FLOORS}, args.page_loads)
                 browser.close()
         finally:
             server.stop()
@@ -359,7 +359,7 @@ def main() -> int:
          f"{linked[name] / 1000:.2f}" if name in linked else "",
          f"{linked[name] / baseline:.1f}" if name in linked else ""]
         for name, shows, m in [("streamlit hello", "neither", hello_page),
-                               *[(name, FLOOR_SHOWS[name], m) for name, m in floors.items()],
+                               *[(*FLOORS[kind], m) for kind, m in floors.items()],
                                *[(name, shows[name], m) for name, m in ours.items()]]])
     vocabulary = table(["vocabulary terms", "save s", "load s", "files MB"], vocabulary_files())
     publish("first_minutes", "The first minutes: from Start to results, and how fast each page is complete",

@@ -109,15 +109,15 @@ def imported_picker(store: Store) -> ImportedModel | None:
         return None
     by_id = {m.id: m for m in models}
     if st.session_state.get("predict.imported") not in by_id:
-        asked = st.query_params.get("imported", "")
-        if asked.strip() and url_id("imported") not in by_id:
+        asked, asked_id = st.query_params.get("imported", ""), url_id("imported")
+        if asked.strip() and asked_id not in by_id:
             # Never another model under the link's name: nothing is chosen until the person picks one.
             shown = asked if len(asked) <= 20 else f"{asked[:20]}…"
             st.warning(f"This link asks for imported model '{escape_md(shown)}', which is not here: it was removed, "
                        "or it is not shared with you. Pick one from the list below.")
             st.session_state["predict.imported"] = None
         else:
-            st.session_state["predict.imported"] = url_id("imported") or models[0].id
+            st.session_state["predict.imported"] = asked_id or models[0].id
     picked = st.selectbox("Imported model", list(by_id), format_func=lambda i: imported_label(by_id[i]),
                           key="predict.imported", placeholder="Pick a model")
     if picked is None:

@@ -193,7 +193,7 @@ def status(store: Store, run: Run) -> None:
 def one_shot_scores(metrics: pd.DataFrame) -> None:
     """A model fit in one go has one point per curve, so its scores on the validation texts are said in words."""
     scores = metrics[metrics["split"] == "val"].set_index("name")["value"] if len(metrics) else pd.Series(dtype=float)
-    if "accuracy" not in scores:
+    if not {"accuracy", "macro_f1"} <= set(scores.index):
         return
     st.caption(f"Fit in one go, so there are no curves to draw: on the validation texts it scored accuracy "
                f"{scores['accuracy']:.1%} and macro-F1 {scores['macro_f1']:.3f}.")

@@ -8,7 +8,7 @@ from dashboard.comparison_views import leaderboard_table, pair_verdict, verdict
 from dashboard.components import dataset_label, escape_md, run_not_offered
 from dashboard.report_charts import overlaid_curves, per_class_pair
 from dashboard.state import DATASET, RUN, current, get_store
-from dashboard.url_ids import parse_id, url_id
+from dashboard.url_ids import parse_id
 
 
 # A finished run's predictions never change, so one verdict per leaderboard (its runs and their finishing times).
@@ -28,8 +28,8 @@ if not datasets:
     st.stop()
 runs_by_id = {r.id: r for r in finished}
 # A shared link's run (?run=), else the run last looked at, decides which dataset opens.
-focus = url_id("run") or current(RUN)
 asked = st.query_params.get("run", "")
+focus = parse_id(asked) or current(RUN)
 if asked.strip() and parse_id(asked) not in runs_by_id:
     st.warning(run_not_offered(store, asked, " Below: the models of one of your datasets; choose another in the "
                                              "Dataset list."))
