@@ -353,7 +353,7 @@ def test_the_first_ten_minutes_on_the_full_sms_sample(server, open_page, artifac
 
     page.get_by_role("link", name="See the results").click()
     accuracy = page.get_by_test_id("stMetric").filter(has_text="Accuracy")
-    expect(accuracy).to_contain_text(re.compile(r"9\d\.\d%"))
+    expect(accuracy).to_contain_text(re.compile(r"9\d\.\d%"), timeout=FIRST_LOAD_MS)  # a first load, on a busy machine
     matrix = page.get_by_test_id("stPlotlyChart").locator(".js-plotly-plot").first
     expect(matrix).to_contain_text("spam")
     shot(page, artifacts, "03-results")
