@@ -13,14 +13,13 @@ from core.datasets import load_dataset
 from core.evaluation import load_report
 from core.loading import load_folder
 from core.model_card import model_card
+from core.model_files import CARD_FILE, METRICS_FILE
 from core.onnx_export import export
 from core.storage import run_files
 from core.store import Store
 from core.workspace import EXPORT_DIR, MODEL_DIR
 
 KINDS = ("bundle", "onnx")
-CARD_FILE = "README.md"
-METRICS_FILE = "metrics.json"
 REPORT_KEYS = ("n_test", "classes", "accuracy", "baseline", "macro_f1", "intervals", "per_class", "confusion_matrix",
                "calibration")
 

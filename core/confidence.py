@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from core.bundle import METRICS_FILE
+from core.model_files import METRICS_FILE
 from core.curves import CALIBRATION_BINS
 from core.evaluation import load_report
 from core.wording import count, percent

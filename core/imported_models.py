@@ -2,6 +2,7 @@
 into `models/<id>/`, with `imported.json` saying what it is."""
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import tempfile
@@ -9,8 +10,10 @@ import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+from core.architectures import TextClassifier
 from core.loading import extract, load_folder
-from core.onnx_model import OnnxClassifier
+from core.model_files import EXTRAS
+from core.onnx_model import ONNX_FILES, OnnxClassifier
 from core.ownership import Viewer, can_see, require_change
 from core.workspace import workspace_dir, write_json
 
@@ -29,6 +32,7 @@ class ImportedModel:
     imported_at: float
     owner: str | None = None  # who imported it, when sign-in is on: only they (and administrators) see it
     shared: bool = False
+    sha256: str | None = None  # of the uploaded file, so the same file imported again is kept once
 
 
 def models_dir(root: Path | None = None) -> Path:
@@ -38,14 +42,21 @@ def models_dir(root: Path | None = None) -> Path:
 
 
 def import_model(data: bytes, name: str, root: Path | None = None, owner: str | None = None) -> ImportedModel:
-    """Check, unpack and load the ZIP `data`; keep it, as `owner`'s, when it loads. Raises BundleError saying what
-    is wrong."""
+    """Check, unpack and load the ZIP `data`; keep the model's own files, as `owner`'s, when it loads. The same file
+    imported again by `owner` gives the model kept the first time. Raises BundleError saying what is wrong."""
     parent = models_dir(root)
+    digest = hashlib.sha256(data).hexdigest()
+    for known in imported_models(root):
+        if known.sha256 == digest and known.owner == owner:
+            return known
     with tempfile.TemporaryDirectory(dir=parent, prefix=".incoming-") as scratch:
         upload = Path(scratch) / "upload.zip"
         upload.write_bytes(data)
-        folder = extract(upload, Path(scratch) / FILES_DIR)
-        model = load_folder(folder)
+        source = extract(upload, Path(scratch) / "unpacked")
+        model = load_folder(source)
+        upload.unlink()
+        folder = Path(scratch) / FILES_DIR
+        keep_model_files(model, source, folder)
         # Ids from the clock, never reused: a tab still showing a removed model cannot end up on another one, and
         # two tabs importing at the same moment each get their own.
         model_id = time.time_ns() // 1_000_000
@@ -58,10 +69,27 @@ def import_model(data: bytes, name: str, root: Path | None = None, owner: str | 
                 model_id += 1
         shutil.move(str(folder), target / FILES_DIR)
     info = ImportedModel(model_id, name, model.arch_name, "onnx" if isinstance(model, OnnxClassifier) else "bundle",
-                         [str(c) for c in model.classes_], time.time(), owner)
+                         [str(c) for c in model.classes_], time.time(), owner, sha256=digest)
     # Written last: a folder without it is an import that did not finish, and is not listed.
     (target / INFO_FILE).write_text(json.dumps(asdict(info), ensure_ascii=False), encoding="utf-8")
     return info
+
+
+def keep_model_files(model: TextClassifier | OnnxClassifier, source: Path, folder: Path) -> None:
+    """Write into `folder` only what `model`, loaded from `source`, is made of, and the card and scores a download
+    has beside it (the Predict page reads its scores) while they are no larger than the model itself: nothing else
+    the ZIP held (padding, stray files) is kept."""
+    if isinstance(model, OnnxClassifier):
+        folder.mkdir()
+        for name in ONNX_FILES:
+            if (source / name).is_file():
+                shutil.copyfile(source / name, folder / name)
+    else:
+        model.save(folder)
+    need = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    for name in EXTRAS:
+        if (source / name).is_file() and (source / name).stat().st_size <= max(need, 2**20):
+            shutil.copyfile(source / name, folder / name)
 
 
 def imported_models(root: Path | None = None, viewer: Viewer | None = None) -> list[ImportedModel]:

@@ -17,6 +17,7 @@ from typing import Iterator
 
 from core.architectures import TextClassifier, get_architecture
 from core.architectures.base import BUNDLE_FILE
+from core.model_files import disagreement
 from core.onnx_model import MANIFEST_FILE, OnnxClassifier
 from core.skops_files import UnsafeFile
 from core.wording import first_line
@@ -29,6 +30,11 @@ MAX_FILES = 200
 MAX_MB_ENV = "CLASSIFIER_STUDIO_MAX_BUNDLE_MB"
 # Large enough for a fine-tuned BERT-large; an administrator can lower or raise it.
 DEFAULT_MAX_MB = 2048
+# Weights hardly compress (a model's ZIP is 0.9 of its size unpacked), so a file that unpacks to many times its size
+# holds padding, not a model: a 4.4 MB ZIP once unpacked to 1.5 GB. Small files (tokenizers, vocabularies, the card)
+# compress well and stay under the floor.
+MAX_RATIO = 20
+RATIO_FLOOR_MB = 64
 
 
 class BundleError(ValueError):
@@ -47,6 +53,7 @@ def load_model(path: str | Path) -> TextClassifier | OnnxClassifier:
     if path.is_dir():
         folder = model_folder(path)
         check_folder(folder)
+        check_checksums(folder)
         return load_folder(folder)
     with tempfile.TemporaryDirectory() as scratch:
         # Every reader holds what it needs in memory once loaded, so the unpacked files can go.
@@ -87,6 +94,11 @@ def _check_archive(archive: zipfile.ZipFile, what: str,
     if total > max_bundle_bytes():
         raise BundleError(f"Unpacked, {what.lower()} would take {total / 2**20:,.0f} MB, more than the limit of "
                           f"{max_bundle_bytes() / 2**20:,.0f} MB. An administrator can raise it with {MAX_MB_ENV}.")
+    packed = sum(i.compress_size for i in infos)
+    if total > RATIO_FLOOR_MB * 2**20 and total > MAX_RATIO * packed:
+        raise BundleError(f"{what} would unpack to {total / 2**20:,.0f} MB from {packed / 2**20:,.1f} MB, more than "
+                          f"{MAX_RATIO} times its size: a model's weights hardly compress, so it holds something else. "
+                          f"{advice}")
     for info in infos:
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or info.flag_bits & 0x1:
             raise BundleError(f"{what} holds '{info.filename}', compressed in a way (encrypted, bzip2 or LZMA) that "
@@ -159,7 +171,22 @@ def extract(source: Path, destination: Path) -> Path:
         # Damaged data, or names no folder can hold (a file and a folder of one name, a name too long).
         raise BundleError(f"The ZIP file is damaged or malformed ({first_line(exc)}). Download the model "
                           "again.") from None
-    return model_folder(destination)
+    folder = model_folder(destination)
+    check_checksums(folder)
+    return folder
+
+
+def check_checksums(folder: Path) -> None:
+    """Refuse a model whose description (bundle.json or onnx.json) and files disagree with the checksums written
+    when it was saved."""
+    name = MANIFEST_FILE if (folder / MANIFEST_FILE).exists() else BUNDLE_FILE
+    try:
+        problem = disagreement(folder, name)
+    except (ValueError, OSError) as exc:
+        raise BundleError(f"The model's {name} cannot be read ({first_line(exc)}). Download the model again.") from None
+    if problem:
+        raise BundleError(f"The model was not loaded: {name} and its files disagree ({problem}). Download it again "
+                          "from its Results page.")
 
 
 def model_folder(root: Path) -> Path:

@@ -19,6 +19,7 @@ import torch
 from tokenizers import Tokenizer
 from torch import nn
 
+from core.model_files import write_description
 from core.onnx_model import MANIFEST_FILE, TOKENIZER_FILE, OnnxClassifier
 from core.wording import first_line
 
@@ -116,5 +117,5 @@ def export(model: "TextClassifier", directory: Path, check_texts: Sequence[str] 
         shutil.rmtree(directory, ignore_errors=True)
         raise
     manifest["parity"] = {"texts": len(texts), "max_difference": difference, "tolerance": PARITY_TOLERANCE}
-    (directory / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+    write_description(directory, MANIFEST_FILE, manifest)
     return manifest

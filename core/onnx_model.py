@@ -11,11 +11,15 @@ import onnxruntime as ort
 from tokenizers import Tokenizer
 
 from core import skops_files
+from core.model_files import checked_classes
 
 MANIFEST_FILE = "onnx.json"
 ONNX_FILE = "model.onnx"
 TOKENIZER_FILE = "tokenizer.json"
 VECTORIZER_FILE = "vectorizer.skops"
+# Every file an export can be made of; the vectorizer's vocabulary is written beside it (core.skops_files).
+ONNX_FILES = (MANIFEST_FILE, ONNX_FILE, TOKENIZER_FILE, VECTORIZER_FILE,
+              skops_files.vocabulary_path(Path(VECTORIZER_FILE)).name)
 # Texts per call to ONNX Runtime: bounds memory on long lists, and TF-IDF's dense features most of all.
 BATCH = 64
 
@@ -34,7 +38,7 @@ class OnnxClassifier:
     def __init__(self, manifest: dict[str, Any], session: ort.InferenceSession, reader: Any):
         self.manifest = manifest
         self.arch_name = manifest["arch"]
-        self.classes_ = np.array(manifest["classes"], dtype=object)
+        self.classes_ = np.array(checked_classes(manifest.get("classes"), MANIFEST_FILE), dtype=object)
         self.session_ = session
         self.reader_ = reader
         self.inputs_ = {i.name for i in session.get_inputs()}
@@ -48,21 +52,28 @@ class OnnxClassifier:
             reader = Tokenizer.from_file(str(directory / TOKENIZER_FILE))
         else:
             raise ValueError(f"{MANIFEST_FILE} names an input this version cannot read: {manifest.get('input')!r}.")
-        return cls(manifest, session(directory / ONNX_FILE), reader)
+        model = cls(manifest, session(directory / ONNX_FILE), reader)
+        outputs = model.session_.run(["probabilities"], model._feed(["a"])[0][1])[0].shape[1]
+        if outputs != len(model.classes_):
+            raise ValueError(f"{MANIFEST_FILE} names {len(model.classes_)} classes but the model has {outputs} outputs")
+        return model
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         texts = list(texts)
+        proba = np.zeros((len(texts), len(self.classes_)))
+        for rows, feed in self._feed(texts):
+            proba[rows] = self.session_.run(["probabilities"], feed)[0]
+        # Float32 probabilities, renormalized in float64 so each row sums to 1 exactly, as the models' own do.
+        return proba / proba.sum(axis=1, keepdims=True) if len(texts) else proba
+
+    def _feed(self, texts: list[str]) -> list[tuple[list[int], dict[str, np.ndarray]]]:
+        """The texts in batches, each with the rows it holds and the inputs ONNX Runtime takes for them."""
         if self.manifest["input"] == "tfidf":
             batches = [(rows, {"features": self.reader_.transform([texts[i] for i in rows]).toarray()
                                .astype(np.float32)}) for rows in _chunks(range(len(texts)))]
         else:
             batches = self._token_batches(texts)
-        proba = np.zeros((len(texts), len(self.classes_)))
-        for rows, feed in batches:
-            out = self.session_.run(["probabilities"], {k: v for k, v in feed.items() if k in self.inputs_})[0]
-            proba[rows] = out
-        # Float32 probabilities, renormalized in float64 so each row sums to 1 exactly, as the models' own do.
-        return proba / proba.sum(axis=1, keepdims=True) if len(texts) else proba
+        return [(rows, {k: v for k, v in feed.items() if k in self.inputs_}) for rows, feed in batches]
 
     def predict(self, texts: Sequence[str]) -> np.ndarray:
         return self.classes_[self.predict_proba(texts).argmax(axis=1)]

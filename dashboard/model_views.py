@@ -2,6 +2,8 @@
 page's import)."""
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 
 from core.bundle import file_name, run_zip
@@ -78,6 +80,7 @@ def import_box(store: Store) -> None:
         return
     done = st.session_state.get(IMPORT_RESULT)
     if done is None or done[0] != upload.file_id:
+        asked = time.time()
         try:
             with st.spinner("Checking and loading the model…"):
                 info = import_model(upload.getvalue(), upload.name, store.root, store.owner)
@@ -86,7 +89,8 @@ def import_box(store: Store) -> None:
         else:
             done = (upload.file_id, None)
             st.session_state["predict.imported"] = info.id
-            st.toast(f"Imported {escape_md(upload.name)}.")
+            st.toast(f"Imported {escape_md(upload.name)}." if info.imported_at >= asked
+                     else f"This file was imported before, as {escape_md(info.name)}: that model is chosen below.")
         st.session_state[IMPORT_RESULT] = done
     if done[1]:
         st.error(f"{escape_md(upload.name)} was not imported. {escape_md(done[1])}")

@@ -9,6 +9,7 @@ from typing import Any, Callable, ClassVar, Mapping, Sequence
 import numpy as np
 from sklearn.metrics import accuracy_score, f1_score, log_loss
 
+from core.model_files import checked_classes, write_description
 from core.datasets import TextSet
 from core.training import Callback, CallbackList, Report, TrainState, reporter
 
@@ -166,15 +167,22 @@ class TextClassifier:
         directory.mkdir(parents=True, exist_ok=True)
         self._save_weights(directory)
         bundle = {"arch": self.arch_name, "config": self.config.to_dict(), "classes": self.classes_.tolist()}
-        (directory / BUNDLE_FILE).write_text(json.dumps(bundle, indent=2, ensure_ascii=False), encoding="utf-8")
+        write_description(directory, BUNDLE_FILE, bundle)
 
     @classmethod
     def load(cls, directory: Path) -> "TextClassifier":
         bundle = json.loads((directory / BUNDLE_FILE).read_text(encoding="utf-8"))
         model = cls(cls.config_cls.from_saved(bundle["config"]))
-        model.classes_ = np.array(bundle["classes"], dtype=object)
+        model.classes_ = np.array(checked_classes(bundle.get("classes"), BUNDLE_FILE), dtype=object)
         model._load_weights(directory)
+        outputs = model._n_outputs()
+        if outputs != len(model.classes_):
+            raise ValueError(f"{BUNDLE_FILE} names {len(model.classes_)} classes but the model has {outputs} outputs")
         return model
+
+    def _n_outputs(self) -> int:
+        """How many classes the loaded weights score."""
+        return self.predict_proba(["a"]).shape[1]
 
     def _encode_labels(self, labels: Sequence[str]) -> np.ndarray:
         """Set `classes_` (sorted) and return each label's index into it."""

@@ -255,6 +255,13 @@ class TorchClassifier(TextClassifier):
             start += len(rows)
         return proba
 
+    def _n_outputs(self) -> int:
+        # From the module itself: predict_proba makes room for `classes_`, whatever the module returns.
+        inputs, _ = collate(self._encode(["a"]), pad_id=self.pad_id_)
+        device = next(self.module_.parameters()).device
+        with torch.no_grad():
+            return self.module_(**{k: v.to(device) for k, v in inputs.items()}).shape[-1]
+
     def token_gradients(self, text: str, target: int) -> tuple[list[tuple[int, int]], np.ndarray] | None:
         layer = self._embedding_layer()
         if layer is None:

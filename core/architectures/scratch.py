@@ -4,11 +4,13 @@ A family file defines its config fields and `build_module(vocab_size, n_classes)
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
 import torch
+from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from torch import nn
 
@@ -36,6 +38,17 @@ class ScratchConfig(TrainingConfig):
         elif preset == "best":
             values["embedding_dim"] = 256
         return values
+
+
+def check_shapes(described: dict[str, torch.Tensor], weights: Path) -> None:
+    """Refuse a weights file whose tensors are not exactly those the model's settings describe."""
+    with safe_open(str(weights), framework="pt") as held:
+        shapes = {key: tuple(held.get_slice(key).get_shape()) for key in held.keys()}
+    if shapes != {key: tuple(value.shape) for key, value in described.items()}:
+        expected = sum(math.prod(v.shape) for v in described.values())
+        found = sum(math.prod(s) for s in shapes.values())
+        raise ValueError(f"the settings and classes in its bundle.json describe a model of {expected:,} weights but "
+                         f"{weights.name} holds {found:,} in other shapes: they are not of one model")
 
 
 def token_embedding(vocab_size: int, dim: int, std: float = 0.1) -> nn.Embedding:
@@ -86,6 +99,12 @@ class ScratchClassifier(TorchClassifier):
     def _load_weights(self, directory: Path) -> None:
         self.tokenizer_ = load_tokenizer(directory)
         self.pad_id_ = PAD_ID
+        # Built first without memory, from bundle.json's settings alone: settings that describe a far larger model
+        # than the weights file holds (2,000,000 n-gram slots of 1,024 numbers: 8 GB) are refused before any of it
+        # is allocated.
+        with torch.device("meta"):
+            described = self._build_module(len(self.classes_)).state_dict()
+        check_shapes(described, directory / WEIGHTS_FILE)
         self.module_ = self._build_module(len(self.classes_))
         self.module_.load_state_dict(load_file(str(directory / WEIGHTS_FILE)))
         self.module_.eval()

@@ -143,6 +143,14 @@ class TfidfClassifier(OneShotClassifier):
     def _load_weights(self, directory: Path) -> None:
         self.pipeline_ = skops_files.load_with_vocabulary(directory / PIPELINE_FILE, trusted=CALIBRATION_TYPES)
 
+    def _n_outputs(self) -> int:
+        # Fit on class indices, so its own classes are 0, 1, ... in `classes_` order; predict_proba pads to
+        # `classes_`, so only they tell how many the model scores.
+        scored = self.pipeline_.classes_
+        if not np.array_equal(scored, np.arange(len(scored))):
+            raise ValueError(f"the linear model in {PIPELINE_FILE} does not score classes by their place in the list")
+        return len(scored)
+
 
 ARCHITECTURE = Architecture(
     name="tfidf",

@@ -18,6 +18,7 @@ from core.splitting import split
 from core.datasets import TextSet, subset
 from core.explain import gradient, occlusion, words
 from core.loading import load_model
+from core.model_files import KEY
 from core.tokenization import encode, train_tokenizer
 from core.training import Callback, TrainState
 from tests.conftest import CHINESE
@@ -267,6 +268,8 @@ def test_save_load_round_trip(fitted, tmp_path):
     model, texts = fitted.model, fitted.test.texts + ["", "zzzz unseen"]
     model.save(tmp_path / "model")
     bundle = json.loads((tmp_path / "model" / BUNDLE_FILE).read_text(encoding="utf-8"))
+    assert bundle.pop(KEY)["files"].keys() == {p.relative_to(tmp_path / "model").as_posix()
+                                               for p in (tmp_path / "model").rglob("*") if p.is_file()} - {BUNDLE_FILE}
     assert bundle == {"arch": fitted.arch.name, "config": model.config.to_dict(), "classes": model.classes_.tolist()}
     for loaded in (fitted.arch.model_cls.load(tmp_path / "model"), load_model(tmp_path / "model")):
         assert type(loaded) is type(model)
