@@ -303,7 +303,7 @@ def main() -> int:
                 page = browser.new_context(viewport=VIEWPORT).new_page()
                 page.set_default_timeout(WAIT_MS)
                 page.add_init_script(PHASES)
-                server.goto(page, "")  # the first load starts the dashboard's supervisor and its ready worker
+                server.goto(page, "")  # the first load imports the pages (the server started the supervisor)
                 page.evaluate(COMPLETE)
                 rounds = []
                 for _ in range(args.rounds):

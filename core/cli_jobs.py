@@ -103,12 +103,14 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 def cmd_logs(args: argparse.Namespace) -> int:
     store = Store()
+    jobs.reconcile(store)  # a run whose worker died unnoticed shows, and ends, its log as interrupted
     run = store.get_run(args.run)
     folder = run_files(store, run.id)
     read = (lambda: jobs.worker_log(store, run.id)) if args.worker else (lambda: run_log.read(folder))
     shown = read()
     print(shown, end="")
     while args.follow:
+        jobs.reconcile(store)  # a worker killed while followed ends the following, with no dashboard running
         active = store.get_run(run.id).active  # read before the log, so the lines of its last moments show
         time.sleep(FOLLOW_SECONDS)
         text = read()

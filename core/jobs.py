@@ -5,8 +5,9 @@ are free (under torchrun for a run that trains across several GPUs: see core/dis
 worker dispatches the next. With a Ray cluster configured, every waiting run is handed to it as a job instead, and
 the cluster queues them (core/ray_runs.py). Nothing here trains in-process, so a closed tab or a
 restarted dashboard leaves training untouched. `reconcile` notices workers that died (killed, out of memory,
-the machine restarted) and forces a stop on a worker that ignores one; the dashboard runs it every few
-seconds in a `Supervisor`, and the command line before it reports.
+the machine restarted; one on another machine sharing the workspace, by its heartbeat: see core/heartbeat.py) and
+forces a stop on a worker that ignores one; the dashboard runs it every few seconds in a `Supervisor` from the moment
+the server starts, and the command line before it reports.
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from core.checkpoints import CHECKPOINT_FILE
 from core.distributed import PROCESSES_ENV, processes_per_run
 from core.limits import Limits
 from core.ownership import require_change
-from core.processes import process_started, signal_process
+from core.processes import pid_alive, process_started, signal_process
 from core.ray_jobs import ClusterUnreachable
 from core.run_queue import waiting, worker_alive
 from core.standby import Standby, enabled as standby_enabled
@@ -91,7 +92,7 @@ def dispatch(store: Store) -> list[int]:
 
 def _dispatch(store: Store) -> list[int]:
     # A worker that died without a word (killed, out of memory) holds no slot, even before reconcile marks it.
-    busy = [r for r in store.list_runs(status=("queued", "running")) if worker_alive(r)]
+    busy = [r for r in store.list_runs(status=("queued", "running")) if worker_alive(r, store.root)]
     gpus = gpu_count()
     # A run takes a group of GPUs (one, unless runs train across several), known by its first.
     per_run = processes_per_run(gpus)
@@ -252,13 +253,13 @@ def reconcile(store: Store) -> list[int]:
     found = []
     now = time.time()
     for run in store.list_runs(status=("queued", "running")):
-        if worker_alive(run):
+        if worker_alive(run, store.root):
             # A worker acknowledges Stop at once (see StopWatch); one that has not is hung, and is ended.
             if run.status == "running" and run.cancel_at is not None and run.progress.get("phase") != "stopping":
                 late = now - run.cancel_at - CANCEL_GRACE_SECONDS
                 if late > 0 and run.job is not None:
                     ray_runs.stop(run.job)
-                elif late > 0:
+                elif late > 0 and pid_alive(run.pid, run.process_started):  # not a stranger with its id
                     signal_process(run.pid, signal.SIGKILL if late > KILL_GRACE_SECONDS else signal.SIGTERM)
             continue
         if run.job is not None and run.status == "queued":

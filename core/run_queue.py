@@ -2,11 +2,15 @@
 and whether a run's worker (a local process, or a job in a Ray cluster) is still there."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from core import ray_runs
+from core.heartbeat import beats_elsewhere
 from core.limits import Limits
 from core.processes import pid_alive
 from core.records import ACTIVE
 from core.store import Run, Store
+from core.workspace import run_dir
 
 
 def waiting(store: Store) -> list[Run]:
@@ -21,7 +25,8 @@ def held_back(store: Store, run: Run) -> str | None:
     per_user = Limits.from_env().runs_per_user
     if not per_user or run.owner is None or run.status != "queued" or run.pid is not None:
         return None
-    training = sum(r.owner == run.owner and worker_alive(r) for r in store.as_viewer(None).list_runs(status=ACTIVE))
+    training = sum(r.owner == run.owner and worker_alive(r, store.root)
+                   for r in store.as_viewer(None).list_runs(status=ACTIVE))
     if training < per_user:
         return None
     return (f"It waits until one of its owner's {training} runs in training ends: this server trains at most "
@@ -34,11 +39,14 @@ def place_in_queue(store: Store, run_id: int) -> int | None:
     return ids.index(run_id) + 1 if run_id in ids else None
 
 
-def worker_alive(run: Run) -> bool:
-    """A worker trains the run, or a live process is launching it (its pid stored negated), or the cluster has
-    its job waiting or training."""
+def worker_alive(run: Run, root: Path) -> bool:
+    """A worker trains the run (its process runs here, or its heartbeat goes on where this process cannot see it:
+    see core/heartbeat.py), or a live process is launching it (its pid stored negated), or the cluster has its job
+    waiting or training."""
     if run.job is not None:
         return ray_runs.job_alive(run.job)
-    if run.pid is not None and run.pid < 0:
+    if run.pid is None:
+        return False
+    if run.pid < 0:
         return pid_alive(-run.pid)
-    return pid_alive(run.pid, run.process_started)
+    return pid_alive(run.pid, run.process_started) or beats_elsewhere(run_dir(run.id, root))

@@ -24,6 +24,7 @@ from core.device import describe_device, pick_device
 from core.distributed import World, join, leave
 from core.evaluation import evaluate, save_report
 from core.failures import explain
+from core.heartbeat import beating
 from core.limits import Limits, TimeLimit
 from core.prediction import prediction_frame
 from core.storage import StorageError, fetch, push, quietly, remove, storage_url
@@ -65,6 +66,12 @@ def execute_run(store: Store, run_id: int, callbacks: Sequence[Callback] = (), w
     it; never raises for a failed run. A run stopped after an epoch is evaluated and saved with that epoch's
     weights, so its model can be used, and is marked cancelled. In a run trained by several processes this is
     the first one's part (see `follow_run` for the others')."""
+    # Beating from before the claim: no reader ever finds the run training and its heartbeat not yet begun.
+    with beating(run_dir(run_id, store.root)):
+        return _execute_run(store, run_id, callbacks, world)
+
+
+def _execute_run(store: Store, run_id: int, callbacks: Sequence[Callback], world: World) -> Run:
     # Of a run trained by several processes, the one to watch and to signal is their launcher, torchrun.
     process = psutil.Process().parent() if world.size > 1 else psutil.Process()
     claimed = ray_runs.sent_for(store.get_run(run_id)) and store.transition(

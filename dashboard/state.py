@@ -1,7 +1,10 @@
 """The session-state keys that pages share, and the process-wide singletons."""
 from __future__ import annotations
 
+import sys
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import AsyncIterator
 
 import pandas as pd
 import streamlit as st
@@ -19,15 +22,26 @@ VIEWER = "access.viewer"  # who is signed in (a core.ownership.Viewer), or None 
 METRICS_CACHE = "metrics_cache"  # run id -> (last metric row id, rows) for incremental live charts
 
 
-@st.cache_resource
+@st.cache_resource(show_spinner=False)  # no spinner: the server's start calls it with no page to show one on
 def server_store() -> Store:
-    """One store per server process, seeing everyone's datasets and runs. At start it reconciles runs whose
-    workers died while it was down, then keeps doing so every few seconds, so a killed worker is marked within
-    seconds even with no page open."""
+    """One store per server process, seeing everyone's datasets and runs. At start (the server's: see `serving`)
+    it reconciles runs whose workers died while it was down, then keeps doing so every few seconds, so a killed
+    worker is marked within seconds even with no page open."""
     store = Store()
     jobs.reconcile(store)
     supervisor(str(store.root))
     return store
+
+
+@asynccontextmanager
+async def serving(app: st.App) -> AsyncIterator[None]:
+    """The server's lifespan (dashboard/app.py): the store, and so the supervisor, from the moment the server starts,
+    once for all sessions; a worker that dies before anyone opens a page is noticed too."""
+    try:
+        server_store()
+    except Exception as exc:  # noqa: BLE001 - the store out of reach: the first page says why, and tries again
+        print(f"Runs could not be checked at start: {exc}. The first page opened tries again.", file=sys.stderr)
+    yield
 
 
 def get_store() -> Store:
@@ -35,7 +49,7 @@ def get_store() -> Store:
     return server_store().as_viewer(st.session_state.get(VIEWER))
 
 
-@st.cache_resource(on_release=lambda running: running.stop())
+@st.cache_resource(on_release=lambda running: running.stop(), show_spinner=False)
 def supervisor(root: str) -> jobs.Supervisor:
     return jobs.Supervisor(Store(root))
 

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
 import time
 
 import pytest
@@ -13,7 +16,7 @@ from core.datasets import save_dataset
 from core.splitting import split
 from core.cli import main
 from core.processes import pid_alive, signal_process
-from core.store import FINISHED, Store
+from core.store import FINISHED, Run, Store
 from core.workspace import run_dir
 
 # A TextCNN run that trains for minutes unless stopped.
@@ -135,3 +138,36 @@ def test_resume_says_whether_it_carries_on_or_starts_again(capsys, workspace, ti
     assert code == 0 and workspace.get_run(run_id).status == "queued"
     assert ("resumes from its last checkpoint" in out) is kept
     assert ("no checkpoint was kept, so it trains again from the start" in out) is not kept
+
+
+def training(cli, tiny_csv, workspace: Store) -> Run:
+    """A long run submitted from a command that exits at once, once it trains: when its worker is killed, no
+    dashboard, launcher or other worker is left to notice."""
+    out = cli("submit", "--data", tiny_csv.name, *LONG, "--json")
+    assert out.returncode == 0, out.stderr
+    return wait_for(workspace, json.loads(out.stdout)["run_id"], lambda r: r.status == "running")
+
+
+def test_with_no_dashboard_runs_shows_a_killed_worker_as_interrupted(cli, capsys, tiny_csv, workspace):
+    run = training(cli, tiny_csv, workspace)
+    os.kill(run.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 60  # generous: a reader on this machine sees the process gone at once
+    listed = {}
+    while listed.get("status") != "interrupted" and time.monotonic() < deadline:
+        listed = next(r for r in json.loads(command(capsys, "runs", "--json")[1]) if r["id"] == run.id)
+        time.sleep(0.2)
+    assert listed["status"] == "interrupted" and listed["error"] == jobs.GONE
+    assert workspace.get_run(run.id).status == "interrupted"  # recorded, not only shown
+
+
+def test_following_the_log_of_a_run_whose_worker_is_killed_ends_saying_so(cli, tiny_csv, workspace, tmp_path):
+    run = training(cli, tiny_csv, workspace)
+    follower = subprocess.Popen([sys.executable, "-m", "core", "logs", str(run.id), "--follow"], cwd=tmp_path,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        os.kill(run.pid, signal.SIGKILL)
+        out, err = follower.communicate(timeout=120)  # it used to follow a dead run for good
+    finally:
+        follower.kill()
+    assert follower.returncode == 0, err
+    assert out.rstrip().endswith(f"Interrupted. {jobs.GONE} Resume continues from the last checkpoint.")

@@ -475,7 +475,7 @@ def test_a_recycled_pid_is_not_taken_for_the_worker(workspace, tiny_dataset):
     run_id = workspace.create_run(tiny_dataset.id, "tfidf", {})
     # This process is alive, but it started long before the recorded worker did: another process got its pid.
     workspace.transition(run_id, "running", pid=os.getpid(), process_started=time.time() + 3600)
-    assert not run_queue.worker_alive(workspace.get_run(run_id))
+    assert not run_queue.worker_alive(workspace.get_run(run_id), workspace.root)
     assert jobs.reconcile(workspace) == [run_id]
     assert workspace.get_run(run_id).status == "interrupted"
 
@@ -541,6 +541,6 @@ def test_a_worker_whose_start_reads_a_second_off_is_still_alive(workspace, tiny_
     # The server and the worker read the boot time apart, in whole seconds: a clock set between them moves it.
     run_id = workspace.create_run(tiny_dataset.id, "tfidf", {})
     workspace.transition(run_id, "running", pid=os.getpid(), process_started=jobs.process_started(os.getpid()) - 1.0)
-    assert run_queue.worker_alive(workspace.get_run(run_id))
+    assert run_queue.worker_alive(workspace.get_run(run_id), workspace.root)
     assert jobs.reconcile(workspace) == []
     assert workspace.get_run(run_id).status == "running"

@@ -171,7 +171,8 @@ def test_a_job_that_ends_without_a_word_leaves_the_run_interrupted(on_cluster: S
     run_id, _ = jobs.start(on_cluster, tiny_dataset.id, "textcnn", LONG)
     run = wait_until(on_cluster, run_id, lambda r: r.status == "running", timeout=120, what="it to start")
     cluster(head).stop(run.job)  # as an administrator would in Ray's own dashboard
-    wait_until(on_cluster, run_id, lambda r: not run_queue.worker_alive(r), timeout=60, what="the job to end")
+    wait_until(on_cluster, run_id, lambda r: not run_queue.worker_alive(r, on_cluster.root), timeout=60,
+               what="the job to end")
     jobs.reconcile(on_cluster)
     run = on_cluster.get_run(run_id)
     # Ray ends a job with SIGTERM: the worker records that it was interrupted, and Resume carries on.
