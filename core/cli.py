@@ -17,6 +17,7 @@ from core.cli_jobs import register as register_jobs
 from core.cli_models import register as register_models
 from core.cli_train import register as register_training
 from core.comparison import candidates, compare_runs, leaderboard
+from core.disk_space import disk_full_message, is_disk_full
 from core.errors import DataError
 from core.evaluation import load_report
 from core.recommendation import how_often, judge_pair
@@ -24,6 +25,7 @@ from core.samples import SAMPLES
 from core.storage import StorageError, run_files
 from core.store import Store
 from core.worker import worker_main
+from core.workspace import workspace_dir
 
 
 def cmd_samples(args: argparse.Namespace) -> int:
@@ -142,6 +144,11 @@ def run(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (DataError, ValueError, KeyError, FileNotFoundError, StorageError) as exc:
+    except Exception as exc:
+        if is_disk_full(exc):
+            print(f"error: {disk_full_message(workspace_dir())}", file=sys.stderr)
+            return 2
+        if not isinstance(exc, (DataError, ValueError, KeyError, FileNotFoundError, StorageError)):
+            raise
         print(f"error: {exc}", file=sys.stderr)
         return 2

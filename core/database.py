@@ -6,15 +6,18 @@ click's second Start, a run claimed by two dispatchers) rely on it. Reads never 
 """
 from __future__ import annotations
 
+import errno
 import os
+import sqlite3
 import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import Connection, Engine, create_engine, event, func, inspect, select, text
+from sqlalchemy import Connection, Engine, create_engine, event, func, inspect, make_url, select, text
 from sqlalchemy.pool import NullPool
 
+from core.disk_space import is_disk_full
 from core.store_schema import ADDED_COLUMNS, metadata
 
 DATABASE_URL_ENV = "CLASSIFIER_STUDIO_DATABASE_URL"
@@ -31,25 +34,56 @@ def database_url(root: Path) -> str:
 
 
 def engine_for(url: str) -> Engine:
-    """One engine per database for the whole process, its tables made and brought up to date on first use."""
+    """One engine per database for the whole process, its tables made and brought up to date on first use. While the
+    disk is full a SQLite workspace can still be read: the engine is handed out unprepared, and prepared on a later
+    call once there is room."""
     with _engines_lock:
         if url not in _engines:
-            _engines[url] = _prepare(_sqlite_engine(url) if url.startswith("sqlite") else create_engine(url))
+            engine = _sqlite_engine(url) if url.startswith("sqlite") else create_engine(url)
+            try:
+                _prepare(engine)
+            except Exception as exc:
+                if not is_disk_full(exc):
+                    raise
+                return engine
+            _engines[url] = engine
         return _engines[url]
 
 
-def _sqlite_engine(url: str) -> Engine:
-    # A connection per call, as with sqlite3 before: nothing is shared across threads or with forked workers.
-    engine = create_engine(url, poolclass=NullPool, connect_args={"timeout": 30})
+class ReadOnlyWhileFull(sqlite3.Connection):
+    """A connection opened read-only because the disk was too full to open the database as usual."""
 
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record) -> None:
-        dbapi_connection.isolation_level = None  # the BEGIN below, not the driver's, opens each transaction
-        dbapi_connection.execute("PRAGMA journal_mode=WAL")  # readers go on while a worker writes
+
+def _sqlite_engine(url: str) -> Engine:
+    path = make_url(url).database
+
+    def connect() -> sqlite3.Connection:
+        # A connection per call, as with sqlite3 before: nothing is shared across threads or with forked workers.
+        connection = sqlite3.connect(path, timeout=30)
+        connection.isolation_level = None  # the BEGIN below, not the driver's, opens each transaction
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")  # readers go on while a worker writes
+        except sqlite3.OperationalError as exc:
+            connection.close()
+            # WAL needs a shared-memory file beside the database, which a full disk has no room for; read without
+            # it, so the runs can still be listed ("immutable": no file is made, none is locked).
+            if not is_disk_full(exc) or not Path(path).exists():
+                raise
+            connection = sqlite3.connect(f"{Path(path).absolute().as_uri()}?mode=ro&immutable=1", uri=True,
+                                         timeout=30, factory=ReadOnlyWhileFull)
+            connection.isolation_level = None
+        return connection
+
+    engine = create_engine(url, poolclass=NullPool, creator=connect)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if connection.get_execution_options().get("write") else "BEGIN")
+        if connection.get_execution_options().get("write"):
+            if isinstance(connection.connection.dbapi_connection, ReadOnlyWhileFull):
+                raise OSError(errno.ENOSPC, f"No room on the disk to write to {path}")
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql("BEGIN")
 
     return engine
 

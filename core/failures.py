@@ -4,9 +4,11 @@ from __future__ import annotations
 import pyarrow as pa
 import torch
 
+from core.disk_space import disk_full_message, is_disk_full
 from core.errors import DataError
 from core.storage import StorageError
 from core.training import OutOfMemory
+from core.workspace import workspace_dir
 
 GPU_MEMORY = ("The GPU ran out of memory. Lower the batch size or the maximum length in the settings, or "
               "choose a smaller model.")
@@ -16,6 +18,8 @@ def explain(exc: BaseException) -> str:
     """A plain-language sentence for a run's failure; our own messages are already written for users."""
     if isinstance(exc, pa.ArrowInvalid):  # before ValueError, which it is too
         return "The dataset's file in the workspace is damaged. Save the dataset again on the Data page."
+    if is_disk_full(exc):  # before the kinds a full disk can come as (SQLite's errors, StorageError)
+        return disk_full_message(workspace_dir())
     if isinstance(exc, (OutOfMemory, DataError, ValueError, StorageError)):
         return str(exc)
     if isinstance(exc, torch.OutOfMemoryError):
@@ -26,7 +30,7 @@ def explain(exc: BaseException) -> str:
     if isinstance(exc, FileNotFoundError):
         return (f"A file the run needs is missing from the workspace ({exc.filename or exc}). Save the dataset "
                 "again on the Data page and start a new run.")
-    if isinstance(exc, OSError) and exc.errno == 28:
-        return "The server's disk is full. Free some space (delete old datasets or runs) and start the run again."
+    if is_disk_full(exc):
+        return disk_full_message(workspace_dir())
     return (f"Training stopped on an unexpected error ({type(exc).__name__}: {exc}). Start the run again; if it stops "
             "the same way, send its run log to whoever looks after this server.")

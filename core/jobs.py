@@ -25,6 +25,7 @@ from typing import Any
 from core import ray_runs, run_log, storage
 from core.architectures import get_architecture
 from core.checkpoints import CHECKPOINT_FILE
+from core.disk_space import disk_full_message, is_disk_full, low_on_space
 from core.distributed import PROCESSES_ENV, processes_per_run
 from core.limits import Limits
 from core.ownership import require_change
@@ -248,9 +249,19 @@ def checkpoint_kept(store: Store, run_id: int) -> bool:
 
 def reconcile(store: Store) -> list[int]:
     """Mark runs whose worker is gone as interrupted (or cancelled, when Stop was asked for), force a stop on
-    workers that ignore one, then fill free slots; returns the ids of runs found without their worker."""
-    store = store.as_viewer(None)
-    found = []
+    workers that ignore one, then fill free slots; returns the ids of runs found without their worker. While the
+    disk is full nothing can be recorded: the runs are left as they are until there is room, and the lists that
+    called this still show."""
+    found: list[int] = []
+    try:
+        _reconcile(store.as_viewer(None), found)
+    except Exception as exc:
+        if not is_disk_full(exc):
+            raise
+    return found
+
+
+def _reconcile(store: Store, found: list[int]) -> None:
     now = time.time()
     for run in store.list_runs(status=("queued", "running")):
         if worker_alive(run, store.root):
@@ -275,12 +286,18 @@ def reconcile(store: Store) -> list[int]:
         if run.pid is None:
             continue
         if run.status == "running":
-            if _stopped(store, run, GONE_FROM_CLUSTER if run.job is not None else GONE):
+            if _stopped(store, run, GONE_FROM_CLUSTER if run.job is not None else _gone(store.root)):
                 found.append(run.id)
         else:
             store.release_launch(run.id, run.pid)  # launched, but gone before it claimed the run: launch it again
     dispatch(store)
-    return found
+
+
+def _gone(root: Path) -> str:
+    """Why a local worker stopped without a word: a worker that failed on a full disk may have had no room to say."""
+    if low_on_space(root):
+        return f"The training process stopped while the disk was nearly full. {disk_full_message(root)}"
+    return GONE
 
 
 def _stopped(store: Store, run: Run, why: str) -> bool:

@@ -17,6 +17,7 @@ from typing import Iterator
 
 from core.architectures import TextClassifier, get_architecture
 from core.architectures.base import BUNDLE_FILE
+from core.disk_space import is_disk_full
 from core.model_files import disagreement
 from core.onnx_model import MANIFEST_FILE, OnnxClassifier
 from core.skops_files import UnsafeFile
@@ -168,6 +169,8 @@ def extract(source: Path, destination: Path) -> Path:
                     shutil.copyfileobj(data, out)
                 _check_inner(target)
     except (zipfile.BadZipFile, EOFError, NotImplementedError, RuntimeError, OSError) as exc:
+        if is_disk_full(exc):
+            raise
         # Damaged data, or names no folder can hold (a file and a folder of one name, a name too long).
         raise BundleError(f"The ZIP file is damaged or malformed ({first_line(exc)}). Download the model "
                           "again.") from None

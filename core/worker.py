@@ -23,6 +23,7 @@ from core.datasets import load_dataset, subset
 from core.device import describe_device, pick_device
 from core.distributed import World, join, leave
 from core.evaluation import evaluate, save_report
+from core.disk_space import is_disk_full, room_kept
 from core.failures import explain
 from core.heartbeat import beating
 from core.limits import Limits, TimeLimit
@@ -32,7 +33,7 @@ from core.store import Run, Store
 from core.training import Callback, CallbackList, Report, reporter
 from core.wording import count, duration
 from core.worker_callbacks import PushCheckpoints, StopWatch, StoreLogger, progress
-from core.workspace import EXPORT_DIR, MODEL_DIR, PREDICTIONS_FILE, run_dir
+from core.workspace import EXPORT_DIR, MODEL_DIR, PREDICTIONS_FILE, folder_written_aside, run_dir
 
 
 # Seconds before each try to put a finished run's folder in shared storage.
@@ -90,7 +91,7 @@ def _execute_run(store: Store, run_id: int, callbacks: Sequence[Callback], world
     run = store.get_run(run_id)
     stop = StopWatch(store, run_id)
     logger = StoreLogger(store, run_id, stop)
-    with run_log.capture(folder) as log:
+    with run_log.capture(folder) as log, room_kept(folder) as make_room:
         try:
             train(store, run, folder, log, logger, [run_log.EpochLog(log), *callbacks])
         except Cancelled:
@@ -103,6 +104,8 @@ def _execute_run(store: Store, run_id: int, callbacks: Sequence[Callback], world
                 log.info("Interrupted. %s Resume carries on from the last checkpoint.", why)
                 finish(store, run_id, "interrupted", error=why)
         except Exception as exc:  # a failed run is recorded, never propagated: the worker must exit cleanly
+            if is_disk_full(exc):
+                make_room()
             message = explain(exc)
             log.error("%s", message)
             finish(store, run_id, "failed", error=message, traceback=traceback.format_exc())
@@ -213,7 +216,8 @@ def evaluate_and_save(model: TextClassifier, df: pd.DataFrame, folder: Path, log
     test = df[(df["split"] == "test") & df["label"].isin(model.classes_)]
     proba = model.predict_proba_reporting(test["text"].tolist(), report_scored)
     report = evaluate(test["label"].tolist(), proba, model.classes_.tolist(), test["text"].tolist())
-    model.save(folder / MODEL_DIR)
+    with folder_written_aside(folder / MODEL_DIR) as partial:
+        model.save(partial)
     # Downloads made from an earlier model of this run (stopped, then resumed) no longer match it.
     shutil.rmtree(folder / EXPORT_DIR, ignore_errors=True)
     model_bytes = sum(f.stat().st_size for f in (folder / MODEL_DIR).rglob("*") if f.is_file())

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -48,6 +49,24 @@ def written_aside(path: Path) -> Iterator[Path]:
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
+
+
+@contextmanager
+def folder_written_aside(path: Path) -> Iterator[Path]:
+    """`written_aside` for a folder: a new folder beside `path`, put in its place whole when the block ends. A write
+    that fails leaves the folder that was there before (a stopped run's model, say), and nothing half-written."""
+    partial = path.with_name(f".{path.name}.{uuid.uuid4().hex}.partial")
+    try:
+        yield partial
+        if path.exists():
+            old = partial.with_name(f"{partial.name}.old")
+            os.replace(path, old)
+            os.replace(partial, path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(partial, path)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
 
 
 def write_json(path: Path, value: object) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.disk_space import disk_full_message, is_disk_full
 from core.storage import StorageError
 from dashboard.access import account_box, gate
 from dashboard.components import escape_md
@@ -27,5 +28,8 @@ try:
 except StorageError as exc:  # any page that needed a run's files, with shared storage out of reach
     st.error(escape_md(exc))
 # st.stop(), st.rerun() and switch_page raise Streamlit's own control exceptions, which are no Exception: they pass.
-except Exception:  # noqa: BLE001 - anything else: a plain message here, the traceback in the server's log
-    page_failed(navigation.title)
+except Exception as exc:  # noqa: BLE001 - anything else: a plain message here, the traceback in the server's log
+    if is_disk_full(exc):
+        st.error(escape_md(disk_full_message(server_store().root)))
+    else:
+        page_failed(navigation.title)

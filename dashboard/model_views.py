@@ -7,6 +7,7 @@ import time
 import streamlit as st
 
 from core.bundle import file_name, run_zip
+from core.disk_space import disk_full_message, is_disk_full
 from core.imported_models import ImportedModel, delete_imported, import_model, imported_models, share_imported
 from core.loading import BundleError
 from core.model_card import INSTALL, usage_code
@@ -85,7 +86,7 @@ def import_box(store: Store) -> None:
             with st.spinner("Checking and loading the model…"):
                 info = import_model(upload.getvalue(), upload.name, store.root, store.owner)
         except (BundleError, OSError) as exc:  # OSError: the workspace could not take it (a full disk)
-            done = (upload.file_id, str(exc))
+            done = (upload.file_id, disk_full_message(store.root) if is_disk_full(exc) else str(exc))
         else:
             done = (upload.file_id, None)
             st.session_state["predict.imported"] = info.id

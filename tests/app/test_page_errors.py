@@ -2,6 +2,7 @@
 log. Streamlit's own st.stop(), st.rerun() and switch_page pass through untouched."""
 from __future__ import annotations
 
+import errno
 import logging
 import tomllib
 
@@ -10,6 +11,7 @@ from streamlit import config
 
 from core.store import Store
 from dashboard import navigation
+from dashboard.components import escape_md
 from tests.app.conftest import ROOT
 from tests.app.hostile_sweep import page_strings
 
@@ -52,3 +54,15 @@ def test_uncaught_errors_show_no_details_in_the_browser():
     settings = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     shown = settings["client"]["showErrorDetails"]
     assert shown == config.ShowErrorDetailsConfigOptions.NONE  # neither the error's message nor its traceback
+
+
+def test_a_full_disk_is_said_plainly_on_any_page(open_page, trained_run, store, monkeypatch, caplog):
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Store, "runs_with_model", full)
+    at = open_page("results")
+    assert not at.exception
+    [error] = at.error
+    assert error.value.startswith(escape_md(f"The disk holding {store.root} is full ("))
+    assert "Free at least 200 MB there" in error.value and "Errno" not in error.value
