@@ -16,6 +16,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from benchmarks.results import publish, table
 from core.architectures import get_architecture
 from core.datasets import TextSet
 
@@ -83,16 +84,18 @@ def cases(root: Path) -> dict[str, bytes]:
 
 
 def main() -> None:
+    rows = []
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
-        print("| file | size | outcome | peak memory of the importing process |\n|---|---:|---|---:|")
         for name, data in cases(root).items():
             path = root / "upload.zip"
             path.write_bytes(data)
             done = subprocess.run([sys.executable, "-c", IMPORTER, str(path)], capture_output=True, text=True,
                                   check=True)
             outcome, peak = done.stdout.strip().rsplit("\n", 1)
-            print(f"| {name} | {len(data) / 1024:,.0f} KB | {outcome[:110]} | {int(peak):,} MB |")
+            rows.append([name, f"{len(data) / 1024:,.0f} KB", outcome[:140], f"{int(peak):,} MB"])
+    publish("hostile_imports", "Hostile model files imported as the Predict page imports them",
+            table(["file", "size", "outcome", "peak memory of the importing process"], rows))
 
 
 if __name__ == "__main__":
