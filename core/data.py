@@ -6,30 +6,41 @@ from dataclasses import dataclass
 import pandas as pd
 
 from core import quality
-from core.labels import STRING, LabelOptions, clean_labels, detect_multilabel, multilabel_message
-from core.quality import Finding
+from core.errors import DataError
+from core.labels import STRING, LabelOptions, clean_labels, detect_multilabel, is_numeric, multilabel_message, stripped
+from core.quality import LISTED, Finding
 from core.splitting import split_problem
-from core.wording import count
+from core.wording import count, listing
 
 LABEL_NAMES = ("label", "labels", "class", "category", "target", "y", "sentiment", "intent", "topic", "tag")
 TEXT_NAMES = ("text", "texts", "sentence", "message", "content", "body", "review", "title", "question", "document")
+OTHER_NAMES = ("id", "index", "split")  # columns that are neither the texts nor the labels
 GUESS_ROWS = 10_000
+# A number however a file writes it: 3, -2.5, 1,000, 1e+20, 12%, inf. RE2 syntax: Arrow's kernels run it.
+NUMBER = r"[-+]?(?:[0-9][0-9.,]*|[.,][0-9]+)(?:[eE][-+]?[0-9]+)?%?|(?i:[-+]?inf(?:inity)?)"
+TRUTH = r"(?i:true|false)"
 
 
 def guess_columns(df: pd.DataFrame) -> tuple[str, str | None]:
     """Guess (text column, label column): the text is long free text, the label a few repeated values. Judged on the
-    first GUESS_ROWS rows, so a million-row table is not scanned (or copied) for a guess."""
+    first GUESS_ROWS rows, so a million-row table is not scanned (or copied) for a guess. A column of numbers is the
+    text only when no column holds anything else; `validate` then says why it cannot be."""
     sample = df.head(GUESS_ROWS)
     columns = list(sample.columns)
-    lowered = {c: c.lower() for c in columns}
-    stringy = [c for c in columns if sample[c].dtype == object or pd.api.types.is_string_dtype(sample[c])] or columns
+    if not columns:
+        raise DataError("The table has no columns. It needs a column of texts and a column of their labels.")
+    lowered = {c: str(c).lower() for c in columns}
 
     def mean_length(col: str) -> float:
-        return float(sample[col].dropna().astype(str).str.len().mean() or 0.0)
+        lengths = sample[col].dropna().astype(str).str.len()
+        return float(lengths.mean()) if len(lengths) else 0.0
 
-    named_text = [c for c in stringy if lowered[c] in TEXT_NAMES]
-    text_col = named_text[0] if named_text else max(stringy, key=mean_length)
-    rest = [c for c in columns if c != text_col and lowered[c] not in ("id", "index", "split")]
+    words = [c for c in columns if not_text(sample[c]) is None]
+    named_text = [c for c in words if lowered[c] in TEXT_NAMES]
+    unnamed = [c for c in words if lowered[c] not in LABEL_NAMES + OTHER_NAMES]
+    unlabelled = [c for c in columns if lowered[c] not in LABEL_NAMES]
+    text_col = named_text[0] if named_text else max(unnamed or unlabelled or columns, key=mean_length)
+    rest = [c for c in columns if c != text_col and lowered[c] not in OTHER_NAMES]
     named_label = [c for c in rest if lowered[c] in LABEL_NAMES]
     if named_label:
         return text_col, named_label[0]
@@ -39,6 +50,17 @@ def guess_columns(df: pd.DataFrame) -> tuple[str, str | None]:
     return text_col, label_col
 
 
+def not_text(column: pd.Series) -> str | None:
+    """What a column holds in words ("numbers (ids)") when it is not texts a model can learn from; None when it may
+    be. Judged on its first GUESS_ROWS rows."""
+    values = stripped(column.head(GUESS_ROWS)).dropna()
+    if values.empty:
+        return "nothing (every cell is empty)"
+    if values.str.fullmatch(NUMBER).all():
+        return "numbers (ids)" if is_numeric(values) and values.is_unique and len(values) > 1 else "numbers"
+    return "only true or false" if values.str.fullmatch(TRUTH).all() else None
+
+
 def validate(df: pd.DataFrame, text_col: str, label_col: str | None, split_col: str | None = None,
              labels: LabelOptions = LabelOptions()) -> list[Finding]:
     """What stands in the way of training on these columns (errors) and what is worth fixing (warnings), each in
@@ -46,6 +68,8 @@ def validate(df: pd.DataFrame, text_col: str, label_col: str | None, split_col: 
     if df.shape[1] == 1:
         return [Finding("one_column", "error", "The file has only one column. Add a column with the label of each "
                         "text (the answer the model should learn) and upload it again.")]
+    if problem := _not_texts(df, text_col, label_col, split_col):
+        return [problem]
     if label_col is None:
         return [Finding("no_label_column", "error", "Choose the column that holds the labels (the answer the model "
                         "should learn).")]
@@ -62,6 +86,25 @@ def validate(df: pd.DataFrame, text_col: str, label_col: str | None, split_col: 
         example = df[label_col].astype(str)[df[label_col].astype(str).str.contains(delimiter, regex=False)].iloc[0]
         return [Finding("multilabel", "error", multilabel_message(label_col, delimiter, example))]
     return quality.findings(df, text_col, label_col, split_col, labels)
+
+
+def _not_texts(df: pd.DataFrame, text_col: str, label_col: str | None, split_col: str | None) -> Finding | None:
+    """A text column of numbers (ids, scores) trains a model that learns nothing: say so, and name the columns that
+    could hold the texts, or what each column holds when none could."""
+    holds = not_text(df[text_col])
+    if holds is None:
+        return None
+    others = {c: not_text(df[c]) for c in df.columns if c not in (text_col, label_col, split_col)}
+    if texts := [f"'{c}'" for c, held in others.items() if held is None]:
+        return Finding("not_text", "error", f"Column '{text_col}' holds {holds}, not texts: a model learns from texts "
+                       f"such as sentences, messages or reviews. Choose the column that holds them"
+                       f"{': ' if len(texts) == 1 else ', one of '}{listing(texts, LISTED)}.")
+    held = [f"'{text_col}' holds {holds}", *(f"'{c}' holds {what}" for c, what in others.items())]
+    held += [f"'{c}' holds the {what}" for c, what in ((label_col, "labels"), (split_col, "split"))
+             if c not in (None, text_col)]
+    return Finding("no_text", "error", f"No column holds texts: {listing(held, LISTED)}. A model learns from texts "
+                   "such as sentences, messages or reviews: add a column of them to the file (named 'text', it is "
+                   "chosen by itself) and upload it again, or choose the column that holds them.")
 
 
 @dataclass(frozen=True)

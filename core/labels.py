@@ -15,6 +15,11 @@ DELIMITERS = ("|", ";", ",")
 MULTILABEL_SHARE = 0.05
 # An evenly spaced sample of labels shows the pattern, and keeps a million-row text column cheap.
 MULTILABEL_SAMPLE = 100_000
+# How tools write a missing value into a file (the spellings pandas and R read as missing): a label written so is no
+# class, and the row is one without a label.
+MISSING = ("", "NaN", "nan", "-NaN", "-nan", "NA", "N/A", "n/a", "<NA>", "NULL", "null", "None", "#N/A", "#N/A N/A",
+           "#NA", "1.#IND", "-1.#IND", "1.#QNAN", "-1.#QNAN")
+EXACT_FLOAT = 2**53  # past it a float is not an exact whole number, and 1e20 does not fit an Int64
 
 
 @dataclass(frozen=True)
@@ -27,9 +32,10 @@ class LabelOptions:
 
 
 def label_ids(series: pd.Series) -> pd.Series:
-    """Labels as the user should see them before naming: stripped, empty as missing, and in a column of whole
-    numbers "1.0" as "1" (a column of integer ids with one gap is read as floats, and 1.0 and 1 are one class)."""
-    labels = _stripped(series)
+    """Labels as the user should see them before naming: stripped, empty or written as missing (NaN, null…) as
+    missing, and in a column of whole numbers "1.0" as "1" (a column of integer ids with one gap is read as floats,
+    and 1.0 and 1 are one class)."""
+    labels = stripped(series)
     if _whole_numbers(labels[labels != OTHER]):
         labels = labels.str.replace(r"\.0+$", "", regex=True)
     return labels
@@ -51,14 +57,18 @@ def clean_labels(series: pd.Series, options: LabelOptions = LabelOptions()) -> p
 def is_numeric(series: pd.Series) -> bool:
     """True when every label present is a whole number ("0", "2", "-1", "1.0"): ids that the user may want to name.
     OTHER, which merging small classes brings, does not count against it."""
-    labels = _stripped(series)
+    labels = stripped(series)
     return _whole_numbers(labels[labels != OTHER])
 
 
-def _stripped(series: pd.Series) -> pd.Series:
+def stripped(series: pd.Series) -> pd.Series:
+    """The values as text, stripped, with those that say a value is missing (empty, NaN, null…) as missing."""
     if pd.api.types.is_float_dtype(series) and (series.dropna() % 1 == 0).all():
-        series = series.astype("Int64")  # 1.0 as "1" at once, and many times faster than writing floats as text
-    return series.astype(STRING).str.strip().replace("", pd.NA)
+        # 1.0 as "1" at once, and many times faster than writing floats as text.
+        big = series.abs() > EXACT_FLOAT
+        series = series.mask(big).astype("Int64").astype(STRING).mask(big, series[big].astype(STRING))
+    labels = series.astype(STRING).str.strip()
+    return labels.mask(labels.isin(MISSING))
 
 
 def _whole_numbers(labels: pd.Series) -> bool:
@@ -73,7 +83,7 @@ def detect_multilabel(series: pd.Series) -> str | None:
     appears alone as a label, or there are fewer distinct pieces than distinct joined values. Prose with commas fails
     both, and so do labels like "Paris, France": each brings at least one piece of its own. Labels such as "Sci/Tech"
     or "B-PER" use none of the delimiters. Looks at up to MULTILABEL_SAMPLE labels, evenly spaced over the column."""
-    values = _stripped(series.iloc[::max(1, len(series) // MULTILABEL_SAMPLE)]).dropna()
+    values = stripped(series.iloc[::max(1, len(series) // MULTILABEL_SAMPLE)]).dropna()
     for delimiter in DELIMITERS:
         joined = values.str.contains(delimiter, regex=False).to_numpy(dtype=bool)
         if joined.any() and joined.mean() >= MULTILABEL_SHARE and _like_tags(values, joined, delimiter):

@@ -74,9 +74,20 @@ def _missing_label(scan: Scan) -> Finding | None:
     missing = scan.label_codes == -1
     if not missing.any():
         return None
-    return Finding("missing_label", "warning", f"Rows without a label in column '{scan.label_col}': {missing.sum():,}. "
-                   "A model cannot learn from a text without its answer, so they will be left out; fill in the labels "
-                   "in your file, or drop these rows.", scan.rows(missing), *_drop_empty_button(scan))
+    return Finding("missing_label", "warning", f"Rows without a label in column '{scan.label_col}': {missing.sum():,}"
+                   f"{_spellings(scan.written[missing])}. A model cannot learn from a text without its answer, so they "
+                   "will be left out; fill in the labels in your file, or drop these rows.", scan.rows(missing),
+                   *_drop_empty_button(scan))
+
+
+def _spellings(written: pd.Series) -> str:
+    """How labels that mean "missing" were written ("NaN", "null"…), so no one looks for a class of that name."""
+    words = written.astype(STRING).str.strip()
+    shown = words[words.notna() & (words != "")].value_counts()
+    if shown.empty:
+        return ""
+    spelt = [f"{n:,} written '{value}'" for value, n in shown.items()]
+    return f" ({listing(spelt, LISTED)}: a missing value, not a class)"
 
 
 def _drop_empty_button(scan: Scan) -> tuple[str, str]:

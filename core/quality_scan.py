@@ -22,6 +22,7 @@ class Scan:
     index: pd.Index
     label_col: str
     source: pd.Series  # the text column as given, only read to quote an example
+    written: pd.Series  # the label column as given, only read to say how missing labels were written
     empty: np.ndarray  # no text, or only spaces
     lengths: np.ndarray  # characters, after stripping
     classes: pd.Index  # the cleaned labels, in order of first appearance; label_codes index it (-1: no label)
@@ -70,8 +71,8 @@ def scan(df: pd.DataFrame, text_col: str, label_col: str, split_col: str | None,
     per_class = pd.Series(label_codes[usable]).value_counts()
     classes = pd.Index(uniques, dtype=STRING)
     counts = pd.Series(per_class.to_numpy(), index=classes.take(per_class.index), name="count")
-    return Scan(df.index, label_col, df[text_col], empty, lengths, classes, usable, key_codes, label_codes, counts,
-                 exact, repeated & ~exact, same & ~repeated, clashing, leaks)
+    return Scan(df.index, label_col, df[text_col], df[label_col], empty, lengths, classes, usable, key_codes,
+                label_codes, counts, exact, repeated & ~exact, same & ~repeated, clashing, leaks)
 
 
 def _pair(codes: np.ndarray, label_codes: np.ndarray) -> np.ndarray:

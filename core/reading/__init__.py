@@ -11,6 +11,7 @@ from core.reading.folders import read_folders
 from core.reading.plain import read_lines
 from core.reading.result import Note, ReadResult, Skipped, column_names, line_list, physical_lines
 from core.reading.structured import read_excel, read_json, read_json_lines, read_parquet
+from core.wording import count
 
 TEXT_FORMATS = {".csv", ".tsv", ".txt", ".json", ".jsonl", ".ndjson"}
 SUPPORTED = sorted(TEXT_FORMATS | {".xlsx", ".parquet", ".zip"})
@@ -40,6 +41,9 @@ def read_file(source: str | Path | bytes | BinaryIO, filename: str | None = None
         raise DataError(f"Could not read '{filename}' as {suffix[1:].upper()}: {exc}") from exc
     if result.rows == 0 and not result.skipped:
         raise DataError(f"'{filename}' has " + ("column names but no rows." if result.table.shape[1] else "no rows."))
+    if result.table.shape[1] == 0 and result.rows:
+        raise DataError(f"'{filename}' has {count(result.rows, 'row')} but no columns: every row is empty, like "
+                        '{} in JSON. Each row needs a text and its label, such as {"text": "…", "label": "…"}.')
     result.table = result.table.reset_index(drop=True)
     result.table.columns = column_names(list(result.table.columns))
     return result

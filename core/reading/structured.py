@@ -11,8 +11,10 @@ import numpy as np
 import pandas as pd
 
 from core.errors import DataError
-from core.reading.result import ReadResult, Skipped, physical_lines
+from core.reading.encoding import MARK, decode, mended
+from core.reading.result import SHOWN_LOCATIONS, Note, ReadResult, Skipped, physical_lines
 from core.splitting import SPLIT_NAMES
+from core.wording import listing
 
 SHAPE_HINT = 'a list of objects, such as [{"text": "…", "label": "…"}, …]'
 
@@ -123,4 +125,21 @@ def read_parquet(raw: bytes) -> ReadResult:
         df = pd.read_parquet(io.BytesIO(raw))
     except (OSError, ValueError) as exc:
         raise DataError(f"This is not a readable Parquet file ({exc}).") from exc
-    return ReadResult(_flatten(df), "Parquet")
+    damaged = [f"'{column}'" for column in _decode_bytes(df)]
+    where = f"{'column' if len(damaged) == 1 else 'columns'} {listing(damaged, SHOWN_LOCATIONS)}"
+    notes = [Note(f"Bytes that are not UTF-8 text were replaced by '\ufffd' in {where}. If many texts show '\ufffd', "
+                  "save the texts in the file as strings, not bytes.")] if damaged else []
+    return ReadResult(_flatten(df), "Parquet", notes=notes)
+
+
+def _decode_bytes(df: pd.DataFrame) -> list[str]:
+    """Cells of bytes as UTF-8 text, so every cell can be compared and counted. Returns the columns where some bytes
+    were not UTF-8."""
+    damaged = []
+    for column in df.columns[df.dtypes == object]:
+        binary = df[column].map(lambda v: isinstance(v, (bytes, bytearray))).to_numpy(dtype=bool)
+        if binary.any():
+            texts = [decode(bytes(value), "utf-8") for value in df.loc[binary, column]]
+            damaged += [column] if any(MARK in text for text in texts) else []
+            df.loc[binary, column] = [mended(text) for text in texts]
+    return damaged

@@ -104,6 +104,28 @@ def test_one_class_upload_is_an_error(open_page, store, tiny_df):
     assert store.list_datasets() == []
 
 
+def test_ids_and_labels_without_texts_say_a_column_of_texts_is_needed(open_page, store):
+    raw = ("id,y\n" + "".join(f"{i},{i % 2}\n" for i in range(1, 21))).encode()
+    at = upload(open_page("data"), "ids.csv", raw)
+    assert not at.exception
+    errors = [e.value.replace("\\", "") for e in at.error]
+    assert any(e.startswith("No column holds texts: 'id' holds numbers (ids), 'y' holds the labels.") for e in errors)
+    assert not at.success and not use_button(at)
+
+
+def test_labels_written_as_nan_or_null_are_counted_and_left_out_not_a_class(open_page, store, tiny_df):
+    table = tiny_df.copy()
+    table.loc[:2, "label"] = ["NaN", "null", "NaN"]
+    at = upload(open_page("data"), "nan.csv", csv_bytes(table))
+    assert not at.exception
+    (missing,) = [w.value.replace("\\", "") for w in at.warning if "without a label" in w.value]
+    assert missing.startswith("Rows without a label in column 'label': 3 (2 written 'NaN', 1 written 'null': a "
+                              "missing value, not a class).")
+    assert sorted(class_table(at)["class"]) == ["food", "sport", "tech"]
+    at = save(at)
+    assert not at.exception and store.list_datasets()[0].n_rows == len(table) - 3
+
+
 @pytest.mark.parametrize("filename, content", [
     ("garbage.xlsx", b"\x00\x01 this is not a spreadsheet \xff\xfe" * 20),
     ("garbage.parquet", b"PAR1 not really parquet"),

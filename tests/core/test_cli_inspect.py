@@ -57,3 +57,32 @@ def test_an_unknown_column_is_an_error_in_json_too(capsys):
     assert main(["inspect", str(HOSTILE / "semicolon.csv"), "--json", "--label-column", "stars"]) == 2
     captured = capsys.readouterr()
     assert json.loads(captured.out)["error"] == "No column 'stars' in semicolon.csv. Columns: text, label."
+
+
+def test_ids_and_labels_without_texts_are_an_error_not_no_problems(tmp_path, capsys):
+    path = tmp_path / "ids.csv"
+    path.write_text("id,y\n" + "".join(f"{i},{i % 2}\n" for i in range(1, 21)), encoding="utf-8")
+    assert main(["inspect", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "error: No column holds texts: 'id' holds numbers (ids), 'y' holds the labels." in out
+    assert "No problems found." not in out
+
+
+def test_a_chosen_text_column_of_numbers_is_said_to_hold_numbers(tmp_path, capsys):
+    path = tmp_path / "scores.csv"
+    path.write_text("score,review,label\n" + "".join(f"{i}.5,text number {i},{'pn'[i % 2]}\n" for i in range(12)),
+                    encoding="utf-8")
+    assert main(["inspect", str(path), "--text-column", "score"]) == 0
+    assert ("error: Column 'score' holds numbers, not texts: a model learns from texts such as sentences, messages or "
+            "reviews. Choose the column that holds them: 'review'.") in capsys.readouterr().out
+
+
+def test_labels_written_as_nan_or_null_are_counted_as_missing(tmp_path, capsys):
+    rows = [f"text number {i},{'NaN' if i < 3 else 'null' if i < 5 else 'pn'[i % 2]}" for i in range(14)]
+    path = tmp_path / "nan.csv"
+    path.write_text("text,label\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    assert main(["inspect", str(path), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    missing = [f["message"] for f in report["findings"] if f["kind"] == "missing_label"]
+    assert missing and missing[0].startswith("Rows without a label in column 'label': 5 (3 written 'NaN', 2 written "
+                                             "'null': a missing value, not a class).")

@@ -8,6 +8,7 @@ from core.data import LeftOut, guess_columns, prepare, prepare_counted, validate
 from core.labels import LabelOptions
 from core.splitting import split, split_columns
 from core.errors import DataError
+from core.reading import read_file
 
 ROWS = [("The match ended with a late goal", "sport"), ("Bake the bread for forty minutes", "food"),
         ("The new laptop has a faster chip", "tech")]
@@ -44,6 +45,41 @@ def test_guess_no_label_candidate():
     assert text_col == "c1" and label_col is None
 
 
+def test_a_column_of_numbers_is_never_guessed_as_the_texts():
+    df = pd.DataFrame({"code": ["100200300400", "100200300401", "100200300402", "100200300403"],
+                       "msg": ["ok", "hi", "no", "yes"], "label": ["a", "b", "a", "b"]})
+    assert guess_columns(df) == ("msg", "label")
+
+
+@pytest.mark.parametrize("df, guess", [
+    (pd.DataFrame({"编号": ["10001", "10002", "10003", "10004", "10005", "10006"],
+                   "标题": ["体育新闻", "科技前沿", "足球", "芯片", "进球了", "新手机"], "类别": ["体育", "科技"] * 3}),
+     ("标题", "类别")),
+    (pd.DataFrame({"n": [1, 2, 3, 4], "c2": ["ok", "no", "ok!", "5 stars"], "c3": ["p", "n", "p", "n"]}),
+     ("c2", "c3")),
+])
+def test_short_texts_and_chinese_titles_are_still_found(df, guess):
+    assert guess_columns(df) == guess
+
+
+def test_ids_and_labels_without_texts_say_the_file_needs_a_column_of_texts():
+    raw = "id,y\n" + "".join(f"{i},{i % 2}\n" for i in range(1, 21))
+    df = read_file(raw.encode(), "ids.csv").table
+    text_col, label_col = guess_columns(df)
+    issues = validate(df, text_col, label_col)
+    assert [(i.kind, i.level) for i in issues] == [("no_text", "error")]
+    assert issues[0].message.startswith("No column holds texts: 'id' holds numbers (ids), 'y' holds the labels. A "
+                                        "model learns from texts such as sentences, messages or reviews: add a column")
+
+
+def test_a_chosen_text_column_of_numbers_is_refused_naming_the_texts():
+    df = pd.DataFrame({"score": [1.5, 2.0, 3.25, 4.0], "review": ["good", "bad", "fine", "meh"],
+                       "label": ["p", "n", "p", "n"]})
+    assert find(validate(df, "score", "label"), "error", "Column 'score' holds numbers, not texts").message.endswith(
+        "Choose the column that holds them: 'review'.")
+    assert not [i for i in validate(df, "review", "label") if i.kind == "not_text"]
+
+
 # validate
 
 def test_valid_data_has_no_issues(tiny_df):
@@ -67,10 +103,14 @@ def test_error_one_class():
     assert find(validate(df, "text", "label"), "error", "only one class ('x')").kind == "one_class"
 
 
-def test_error_no_text_or_no_labels_leaves_no_class():
-    for df in (pd.DataFrame({"text": ["", None, "   "], "label": ["x", "y", "x"]}),
-               pd.DataFrame({"text": ["a", "b", "c"], "label": [None, "", " "]})):
-        find(validate(df, "text", "label"), "error", "No class has rows with both a text and a label")
+def test_error_no_labels_leaves_no_class():
+    df = pd.DataFrame({"text": ["a", "b", "c", "d"], "label": [None, "", " ", "NaN"]})
+    find(validate(df, "text", "label"), "error", "No class has rows with both a text and a label")
+
+
+def test_an_empty_text_column_is_said_to_hold_nothing():
+    df = pd.DataFrame({"text": ["", None, "   "], "label": ["x", "y", "x"]})
+    assert find(validate(df, "text", "label"), "error", "'text' holds nothing (every cell is empty)").kind == "no_text"
 
 
 def test_warnings_come_from_the_quality_report_with_their_fixes(tiny_df):

@@ -49,6 +49,16 @@ def test_float_ids_become_whole_numbers_so_names_find_them():
     assert values(label_ids(pd.Series(["1.0", "2", " 3.00 "]))) == ["1", "2", "3"]
 
 
+def test_a_float_too_big_for_an_integer_beside_integer_labels_stays_as_written():
+    assert values(label_ids(pd.Series([1.0, 2.0, 1e20, np.nan]))) == ["1", "2", "1e+20", None]
+
+
+@pytest.mark.parametrize("missing", ["NaN", "nan", "null", "NULL", "None", "NA", "N/A", "n/a", "<NA>", "#N/A", " NaN "])
+def test_labels_written_as_missing_are_missing_not_a_class(missing):
+    assert values(clean_labels(pd.Series(["spam", missing, "ham"]))) == ["spam", None, "ham"]
+    assert is_numeric(pd.Series(["0", missing, "1"]))
+
+
 def test_decimals_in_a_text_column_stay_as_written():
     assert values(label_ids(pd.Series(["1.0", "v2", "2.5"]))) == ["1.0", "v2", "2.5"]
     assert values(label_ids(pd.Series([0.5, 1.0]))) == ["0.5", "1.0"]

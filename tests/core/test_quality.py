@@ -54,6 +54,16 @@ def test_rows_without_a_label():
     assert found.fix_label == "Drop the 3 rows without text or label"
 
 
+def test_rows_whose_label_is_written_as_missing_say_how_it_was_written():
+    df = frame([("one", "NaN"), ("two", "null"), ("three", " NaN"), ("four", None), ("five", "N/A")])
+    found = only(df, "missing_label")
+    assert found.message.startswith("Rows without a label in column 'label': 5 (2 written 'NaN', 1 written 'null', "
+                                    "1 written 'N/A': a missing value, not a class). A model cannot learn")
+    assert found.rows == [9, 10, 11, 12, 13]
+    prepared, left_out = prepare_counted(df, "text", "label")
+    assert set(prepared["label"]) == {"sport", "food", "tech"} and left_out == LeftOut(unusable=5)
+
+
 def test_exact_duplicates():
     df = frame([("fans filled the stadium", "sport"), ("  fans filled the stadium ", "sport"),
                 ("bake the bread for forty minutes", "food")])

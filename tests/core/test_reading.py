@@ -90,6 +90,16 @@ def test_parquet():
     assert df.to_dict("list") == {"text": [t for t, _ in ROWS], "label": [l for _, l in ROWS]}
 
 
+def test_a_parquet_column_of_bytes_is_read_as_text_and_says_where_bytes_were_not_utf8():
+    buf = io.BytesIO()
+    pd.DataFrame({"text": ["café".encode(), b"\xff ok"], "label": ["a", "b"]}).to_parquet(buf, index=False)
+    result = read_file(buf.getvalue(), "d.parquet")
+    assert result.table["text"].tolist() == ["café", "\ufffd ok"]
+    assert result.problems() == ["Bytes that are not UTF-8 text were replaced by '\ufffd' in column 'text'. If many "
+                                 "texts show '\ufffd', save the texts in the file as strings, not bytes."]
+    assert validate(result.table, "text", "label")  # the report reads the texts as any others, without a crash
+
+
 def test_header_names_are_stripped():
     df = read(b" text , label \nsome text,a\nmore text,b\n", "d.csv")
     assert list(df.columns) == ["text", "label"]
@@ -271,6 +281,13 @@ def test_old_mac_line_ends_are_line_ends():
 ])
 def test_json_documents_in_the_shapes_people_write(document, table):
     assert read(json.dumps(document).encode(), "d.json").to_dict("list") == table
+
+
+@pytest.mark.parametrize("raw", [b"[{}, {}]", b"{}\n{}\n"])
+def test_rows_of_empty_objects_are_refused_with_the_shape_needed(raw):
+    with pytest.raises(DataError, match=r"'d.json' has 2 rows but no columns: every row is empty.*Each row needs a "
+                                        r"text and its label, such as \{\"text\""):
+        read_file(raw, "d.json")
 
 
 def test_two_stray_quotes_are_read_as_written_with_a_note_to_look():
