@@ -23,7 +23,7 @@ from core.quality import CASEFOLD, apply_fix
 from core.reading import SUPPORTED, read_file
 from core.splitting import split, split_columns
 
-SETTINGS = settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", 100)), deadline=None,
+SETTINGS = settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", 60)), deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 NAMES = st.sampled_from(["text", "label", "id", "y", "split", "Message", "Category", "notes", "score", " ", "中文",
