@@ -147,6 +147,7 @@ def training(cli, tiny_csv, workspace: Store) -> Run:
     return wait_for(workspace, json.loads(out.stdout)["run_id"], lambda r: r.status == "running")
 
 
+@pytest.mark.e2e  # a real worker, started by a command in a process of its own: with the end-to-end tests
 def test_following_the_log_of_a_run_whose_worker_is_killed_ends_saying_so(cli, capsys, tiny_csv, workspace):
     run = training(cli, tiny_csv, workspace)
     ended: list[int] = []
