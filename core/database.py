@@ -17,7 +17,7 @@ from typing import Iterator
 from sqlalchemy import Connection, Engine, create_engine, event, func, inspect, make_url, select, text
 from sqlalchemy.pool import NullPool
 
-from core.disk_space import is_disk_full
+from core.disk_space import is_disk_full, low_on_space
 from core.store_schema import ADDED_COLUMNS, metadata
 
 DATABASE_URL_ENV = "CLASSIFIER_STUDIO_DATABASE_URL"
@@ -67,7 +67,8 @@ def _sqlite_engine(url: str) -> Engine:
             connection.close()
             # WAL needs a shared-memory file beside the database, which a full disk has no room for; read without
             # it, so the runs can still be listed ("immutable": no file is made, none is locked).
-            if not is_disk_full(exc) or not Path(path).exists():
+            # SQLite says "disk I/O error" for a failing disk too: only a disk really short of space is read so.
+            if not (is_disk_full(exc) and low_on_space(Path(path).parent)) or not Path(path).exists():
                 raise
             connection = sqlite3.connect(f"{Path(path).absolute().as_uri()}?mode=ro&immutable=1", uri=True,
                                          timeout=30, factory=ReadOnlyWhileFull)
