@@ -16,7 +16,7 @@ import tempfile
 from benchmarks.results import publish, table
 from core.architectures import REGISTRY
 from core.architectures.base import PRESETS
-from core.samples import SAMPLES
+from core.data.samples import SAMPLES
 from core.workspace import WORKSPACE_ENV
 
 BASELINE = "tfidf"

@@ -14,10 +14,10 @@ import numpy as np
 
 from benchmarks.results import publish, table
 from core.architectures import get_architecture
-from core.data import prepare
-from core.splitting import split
-from core.datasets import subset
-from core.samples import get_sample
+from core.data.preparation import prepare
+from core.data.samples import get_sample
+from core.data.splitting import split
+from core.store.datasets import subset
 
 ARCH = "finetune"
 

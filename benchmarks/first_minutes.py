@@ -26,11 +26,11 @@ import psutil
 from playwright.sync_api import Page, expect, sync_playwright
 
 from benchmarks.results import publish, table
-from core.data import prepare
-from core.datasets import save_dataset
-from core.samples import get_sample
-from core.splitting import split
-from core.store import Store
+from core.data.preparation import prepare
+from core.data.samples import get_sample
+from core.data.splitting import split
+from core.store.datasets import save_dataset
+from core.store.store import Store
 from core.workspace import WORKSPACE_ENV
 from tests.e2e.conftest import CHROMIUM_ARGS, Server, chromium_executable, free_port, kill_workers, stop_process_group
 
@@ -263,7 +263,7 @@ def vocabulary_files(terms: int = 200_000, repeats: int = 3) -> list[list[object
     import skops.io  # noqa: F401 - imported once per process, most of a second, before any model is saved
 
     from core.architectures.tfidf import TfidfClassifier, TfidfConfig
-    from core.datasets import TextSet
+    from core.store.datasets import TextSet
 
     words = [f"term{i}" for i in range(terms)]
     texts = [" ".join(words[i : i + 20]) for i in range(0, terms, 10)]

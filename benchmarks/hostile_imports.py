@@ -18,7 +18,7 @@ from pathlib import Path
 
 from benchmarks.results import publish, table
 from core.architectures import get_architecture
-from core.datasets import TextSet
+from core.store.datasets import TextSet
 
 WORDS = {"sport": "goal match team score league", "food": "pasta cheese dinner bread soup",
          "tech": "code chip computer data phone"}
@@ -26,8 +26,8 @@ WORDS = {"sport": "goal match team score league", "food": "pasta cheese dinner b
 IMPORTER = """
 import sys, tempfile
 from pathlib import Path
-from core.imported_models import import_model
-from core.loading import BundleError
+from core.models.imported import import_model
+from core.errors import BundleError
 data = Path(sys.argv[1]).read_bytes()
 try:
     import_model(data, "upload.zip", Path(tempfile.mkdtemp()))

@@ -55,8 +55,8 @@ def run_step(step: str, path: Path) -> dict:
     bytes and do the step."""
     import pandas as pd
 
-    from core.data import guess_columns, validate
-    from core.reading import read_file
+    from core.data.preparation import guess_columns, validate
+    from core.data.reading import read_file
 
     tiny = b"id,text,label\n1,a first text,x\n2,a second text,y\n3,a third text,x\n"
     pd.read_csv(io.BytesIO(tiny), engine="pyarrow")

@@ -21,14 +21,14 @@ from torch import nn
 from benchmarks.results import publish, table
 from core.architectures import get_architecture
 from core.architectures.neural import collate, length_bucketed
-from core.datasets import subset
-from core.data import prepare
-from core.splitting import split
-from core.samples import get_sample
-from core.store import Store
-from core.early_stopping import EarlyStopping
-from core.training import make_scheduler, train_loop
-from core.worker_callbacks import StopWatch, StoreLogger
+from core.data.preparation import prepare
+from core.data.samples import get_sample
+from core.data.splitting import split
+from core.runs.worker_callbacks import StopWatch, StoreLogger
+from core.store.datasets import subset
+from core.store.store import Store
+from core.training.early_stopping import EarlyStopping
+from core.training.loop import make_scheduler, train_loop
 
 
 def prepared(sample: str, arch: str):

@@ -31,12 +31,12 @@ import torch  # noqa: E402
 
 from benchmarks.results import publish, table  # noqa: E402
 from core.architectures import REGISTRY  # noqa: E402
-from core.data import prepare  # noqa: E402
-from core.datasets import subset  # noqa: E402
-from core.loading import load_model  # noqa: E402
-from core.onnx_export import export  # noqa: E402
-from core.samples import get_sample  # noqa: E402
-from core.splitting import split  # noqa: E402
+from core.data.preparation import prepare  # noqa: E402
+from core.data.samples import get_sample  # noqa: E402
+from core.data.splitting import split  # noqa: E402
+from core.formats.onnx_export import export  # noqa: E402
+from core.models.loading import load_model  # noqa: E402
+from core.store.datasets import subset  # noqa: E402
 
 SAMPLE = "trec6"
 TORCH_THREADS = 2

@@ -16,7 +16,7 @@ from benchmarks.accuracy_by_sample import train
 from benchmarks.results import publish, table
 from core.architectures import REGISTRY
 from core.architectures.base import PRESETS
-from core.samples import SAMPLES
+from core.data.samples import SAMPLES
 
 FAST = ("tfidf", "fasttext", "textcnn")
 

@@ -13,7 +13,7 @@ import tracemalloc
 import numpy as np
 
 from benchmarks.results import publish, table
-from core.evaluation import evaluate
+from core.evaluation.report import evaluate
 
 
 def synthetic(n: int, n_classes: int, seed: int = 0) -> tuple[list[str], np.ndarray, list[str], list[str]]:

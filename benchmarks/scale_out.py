@@ -22,15 +22,15 @@ import time
 from typing import Callable
 
 from benchmarks.results import publish, table
-from core import jobs
-from core.data import prepare
-from core.database import DATABASE_URL_ENV
-from core.datasets import save_dataset
-from core.distributed import PROCESSES_ENV
-from core.ray_jobs import RAY_ADDRESS_ENV
-from core.samples import get_sample
-from core.splitting import split
-from core.store import Store
+from core.data.preparation import prepare
+from core.data.samples import get_sample
+from core.data.splitting import split
+from core.runs import jobs
+from core.runs.backends.ray_api import RAY_ADDRESS_ENV
+from core.store.database import DATABASE_URL_ENV
+from core.store.datasets import save_dataset
+from core.store.store import Store
+from core.training.distributed import PROCESSES_ENV
 from core.workspace import WORKSPACE_ENV
 from tests.postgres_server import PostgresServer
 from tests.ray_head import ray_head

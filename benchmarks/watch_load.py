@@ -35,12 +35,12 @@ from typing import Callable
 from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 
 from benchmarks.results import publish, table
-from core import jobs
-from core.data import prepare
-from core.datasets import save_dataset
-from core.samples import get_sample
-from core.splitting import split
-from core.store import Store
+from core.data.preparation import prepare
+from core.data.samples import get_sample
+from core.data.splitting import split
+from core.runs import jobs
+from core.store.datasets import save_dataset
+from core.store.store import Store
 from tests.e2e.conftest import CHROMIUM_ARGS, Server, chromium_executable, kill_workers
 
 SETTINGS = {"epochs": 200, "early_stopping_patience": 0, "device": "cpu"}

@@ -21,7 +21,8 @@ def workspace_dir() -> Path:
 
 MODEL_DIR = "model"  # inside a run folder: the saved model bundle
 PREDICTIONS_FILE = "test_predictions.parquet"  # inside a run folder: the test split with predictions
-CHECKPOINT_FILE = "checkpoint.pt"  # inside a run folder: where training stood, to resume from (core/checkpoints.py)
+# Inside a run folder: where training stood, to resume from (core/training/checkpoints.py).
+CHECKPOINT_FILE = "checkpoint.pt"
 EXPORT_DIR = "export"  # inside a run folder: the ZIP files downloaded so far, kept for the next download
 
 

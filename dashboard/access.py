@@ -15,8 +15,8 @@ from typing import Any, Mapping
 
 import streamlit as st
 
-from core.ownership import Viewer
-from core.passwords import Throttle, check_hash, verify_password
+from core.access.ownership import Viewer
+from core.access.passwords import Throttle, check_hash, verify_password
 from dashboard.components import escape_md
 from dashboard.state import VIEWER
 

@@ -7,8 +7,8 @@ from typing import Callable
 import pandas as pd
 import streamlit as st
 
-from core.intervals import Comparison
-from core.recommendation import Recommendation, how_often, per_text, size, train_time
+from core.evaluation.intervals import Comparison
+from core.evaluation.recommendation import Recommendation, how_often, per_text, size, train_time
 from dashboard.components import escape_md
 
 STANDING = {"best": "🏆 best", "tied": "tied for best", "": ""}

@@ -9,7 +9,7 @@ import streamlit as st
 
 from core.architectures import REGISTRY
 from core.architectures.base import ArchConfig, applies
-from core.store import DatasetRecord, Run, Store
+from core.store.store import DatasetRecord, Run, Store
 from core.wording import literal_markdown as escape_md  # noqa: F401 - the views escape through here
 from dashboard import navigation
 from dashboard.state import RUN, current, remember

@@ -8,9 +8,9 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from core.datasets import delete_dataset
-from core.ownership import can_change
-from core.store import DatasetRecord, Store
+from core.access.ownership import can_change
+from core.store.datasets import delete_dataset
+from core.store.store import DatasetRecord, Store
 from core.wording import count
 from dashboard.components import escape_md
 from dashboard.sharing_views import share_toggle, whose

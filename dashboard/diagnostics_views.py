@@ -7,9 +7,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from core.curves import at_threshold
-from core.prediction import csv_for_excel
-from core.slices import examples
+from core.evaluation.curves import at_threshold
+from core.evaluation.slices import examples
+from core.inference.prediction import csv_for_excel
 from dashboard import report_charts
 from dashboard.components import escape_md
 from dashboard.report_views import ANY, example_table

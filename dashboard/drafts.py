@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.data.labels import LabelOptions
+from core.data.quality import apply_fix
+from core.data.reading import ReadResult, read_file
+from core.data.samples import SAMPLES
 from core.errors import DataError
-from core.labels import LabelOptions
-from core.quality import apply_fix
-from core.reading import ReadResult, read_file
-from core.samples import SAMPLES
-from core.uploads import keep_choices, keep_upload, kept_choices, kept_name, may_open, open_upload
+from core.store.uploads import keep_choices, keep_upload, kept_choices, kept_name, may_open, open_upload
 from dashboard.limits_views import too_big
 from dashboard.state import DRAFT, FIXES, VIEWER, remember
 

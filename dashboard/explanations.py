@@ -1,7 +1,7 @@
 """The Predict page's word highlight: which words pushed the prediction, as coloured text and a bar chart.
 
 The text is the user's, so it reaches HTML only through `html.escape`; the words on the chart's axis are runs of
-letters and digits (`core.explain.words`), which carry no markup.
+letters and digits (`core.inference.attributions.words`), which carry no markup.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Callable
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.explain import Explanation
+from core.inference.attributions import Explanation
 from dashboard.charts import LAYOUT, literal
 from dashboard.components import escape_md
 

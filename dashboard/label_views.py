@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.labels import OTHER, LabelOptions, is_numeric, label_ids
+from core.data.labels import OTHER, LabelOptions, is_numeric, label_ids
 
 MAX_NAMED_IDS = 50  # numeric labels offered for naming; more are ids of something else
 

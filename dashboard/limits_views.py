@@ -1,11 +1,12 @@
-"""The server's limits (core/limits.py) as the pages apply them: uploads checked by size, settings capped."""
+"""The server's limits (core/access/limits.py) as the pages apply them: uploads checked by size, settings capped."""
 from __future__ import annotations
 
 import streamlit as st
 
-from core import jobs, ray_runs
-from core.distributed import processes_per_run
-from core.limits import Limits
+from core.access.limits import Limits
+from core.runs import jobs
+from core.runs.backends import ray_cluster
+from core.training.distributed import processes_per_run
 from dashboard.components import escape_md
 
 
@@ -14,7 +15,7 @@ def server_limits() -> Limits:
     cluster) stops the page with a message rather than dropping the limit or failing later."""
     try:
         processes_per_run(jobs.gpu_count())
-        ray_runs.gpus_setting()
+        ray_cluster.gpus_setting()
         return Limits.from_env()
     except ValueError as exc:
         st.error(f"{escape_md(exc)} The administrator needs to correct it and restart the app.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.disk_space import disk_full_message, is_disk_full
-from core.storage import StorageError
+from core.errors import StorageError
 from dashboard.access import account_box, gate
 from dashboard.components import escape_md
 from dashboard.limits_views import server_limits

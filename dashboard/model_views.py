@@ -6,15 +6,15 @@ import time
 
 import streamlit as st
 
-from core.bundle import file_name, run_zip
+from core.access.ownership import can_change
 from core.disk_space import disk_full_message, is_disk_full
-from core.imported_models import ImportedModel, delete_imported, import_model, imported_models, share_imported
-from core.loading import BundleError
-from core.model_card import INSTALL, usage_code
-from core.ownership import can_change
-from core.records import Run
-from core.storage import run_files
-from core.store import Store
+from core.errors import BundleError
+from core.models.bundle import file_name, run_zip
+from core.models.card import INSTALL, usage_code
+from core.models.imported import ImportedModel, delete_imported, import_model, imported_models, share_imported
+from core.store.records import Run
+from core.store.shared_storage import run_files
+from core.store.store import Store
 from core.wording import first_line
 from core.workspace import EXPORT_DIR
 from dashboard.components import escape_md

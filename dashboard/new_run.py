@@ -7,10 +7,10 @@ from typing import Any
 
 import streamlit as st
 
-from core import jobs
 from core.architectures import REGISTRY
-from core.model_choice import Pick
-from core.store import Run, Store
+from core.architectures.advice import Pick
+from core.runs import jobs
+from core.store.store import Run, Store
 from dashboard.components import escape_md
 from dashboard.state import RUN, remember
 

@@ -6,7 +6,7 @@ from typing import Callable, Sequence
 import pandas as pd
 import streamlit as st
 
-from core.quality import Finding
+from core.data.quality import Finding
 from dashboard.components import escape_md
 
 SHOWN_ROWS = 200

@@ -6,9 +6,9 @@ from typing import Any
 
 import streamlit as st
 
-from core.prediction import csv_for_excel
-from core.reading import ENCODINGS, SEPARATORS, TEXT_FORMATS, ReadResult, describe
-from core.uploads import safe_file_name
+from core.data.reading import ENCODINGS, SEPARATORS, TEXT_FORMATS, ReadResult, describe
+from core.inference.prediction import csv_for_excel
+from core.store.uploads import safe_file_name
 from dashboard.components import escape_md
 
 AUTO = "auto"

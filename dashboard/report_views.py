@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import baseline
-from core.slices import examples
+from core.evaluation import baseline
+from core.evaluation.slices import examples
 from dashboard import report_charts
 from dashboard.components import escape_md
 

@@ -7,11 +7,12 @@ import time
 import pandas as pd
 import streamlit as st
 
-from core import jobs, run_log, run_queue
-from core.ownership import can_change
-from core.model_choice import after_early_stop
-from core.storage import StorageError, run_files
-from core.store import Run, Store
+from core.access.ownership import can_change
+from core.architectures.advice import after_early_stop
+from core.errors import StorageError
+from core.runs import jobs, run_log, run_queue
+from core.store.shared_storage import run_files
+from core.store.store import Run, Store
 from core.wording import duration
 from dashboard import navigation
 from dashboard.components import escape_md
@@ -104,7 +105,7 @@ def succeeded(store: Store, run: Run) -> None:
 
 
 def early_stop_advice(store: Store, run: Run) -> str | None:
-    """What to try after a run that stopped early, if anything (see core.model_choice.after_early_stop)."""
+    """What to try after a run that stopped early, if anything (see core.architectures.advice.after_early_stop)."""
     if not run.result.get("stop_reason"):
         return None  # the run ran its course: no need to read its curves
     losses = [m["value"] for m in store.metrics_since(run.id) if m["split"] == "val" and m["name"] == "loss"]

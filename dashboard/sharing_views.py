@@ -5,8 +5,8 @@ from typing import Callable
 
 import streamlit as st
 
-from core.ownership import Owned, can_change
-from core.store import Store
+from core.access.ownership import Owned, can_change
+from core.store.store import Store
 from dashboard.components import escape_md
 
 

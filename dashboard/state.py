@@ -9,16 +9,17 @@ from typing import AsyncIterator
 import pandas as pd
 import streamlit as st
 
-from core import jobs
-from core.evaluation import load_predictions
-from core.store import Store
+from core.evaluation.report import load_predictions
+from core.runs import jobs
+from core.store.store import Store
 
 DATASET = "dataset_id"  # the dataset chosen on the Data page, preselected on Train
 RUN = "run_id"  # the run last started or picked; preselected on Train, Results and Predict
 DRAFT = "draft"  # the sample or kept upload open on the Data page: see dashboard/drafts.py
 FIXES = "draft_fixes"  # its table after the fixes applied: {"for", "table", "done", "applied", "checked"}, drafts.fixed
 BATCH = "batch_predictions"  # ((run id, file id, text column), table) of the Predict page's last file
-VIEWER = "access.viewer"  # who is signed in (a core.ownership.Viewer), or None with sign-in off; set by access.gate
+# Who is signed in (a core.access.ownership.Viewer), or None with sign-in off; set by access.gate.
+VIEWER = "access.viewer"
 METRICS_CACHE = "metrics_cache"  # run id -> (last metric row id, rows) for incremental live charts
 
 
@@ -45,7 +46,7 @@ async def serving(app: st.App) -> AsyncIterator[None]:
 
 
 def get_store() -> Store:
-    """The store as this session's signed-in person sees it (see dashboard/access.py and core/ownership.py)."""
+    """The store as this session's signed-in person sees it (see dashboard/access.py and core/access/ownership.py)."""
     return server_store().as_viewer(st.session_state.get(VIEWER))
 
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.store import Store
-from core.system import Gpu, SystemStatus, gib, system_status
+from core.runs.system import Gpu, SystemStatus, gib, system_status
+from core.store.store import Store
 from core.wording import count
 from dashboard.components import escape_md
 

@@ -1,8 +1,8 @@
 import pandas as pd
 import streamlit as st
 
-from core.comparison import arch_title, candidates, compare_runs, leaderboard, weigh
-from core.recommendation import Recommendation, judge_pair
+from core.evaluation.comparison import arch_title, candidates, compare_runs, leaderboard, weigh
+from core.evaluation.recommendation import Recommendation, judge_pair
 from dashboard import navigation
 from dashboard.comparison_views import leaderboard_table, pair_verdict, verdict
 from dashboard.components import dataset_label, escape_md, run_not_offered

@@ -3,14 +3,14 @@ from pathlib import Path
 
 import streamlit as st
 
-from core.data import guess_columns, prepare_counted, validate
-from core.datasets import save_dataset
+from core.data.labels import LabelOptions, clean_labels
+from core.data.preparation import guess_columns, prepare_counted, validate
+from core.data.quality import CASEFOLD
+from core.data.reading import SUPPORTED
+from core.data.samples import SAMPLES
+from core.data.splitting import has_validation, split, split_columns
 from core.errors import DataError
-from core.labels import LabelOptions, clean_labels
-from core.quality import CASEFOLD
-from core.reading import SUPPORTED
-from core.samples import SAMPLES
-from core.splitting import has_validation, split, split_columns
+from core.store.datasets import save_dataset
 from dashboard import drafts, navigation, quality_views, reading_views
 from dashboard.components import escape_md
 from dashboard.dataset_views import class_counts, saved_datasets

@@ -1,6 +1,6 @@
 import streamlit as st
 
-from core.store import ACTIVE
+from core.store.store import ACTIVE
 from dashboard import navigation
 from dashboard.components import run_label
 from dashboard.state import get_store

@@ -4,18 +4,18 @@ import random
 import pandas as pd
 import streamlit as st
 
-from core.confidence import downloaded_scores, run_scores, trust
-from core.data import guess_columns
+from core.data.preparation import guess_columns
+from core.data.reading import SUPPORTED, ReadResult, read_file
 from core.errors import DataError
-from core.reading import SUPPORTED, ReadResult, read_file
-from core.explain import gradient, occlusion
-from core.imported_models import imported_folder
-from core.loading import load_folder
-from core.prediction import (NO_TEXT, NOTE_COLUMN, alongside, csv_for_excel, load_run_model, predict_every_row,
-                             predict_table, probability_column, without_text)
-from core.storage import run_files
-from core.workspace import PREDICTIONS_FILE
+from core.evaluation.confidence import downloaded_scores, run_scores, trust
+from core.inference.attributions import gradient, occlusion
+from core.inference.prediction import (NO_TEXT, NOTE_COLUMN, alongside, csv_for_excel, load_run_model,
+                                       predict_every_row, predict_table, probability_column, without_text)
+from core.models.imported import imported_folder
+from core.models.loading import load_folder
+from core.store.shared_storage import run_files
 from core.wording import count
+from core.workspace import PREDICTIONS_FILE
 from dashboard import explanations, model_views, reading_views
 from dashboard.charts import probabilities
 from dashboard.components import escape_md, finished_run_or_stop, run_label

@@ -2,8 +2,8 @@ from functools import partial
 
 import streamlit as st
 
-from core.evaluation import load_report
-from core.storage import run_files
+from core.evaluation.report import load_report
+from core.store.shared_storage import run_files
 from core.workspace import PREDICTIONS_FILE
 from dashboard import diagnostics_views, model_views, navigation, report_views
 from dashboard.components import finished_run_or_stop

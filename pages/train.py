@@ -2,12 +2,12 @@ import pandas as pd
 import streamlit as st
 
 from core.architectures import REGISTRY
+from core.architectures.advice import recommended
 from core.architectures.base import PRESETS
-from core.datasets import load_dataset, subset
-from core.pretrained_models import check_shared_source
-from core.preview import Preview, preview
-from core.model_choice import recommended
-from core.store import Run
+from core.architectures.pretrained import check_shared_source
+from core.architectures.preview import Preview, preview
+from core.store.datasets import load_dataset, subset
+from core.store.store import Run
 from dashboard import navigation, run_views
 from dashboard.charts import token_lengths, training_curves
 from dashboard.components import config_form, dataset_label, escape_md, run_picker

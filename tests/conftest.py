@@ -7,14 +7,14 @@ import random
 import pandas as pd
 import pytest
 
-from core.standby import STANDBY_ENV
-from core.store import Store
+from core.runs.standby import STANDBY_ENV
+from core.store.store import Store
 from core.workspace import WORKSPACE_ENV
 
 # No test reaches the Hugging Face Hub: a model that is not on disk fails at once instead of after half a minute
 # of retries. Set before transformers is imported, which reads it once; worker processes inherit it.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-# A dashboard keeps a worker process ready (core/standby.py); every page test would start one that imports PyTorch.
+# A dashboard keeps a worker process ready (core/runs/standby.py); every page test would start one that imports PyTorch.
 # The tests of that worker, and the browser tests' servers, turn it on where they need it.
 os.environ[STANDBY_ENV] = "0"
 

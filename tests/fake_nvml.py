@@ -19,7 +19,7 @@ class FakeGpu:
 
 
 def fake_nvml(gpus: list[FakeGpu], fail_init: bool = False) -> ModuleType:
-    """A module with the NVML calls core.system makes; `module.inits` counts nvmlInit calls."""
+    """A module with the NVML calls core.runs.system makes; `module.inits` counts nvmlInit calls."""
     module = ModuleType("pynvml")
     module.NVMLError = NVMLError
     module.inits = 0

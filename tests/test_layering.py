@@ -10,8 +10,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_core_does_not_import_streamlit():
     code = ("import sys\n"
-            "import core, core.cli, core.jobs, core.worker, core.architectures, core.explain, core.prediction\n"
-            "import core.system\n"
+            "import core, core.cli.main, core.runs.jobs, core.runs.worker, core.architectures, core.inference.attributions, core.inference.prediction\n"
+            "import core.runs.system\n"
             "assert 'streamlit' not in sys.modules\n"
             "leaked = sorted(m for m in sys.modules if m.split('.')[0] in ('streamlit', 'dashboard', 'pages'))\n"
             "assert not leaked, leaked\n")

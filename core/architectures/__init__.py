@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from core.architectures import bilstm, fasttext, finetune, sentence_embeddings, textcnn, tfidf, transformer
-from core.architectures.base import Architecture, ArchConfig, TextClassifier
+from core.architectures.base import ArchConfig, Architecture, TextClassifier
 
 REGISTRY: dict[str, Architecture] = {a.name: a for a in (
     tfidf.ARCHITECTURE,

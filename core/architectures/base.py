@@ -9,9 +9,9 @@ from typing import Any, Callable, ClassVar, Mapping, Sequence
 import numpy as np
 from sklearn.metrics import accuracy_score, f1_score, log_loss
 
-from core.model_files import checked_classes, write_description
-from core.datasets import TextSet
-from core.training import Callback, CallbackList, Report, TrainState, reporter
+from core.formats.description import checked_classes, write_description
+from core.store.datasets import TextSet
+from core.training.loop import Callback, CallbackList, Report, TrainState, reporter
 
 BUNDLE_FILE = "bundle.json"
 # Quick trains in a minute or two for a first look; Balanced is the default; Best trades time for accuracy.
@@ -159,7 +159,8 @@ class TextClassifier:
 
     def export_onnx(self, directory: Path) -> dict[str, Any]:
         """Write model.onnx, which returns `probabilities`, and what turns texts into its input, into `directory`;
-        return the manifest entries that tell `core.onnx_model` how to read texts (see `core.onnx_export`)."""
+        return the manifest entries that tell `core.formats.onnx_runtime` how to read texts (see
+        `core.formats.onnx_export`)."""
         raise NotImplementedError
 
     def save(self, directory: Path) -> None:

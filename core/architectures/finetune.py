@@ -11,9 +11,9 @@ from torch import nn
 
 from core.architectures.base import Architecture, option
 from core.architectures.neural import TorchClassifier, TrainingConfig
-from core.onnx_export import export_hf_tokenizer
-from core.pretrained_models import (MINILM, SUGGESTIONS, load_classifier, load_saved_classifier,
-                                    load_saved_tokenizer, load_tokenizer, save_model, unknown_token_warning)
+from core.architectures.pretrained import (MINILM, SUGGESTIONS, load_classifier, load_saved_classifier,
+                                           load_saved_tokenizer, load_tokenizer, save_model, unknown_token_warning)
+from core.formats.onnx_export import export_hf_tokenizer
 
 # The fine-tuned model and its tokenizer, in Hugging Face's own layout, so other tools can load them too.
 HF_FOLDER = "hf"

@@ -19,14 +19,14 @@ from sklearn.utils.class_weight import compute_class_weight
 from torch import nn
 
 from core.architectures.base import ArchConfig, TextClassifier, classification_metrics, option
-from core.datasets import TextSet
-from core.checkpoints import Checkpoints
-from core.device import DEVICE_CHOICES, pick_device
-from core.distributed import Sharding, World, active
-from core.onnx_export import Probabilities, export_module
-from core.onnx_model import ONNX_FILE
-from core.early_stopping import EarlyStopping
-from core.training import SCHEDULES, Batch, Callback, make_scheduler, train_loop
+from core.formats.onnx_export import Probabilities, export_module
+from core.formats.onnx_runtime import ONNX_FILE
+from core.store.datasets import TextSet
+from core.training.checkpoints import Checkpoints
+from core.training.device import DEVICE_CHOICES, pick_device
+from core.training.distributed import Sharding, World, active
+from core.training.early_stopping import EarlyStopping
+from core.training.loop import SCHEDULES, Batch, Callback, make_scheduler, train_loop
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +131,7 @@ def amp_dtype(device: torch.device, enabled: bool) -> torch.dtype | None:
 
 class TorchClassifier(TextClassifier):
     config_cls = TrainingConfig
-    distributable = True  # fit inside a torchrun worker trains across its processes (see core/distributed.py)
+    distributable = True  # fit inside a torchrun worker trains across its processes (see core/training/distributed.py)
     pad_id_: int = 0
     # Dynamic padding with length-bucketed batches; benchmarks switch it off to measure what it saves.
     bucketing: bool = True

@@ -16,8 +16,8 @@ from torch import nn
 
 from core.architectures.base import option
 from core.architectures.neural import TorchClassifier, TrainingConfig
-from core.tokenization import (PAD_ID, UNK, encode, encode_with_offsets, load_tokenizer, save_tokenizer,
-                               train_tokenizer)
+from core.architectures.tokenization import (PAD_ID, UNK, encode, encode_with_offsets, load_tokenizer, save_tokenizer,
+                                             train_tokenizer)
 
 WEIGHTS_FILE = "model.safetensors"
 

@@ -10,14 +10,14 @@ import torch
 from sklearn.linear_model import LogisticRegression
 from torch import nn
 
-from core import skops_files
 from core.architectures.base import ArchConfig, Architecture, OneShotClassifier, option
-from core.device import DEVICE_CHOICES, pick_device
-from core.onnx_export import Probabilities, export_hf_tokenizer, export_module
-from core.onnx_model import ONNX_FILE
-from core.pretrained_models import (MINILM, SUGGESTIONS, load_encoder, load_saved_encoder, load_saved_tokenizer,
-                                    load_tokenizer, mean_pool, save_model, unknown_token_warning)
-from core.training import Report
+from core.architectures.pretrained import (MINILM, SUGGESTIONS, load_encoder, load_saved_encoder, load_saved_tokenizer,
+                                           load_tokenizer, mean_pool, save_model, unknown_token_warning)
+from core.formats import skops_files
+from core.formats.onnx_export import Probabilities, export_hf_tokenizer, export_module
+from core.formats.onnx_runtime import ONNX_FILE
+from core.training.device import DEVICE_CHOICES, pick_device
+from core.training.loop import Report
 
 # The encoder and its tokenizer, copied next to the classifier so the model works without its original source.
 HF_FOLDER = "hf"

@@ -16,12 +16,12 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from core import jobs
-from core.data import prepare
-from core.splitting import split
-from core.datasets import save_dataset
-from core.store import DatasetRecord, Run, Store
-from core.worker import execute_run
+from core.data.preparation import prepare
+from core.data.splitting import split
+from core.runs import jobs
+from core.runs.worker import execute_run
+from core.store.datasets import save_dataset
+from core.store.store import DatasetRecord, Run, Store
 from tests.conftest import make_texts
 
 ROOT = Path(__file__).resolve().parents[2]

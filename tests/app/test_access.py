@@ -8,12 +8,12 @@ import pytest
 from streamlit import config
 from streamlit.testing.v1 import AppTest
 
-from core import jobs
-from core.bundle import run_zip
-from core.imported_models import import_model
-from core.ownership import Viewer
-from core.passwords import hash_password
-from core.uploads import keep_upload
+from core.access.ownership import Viewer
+from core.access.passwords import hash_password
+from core.models.bundle import run_zip
+from core.models.imported import import_model
+from core.runs import jobs
+from core.store.uploads import keep_upload
 from core.wording import literal_markdown as md
 from dashboard import access
 from tests.app.conftest import ENTRYPOINT, PAGES, TIMEOUT, train_inline
@@ -168,7 +168,7 @@ def test_someone_else_cannot_stop_a_shared_run(store, dataset, stand_in_worker):
 def test_the_technical_details_of_a_failed_run_are_for_administrators(store, dataset):
     run = store.create_run(dataset.id, "tfidf", {})
     store.share_run(run, True)
-    trace = 'Traceback (most recent call last):\n  File "/srv/studio/core/worker.py", line 1\nRuntimeError: boom'
+    trace = 'Traceback (most recent call last):\n  File "/srv/studio/core/runs/worker.py", line 1\nRuntimeError: boom'
     assert store.transition(run, "failed", error="RuntimeError: boom", traceback=trace)
     for email, sees in (("bob@example.com", False), ("ada@example.com", True)):
         at = signed_in(email, {"allowed": ["*"], "admins": ["ada@example.com"]})

@@ -6,9 +6,9 @@ import json
 
 import pandas as pd
 
-from core.comparison import candidates, compare_runs, leaderboard, weigh
-from core.recommendation import judge_pair
-from core.worker import execute_run
+from core.evaluation.comparison import candidates, compare_runs, leaderboard, weigh
+from core.evaluation.recommendation import judge_pair
+from core.runs.worker import execute_run
 from core.wording import literal_markdown as escape_md
 from core.workspace import PREDICTIONS_FILE, run_dir
 from tests.app.conftest import train_inline

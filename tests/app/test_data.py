@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from core.uploads import source_hash
+from core.store.uploads import source_hash
 from dashboard.state import DATASET
 
 HOSTILE = Path(__file__).resolve().parents[1] / "core" / "hostile"

@@ -1,7 +1,7 @@
 """The word highlight's HTML and the top-words chart, built from hand-made explanations."""
 from __future__ import annotations
 
-from core.explain import Explanation, WordWeight, words
+from core.inference.attributions import Explanation, WordWeight, words
 from dashboard.explanations import GREEN, RED, highlight_html, top_words
 
 

@@ -10,7 +10,6 @@ from tests.app.conftest import train_inline
 from tests.conftest import make_texts
 from tests.hostile_inputs import HOSTILE, shown_by_plotly
 
-
 # Each topic of the tiny data named by a hostile value; the ones with brackets are those plotly would read as markup.
 CLASSES = {"sport": HOSTILE[0], "food": HOSTILE[3], "tech": HOSTILE[2]}
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from core.uploads import keep_upload, kept_name
-from core.worker import execute_run
+from core.runs.worker import execute_run
+from core.store.uploads import keep_upload, kept_name
 from tests.app.conftest import train_inline
 from tests.app.hostile_sweep import markdown_strings, raw_in_markdown
 from tests.conftest import make_texts

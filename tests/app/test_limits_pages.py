@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import jobs
-from core.ownership import Viewer
+from core.access.ownership import Viewer
+from core.runs import jobs
 from core.wording import literal_markdown as escape_md
 from tests.app.conftest import ENTRYPOINT, TIMEOUT
 from tests.conftest import make_texts

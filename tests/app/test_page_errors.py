@@ -9,7 +9,7 @@ import tomllib
 import streamlit as st
 from streamlit import config
 
-from core.store import Store
+from core.store.store import Store
 from dashboard import navigation
 from dashboard.components import escape_md
 from tests.app.conftest import ROOT

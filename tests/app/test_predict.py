@@ -10,13 +10,13 @@ from html.parser import HTMLParser
 
 import pandas as pd
 
-from core.bundle import METRICS_FILE, run_zip
-from core.confidence import run_scores, trust
-from core.datasets import load_dataset
-from core.prediction import load_run_model, predict_table
-from core.storage import run_files
-from core.store import Run
-from core.worker import execute_run
+from core.evaluation.confidence import run_scores, trust
+from core.inference.prediction import load_run_model, predict_table
+from core.models.bundle import METRICS_FILE, run_zip
+from core.runs.worker import execute_run
+from core.store.datasets import load_dataset
+from core.store.shared_storage import run_files
+from core.store.store import Run
 from dashboard.components import escape_md
 from dashboard.explanations import GRADIENTS, GREEN, OCCLUSION
 from tests.app.conftest import open_tab, train_inline as train_on

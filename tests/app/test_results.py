@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pandas as pd
 
-from core import baseline
-from core.evaluation import load_report
-from core.storage import STORAGE_URL_ENV
+from core.evaluation import baseline
+from core.evaluation.report import load_report
+from core.store.shared_storage import STORAGE_URL_ENV
 from core.workspace import PREDICTIONS_FILE, run_dir
 from dashboard.components import escape_md
 from dashboard.state import RUN
@@ -92,7 +92,7 @@ def test_succeeded_run_shows_metrics_confusion_matrix_and_table(open_page, store
 def test_run_in_the_url_is_preselected_and_the_choice_goes_back_into_the_url(store, dataset, trained_run):
     from streamlit.testing.v1 import AppTest
 
-    from core.worker import execute_run
+    from core.runs.worker import execute_run
     from tests.app.conftest import ENTRYPOINT, PAGES, TIMEOUT
 
     newer = execute_run(store, store.create_run(dataset.id, "tfidf", {"C": 0.01}))

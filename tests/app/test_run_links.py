@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.bundle import run_zip
-from core.imported_models import import_model
+from core.models.bundle import run_zip
+from core.models.imported import import_model
 from dashboard.url_ids import parse_id
 from tests.app.conftest import ENTRYPOINT, PAGES, TIMEOUT
 

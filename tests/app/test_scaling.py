@@ -6,9 +6,10 @@ import time
 
 import pytest
 
-from core import jobs, ray_runs
-from core.distributed import PROCESSES_ENV
-from core.ray_jobs import RAY_ADDRESS_ENV, cluster
+from core.runs import jobs
+from core.runs.backends import ray_cluster
+from core.runs.backends.ray_api import RAY_ADDRESS_ENV, cluster
+from core.training.distributed import PROCESSES_ENV
 from tests.app.test_train import start_button, wait_for_finish
 from tests.ray_head import ray_head
 
@@ -60,8 +61,8 @@ def test_the_same_run_trains_wherever_it_is_sent_with_live_curves(where, open_pa
     finished = wait_for_finish(store, run.id)
     assert finished.status == "cancelled" and finished.has_model, jobs.worker_log(store, run.id)
     if where == "Ray job":
-        assert finished.job is not None and ray_runs.job_states().get(finished.job) in ("RUNNING", "SUCCEEDED")
-        cluster(ray_runs.ray_address()).stop(finished.job)
+        assert finished.job is not None and ray_cluster.job_states().get(finished.job) in ("RUNNING", "SUCCEEDED")
+        cluster(ray_cluster.ray_address()).stop(finished.job)
     else:
         assert finished.job is None
     log = (store.root / "runs" / str(run.id) / "run.log").read_text(encoding="utf-8")

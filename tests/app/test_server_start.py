@@ -10,8 +10,8 @@ from pathlib import Path
 
 from streamlit.web.server.app_discovery import discover_asgi_app
 
-from core import jobs
-from core.store import Store
+from core.runs import jobs
+from core.store.store import Store
 from dashboard import state
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -5,10 +5,11 @@ import sys
 
 import pytest
 
-from core import ray_runs, system
-from core.ray_jobs import RAY_ADDRESS_ENV
-from core.jobs import SLOTS_ENV
-from core.store import DatasetRecord, Run, Store
+from core.runs import system
+from core.runs.backends import ray_cluster
+from core.runs.backends.ray_api import RAY_ADDRESS_ENV
+from core.runs.jobs import SLOTS_ENV
+from core.store.store import DatasetRecord, Run, Store
 from tests.fake_nvml import FakeGpu, fake_nvml
 
 GIB = 1024**3
@@ -70,7 +71,7 @@ def test_with_gpus_the_panel_shows_each_name_and_memory(monkeypatch, open_page, 
 def test_a_cluster_out_of_reach_is_said_plainly_with_the_details_for_the_administrator(monkeypatch, open_page):
     monkeypatch.setenv(RAY_ADDRESS_ENV, "http://ray-head.example.com:8265")
     why = "Cannot reach the Ray cluster at http://ray-head.example.com:8265 (connection refused). Check that ..."
-    monkeypatch.setattr(ray_runs, "status", lambda: (None, why))
+    monkeypatch.setattr(ray_cluster, "status", lambda: (None, why))
     at = open_page("home")
     assert not at.exception
     [warning] = at.sidebar.warning

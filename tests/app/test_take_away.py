@@ -6,9 +6,9 @@ import io
 import pickle
 import zipfile
 
-from core.bundle import run_zip
-from core.imported_models import imported_models
-from core.prediction import load_run_model
+from core.inference.prediction import load_run_model
+from core.models.bundle import run_zip
+from core.models.imported import imported_models
 from dashboard.components import escape_md
 from tests.app.conftest import open_tab
 

@@ -11,13 +11,13 @@ import pandas as pd
 import pytest
 import torch
 
-from core import jobs
 from core.architectures import REGISTRY
-from core.data import prepare
-from core.splitting import split
-from core.datasets import save_dataset
-from dashboard.state import RUN
+from core.data.preparation import prepare
+from core.data.splitting import split
+from core.runs import jobs
+from core.store.datasets import save_dataset
 from dashboard.new_run import OPEN_FORM
+from dashboard.state import RUN
 from tests.conftest import CHINESE, make_texts
 
 WORKER_TIMEOUT = 90
@@ -95,7 +95,7 @@ def test_start_training_runs_a_worker_and_shows_the_result(open_page, store, dat
 def test_failed_run_shows_error_and_traceback(open_page, store, dataset):
     run_id = store.create_run(dataset.id, "tfidf", {})
     assert store.transition(run_id, "running", pid=12345678)
-    trace = 'Traceback (most recent call last):\n  File "core/worker.py", line 1\nRuntimeError: out of memory'
+    trace = 'Traceback (most recent call last):\n  File "core/runs/worker.py", line 1\nRuntimeError: out of memory'
     assert store.transition(run_id, "failed", error="RuntimeError: out of memory", traceback=trace)
     at = open_page("train")
     assert not at.exception

@@ -11,7 +11,7 @@ import pytest
 import torch
 from transformers import BertConfig, BertModel, BertTokenizer
 
-from core.store import Store
+from core.store.store import Store
 from core.workspace import WORKSPACE_ENV
 from tests.conftest import CHINESE, WORDS
 

@@ -14,13 +14,13 @@ import torch
 from core.architectures import REGISTRY, Architecture, get_architecture
 from core.architectures.base import BUNDLE_FILE, OneShotClassifier, TextClassifier, applies
 from core.architectures.neural import length_bucketed
-from core.splitting import split
-from core.datasets import TextSet, subset
-from core.explain import gradient, occlusion, words
-from core.loading import load_model
-from core.model_files import KEY
-from core.tokenization import encode, train_tokenizer
-from core.training import Callback, TrainState
+from core.architectures.tokenization import encode, train_tokenizer
+from core.data.splitting import split
+from core.formats.description import KEY
+from core.inference.attributions import gradient, occlusion, words
+from core.models.loading import load_model
+from core.store.datasets import TextSet, subset
+from core.training.loop import Callback, TrainState
 from tests.conftest import CHINESE
 
 ARCHS = list(REGISTRY)

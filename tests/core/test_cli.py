@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from core.architectures import REGISTRY, get_architecture
-from core.cli import main
-from core.samples import SAMPLES
+from core.cli.main import main
+from core.data.samples import SAMPLES
 
 
 def test_train_then_predict(cli, tiny_csv, workspace):
@@ -101,13 +101,13 @@ def test_predict_needs_a_finished_run(workspace, capsys):
 
 
 def test_report_and_compare_print_what_the_pages_show(workspace, tiny_df, capsys):
-    from core.comparison import candidates, compare_runs, leaderboard
-    from core.data import prepare
-    from core.splitting import split
-    from core.datasets import save_dataset
-    from core.evaluation import load_report
-    from core.recommendation import judge_pair
-    from core.worker import execute_run
+    from core.data.preparation import prepare
+    from core.data.splitting import split
+    from core.evaluation.comparison import candidates, compare_runs, leaderboard
+    from core.evaluation.recommendation import judge_pair
+    from core.evaluation.report import load_report
+    from core.runs.worker import execute_run
+    from core.store.datasets import save_dataset
     from core.workspace import run_dir
 
     dataset = save_dataset(workspace, split(prepare(tiny_df, "text", "label"), 0.1, 0.3, 42), "tiny")

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from core.cli import build_parser, main
+from core.cli.main import build_parser, main
 
 
 def commands(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:

@@ -9,13 +9,13 @@ import time
 
 import pytest
 
-from core import jobs
-from core.checkpoints import CHECKPOINT_FILE
-from core.datasets import save_dataset
-from core.splitting import split
-from core.cli import main
-from core.processes import pid_alive, signal_process
-from core.store import FINISHED, Run, Store
+from core.cli.main import main
+from core.data.splitting import split
+from core.runs import jobs
+from core.runs.backends.processes import pid_alive, signal_process
+from core.store.datasets import save_dataset
+from core.store.store import FINISHED, Run, Store
+from core.training.checkpoints import CHECKPOINT_FILE
 from core.workspace import run_dir
 
 # A TextCNN run that trains for minutes unless stopped.

@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 
 from core import load_model
-from core.bundle import run_zip
-from core.cli import main
-from core.cli_models import file_size
-from core.prediction import load_run_model
+from core.cli.main import main
+from core.cli.models import file_size
+from core.inference.prediction import load_run_model
+from core.models.bundle import run_zip
 
 
 @pytest.fixture

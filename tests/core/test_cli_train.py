@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 import torch
 
-from core import jobs, run_log
-from core.cli import main
-from core.data import prepare
-from core.datasets import load_dataset
-from core.splitting import split
-from core.worker import training_threads, use_training_threads
+from core.cli.main import main
+from core.data.preparation import prepare
+from core.data.splitting import split
+from core.runs import jobs, run_log
+from core.runs.worker import training_threads, use_training_threads
+from core.store.datasets import load_dataset
 from core.workspace import run_dir
 from tests.conftest import make_texts
 

@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from core.confidence import MIN_TEXTS, band, downloaded_scores, trust
-from core.curves import reliability
+from core.evaluation.confidence import MIN_TEXTS, band, downloaded_scores, trust
+from core.evaluation.curves import reliability
 from core.wording import percent
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from core.data import LeftOut, guess_columns, prepare, prepare_counted, validate
-from core.labels import LabelOptions
-from core.splitting import split, split_columns
+from core.data.labels import LabelOptions
+from core.data.preparation import LeftOut, guess_columns, prepare, prepare_counted, validate
+from core.data.reading import read_file
+from core.data.splitting import split, split_columns
 from core.errors import DataError
-from core.reading import read_file
 
 ROWS = [("The match ended with a late goal", "sport"), ("Bake the bread for forty minutes", "food"),
         ("The new laptop has a faster chip", "tech")]

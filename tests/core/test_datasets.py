@@ -9,11 +9,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from core.cli_datasets import register
-from core.splitting import split
-from core.datasets import delete_dataset, load_dataset, save_dataset
-from core.uploads import keep_upload, open_upload, source_hash
-from core.store import Store
+from core.cli.datasets import register
+from core.data.splitting import split
+from core.store.datasets import delete_dataset, load_dataset, save_dataset
+from core.store.store import Store
+from core.store.uploads import keep_upload, open_upload, source_hash
 from core.workspace import datasets_dir, run_dir, write_json
 
 

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from core.cli import main
-from core.datasets import save_dataset
-from core.splitting import split
-from core.store import Store
-from core.training import Callback, TrainState
-from core.worker import execute_run
+from core.cli.main import main
+from core.data.splitting import split
+from core.runs.worker import execute_run
+from core.store.datasets import save_dataset
+from core.store.store import Store
+from core.training.loop import Callback, TrainState
 from core.workspace import MODEL_DIR, WORKSPACE_ENV, run_dir
 
 

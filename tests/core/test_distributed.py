@@ -9,12 +9,12 @@ import psutil
 import pytest
 import torch
 
-from core import jobs
 from core.architectures import REGISTRY, get_architecture
-from core.distributed import PROCESSES_ENV, Sharding, World, processes_per_run
-from core.prediction import load_run_model
-from core.store import Store
-from core.worker import execute_run
+from core.inference.prediction import load_run_model
+from core.runs import jobs
+from core.runs.worker import execute_run
+from core.store.store import Store
+from core.training.distributed import PROCESSES_ENV, Sharding, World, processes_per_run
 from core.workspace import WORKSPACE_ENV, run_dir
 from tests.core.test_architectures import SMALL, SMALL_FOR
 from tests.core.test_jobs import LONG, one_thread_workers, tiny_dataset, wait_finished, wait_until  # noqa: F401

@@ -9,11 +9,11 @@ from sklearn.dummy import DummyClassifier
 from sklearn.metrics import (accuracy_score, average_precision_score, confusion_matrix, f1_score,
                              precision_recall_fscore_support, precision_score, recall_score, roc_auc_score)
 
-from core import baseline, intervals
-from core.curves import at_threshold, reliability, threshold_sweep
-from core.evaluation import REPORT_FILE, REPORT_VERSION, evaluate, load_report, save_report
-from core.prediction import prediction_frame
-from core.slices import examples, length_slices
+from core.evaluation import baseline, intervals
+from core.evaluation.curves import at_threshold, reliability, threshold_sweep
+from core.evaluation.report import REPORT_FILE, REPORT_VERSION, evaluate, load_report, save_report
+from core.evaluation.slices import examples, length_slices
+from core.inference.prediction import prediction_frame
 from core.workspace import PREDICTIONS_FILE
 
 CLASSES = ["ant", "bee", "cat", "dog"]

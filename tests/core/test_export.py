@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.bundle import write_zip
-from core.loading import load_model
-from core.onnx_export import PARITY_TOLERANCE, export
-from core.onnx_model import MANIFEST_FILE, OnnxClassifier
+from core.formats.onnx_export import PARITY_TOLERANCE, export
+from core.formats.onnx_runtime import MANIFEST_FILE, OnnxClassifier
+from core.models.bundle import write_zip
+from core.models.loading import load_model
 from tests.core.test_architectures import _fits, fitted, small_pretrained_model  # noqa: F401 (fixtures)
 
 # Texts a model meets in use besides test texts: empty, unseen words, a different script, one long text.
@@ -91,7 +91,7 @@ def test_onnx_runtime_needs_no_torch(fitted, exported):
               "    def find_spec(self, name, path=None, target=None):\n"
               "        if name.split('.')[0] == 'torch': raise ModuleNotFoundError(name)\n"
               "sys.meta_path.insert(0, NoTorch())\n"
-              "from pathlib import Path; from core.onnx_model import OnnxClassifier\n"
+              "from pathlib import Path; from core.formats.onnx_runtime import OnnxClassifier\n"
               f"print(OnnxClassifier.load(Path({str(folder)!r})).predict(['goal match']).tolist())")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr

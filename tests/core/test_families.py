@@ -15,10 +15,10 @@ from core.architectures.fasttext import FastTextClassifier, FastTextConfig, Fast
 from core.architectures.scratch import WEIGHTS_FILE
 from core.architectures.tfidf import CALIBRATION_TYPES, CLASSIFIERS, TfidfClassifier, TfidfConfig
 from core.architectures.transformer import TransformerClassifier, TransformerConfig, TransformerModule
-from core.splitting import split
-from core.datasets import TextSet, subset
-from core.loading import load_model
-from core.model_files import KEY
+from core.data.splitting import split
+from core.formats.description import KEY
+from core.models.loading import load_model
+from core.store.datasets import TextSet, subset
 from tests.conftest import make_texts
 
 TINY = {"epochs": 8, "batch_size": 8, "max_length": 32, "vocab_size": 500, "embedding_dim": 16, "device": "cpu",

@@ -1,5 +1,5 @@
-"""The worker's heartbeat (core/heartbeat.py): kept fresh from before the claim to the end of a run, and what lets a
-reader that cannot see a worker's process tell a live worker from a dead one."""
+"""The worker's heartbeat (core/runs/heartbeat.py): kept fresh from before the claim to the end of a run, and what
+lets a reader that cannot see a worker's process tell a live worker from a dead one."""
 from __future__ import annotations
 
 import signal
@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from core import heartbeat, jobs
-from core.datasets import save_dataset
-from core.heartbeat import HEARTBEAT_FILE, beating, beats_elsewhere
-from core.processes import process_started
-from core.splitting import split
-from core.store import DatasetRecord, Store
-from core.worker import execute_run
+from core.data.splitting import split
+from core.runs import heartbeat, jobs
+from core.runs.backends.processes import process_started
+from core.runs.heartbeat import HEARTBEAT_FILE, beating, beats_elsewhere
+from core.runs.worker import execute_run
+from core.store.datasets import save_dataset
+from core.store.store import DatasetRecord, Store
 from core.workspace import run_dir
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,7 +40,7 @@ def beating_elsewhere():
     started: list[subprocess.Popen] = []
 
     def _start(folder: Path) -> subprocess.Popen:
-        code = ("import sys, time; from pathlib import Path; from core.heartbeat import beating\n"
+        code = ("import sys, time; from pathlib import Path; from core.runs.heartbeat import beating\n"
                 "with beating(Path(sys.argv[1])):\n    print('beating', flush=True); time.sleep(600)")
         started.append(subprocess.Popen([sys.executable, "-c", code, str(folder)], cwd=ROOT, stdout=subprocess.PIPE,
                                         text=True))

@@ -14,10 +14,11 @@ import pytest
 
 from core.architectures import REGISTRY, get_architecture
 from core.architectures.base import BUNDLE_FILE
-from core.imported_models import FILES_DIR, import_model, imported_folder, imported_models
-from core.loading import RATIO_FLOOR_MB, BundleError, load_model
-from core.onnx_export import export
-from core.onnx_model import MANIFEST_FILE
+from core.errors import BundleError
+from core.formats.onnx_export import export
+from core.formats.onnx_runtime import MANIFEST_FILE
+from core.models.imported import FILES_DIR, import_model, imported_folder, imported_models
+from core.models.loading import RATIO_FLOOR_MB, load_model
 from tests.conftest import make_texts
 from tests.core.test_architectures import small_config, splits
 from tests.core.test_loading import model_files, zip_of

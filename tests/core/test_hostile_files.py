@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from core.data import validate
+from core.data.preparation import validate
+from core.data.reading import read_file
 from core.errors import DataError
-from core.reading import read_file
 
 HOSTILE = Path(__file__).parent / "hostile"
 EN_FIRST = ["The match ended with a late goal", "sport"]

@@ -15,17 +15,17 @@ import pandas as pd
 import psutil
 import pytest
 
-from core import jobs, run_log, run_queue
-from core.checkpoints import CHECKPOINT_FILE
 from core.architectures import get_architecture
-from core.splitting import split
-from core.datasets import save_dataset
-from core.evaluation import REPORT_FILE
-from core.prediction import load_run_model
-from core.processes import pid_alive
-from core.store import FINISHED, DatasetRecord, Run, Store
-from core.worker import execute_run, training_threads
-from core.worker_callbacks import StopWatch
+from core.data.splitting import split
+from core.evaluation.report import REPORT_FILE
+from core.inference.prediction import load_run_model
+from core.runs import jobs, run_log, run_queue
+from core.runs.backends.processes import pid_alive
+from core.runs.worker import execute_run, training_threads
+from core.runs.worker_callbacks import StopWatch
+from core.store.datasets import save_dataset
+from core.store.store import FINISHED, DatasetRecord, Run, Store
+from core.training.checkpoints import CHECKPOINT_FILE
 from core.workspace import MODEL_DIR, PREDICTIONS_FILE, run_dir
 
 # A textcnn run that would train for minutes: one text per step, 200 epochs.
@@ -188,7 +188,7 @@ def test_a_killed_worker_whose_launcher_is_gone_is_marked_within_seconds_by_the_
 def start_elsewhere(dataset: DatasetRecord, config: dict) -> int:
     """Start a run from a stand-in for the dashboard that exits at once, leaving the worker without a launcher."""
     server = subprocess.run(
-        [sys.executable, "-c", "import os, sys; from core import jobs; from core.store import Store; "
+        [sys.executable, "-c", "import os, sys; from core.runs import jobs; from core.store.store import Store; "
          f"print(jobs.start(Store(), '{dataset.id}', 'textcnn', {config!r})[0]); sys.stdout.flush(); os._exit(0)"],
         capture_output=True, text=True, check=True, timeout=60)
     return int(server.stdout.strip())

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.labels import LabelOptions, clean_labels, detect_multilabel, is_numeric, label_ids, multilabel_message
+from core.data.labels import LabelOptions, clean_labels, detect_multilabel, is_numeric, label_ids, multilabel_message
 
 
 def values(series: pd.Series) -> list:

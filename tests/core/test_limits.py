@@ -5,12 +5,12 @@ import os
 
 import pytest
 
-from core import jobs, run_queue
-from core.limits import Limits
-from core.splitting import split
-from core.datasets import save_dataset
-from core.ownership import Viewer
-from core.worker import execute_run
+from core.access.limits import Limits
+from core.access.ownership import Viewer
+from core.data.splitting import split
+from core.runs import jobs, run_queue
+from core.runs.worker import execute_run
+from core.store.datasets import save_dataset
 
 ADA, BOB = Viewer("ada@example.com"), Viewer("bob@example.com")
 

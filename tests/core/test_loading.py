@@ -20,12 +20,13 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from core.architectures import get_architecture
-from core.bundle import write_zip
-from core.datasets import TextSet
 from core.architectures.base import BUNDLE_FILE
-from core.loading import MAX_FILES, MAX_MB_ENV, BundleError, load_folder, load_model
-from core.model_files import KEY
-from core.onnx_model import MANIFEST_FILE
+from core.errors import BundleError
+from core.formats.description import KEY
+from core.formats.onnx_runtime import MANIFEST_FILE
+from core.models.bundle import write_zip
+from core.models.loading import MAX_FILES, MAX_MB_ENV, load_folder, load_model
+from core.store.datasets import TextSet
 from tests.conftest import make_texts
 from tests.core.test_architectures import small_config, splits
 

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import zipfile
 
-from core.bundle import run_zip
-from core.data import prepare
-from core.datasets import save_dataset
-from core.splitting import split
-from core.worker import execute_run
+from core.data.preparation import prepare
+from core.data.splitting import split
+from core.models.bundle import run_zip
+from core.runs.worker import execute_run
+from core.store.datasets import save_dataset
 from core.wording import literal_markdown
 from tests.conftest import make_texts
 

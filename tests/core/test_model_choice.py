@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from core.architectures import REGISTRY, get_architecture
-from core.model_choice import FINETUNE_MOST_TEXTS, after_early_stop, recommended
+from core.architectures.advice import FINETUNE_MOST_TEXTS, after_early_stop, recommended
 from tests.conftest import CHINESE, make_texts
 
 RESULTS = Path(__file__).resolve().parents[2] / "benchmarks" / "RESULTS.md"
@@ -89,7 +89,7 @@ def accuracy_table() -> dict[str, dict[str, tuple[float, float]]]:
 
 
 def test_the_recommendations_rest_on_the_measured_figures():
-    """What core/model_choice.py says of each model holds in benchmarks/RESULTS.md: a new measurement that
+    """What core/architectures/advice.py says of each model holds in benchmarks/RESULTS.md: a new measurement that
     contradicts it fails here, so the rule and its wording are brought up to date with it."""
     table = accuracy_table()
     assert set(table) == {"sms_spam", "trec6", "thucnews"}

@@ -7,13 +7,13 @@ import sqlite3
 
 import pytest
 
-from core import jobs
-from core.datasets import delete_dataset, save_dataset
-from core.imported_models import ImportedModel, delete_imported, imported_models, models_dir
-from core.ownership import Viewer
-from core.splitting import split
-from core.store import Store
-from core.uploads import keep_upload, may_open
+from core.access.ownership import Viewer
+from core.data.splitting import split
+from core.models.imported import ImportedModel, delete_imported, imported_models, models_dir
+from core.runs import jobs
+from core.store.datasets import delete_dataset, save_dataset
+from core.store.store import Store
+from core.store.uploads import keep_upload, may_open
 
 ADA, BOB, ADMIN = Viewer("ada@example.com"), Viewer("bob@example.com"), Viewer("root@example.com", admin=True)
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.cli import main
-from core.passwords import Throttle, check_hash, hash_password, verify_password
+from core.access.passwords import Throttle, check_hash, hash_password, verify_password
+from core.cli.main import main
 
 
 def test_a_hash_verifies_its_password_only_and_is_salted():

@@ -13,15 +13,14 @@ import re
 import zipfile
 
 import pandas as pd
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
-from core.data import guess_columns, not_text, prepare_counted, validate
+from core.data.labels import MISSING, OTHER, LabelOptions, clean_labels, is_numeric, label_ids
+from core.data.preparation import guess_columns, not_text, prepare_counted, validate
+from core.data.quality import CASEFOLD, apply_fix
+from core.data.reading import SUPPORTED, read_file
+from core.data.splitting import split, split_columns
 from core.errors import DataError
-from core.labels import MISSING, OTHER, LabelOptions, clean_labels, is_numeric, label_ids
-from core.quality import CASEFOLD, apply_fix
-from core.reading import SUPPORTED, read_file
-from core.splitting import split, split_columns
 
 SETTINGS = settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", 60)), deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.prediction import NO_TEXT, csv_for_excel, predict_every_row, prediction_frame
+from core.inference.prediction import NO_TEXT, csv_for_excel, predict_every_row, prediction_frame
 
 
 def test_csv_for_excel_starts_with_a_byte_order_mark_and_reads_back():

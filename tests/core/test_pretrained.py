@@ -15,12 +15,12 @@ from safetensors.torch import load_file, save_file
 
 from core.architectures import get_architecture
 from core.architectures.base import BUNDLE_FILE
-from core.splitting import split
-from core.datasets import TextSet, subset
-from core.loading import load_model
-from core.pretrained_models import (MINILM, MODEL_DIRS_ENV, check_shared_source, load_classifier, load_tokenizer,
-                                    mean_pool, offline_folder, resolve_source, unknown_token_share,
-                                    unknown_token_warning)
+from core.architectures.pretrained import (MINILM, MODEL_DIRS_ENV, check_shared_source, load_classifier, load_tokenizer,
+                                           mean_pool, offline_folder, resolve_source, unknown_token_share,
+                                           unknown_token_warning)
+from core.data.splitting import split
+from core.models.loading import load_model
+from core.store.datasets import TextSet, subset
 from tests.conftest import make_texts
 
 PRETRAINED = ["finetune", "sentence_embeddings"]

@@ -4,10 +4,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from core import quality_scan
-from core.data import LeftOut, prepare_counted
-from core.labels import LabelOptions, is_numeric, label_ids
-from core.quality import CASEFOLD, FIXES, Finding, apply_fix, findings
+from core.data import quality_scan
+from core.data.labels import LabelOptions, is_numeric, label_ids
+from core.data.preparation import LeftOut, prepare_counted
+from core.data.quality import CASEFOLD, FIXES, Finding, apply_fix, findings
 
 CLEAN = [("the match ended with a late goal", "sport"), ("the striker scored twice", "sport"),
          ("fans filled the stadium", "sport"), ("bake the bread for forty minutes", "food"),

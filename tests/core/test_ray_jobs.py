@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from core import ray_jobs
-from core.ray_jobs import ClusterUnreachable, RayCluster, new_job_id
+from core.errors import ClusterUnreachable
+from core.runs.backends import ray_api
+from core.runs.backends.ray_api import RayCluster, new_job_id
 from tests.ray_head import ray_head
 
 pytestmark = [pytest.mark.e2e]
@@ -39,19 +40,20 @@ def wait_for(cluster: RayCluster, job_id: str, wanted: tuple[str, ...], seconds:
 
 
 def test_importing_the_module_leaves_ray_unloaded():
-    code = "import sys, core.ray_jobs\nassert 'ray' not in sys.modules, sorted(m for m in sys.modules if 'ray' in m)"
+    code = ("import sys, core.runs.backends.ray_api\n"
+            "assert 'ray' not in sys.modules, sorted(m for m in sys.modules if 'ray' in m)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
 
 
 def test_the_address_comes_from_the_environment(monkeypatch):
-    monkeypatch.delenv(ray_jobs.RAY_ADDRESS_ENV, raising=False)
-    assert ray_jobs.ray_address() is None
-    monkeypatch.setenv(ray_jobs.RAY_ADDRESS_ENV, "  ")
-    assert ray_jobs.ray_address() is None
-    monkeypatch.setenv(ray_jobs.RAY_ADDRESS_ENV, " http://10.0.0.5:8265 ")
-    assert ray_jobs.ray_address() == "http://10.0.0.5:8265"
-    assert ray_jobs.cluster("http://10.0.0.5:8265") is ray_jobs.cluster("http://10.0.0.5:8265")
+    monkeypatch.delenv(ray_api.RAY_ADDRESS_ENV, raising=False)
+    assert ray_api.ray_address() is None
+    monkeypatch.setenv(ray_api.RAY_ADDRESS_ENV, "  ")
+    assert ray_api.ray_address() is None
+    monkeypatch.setenv(ray_api.RAY_ADDRESS_ENV, " http://10.0.0.5:8265 ")
+    assert ray_api.ray_address() == "http://10.0.0.5:8265"
+    assert ray_api.cluster("http://10.0.0.5:8265") is ray_api.cluster("http://10.0.0.5:8265")
 
 
 def test_a_job_runs_in_its_folder_with_the_given_environment(cluster, tmp_path):
@@ -139,7 +141,7 @@ def test_ray_address_in_the_environment_redirects_nothing(head, monkeypatch):
 
 
 def test_a_head_that_never_answers_times_out(monkeypatch):
-    monkeypatch.setattr(ray_jobs, "TIMEOUT", (1.0, 1.0))
+    monkeypatch.setattr(ray_api, "TIMEOUT", (1.0, 1.0))
     with socket.socket() as silent:  # accepts connections (the kernel does) and never answers
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)

@@ -7,14 +7,17 @@ import time
 
 import pytest
 
-from core import jobs, ray_runs, run_log, run_queue, system
-from core.prediction import load_run_model
-from core.ray_jobs import RAY_ADDRESS_ENV, ClusterStatus, ClusterUnreachable, cluster
-from core.store import Store
-from core.worker import execute_run
+from core.errors import ClusterUnreachable
+from core.inference.prediction import load_run_model
+from core.runs import jobs, run_log, run_queue, system
+from core.runs.backends import ray_cluster
+from core.runs.backends.ray_api import RAY_ADDRESS_ENV, ClusterStatus, cluster
+from core.runs.worker import execute_run
+from core.store.store import Store
 from core.workspace import run_dir
 from tests.core.test_jobs import LONG, one_thread_workers, tiny_dataset, wait_finished, wait_until  # noqa: F401
 from tests.ray_head import ray_head
+
 
 def test_a_job_the_run_was_taken_from_does_not_train_it(workspace: Store, tiny_dataset, monkeypatch):
     """Stopped while its job waited in the cluster's queue, then resumed as another job: the first job, started
@@ -22,22 +25,22 @@ def test_a_job_the_run_was_taken_from_does_not_train_it(workspace: Store, tiny_d
     run_id = workspace.create_run(tiny_dataset.id, "tfidf", {})
     workspace.reserve_launch(run_id)
     workspace.set_job(run_id, "classifier-studio-run-1-new")
-    monkeypatch.setenv(ray_runs.JOB_ENV, "classifier-studio-run-1-old")
+    monkeypatch.setenv(ray_cluster.JOB_ENV, "classifier-studio-run-1-old")
     assert execute_run(workspace, run_id).status == "queued"
-    monkeypatch.setenv(ray_runs.JOB_ENV, "classifier-studio-run-1-new")
+    monkeypatch.setenv(ray_cluster.JOB_ENV, "classifier-studio-run-1-new")
     assert execute_run(workspace, run_id).status == "succeeded"
 
 
 def test_each_run_asks_the_cluster_for_the_gpus_it_trains_on(workspace: Store, tiny_dataset, monkeypatch):
     monkeypatch.setenv(RAY_ADDRESS_ENV, "http://127.0.0.1:1")
-    monkeypatch.setattr(ray_runs, "gpus_per_run", lambda: 2)
+    monkeypatch.setattr(ray_cluster, "gpus_per_run", lambda: 2)
     asked: dict[str, tuple[list[str], int]] = {}
 
     def submit(run, command, cwd, env, gpus):
         asked[run.arch] = command, gpus
         return f"job-{run.id}"
 
-    monkeypatch.setattr(ray_runs, "submit", submit)
+    monkeypatch.setattr(ray_cluster, "submit", submit)
     for arch in ("textcnn", "tfidf"):
         jobs.start(workspace, tiny_dataset.id, arch, {})
     command, gpus = asked["textcnn"]
@@ -53,8 +56,8 @@ def test_the_system_panel_counts_only_the_apps_runs_waiting_in_the_cluster(works
         workspace.set_job(run_id, job)
     monkeypatch.setenv(RAY_ADDRESS_ENV, "http://127.0.0.1:1")
     # Two jobs wait in the cluster: one of a queued run, and one that is none of this app's.
-    monkeypatch.setattr(ray_runs, "job_states", lambda: {"waits": "PENDING", "trains": "RUNNING", "other": "PENDING"})
-    monkeypatch.setattr(ray_runs, "status", lambda: (ClusterStatus("http://127.0.0.1:1", 1, 2, 0, 0, 2, 1), None))
+    monkeypatch.setattr(ray_cluster, "job_states", lambda: {"waits": "PENDING", "trains": "RUNNING", "other": "PENDING"})
+    monkeypatch.setattr(ray_cluster, "status", lambda: (ClusterStatus("http://127.0.0.1:1", 1, 2, 0, 0, 2, 1), None))
     status = system.system_status(workspace)
     assert status.queued == 3 and status.queued_in_cluster == 1
     assert system.describe(status).endswith("· 2 jobs waiting for room")
@@ -62,13 +65,13 @@ def test_the_system_panel_counts_only_the_apps_runs_waiting_in_the_cluster(works
 
 def test_a_run_whose_job_the_cluster_forgot_is_handed_over_again(workspace: Store, tiny_dataset, monkeypatch):
     monkeypatch.setenv(RAY_ADDRESS_ENV, "http://127.0.0.1:1")
-    monkeypatch.setattr(ray_runs, "gpus_per_run", lambda: 0)
+    monkeypatch.setattr(ray_cluster, "gpus_per_run", lambda: 0)
     submitted: list[str] = []
-    monkeypatch.setattr(ray_runs, "submit", lambda run, command, cwd, env, gpus:
+    monkeypatch.setattr(ray_cluster, "submit", lambda run, command, cwd, env, gpus:
                         submitted.append(f"job-{len(submitted) + 1}") or submitted[-1])
     run_id, _ = jobs.start(workspace, tiny_dataset.id, "tfidf", {})
     assert workspace.get_run(run_id).job == "job-1"
-    monkeypatch.setattr(ray_runs, "job_state", lambda job: "GONE")  # the head restarted, and forgot its jobs
+    monkeypatch.setattr(ray_cluster, "job_state", lambda job: "GONE")  # the head restarted, and forgot its jobs
     jobs.reconcile(workspace)
     run = workspace.get_run(run_id)
     assert run.status == "queued" and run.job == "job-2", run
@@ -88,11 +91,11 @@ def test_the_clusters_status_is_read_once_in_a_while_for_every_page(monkeypatch)
 
     asked: list = []
     monkeypatch.setattr(cluster("http://127.0.0.1:2"), "status", read)
-    assert ray_runs.status() == ray_runs.status() == (None, "down") and len(asked) == 1
-    monkeypatch.setattr(ray_runs, "UNREACHABLE_SECONDS", 0.0)  # a cluster out of reach is asked again, later
-    assert ray_runs.status() == (answers[1], None) and len(asked) == 2
-    assert ray_runs.status() == (answers[1], None) and len(asked) == 2
-    assert ray_runs.gpus_per_run() == 0 and len(asked) == 2
+    assert ray_cluster.status() == ray_cluster.status() == (None, "down") and len(asked) == 1
+    monkeypatch.setattr(ray_cluster, "UNREACHABLE_SECONDS", 0.0)  # a cluster out of reach is asked again, later
+    assert ray_cluster.status() == (answers[1], None) and len(asked) == 2
+    assert ray_cluster.status() == (answers[1], None) and len(asked) == 2
+    assert ray_cluster.gpus_per_run() == 0 and len(asked) == 2
 
 
 SMALL = {"epochs": 4, "batch_size": 4, "vocab_size": 500, "embedding_dim": 16, "num_filters": 8, "max_length": 16,
@@ -122,7 +125,7 @@ def test_a_run_trains_as_a_ray_job_with_live_curves(on_cluster: Store, tiny_data
     run_id, _ = jobs.start(on_cluster, tiny_dataset.id, "textcnn", SMALL)
     run = on_cluster.get_run(run_id)
     assert run.job is not None and run.pid is None  # handed to the cluster, not to a process here
-    assert ray_runs.job_alive(run.job) and run_queue.place_in_queue(on_cluster, run_id) is None
+    assert ray_cluster.job_alive(run.job) and run_queue.place_in_queue(on_cluster, run_id) is None
 
     # The worker on the cluster writes its curves as it trains: seen while the run is still running.
     seen_running = wait_until(on_cluster, run_id, lambda r: r.status != "queued" and
@@ -137,15 +140,16 @@ def test_a_run_trains_as_a_ray_job_with_live_curves(on_cluster: Store, tiny_data
     log = jobs.worker_log(on_cluster, run_id)  # read from the cluster, not from a file here
     assert f"core worker {run_id}" in log
     assert not (on_cluster.root / "runs" / str(run_id) / jobs.WORKER_LOG).exists()
-    assert wait_until(on_cluster, run_id, lambda r: ray_runs.job_states().get(r.job) == "SUCCEEDED",
+    assert wait_until(on_cluster, run_id, lambda r: ray_cluster.job_states().get(r.job) == "SUCCEEDED",
                       timeout=30, what="the job to end")
 
 
 @pytest.mark.e2e
 def test_settings_reach_the_worker_unchanged(on_cluster: Store, tiny_dataset, head):
     run = on_cluster.get_run(on_cluster.create_run(tiny_dataset.id, "tfidf", {}))
-    show = "from core import ray_runs; import os; ray_runs.unpack_env(); print(os.environ['CLASSIFIER_STUDIO_UNUSED'])"
-    job = ray_runs.submit(run, [sys.executable, "-c", show], str(jobs.ROOT), {}, 0)
+    show = ("from core.runs.backends.ray_cluster import unpack_env; import os; unpack_env(); "
+            "print(os.environ['CLASSIFIER_STUDIO_UNUSED'])")
+    job = ray_cluster.submit(run, [sys.executable, "-c", show], str(jobs.ROOT), {}, 0)
     deadline = time.monotonic() + 60
     while cluster(head).state(job) not in ("SUCCEEDED", "FAILED") and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -162,7 +166,7 @@ def test_stop_ends_a_run_on_the_cluster_and_the_system_panel_shows_the_cluster(o
     jobs.cancel(on_cluster, run_id)
     run = wait_finished(on_cluster, run_id, timeout=60)
     assert run.status == "cancelled" and run.has_model, run.error
-    assert wait_until(on_cluster, run_id, lambda r: ray_runs.job_states().get(r.job) == "SUCCEEDED",
+    assert wait_until(on_cluster, run_id, lambda r: ray_cluster.job_states().get(r.job) == "SUCCEEDED",
                       timeout=30, what="the job to end")
 
 

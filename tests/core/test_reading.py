@@ -8,9 +8,9 @@ import zipfile
 import pandas as pd
 import pytest
 
-from core.data import validate
+from core.data.preparation import validate
+from core.data.reading import read_file
 from core.errors import DataError
-from core.reading import read_file
 
 ROWS = [("The match ended with a late goal", "sport"), ("Bake the bread for forty minutes", "food"),
         ("The new laptop has a faster chip", "tech")]

@@ -5,11 +5,10 @@ import csv
 import io
 
 import pandas as pd
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
+from core.data.reading import ENCODINGS, SUPPORTED, ReadResult, read_file
 from core.errors import DataError
-from core.reading import ENCODINGS, SUPPORTED, ReadResult, read_file
 
 # Text made of the characters that break readers: separators, quotes, line ends, NUL, BOM, CJK and emoji.
 PIECES = list(',;\t|"\'\n\r\x00\ufeff\\{}[]: abcXYZ01é中文😀') + ["__label__", '""', "\r\n"]

@@ -9,17 +9,17 @@ import pandas as pd
 import pytest
 
 from core.architectures import get_architecture
-from core.bundle import run_zip
-from core.data import prepare
-from core.datasets import load_dataset, save_dataset
-from core.imported_models import import_model, imported_folder
-from core.labels import LabelOptions
-from core.loading import load_folder, load_model
-from core.prediction import load_run_model
-from core.samples import get_sample
-from core.splitting import split
-from core.store import DatasetRecord, Store
-from core.worker import execute_run
+from core.data.labels import LabelOptions
+from core.data.preparation import prepare
+from core.data.samples import get_sample
+from core.data.splitting import split
+from core.inference.prediction import load_run_model
+from core.models.bundle import run_zip
+from core.models.imported import import_model, imported_folder
+from core.models.loading import load_folder, load_model
+from core.runs.worker import execute_run
+from core.store.datasets import load_dataset, save_dataset
+from core.store.store import DatasetRecord, Store
 
 pytestmark = pytest.mark.e2e
 SAMPLES = ("sms_spam", "thucnews")

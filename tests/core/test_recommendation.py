@@ -4,10 +4,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core import intervals
-from core.intervals import Comparison
-from core.recommendation import (Candidate, how_often, judge_pair, per_text, recommend, relative_costs, size,
-                                 train_time, turned_round)
+from core.evaluation import intervals
+from core.evaluation.intervals import Comparison
+from core.evaluation.recommendation import (Candidate, how_often, judge_pair, per_text, recommend, relative_costs, size,
+                                            train_time, turned_round)
 
 FINETUNED = Candidate(5, "Pretrained Transformer (fine-tuned)", 0.912, 0.975, train_seconds=185.0, latency_ms=12.0,
                       model_bytes=250_000_000)

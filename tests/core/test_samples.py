@@ -5,9 +5,9 @@ from dataclasses import replace
 
 import pytest
 
-from core.data import validate
+from core.data.preparation import validate
+from core.data.samples import INSTALL_HINT, SAMPLES, get_sample
 from core.errors import DataError
-from core.samples import INSTALL_HINT, SAMPLES, get_sample
 
 
 def test_sms_spam_reads_every_message():

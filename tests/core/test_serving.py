@@ -14,10 +14,10 @@ import uvicorn
 from fastapi.testclient import TestClient
 
 from core.architectures import get_architecture
-from core.datasets import subset
-from core.loading import load_model
-from core.serving import create_app
-from core.splitting import split
+from core.data.splitting import split
+from core.inference.serving import create_app
+from core.models.loading import load_model
+from core.store.datasets import subset
 from tests.conftest import make_texts
 
 MAX_TEXTS = 5

@@ -9,11 +9,11 @@ import sys
 
 import pytest
 
-from core import jobs
-from core.splitting import split
-from core.datasets import save_dataset
-from core.standby import Standby
-from core.store import FINISHED, Store
+from core.data.splitting import split
+from core.runs import jobs
+from core.runs.standby import Standby
+from core.store.datasets import save_dataset
+from core.store.store import FINISHED, Store
 from tests.core.test_jobs import is_worker, wait_until
 
 
@@ -60,7 +60,7 @@ def test_a_handed_run_brings_its_environment_and_log(tmp_path):
     """What the waiting worker does with an order, before any CUDA call: the run's GPUs in its environment, and
     everything it prints in the run's log."""
     log = tmp_path / "worker.log"
-    script = ("import os, sys; from core.standby import wait_for_run; run = wait_for_run(); "
+    script = ("import os, sys; from core.runs.standby import wait_for_run; run = wait_for_run(); "
               "print(run, os.environ['CUDA_VISIBLE_DEVICES']); print('to stderr', file=sys.stderr)")
     order = {"run": 7, "env": {"CUDA_VISIBLE_DEVICES": "3"}, "log": str(log)}
     done = subprocess.run([sys.executable, "-c", script], input=json.dumps(order) + "\n", capture_output=True,
@@ -70,7 +70,7 @@ def test_a_handed_run_brings_its_environment_and_log(tmp_path):
 
 
 def test_an_order_that_never_comes_ends_the_wait():
-    script = "from core.standby import wait_for_run; print(wait_for_run())"
+    script = "from core.runs.standby import wait_for_run; print(wait_for_run())"
     done = subprocess.run([sys.executable, "-c", script], input="", capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "None"
 
@@ -86,7 +86,7 @@ calls = []
 for name in ("is_available", "device_count", "init", "_lazy_init", "is_bf16_supported", "get_device_name"):
     original = getattr(torch.cuda, name)
     setattr(torch.cuda, name, (lambda n, o: lambda *a, **k: (calls.append(n), o(*a, **k))[1])(name, original))
-from core.standby import warm_up
+from core.runs.standby import warm_up
 warm_up()
 print(calls)
 """

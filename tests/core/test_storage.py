@@ -7,14 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from core import run_log, worker
-from core.datasets import delete_dataset, load_dataset, save_dataset
-from core.prediction import load_run_model
-from core.splitting import split
-from core.storage import FETCHED, STORAGE_URL_ENV, StorageError, fetch, push, run_files
-from core.store import Store
-from core.training import Callback, TrainState
-from core.worker import execute_run
+from core.data.splitting import split
+from core.errors import StorageError
+from core.inference.prediction import load_run_model
+from core.runs import run_log, worker
+from core.runs.worker import execute_run
+from core.store.datasets import delete_dataset, load_dataset, save_dataset
+from core.store.shared_storage import FETCHED, STORAGE_URL_ENV, fetch, push, run_files
+from core.store.store import Store
+from core.training.loop import Callback, TrainState
 from core.workspace import CHECKPOINT_FILE, MODEL_DIR, PREDICTIONS_FILE, run_dir
 
 SMALL = {"epochs": 3, "batch_size": 4, "vocab_size": 500, "embedding_dim": 16, "num_filters": 8, "max_length": 16,

@@ -10,10 +10,10 @@ import time
 import pandas as pd
 import pytest
 
-from core.database import DATABASE_URL_ENV
-from core.splitting import split
-from core.datasets import content_id, load_dataset, save_dataset, subset
-from core.store import Store
+from core.data.splitting import split
+from core.store.database import DATABASE_URL_ENV
+from core.store.datasets import content_id, load_dataset, save_dataset, subset
+from core.store.store import Store
 from core.workspace import WORKSPACE_ENV
 from tests.postgres_server import PostgresServer
 

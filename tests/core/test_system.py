@@ -6,11 +6,11 @@ import sys
 
 import pytest
 
-from core import system
-from core.datasets import save_dataset
-from core.jobs import SLOTS_ENV
-from core.splitting import split
-from core.store import Store
+from core.data.splitting import split
+from core.runs import system
+from core.runs.jobs import SLOTS_ENV
+from core.store.datasets import save_dataset
+from core.store.store import Store
 from tests.fake_nvml import FakeGpu, fake_nvml
 
 GIB = 1024**3

@@ -10,9 +10,10 @@ import torch
 from torch import nn
 
 from core.architectures.neural import weighted_loss
-from core.checkpoints import Checkpoints
-from core.early_stopping import EarlyStopping
-from core.training import Callback, CallbackList, OutOfMemory, TrainState, optimizer_step, train_loop
+from core.errors import OutOfMemory
+from core.training.checkpoints import Checkpoints
+from core.training.early_stopping import EarlyStopping
+from core.training.loop import Callback, CallbackList, TrainState, optimizer_step, train_loop
 
 N, FEATURES, CLASSES, BATCH = 96, 4, 3, 16  # 6 steps per epoch
 
@@ -199,7 +200,7 @@ def test_same_seed_same_weights():
 def test_out_of_memory_halves_the_pass_and_keeps_learning_from_the_whole_batch(caplog):
     _, whole = run(epochs=2, seed=4)
     torch.manual_seed(4)  # Fragile starts from the same weights as Tiny did
-    caplog.set_level(logging.WARNING, logger="core.training")
+    caplog.set_level(logging.WARNING, logger="core.training.loop")
     state, split = run(epochs=2, seed=4, module=Fragile(most=5))
     assert state.accumulation == 4 and state.step == 12  # 16 rows: 8 still too many, 4 fit; no step lost
     for a, b in zip(whole.parameters(), split.parameters()):
@@ -273,7 +274,7 @@ def test_a_checkpoint_of_other_settings_is_not_resumed(tmp_path, caplog):
                           checkpoints=Checkpoints(tmp_path, fingerprint=fingerprint))
 
     assert train({"epochs": 2}).step == 2
-    caplog.set_level(logging.WARNING, logger="core.checkpoints")
+    caplog.set_level(logging.WARNING, logger="core.training.checkpoints")
     fresh = train({"epochs": 3})
     assert fresh.resumed_from is None and fresh.step == 2
     assert "A checkpoint of other settings or data was found" in caplog.text

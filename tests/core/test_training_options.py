@@ -9,10 +9,10 @@ from torch import nn
 
 from core.architectures import REGISTRY, get_architecture
 from core.architectures.base import PRESETS
-from core.datasets import TextSet
-from core.preview import preview
-from core.early_stopping import EarlyStopping
-from core.training import Callback, TrainState, clip_gradients, make_scheduler, train_loop
+from core.architectures.preview import preview
+from core.store.datasets import TextSet
+from core.training.early_stopping import EarlyStopping
+from core.training.loop import Callback, TrainState, clip_gradients, make_scheduler, train_loop
 from tests.conftest import make_texts
 
 TINY_CNN = {"epochs": 1, "batch_size": 8, "vocab_size": 500, "embedding_dim": 8, "num_filters": 4, "max_length": 16,

@@ -7,10 +7,11 @@ import io
 import pandas as pd
 import pytest
 
-from core.splitting import split
-from core.datasets import save_dataset
-from core.store import Store
-from core.uploads import forget_upload, keep_choices, keep_upload, kept_choices, kept_name, open_upload, source_hash
+from core.data.splitting import split
+from core.store.datasets import save_dataset
+from core.store.store import Store
+from core.store.uploads import (forget_upload, keep_choices, keep_upload, kept_choices, kept_name, open_upload,
+                                source_hash)
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from typing import Iterator, Sequence
 
 import pytest
 
-from core.standby import STANDBY_ENV
+from core.runs.standby import STANDBY_ENV
 
 try:
     from playwright.sync_api import Browser, Page, expect, sync_playwright
@@ -126,7 +126,7 @@ def worker_pids(workspace: Path) -> set[int]:
     worker launched in the instant before its pid was written."""
     pids: set[int] = set()
     try:
-        from core.store import Store
+        from core.store.store import Store
 
         pids |= {r.pid for r in Store(workspace).list_runs() if r.pid and r.pid > 0}
     except Exception:  # noqa: BLE001 - cleanup must go on even if the store cannot be read

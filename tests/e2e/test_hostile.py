@@ -8,11 +8,11 @@ import pandas as pd
 import pytest
 from playwright.sync_api import expect
 
-from core.data import prepare
-from core.datasets import save_dataset
-from core.splitting import split
-from core.store import Store
-from core.worker import execute_run
+from core.data.preparation import prepare
+from core.data.splitting import split
+from core.runs.worker import execute_run
+from core.store.datasets import save_dataset
+from core.store.store import Store
 from tests.conftest import make_texts
 from tests.e2e.conftest import FIRST_LOAD_MS, shot
 from tests.hostile_inputs import HOSTILE

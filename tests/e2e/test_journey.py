@@ -13,12 +13,11 @@ import urllib.request
 from pathlib import Path
 
 import pandas as pd
-
 import pytest
 from playwright.sync_api import Page, expect
 
 from core import load_model
-from core.store import Store
+from core.store.store import Store
 from tests.conftest import make_texts
 from tests.e2e.conftest import FIRST_LOAD_MS, TRAINING_MS, Server, free_port, shot
 

@@ -7,10 +7,10 @@ import time
 
 import pytest
 
-from core import jobs
-from core.datasets import save_dataset
-from core.splitting import split
-from core.store import Store
+from core.data.splitting import split
+from core.runs import jobs
+from core.store.datasets import save_dataset
+from core.store.store import Store
 from tests.conftest import make_texts
 
 pytestmark = pytest.mark.e2e

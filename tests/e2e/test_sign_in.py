@@ -13,11 +13,11 @@ from typing import Iterator
 import pytest
 from playwright.sync_api import expect
 
-from core.datasets import save_dataset
-from core.ownership import Viewer
-from core.passwords import hash_password
-from core.splitting import split
-from core.store import Store
+from core.access.ownership import Viewer
+from core.access.passwords import hash_password
+from core.data.splitting import split
+from core.store.datasets import save_dataset
+from core.store.store import Store
 from tests.conftest import make_texts
 from tests.e2e.conftest import FIRST_LOAD_MS, ROOT, Server, free_port, shot, stop_process_group
 

@@ -1,0 +1,3 @@
+"""`python -m core`: everything the dashboard does, headless. One module per group of commands; `main` parses
+the arguments and hands each command to its module.
+"""

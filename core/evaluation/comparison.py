@@ -1,0 +1,107 @@
+"""Runs side by side: a leaderboard of the finished runs on one dataset, whether one run beats another, and which
+to take (core/evaluation/recommendation.py weighs them)."""
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from core.architectures import REGISTRY
+from core.evaluation.intervals import Comparison, compare
+from core.evaluation.recommendation import Candidate, Recommendation, recommend
+from core.evaluation.report import load_predictions, load_report
+from core.store.shared_storage import run_files
+from core.store.store import Run, Store
+
+
+def arch_title(run: Run) -> str:
+    return REGISTRY[run.arch].title if run.arch in REGISTRY else run.arch
+
+
+def leaderboard(store: Store, dataset_id: str) -> pd.DataFrame:
+    """One row per run with a model on the dataset, best macro-F1 first, with 95% intervals, training time, model
+    size and the time to classify one text."""
+    rows: list[dict[str, Any]] = []
+    for run in store.runs_with_model(dataset_id):
+        report = load_report(run_files(store, run.id)) or {}
+        spans = report.get("intervals", {})
+        rows.append({
+            "run": run.id, "model": arch_title(run),
+            "macro_f1": report.get("macro_f1", run.result.get("macro_f1")),
+            "macro_f1_low": spans.get("macro_f1", [None, None])[0], "macro_f1_high": spans.get("macro_f1", [None, None])[1],
+            "accuracy": report.get("accuracy", run.result.get("accuracy")),
+            "accuracy_low": spans.get("accuracy", [None, None])[0], "accuracy_high": spans.get("accuracy", [None, None])[1],
+            "train_seconds": run.result.get("train_seconds"), "model_bytes": run.result.get("model_bytes"),
+            "latency_ms": run.result.get("latency_ms"), "finished_at": run.finished_at,
+        })
+    columns = ["run", "model", "macro_f1", "macro_f1_low", "macro_f1_high", "accuracy", "accuracy_low",
+               "accuracy_high", "train_seconds", "model_bytes", "latency_ms", "finished_at"]
+    table = pd.DataFrame(rows, columns=columns)
+    return table.sort_values(["macro_f1", "run"], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+
+def candidates(board: pd.DataFrame) -> list[Candidate]:
+    """The leaderboard's runs, in its order, as the verdict weighs them."""
+    def known(value: Any, kind: type) -> Any:
+        return None if value is None or pd.isna(value) else kind(value)
+
+    return [Candidate(run=int(row.run), model=row.model, macro_f1=float(row.macro_f1), accuracy=float(row.accuracy),
+                      train_seconds=known(row.train_seconds, float), latency_ms=known(row.latency_ms, float),
+                      model_bytes=known(row.model_bytes, int))
+            for row in board.itertuples()]
+
+
+def weigh(store: Store, board: pd.DataFrame) -> Recommendation:
+    """Which run of a leaderboard (two runs at least) to take: the top scorer is compared with every other run on
+    their shared test texts; a run that cannot be compared is left out, with the reason."""
+    ranked = candidates(board)
+    versus_best, unknown = {}, {}
+    for other in ranked[1:]:
+        try:
+            versus_best[other.run] = paired_comparison(store, ranked[0].run, other.run)
+        except ValueError as error:
+            unknown[other.run] = str(error)
+    return recommend(ranked, versus_best, unknown)
+
+
+def paired_predictions(store: Store, a: int, b: int) -> pd.DataFrame:
+    """The two runs' predictions on the test texts both scored, one row per text: label, predicted_a,
+    predicted_b. Runs on one dataset share its test split; rows are matched on text and label (and on which
+    repeat of a duplicated text they are), so a run whose model knew fewer classes still pairs up."""
+    frames = []
+    for run_id, suffix in ((a, "_a"), (b, "_b")):
+        predictions = load_predictions(run_files(store, run_id))
+        if predictions is None:
+            raise ValueError(f"Run {run_id} has no saved test predictions; train it again to compare it.")
+        frame = predictions[["text", "label", "predicted"]].astype(str)
+        frame["repeat"] = frame.groupby(["text", "label"]).cumcount()
+        frames.append(frame.rename(columns={"predicted": f"predicted{suffix}"}))
+    return frames[0].merge(frames[1], on=["text", "label", "repeat"], how="inner").drop(columns="repeat")
+
+
+def paired_comparison(store: Store, a: int, b: int) -> Comparison:
+    """Whether run `a` beats run `b` beyond chance on their shared test texts."""
+    run_a, run_b = store.get_run(a), store.get_run(b)
+    if run_a.dataset_id != run_b.dataset_id:
+        raise ValueError(f"Runs {a} and {b} were trained on different datasets, so their test texts differ; "
+                         "compare runs of one dataset.")
+    pairs = paired_predictions(store, a, b)
+    if pairs.empty:
+        raise ValueError(f"Runs {a} and {b} share no test texts to compare on.")
+    classes = sorted(set(pairs["label"]) | set(pairs["predicted_a"]) | set(pairs["predicted_b"]))
+    code = {c: i for i, c in enumerate(classes)}
+    y_true, pred_a, pred_b = (pairs[col].map(code).to_numpy(dtype=int) for col in ("label", "predicted_a", "predicted_b"))
+    return compare(y_true, pred_a, pred_b, len(classes))
+
+
+def compare_runs(store: Store, a: int, b: int) -> tuple[Comparison, pd.DataFrame]:
+    """Whether run `a` beats run `b` beyond chance on their shared test texts, and each class's F1 in both."""
+    result = paired_comparison(store, a, b)
+    per_class = []
+    for run_id, column in ((a, "f1_a"), (b, "f1_b")):
+        report = load_report(run_files(store, run_id)) or {"per_class": []}
+        per_class.append(pd.DataFrame(report["per_class"])[["class", "f1"]].rename(columns={"f1": column})
+                         if report["per_class"] else pd.DataFrame(columns=["class", column]))
+    table = per_class[0].merge(per_class[1], on="class", how="outer")
+    table["difference"] = table["f1_a"] - table["f1_b"]
+    return result, table.sort_values("difference", kind="stable").reset_index(drop=True)

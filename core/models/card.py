@@ -1,0 +1,145 @@
+"""The README.md that travels with a downloaded model: what it was trained on, how well it does, what it is for,
+where it falls short and how to load it."""
+from __future__ import annotations
+
+import datetime
+import json
+from typing import Any
+
+import pandas as pd
+
+from core.architectures import get_architecture
+from core.store.records import DatasetRecord, Run
+from core.wording import count, literal_markdown as literal
+
+# A class whose test F1 is below this is named under the limitations.
+WEAK_F1 = 0.7
+INSTALL = "`pip install -r requirements.txt` in its repository, see its README"
+# A class with fewer test texts than this has a score too uncertain to lean on.
+FEW_TEST_TEXTS = 30
+
+
+def _interval(report: dict[str, Any], metric: str) -> str:
+    low, high = report["intervals"][metric]
+    return f"{report[metric]:.3f} (95% interval {low:.3f} to {high:.3f})"
+
+
+def data_summary(df: pd.DataFrame) -> pd.DataFrame:
+    """Texts per class (rows) and split (columns), with totals."""
+    table = pd.crosstab(df["label"].astype(str), df["split"]).reindex(columns=["train", "val", "test"], fill_value=0)
+    table.loc["all classes"] = table.sum()
+    return table
+
+
+def model_card(run: Run, dataset: DatasetRecord, df: pd.DataFrame, report: dict[str, Any], file_name: str,
+               onnx: dict[str, Any] | None = None) -> str:
+    """The card of run `run`'s model, for the download called `file_name`; `onnx` is the export's manifest."""
+    arch = get_architecture(run.arch)
+    classes = report["classes"]
+    per_class = sorted(report["per_class"], key=lambda r: r["f1"])
+    summary = data_summary(df)
+    max_length = run.config.get("max_length")
+    lines = [
+        f"# {literal(dataset.name)}: {arch.title}",
+        "",
+        f"A text classifier trained with Classifier Studio (run {run.id}, "
+        f"{datetime.datetime.fromtimestamp(run.finished_at or run.created_at):%Y-%m-%d}). It gives each text one of "
+        f"{count(len(classes), 'label')}: {', '.join(literal(c) for c in classes)}.",
+        "",
+        f"**Architecture.** {arch.description}",
+        "",
+        "## Data",
+        "",
+        f"Dataset '{literal(dataset.name)}': {count(dataset.n_rows, 'text')}, split into training, validation and test "
+        "texts. The test texts were never seen in training.",
+        "",
+        "| label | training | validation | test |",
+        "|---|---:|---:|---:|",
+        *[f"| {literal(label)} | {row['train']:,} | {row['val']:,} | {row['test']:,} |"
+          for label, row in summary.iterrows()],
+        "",
+        "## How well it does",
+        "",
+        f"On {count(report['n_test'], 'test text')}: accuracy {_interval(report, 'accuracy')}, macro-F1 "
+        f"{_interval(report, 'macro_f1')}. The intervals are 95% bootstrap intervals: another test set of this size "
+        "from the same data would most likely score within them.",
+        "",
+        "| label | precision | recall | F1 | test texts |",
+        "|---|---:|---:|---:|---:|",
+        *[f"| {literal(r['class'])} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} | {r['support']:,} |"
+          for r in per_class],
+        "",
+    ]
+    if run.status == "cancelled":
+        lines += ["Training was stopped by hand; this is the best epoch reached by then.", ""]
+    lines += [
+        "## Intended use",
+        "",
+        f"Sorting texts like those in '{literal(dataset.name)}' into these {len(classes)} labels, with a person "
+        "checking the cases that matter. The probabilities say how sure the model is: low ones are worth a second look.",
+        "",
+        "## Limitations",
+        "",
+        "- It always answers with one of its labels, even for a text unlike anything it was trained on; it cannot say "
+        "\"none of these\".",
+        "- It knows only what its training texts show: other topics, wording, languages or a later period may score "
+        "lower than the test figures above.",
+    ]
+    weak = [r for r in per_class if r["f1"] < WEAK_F1]
+    if weak:
+        lines.append("- Weakest labels (test F1 below 0.7): " + ", ".join(
+            f"{literal(r['class'])} ({r['f1']:.2f})" for r in weak) + ". Check its answers for these with care.")
+    few = [r for r in per_class if r["support"] < FEW_TEST_TEXTS]
+    if few:
+        lines.append(f"- Fewer than {FEW_TEST_TEXTS} test texts for " + ", ".join(literal(r["class"]) for r in few) +
+                     ": their scores are uncertain.")
+    if max_length:
+        lines.append(f"- It reads the first {max_length} tokens of a text; the rest of a longer text is ignored.")
+    lines += ["", *usage(file_name, onnx), "", "## Settings", "", "```json", _settings(run), "```", ""]
+    return "\n".join(lines)
+
+
+def usage_code(file_name: str) -> tuple[str, str]:
+    """How to use the file `file_name`: from Python, and from the command line (predict a table, serve it)."""
+    python = "\n".join(["from core import load_model", "", f'model = load_model("{file_name}")',
+                        'print(model.predict(["a text to classify"]))        # labels',
+                        'print(model.predict_proba(["a text to classify"]))  # one column per label, in model.classes_ '
+                        "order"])
+    bash = "\n".join([
+        f"python -m core predict --model {file_name} --input texts.csv --text-col text --output predictions.csv",
+        f"python -m core serve --model {file_name} --port 8000",
+        "curl -s localhost:8000/predict -H 'Content-Type: application/json' -d '{\"texts\": [\"a text\"]}'"])
+    return python, bash
+
+
+def usage(file_name: str, onnx: dict[str, Any] | None) -> list[str]:
+    python, bash = usage_code(file_name)
+    lines = ["## How to use it", "",
+             f"With Classifier Studio installed ({INSTALL}):", "", "```python", python, "```", "", "```bash", bash,
+             "```", "", "In the app, open **Predict**, choose *Imported from a file* and import this file."]
+    if onnx:
+        lines += ["", f"**ONNX.** `model.onnx` takes {_onnx_input(onnx)} and returns `probabilities` (one column per "
+                  "label, in the order of `classes` in `onnx.json`). ONNX Runtime matched the original model to within "
+                  f"{onnx['parity']['max_difference']:.1g} on {count(onnx['parity']['texts'], 'test text')}."]
+        if onnx["input"] == "tokens":
+            lines += ["", "To run it without Classifier Studio: pad each batch to its longest text with the pad id, "
+                      "with `mask` false on padding" + (f", and give a text that tokenizes to nothing the one token "
+                      f"{onnx['empty_id']}" if onnx.get("empty_id") is not None else "") + "."]
+    else:
+        lines += ["", "**Files.** `bundle.json` names the architecture, its settings and the labels (the order of "
+                  "`predict_proba`'s columns); the weights are safetensors (in `hf/` in Hugging Face's layout for "
+                  "pretrained models) or skops for scikit-learn parts: no pickle anywhere. `metrics.json` holds the "
+                  "test report."]
+    return lines
+
+
+def _onnx_input(onnx: dict[str, Any]) -> str:
+    if onnx["input"] == "tfidf":
+        return ("`features`, the TF-IDF vector of each text from `vectorizer.skops` (scikit-learn's TfidfVectorizer, "
+                "load it with `skops.io.load`; Python only)")
+    return (f"`tokens` (int64 token ids from `tokenizer.json`, padded with {onnx['pad_id']}) and `mask` (true for real "
+            "tokens), both shaped batch x length")
+
+
+def _settings(run: Run) -> str:
+    return json.dumps({"architecture": run.arch, **run.config}, indent=2, ensure_ascii=False)

@@ -1,0 +1,73 @@
+"""Prepared datasets kept in the workspace: columns text, label and split, stored as Parquet by content hash."""
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+from typing import NamedTuple
+
+import pandas as pd
+
+from core.store.shared_storage import fetch, push, quietly, remove
+from core.store.store import DatasetRecord, Store
+from core.store.uploads import forget_upload
+from core.workspace import datasets_dir, run_dir, written_aside
+
+
+class TextSet(NamedTuple):
+    texts: list[str]
+    labels: list[str]
+
+
+def content_id(df: pd.DataFrame, owner: str | None = None) -> str:
+    """The dataset's id: its content's hash, and its owner's, so two people saving the same table each own one."""
+    rows = pd.util.hash_pandas_object(df[["text", "label", "split"]], index=False).to_numpy()
+    hashed = hashlib.sha256(rows.tobytes())
+    if owner is not None:
+        hashed.update(b"\0" + owner.encode())
+    return hashed.hexdigest()[:16]
+
+
+def save_dataset(store: Store, df: pd.DataFrame, name: str, source_hash: str | None = None) -> DatasetRecord:
+    """Keep a split dataset in the workspace, as the store's viewer's; the same content saved twice by one person
+    is one dataset. `source_hash` is that of the uploaded file it was made from."""
+    dataset_id = content_id(df, store.owner)
+    path = datasets_dir(store.root) / f"{dataset_id}.parquet"
+    if not path.exists():
+        with written_aside(path) as partial:
+            df[["text", "label", "split"]].to_parquet(partial, index=False)
+    push(path, store.root)  # for workers on other machines; saved again, it is put there again
+    classes = sorted(df["label"].unique().tolist())
+    return store.add_dataset(dataset_id, name, str(path), len(df), classes, source_hash)
+
+
+def delete_dataset(store: Store, dataset_id: str) -> list[int]:
+    """Delete a dataset, its runs and their files; returns the deleted run ids. Refused (ValueError) while a run
+    of it is queued or training."""
+    record = store.get_dataset(dataset_id)
+    run_ids = store.delete_dataset(dataset_id)
+    # The rows go first, so nothing is left pointing at a missing file. The file is named by the content hash,
+    # which is the id, so no other dataset shares it.
+    Path(record.path).unlink(missing_ok=True)
+    quietly(remove, Path(record.path), store.root)
+    for run_id in run_ids:
+        # The rows are gone already: a folder that cannot be removed costs only disk space.
+        folder = run_dir(run_id, store.root)
+        shutil.rmtree(folder, ignore_errors=True)
+        quietly(remove, folder, store.root)
+    # The uploaded file goes with the last dataset made from it: deleting data must not leave a copy behind.
+    if record.source_hash and not store.as_viewer(None).datasets_from_source(record.source_hash):  # anyone's
+        forget_upload(record.source_hash, store.root)
+    return run_ids
+
+
+def load_dataset(store: Store, dataset_id: str) -> pd.DataFrame:
+    path = Path(store.get_dataset(dataset_id).path)
+    if not path.exists():
+        fetch(path, store.root)  # saved on another machine
+    return pd.read_parquet(path)
+
+
+def subset(df: pd.DataFrame, split: str) -> TextSet:
+    part = df[df["split"] == split]
+    return TextSet(part["text"].tolist(), part["label"].tolist())
