@@ -46,7 +46,7 @@ CANCEL_GRACE_SECONDS = 10.0
 KILL_GRACE_SECONDS = 20.0
 SUPERVISE_SECONDS = 2.0
 WORKER_LOG = "worker.log"
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the folder holding `core`: where workers start
 GONE = ("The training process stopped without finishing: it was killed, the machine restarted, or it ran out of "
         "memory.")
 GONE_FROM_CLUSTER = ("The Ray job training it ended without finishing the run: it was stopped in Ray, its node "

@@ -18,7 +18,7 @@ import threading
 from pathlib import Path
 
 STANDBY_ENV = "CLASSIFIER_STUDIO_WARM_WORKER"
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the folder holding `core`: where workers start
 
 
 def enabled() -> bool:
