@@ -32,7 +32,7 @@ def save_dataset(store: Store, df: pd.DataFrame, name: str, source_hash: str | N
     """Keep a split dataset in the workspace, as the store's viewer's; the same content saved twice by one person
     is one dataset. `source_hash` is that of the uploaded file it was made from."""
     dataset_id = content_id(df, store.owner)
-    path = datasets_dir(store.root) / f"{dataset_id}.parquet"
+    path = dataset_file(store, dataset_id)
     if not path.exists():
         with written_aside(path) as partial:
             df[["text", "label", "split"]].to_parquet(partial, index=False)
@@ -48,8 +48,8 @@ def delete_dataset(store: Store, dataset_id: str) -> list[int]:
     run_ids = store.delete_dataset(dataset_id)
     # The rows go first, so nothing is left pointing at a missing file. The file is named by the content hash,
     # which is the id, so no other dataset shares it.
-    Path(record.path).unlink(missing_ok=True)
-    quietly(remove, Path(record.path), store.root)
+    dataset_file(store, dataset_id).unlink(missing_ok=True)
+    quietly(remove, dataset_file(store, dataset_id), store.root)
     for run_id in run_ids:
         # The rows are gone already: a folder that cannot be removed costs only disk space.
         folder = run_dir(run_id, store.root)
@@ -61,8 +61,15 @@ def delete_dataset(store: Store, dataset_id: str) -> list[int]:
     return run_ids
 
 
+def dataset_file(store: Store, dataset_id: str) -> Path:
+    """Where a dataset's rows are, in this machine's workspace. Found by its id, never by the path its row recorded:
+    a workspace moved to another folder, or seen from another machine, keeps its datasets."""
+    return datasets_dir(store.root) / f"{dataset_id}.parquet"
+
+
 def load_dataset(store: Store, dataset_id: str) -> pd.DataFrame:
-    path = Path(store.get_dataset(dataset_id).path)
+    store.get_dataset(dataset_id)  # one the viewer may see
+    path = dataset_file(store, dataset_id)
     if not path.exists():
         fetch(path, store.root)  # saved on another machine
     return pd.read_parquet(path)
