@@ -28,7 +28,7 @@ from core.runs.worker_callbacks import StopWatch, StoreLogger
 from core.store.datasets import subset
 from core.store.store import Store
 from core.training.early_stopping import EarlyStopping
-from core.training.loop import make_scheduler, train_loop
+from core.training.loop import TrainOptions, make_scheduler, train_loop
 
 
 def prepared(sample: str, arch: str):
@@ -75,8 +75,8 @@ def our_loop(model, batches, epochs: int, store: Store, run_id: int) -> float:
     scheduler = make_scheduler(optimizer, model.config.schedule, total, int(model.config.warmup_ratio * total))
     callbacks = [EarlyStopping(module, "macro_f1", 0), StoreLogger(store, run_id, StopWatch(store, run_id))]
     started = time.perf_counter()
-    train_loop(module, optimizer, lambda epoch: batches, len(batches), epochs, dict, callbacks,
-               scheduler=scheduler, grad_clip=model.config.grad_clip)
+    options = TrainOptions(epochs=epochs, steps_per_epoch=len(batches), grad_clip=model.config.grad_clip)
+    train_loop(module, optimizer, lambda epoch: batches, dict, options, callbacks=callbacks, scheduler=scheduler)
     return time.perf_counter() - started
 
 

@@ -7,8 +7,7 @@ import os
 from dataclasses import dataclass, field, fields
 from typing import Mapping
 
-from core.training.loop import Callback, TrainState
-from core.wording import count, duration
+from core.wording import count
 
 PREFIX = "CLASSIFIER_STUDIO_"
 
@@ -71,15 +70,3 @@ class Limits:
         if self.epochs and isinstance(epochs, int) and epochs > self.epochs:
             raise ValueError(f"The run asks for {count(epochs, 'epoch')}; this server allows at most {self.epochs} "
                              f"per run ({PREFIX}MAX_EPOCHS). Lower Epochs and start again.")
-
-
-
-class TimeLimit(Callback):
-    """Ends training once it has run for the server's limit; the run then keeps and measures the model it has."""
-
-    def __init__(self, seconds: float):
-        self.seconds = seconds
-
-    def on_step_end(self, state: TrainState) -> None:
-        if state.elapsed >= self.seconds and not state.should_stop:
-            state.stop(f"it reached this server's limit of {duration(self.seconds)} of training per run")

@@ -11,7 +11,8 @@ from sklearn.metrics import accuracy_score, f1_score, log_loss
 
 from core.formats.description import checked_classes, write_description
 from core.store.datasets import TextSet
-from core.training.loop import Callback, CallbackList, Report, TrainState, reporter
+from core.training.callbacks import Callback, CallbackList, Report, reporter
+from core.training.state import TrainState
 
 BUNDLE_FILE = "bundle.json"
 # Quick trains in a minute or two for a first look; Balanced is the default; Best trades time for accuracy.
@@ -221,7 +222,7 @@ class OneShotClassifier(TextClassifier):
         hooks = CallbackList(callbacks)
         targets = self._encode_labels(train.labels)
         state = TrainState(epochs=1, steps_per_epoch=1)
-        hooks.on_train_begin(state)
+        hooks.fire("on_train_begin", state)
         report = reporter(state, hooks, self.fit_task)
         report(0, len(train.texts))
         train_proba = self._fit_once(train.texts, targets, report)
@@ -229,15 +230,15 @@ class OneShotClassifier(TextClassifier):
         state.start_task(None)
         state.step = 1
         state.loss = classification_metrics(targets, train_proba)["loss"]
-        hooks.on_step_end(state)
+        hooks.fire("on_step_end", state)
         state.epoch = 1
         if val is not None and val.texts:
             proba = self.predict_proba_reporting(val.texts, reporter(state, hooks, "Scoring the validation texts"))
             state.start_task(None)
             state.val_metrics = classification_metrics(self._label_indices(val.labels), proba)
-            hooks.on_evaluate(state, state.val_metrics)
-        hooks.on_epoch_end(state)
-        hooks.on_train_end(state)
+            hooks.fire("on_evaluate", state, state.val_metrics)
+        hooks.fire("on_epoch_end", state)
+        hooks.fire("on_train_end", state)
         return self
 
 

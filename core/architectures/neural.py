@@ -22,11 +22,13 @@ from core.architectures.base import ArchConfig, TextClassifier, classification_m
 from core.formats.onnx_export import Probabilities, export_module
 from core.formats.onnx_runtime import ONNX_FILE
 from core.store.datasets import TextSet
+from core.training.callbacks import Callback
 from core.training.checkpoints import Checkpoints
 from core.training.device import DEVICE_CHOICES, pick_device
 from core.training.distributed import Sharding, World, active
 from core.training.early_stopping import EarlyStopping
-from core.training.loop import SCHEDULES, Batch, Callback, make_scheduler, train_loop
+from core.training.loop import SCHEDULES, TrainOptions, make_scheduler, train_loop
+from core.training.state import Batch
 
 log = logging.getLogger(__name__)
 
@@ -218,12 +220,13 @@ class TorchClassifier(TextClassifier):
             balanced = compute_class_weight("balanced", classes=np.arange(len(self.classes_)), y=targets)
             loss_fn = functools.partial(weighted_loss, weight=torch.tensor(balanced, dtype=torch.float32, device=device))
         stopper = EarlyStopping(self.module_, "macro_f1", cfg.early_stopping_patience)
-        self.state_ = train_loop(self.module_, optimizer, batches, steps_per_epoch, cfg.epochs, evaluate,
-                                 [stopper, *callbacks], device, scheduler, cfg.grad_clip or None, loss_fn,
-                                 amp_dtype(device, cfg.mixed_precision),
-                                 Checkpoints(checkpoints, fingerprint=self._fingerprint(train))
-                                 if checkpoints is not None else None,
-                                 Sharding(World.from_env()) if active() else None)
+        options = TrainOptions(epochs=cfg.epochs, steps_per_epoch=steps_per_epoch, device=device,
+                               grad_clip=cfg.grad_clip or None, loss_fn=loss_fn,
+                               amp_dtype=amp_dtype(device, cfg.mixed_precision))
+        kept = Checkpoints(checkpoints, fingerprint=self._fingerprint(train)) if checkpoints is not None else None
+        self.state_ = train_loop(self.module_, optimizer, batches, evaluate, options, callbacks=[stopper, *callbacks],
+                                 scheduler=scheduler, checkpoints=kept,
+                                 sharding=Sharding(World.from_env()) if active() else None)
         self.module_.eval()
         return self
 

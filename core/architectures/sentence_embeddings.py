@@ -17,7 +17,7 @@ from core.formats import skops_files
 from core.formats.onnx_export import Probabilities, export_hf_tokenizer, export_module
 from core.formats.onnx_runtime import ONNX_FILE
 from core.training.device import DEVICE_CHOICES, pick_device
-from core.training.loop import Report
+from core.training.callbacks import Report
 
 # The encoder and its tokenizer, copied next to the classifier so the model works without its original source.
 HF_FOLDER = "hf"

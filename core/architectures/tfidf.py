@@ -19,7 +19,7 @@ from sklearn.svm import LinearSVC
 from core.architectures.base import ArchConfig, Architecture, OneShotClassifier, option
 from core.formats import skops_files
 from core.formats.onnx_runtime import ONNX_FILE, VECTORIZER_FILE
-from core.training.loop import Report
+from core.training.callbacks import Report
 
 # Chinese, Japanese and Korean are written without spaces between words, so they need character n-grams.
 CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")

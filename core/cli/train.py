@@ -20,8 +20,9 @@ from core.runs import jobs, run_queue
 from core.runs.worker import execute_run, use_training_threads
 from core.store.datasets import save_dataset
 from core.store.store import DatasetRecord, Store
+from core.training.callbacks import Callback
 from core.training.device import describe_device
-from core.training.loop import Callback, TrainState
+from core.training.state import TrainState
 
 
 class ProgressPrinter(Callback):

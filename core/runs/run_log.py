@@ -12,12 +12,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-from core.training.loop import Callback, TrainState
+from core.training.callbacks import Callback
+from core.training.state import METRIC_NAMES, TrainState
 from core.wording import count, duration
 
 RUN_LOG = "run.log"
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
-METRIC_NAMES = {"loss": "loss", "accuracy": "accuracy", "macro_f1": "macro-F1"}
 PREFIXES = {logging.WARNING: "Warning: ", logging.ERROR: "Error: ", logging.CRITICAL: "Error: "}
 
 

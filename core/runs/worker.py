@@ -16,7 +16,7 @@ import pandas as pd
 import psutil
 import torch
 
-from core.access.limits import Limits, TimeLimit
+from core.access.limits import Limits
 from core.architectures import TextClassifier, get_architecture
 from core.disk_space import is_disk_full, room_kept
 from core.errors import Cancelled, StorageError
@@ -26,14 +26,14 @@ from core.runs import jobs, run_log
 from core.runs.backends import ray_cluster
 from core.runs.failures import explain
 from core.runs.heartbeat import beating
-from core.runs.worker_callbacks import PushCheckpoints, StopWatch, StoreLogger, progress
+from core.runs.worker_callbacks import PushCheckpoints, StopWatch, StoreLogger, TimeLimit, progress
 from core.store.datasets import load_dataset, subset
 from core.store.shared_storage import fetch, push, quietly, remove, storage_url
 from core.store.store import Run, Store
+from core.training.callbacks import Callback, CallbackList, Report, reporter
 from core.training.checkpoints import CHECKPOINT_FILE
 from core.training.device import describe_device, pick_device
 from core.training.distributed import World, join, leave
-from core.training.loop import Callback, CallbackList, Report, reporter
 from core.wording import count, duration
 from core.workspace import EXPORT_DIR, MODEL_DIR, PREDICTIONS_FILE, folder_written_aside, run_dir
 

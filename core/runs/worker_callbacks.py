@@ -1,5 +1,5 @@
 """The callbacks a worker trains a run with: they watch for the user's Stop, report progress and metrics to the
-store, and put checkpoints in shared storage."""
+store, put checkpoints in shared storage, and hold runs to the server's time limit."""
 from __future__ import annotations
 
 import threading
@@ -11,8 +11,10 @@ from sqlalchemy.exc import OperationalError
 from core.runs import run_log
 from core.store.shared_storage import push, quietly
 from core.store.store import Store
+from core.training.callbacks import Callback
 from core.training.checkpoints import CHECKPOINT_FILE
-from core.training.loop import Callback, TrainState
+from core.training.state import TrainState
+from core.wording import duration
 
 
 class StopWatch:
@@ -63,6 +65,17 @@ class PushCheckpoints(Callback):
 
     def on_train_end(self, state: TrainState) -> None:
         self._push_if_new()
+
+
+class TimeLimit(Callback):
+    """Ends training once it has run for the server's limit; the run then keeps and measures the model it has."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+
+    def on_step_end(self, state: TrainState) -> None:
+        if state.elapsed >= self.seconds and not state.should_stop:
+            state.stop(f"it reached this server's limit of {duration(self.seconds)} of training per run")
 
 
 class StoreLogger(Callback):

@@ -2,7 +2,7 @@
 
 A checkpoint holds the module, optimizer and scheduler states, where training stood (epoch, step, time spent),
 the random number generators' states (dropout draws from them) and the state of every callback that keeps one
-(early stopping's best weights). Together with batches that depend only on the seed and the epoch, a run
+(early stopping's best weights), each under a key of its own. Together with batches that depend only on the seed and the epoch, a run
 resumed from it takes the same steps and ends with the same weights as one never stopped.
 
 It is written with `torch.save` and read back with `weights_only=True`, which loads tensors and plain
@@ -13,15 +13,14 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import Any
 
 import torch
 from torch import nn
 
+from core.training.callbacks import CallbackList
+from core.training.state import TrainState
 from core.workspace import CHECKPOINT_FILE, written_aside
-
-if TYPE_CHECKING:
-    from core.training.loop import Callback, TrainState
 
 log = logging.getLogger(__name__)
 # A checkpoint of a large model takes seconds to write; every few minutes bounds what a killed run loses.
@@ -53,7 +52,7 @@ class Checkpoints:
         return time.monotonic() - self._last_save >= self.every_seconds
 
     def save(self, state: TrainState, module: nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any,
-             callbacks: Sequence[Callback]) -> None:
+             callbacks: CallbackList) -> None:
         payload = {
             "fingerprint": self.fingerprint,
             "module": module.state_dict(),
@@ -63,8 +62,7 @@ class Checkpoints:
                       "accumulation": state.accumulation, "val_metrics": state.val_metrics},
             "rng": {"cpu": torch.get_rng_state(),
                     "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else []},
-            # By class, so callbacks that keep nothing (progress printers, loggers) may differ on resume.
-            "callbacks": {type(cb).__name__: kept for cb in callbacks if (kept := cb.state_dict())},
+            "callbacks": callbacks.state_dict(),
         }
         # Written aside and renamed: a worker killed mid-write leaves the previous checkpoint whole.
         with written_aside(self.path) as partial:
@@ -73,7 +71,7 @@ class Checkpoints:
 
 
 def restore(saved: dict[str, Any], state: TrainState, module: nn.Module, optimizer: torch.optim.Optimizer,
-            scheduler: Any, callbacks: Sequence[Callback]) -> None:
+            scheduler: Any, callbacks: CallbackList) -> None:
     """Put a checkpoint back into freshly built training objects (the same architecture and settings)."""
     module.load_state_dict(saved["module"])
     optimizer.load_state_dict(saved["optimizer"])
@@ -87,6 +85,4 @@ def restore(saved: dict[str, Any], state: TrainState, module: nn.Module, optimiz
     torch.set_rng_state(saved["rng"]["cpu"])
     if saved["rng"]["cuda"] and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(saved["rng"]["cuda"])
-    for cb in callbacks:
-        if type(cb).__name__ in saved["callbacks"]:
-            cb.load_state_dict(saved["callbacks"][type(cb).__name__])
+    callbacks.load_state_dict(saved["callbacks"])

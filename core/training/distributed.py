@@ -12,14 +12,12 @@ from __future__ import annotations
 import gc
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import torch
 import torch.distributed as dist
 from torch import nn
 
-if TYPE_CHECKING:
-    from core.training.loop import Batch, TrainState
+from core.training.state import Batch, TrainState
 
 PROCESSES_ENV = "CLASSIFIER_STUDIO_PROCESSES_PER_RUN"
 

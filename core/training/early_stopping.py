@@ -6,8 +6,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from core.runs.run_log import METRIC_NAMES
-from core.training.loop import Callback, TrainState
+from core.training.callbacks import Callback
+from core.training.state import METRIC_NAMES, TrainState
 from core.wording import count
 
 

@@ -1,7 +1,7 @@
-"""The one training loop for every torch model, and the callback hooks every model reports through.
+"""The one training loop for every torch model.
 
 The loop knows nothing about the model: it takes batches of (inputs, targets), calls the module, and
-tells callbacks what happened. Callbacks stop training by setting `state.should_stop`.
+tells callbacks what happened (core/training/callbacks.py). Callbacks stop training by calling `state.stop`.
 """
 from __future__ import annotations
 
@@ -9,142 +9,42 @@ import contextlib
 import itertools
 import logging
 import math
-import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import torch
 from torch import nn
 from torch.optim.lr_scheduler import LambdaLR
 
 from core.errors import OutOfMemory
+from core.training.callbacks import Callback, CallbackList
 from core.training.checkpoints import Checkpoints, restore
-
-if TYPE_CHECKING:
-    from core.training.distributed import Sharding
+from core.training.distributed import Sharding
+from core.training.state import Batch, TrainState
 
 log = logging.getLogger(__name__)
 
 SCHEDULES = ("linear", "cosine", "constant")
 
-
-@dataclass
-class TrainState:
-    """Where training stands; callbacks read it and may set `should_stop`."""
-    epochs: int = 1
-    steps_per_epoch: int = 0
-    epoch: int = 0  # epochs finished
-    step: int = 0  # optimizer steps taken
-    loss: float = float("nan")  # last training-batch loss
-    val_metrics: dict[str, float] = field(default_factory=dict)
-    start_time: float = field(default_factory=time.time)
-    should_stop: bool = False
-    stop_reason: str | None = None
-    best_epoch: int | None = None  # the epoch whose weights the model ends with, when early stopping kept them
-    accumulation: int = 1  # passes each batch is split into; doubled when the GPU runs out of memory
-    resumed_from: int | None = None  # the step a checkpoint put training back at
-    # Long work outside the steps (embedding every training text, scoring the test texts), counted in texts, so
-    # progress moves within it: what it is, how far it got, and when it began.
-    task: str | None = None
-    task_done: int = 0
-    task_total: int = 0
-    task_started: float = 0.0
-
-    @property
-    def total_steps(self) -> int:
-        return self.epochs * self.steps_per_epoch
-
-    @property
-    def fractional_epoch(self) -> float:
-        return self.step / self.steps_per_epoch if self.steps_per_epoch else float(self.epoch)
-
-    @property
-    def elapsed(self) -> float:
-        return time.time() - self.start_time
-
-    @property
-    def eta(self) -> float | None:
-        if self.step == 0 or not self.total_steps:
-            return None
-        return self.elapsed / self.step * max(self.total_steps - self.step, 0)
-
-    def stop(self, reason: str) -> None:
-        self.should_stop = True
-        self.stop_reason = reason
-
-    def start_task(self, what: str | None, total: int = 0) -> None:
-        """Begin (or, with None, end) a piece of long work of `total` texts."""
-        self.task, self.task_done, self.task_total, self.task_started = what, 0, total, time.time()
+LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
-class Callback:
-    """No-op hooks; override the ones you need."""
-
-    def on_train_begin(self, state: TrainState) -> None: ...
-
-    def on_step_end(self, state: TrainState) -> None: ...
-
-    def on_evaluate(self, state: TrainState, metrics: dict[str, float]) -> None: ...
-
-    def on_epoch_end(self, state: TrainState) -> None: ...
-
-    def on_train_end(self, state: TrainState) -> None: ...
-
-    def on_progress(self, state: TrainState) -> None:
-        """`state.task_done` moved on within long work (see `TrainState.task`)."""
-
-    def state_dict(self) -> dict[str, Any]:
-        """What a checkpoint must keep of this callback for a resumed run to behave as an unbroken one."""
-        return {}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None: ...
+def option(help: str, **default: Any) -> Any:
+    return field(metadata={"help": help}, **default)
 
 
-class CallbackList(Callback):
-    def __init__(self, callbacks: Sequence[Callback] = ()):
-        self.callbacks = list(callbacks)
-
-    def on_train_begin(self, state: TrainState) -> None:
-        for cb in self.callbacks:
-            cb.on_train_begin(state)
-
-    def on_step_end(self, state: TrainState) -> None:
-        for cb in self.callbacks:
-            cb.on_step_end(state)
-
-    def on_evaluate(self, state: TrainState, metrics: dict[str, float]) -> None:
-        for cb in self.callbacks:
-            cb.on_evaluate(state, metrics)
-
-    def on_epoch_end(self, state: TrainState) -> None:
-        for cb in self.callbacks:
-            cb.on_epoch_end(state)
-
-    def on_train_end(self, state: TrainState) -> None:
-        for cb in self.callbacks:
-            cb.on_train_end(state)
-
-    def on_progress(self, state: TrainState) -> None:
-        for cb in self.callbacks:
-            cb.on_progress(state)
-
-
-Report = Callable[[int, int], None]
-
-
-def reporter(state: TrainState, callback: Callback, what: str) -> Report:
-    """A function that long work calls with (texts done, texts in all): it keeps `state`'s task up to date and tells
-    `callback`."""
-    state.start_task(what)
-
-    def report(done: int, total: int) -> None:
-        state.task_done, state.task_total = done, total
-        callback.on_progress(state)
-
-    return report
-
-
-Batch = tuple[dict[str, torch.Tensor], torch.Tensor]
+@dataclass(frozen=True)
+class TrainOptions:
+    """How the loop trains, whatever the model."""
+    epochs: int = option("Passes over the training batches; each ends with an evaluation.")
+    steps_per_epoch: int = option("Batches in one epoch, one optimizer step each.")
+    device: torch.device = option("Where the module trains; each batch is moved there.", default=torch.device("cpu"))
+    grad_clip: float | None = option("Largest norm of the gradients, which are scaled down to it when larger; None: "
+                                     "never clipped.", default=1.0)
+    loss_fn: LossFn = option("The loss of (logits, targets) the module learns from.",
+                             default=nn.functional.cross_entropy)
+    amp_dtype: torch.dtype | None = option("The dtype the forward pass is autocast to (bf16 needs no loss scaling); "
+                                           "None: no autocast.", default=None)
 
 
 def to_device(batch: Batch, device: torch.device) -> Batch:
@@ -152,40 +52,28 @@ def to_device(batch: Batch, device: torch.device) -> Batch:
     return {k: v.to(device, non_blocking=True) for k, v in inputs.items()}, targets.to(device, non_blocking=True)
 
 
-def train_loop(
-    module: nn.Module,
-    optimizer: torch.optim.Optimizer,
-    batches: Callable[[int], Iterable[Batch]],
-    steps_per_epoch: int,
-    epochs: int,
-    evaluate: Callable[[], dict[str, float]],
-    callbacks: Sequence[Callback] = (),
-    device: torch.device = torch.device("cpu"),
-    scheduler: Any = None,
-    grad_clip: float | None = 1.0,
-    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = nn.functional.cross_entropy,
-    amp_dtype: torch.dtype | None = None,
-    checkpoints: Checkpoints | None = None,
-    sharding: Sharding | None = None,
-) -> TrainState:
-    """Train `module` for `epochs`, evaluating after each; `batches(epoch)` yields that epoch's batches, the same
-    ones whenever it is called for that epoch.
+def train_loop(module: nn.Module, optimizer: torch.optim.Optimizer, batches: Callable[[int], Iterable[Batch]],
+               evaluate: Callable[[], dict[str, float]], options: TrainOptions, *, callbacks: Sequence[Callback] = (),
+               scheduler: Any = None, checkpoints: Checkpoints | None = None,
+               sharding: Sharding | None = None) -> TrainState:
+    """Train `module` for `options.epochs`, evaluating after each; `batches(epoch)` yields that epoch's batches, the
+    same ones whenever it is called for that epoch.
 
-    With `amp_dtype` the forward pass runs under autocast in that dtype (bf16 needs no loss scaling). With
-    `checkpoints`, training starts from the checkpoint found there, and writes one after every epoch, every
+    With `checkpoints`, training starts from the checkpoint found there, and writes one after every epoch, every
     few minutes between, and when stopped. With `sharding`, this is one of several processes training together
     (see core/training/distributed.py): each steps on its slice of every batch, and only the first writes checkpoints.
     """
-    state = TrainState(epochs=epochs, steps_per_epoch=steps_per_epoch)
-    module.to(device)
+    state = TrainState(epochs=options.epochs, steps_per_epoch=options.steps_per_epoch)
+    hooks = CallbackList(callbacks)
+    module.to(options.device)
     saved = checkpoints.load() if checkpoints is not None else None
     if saved is not None:
-        restore(saved, state, module, optimizer, scheduler, callbacks)
+        restore(saved, state, module, optimizer, scheduler, hooks)
 
     last_saved = (state.epoch, state.step) if saved is not None else None
     model = module
     if sharding is not None:
-        model = sharding.wrap(module, device)
+        model = sharding.wrap(module, options.device)
         # Every process must take as many backward passes per step as the others, and a slice of a batch needs
         # no more than one (a checkpoint of a run on one GPU may have kept more, after running out of memory).
         state.accumulation = 1
@@ -193,64 +81,62 @@ def train_loop(
     def save() -> None:
         nonlocal last_saved
         if checkpoints is not None and (sharding is None or sharding.main) and last_saved != (state.epoch, state.step):
-            checkpoints.save(state, module, optimizer, scheduler, callbacks)
+            checkpoints.save(state, module, optimizer, scheduler, hooks)
             last_saved = (state.epoch, state.step)
 
     def agree() -> None:
         if sharding is not None:
             sharding.agree(state)
 
-    hooks = CallbackList(callbacks)
-    hooks.on_train_begin(state)
+    hooks.fire("on_train_begin", state)
     agree()
-    while state.epoch < epochs and not state.should_stop:
+    while state.epoch < options.epochs and not state.should_stop:
         module.train()
-        done_this_epoch = state.step - state.epoch * steps_per_epoch
+        done_this_epoch = state.step - state.epoch * options.steps_per_epoch
         for batch in itertools.islice(batches(state.epoch), done_this_epoch, None):
             if sharding is not None:
                 batch, weight = sharding.split(batch)
-                loss = optimizer_step(model, optimizer, batch, state, device, grad_clip, loss_fn, amp_dtype, weight)
+                loss = optimizer_step(model, optimizer, batch, state, options, weight)
                 state.loss = sharding.mean_loss(loss, weight)
             else:
-                state.loss = optimizer_step(model, optimizer, batch, state, device, grad_clip, loss_fn, amp_dtype)
+                state.loss = optimizer_step(model, optimizer, batch, state, options)
             if scheduler is not None:
                 scheduler.step()
             state.step += 1
-            hooks.on_step_end(state)
+            hooks.fire("on_step_end", state)
             agree()
             if state.should_stop:
                 break
             if checkpoints is not None and checkpoints.due():
                 save()
-        if state.should_stop and state.step % steps_per_epoch:
+        if state.should_stop and state.step % options.steps_per_epoch:
             break  # a stop mid-epoch ends training without a partial-epoch evaluation
         state.epoch += 1
         module.eval()
         with torch.no_grad():
             state.val_metrics = evaluate()
-        hooks.on_evaluate(state, state.val_metrics)
-        hooks.on_epoch_end(state)
+        hooks.fire("on_evaluate", state, state.val_metrics)
+        hooks.fire("on_epoch_end", state)
         agree()
         save()
     if state.should_stop:
         save()  # before early stopping puts the best weights back: a resumed run continues from the last ones
-    hooks.on_train_end(state)
+    hooks.fire("on_train_end", state)
     return state
 
 
 def optimizer_step(module: nn.Module, optimizer: torch.optim.Optimizer, batch: Batch, state: TrainState,
-                   device: torch.device, grad_clip: float | None,
-                   loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
-                   amp_dtype: torch.dtype | None, weight: float | None = None) -> float:
+                   options: TrainOptions, weight: float | None = None) -> float:
     """One optimizer step on `batch`, split into `state.accumulation` passes whose gradients add up; returns
     the batch's loss. When the device runs out of memory the step starts over with twice the passes, so each
     step still learns from the whole batch. `weight` (one process's slice of a batch trained across several)
     scales the gradients, and an out-of-memory error ends training: the other processes are mid-step."""
     inputs, targets = batch
+    device = options.device
     while True:
         optimizer.zero_grad(set_to_none=True)
         try:
-            loss = accumulate_gradients(module, inputs, targets, state.accumulation, device, loss_fn, amp_dtype,
+            loss = accumulate_gradients(module, inputs, targets, state.accumulation, options,
                                         1.0 if weight is None else weight)
             break
         except torch.OutOfMemoryError:
@@ -270,15 +156,14 @@ def optimizer_step(module: nn.Module, optimizer: torch.optim.Optimizer, batch: B
         log.warning("Out of memory at step %d with %d texts at a time; each step now takes %d smaller passes of up "
                     "to %d texts and still learns from all %d, only a little slower.", state.step + 1, rows,
                     state.accumulation, -(-len(targets) // state.accumulation), len(targets))
-    if grad_clip:
-        clip_gradients(module, grad_clip)
+    if options.grad_clip:
+        clip_gradients(module, options.grad_clip)
     optimizer.step()
     return loss
 
 
 def accumulate_gradients(module: nn.Module, inputs: dict[str, torch.Tensor], targets: torch.Tensor, passes: int,
-                         device: torch.device, loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
-                         amp_dtype: torch.dtype | None, weight: float = 1.0) -> float:
+                         options: TrainOptions, weight: float = 1.0) -> float:
     """Backpropagate the batch's mean loss, times `weight`, in `passes` slices. Each slice's loss is weighed by
     its share of the batch, so the gradients add up to those of one pass: exactly, for a loss that is a mean
     over rows."""
@@ -287,9 +172,9 @@ def accumulate_gradients(module: nn.Module, inputs: dict[str, torch.Tensor], tar
     total = 0.0
     for start in range(0, n, rows):
         part_inputs, part_targets = to_device(({k: v[start : start + rows] for k, v in inputs.items()},
-                                               targets[start : start + rows]), device)
-        with autocast(device, amp_dtype):
-            loss = loss_fn(module(**part_inputs).float(), part_targets)
+                                               targets[start : start + rows]), options.device)
+        with autocast(options.device, options.amp_dtype):
+            loss = options.loss_fn(module(**part_inputs).float(), part_targets)
         share = len(part_targets) / n
         (loss * (share * weight) if passes > 1 or weight != 1.0 else loss).backward()
         total += loss.item() * share

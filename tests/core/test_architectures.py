@@ -20,7 +20,8 @@ from core.formats.description import KEY
 from core.inference.attributions import gradient, occlusion, words
 from core.models.loading import load_model
 from core.store.datasets import TextSet, subset
-from core.training.loop import Callback, TrainState
+from core.training.callbacks import Callback
+from core.training.state import TrainState
 from tests.conftest import CHINESE
 
 ARCHS = list(REGISTRY)

@@ -16,7 +16,8 @@ from core.data.splitting import split
 from core.runs.worker import execute_run
 from core.store.datasets import save_dataset
 from core.store.store import Store
-from core.training.loop import Callback, TrainState
+from core.training.callbacks import Callback
+from core.training.state import TrainState
 from core.workspace import MODEL_DIR, WORKSPACE_ENV, run_dir
 
 

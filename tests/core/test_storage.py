@@ -15,7 +15,8 @@ from core.runs.worker import execute_run
 from core.store.datasets import delete_dataset, load_dataset, save_dataset
 from core.store.shared_storage import FETCHED, STORAGE_URL_ENV, fetch, push, run_files
 from core.store.store import Store
-from core.training.loop import Callback, TrainState
+from core.training.callbacks import Callback
+from core.training.state import TrainState
 from core.workspace import CHECKPOINT_FILE, MODEL_DIR, PREDICTIONS_FILE, run_dir
 
 SMALL = {"epochs": 3, "batch_size": 4, "vocab_size": 500, "embedding_dim": 16, "num_filters": 8, "max_length": 16,

@@ -13,7 +13,9 @@ from core.architectures.neural import weighted_loss
 from core.errors import OutOfMemory
 from core.training.checkpoints import Checkpoints
 from core.training.early_stopping import EarlyStopping
-from core.training.loop import Callback, CallbackList, TrainState, optimizer_step, train_loop
+from core.training.callbacks import Callback, CallbackList
+from core.training.loop import TrainOptions, optimizer_step, train_loop
+from core.training.state import TrainState
 
 N, FEATURES, CLASSES, BATCH = 96, 4, 3, 16  # 6 steps per epoch
 
@@ -98,7 +100,8 @@ def run(epochs: int = 5, callbacks=(), seed: int = 0, module: nn.Module | None =
         return {"loss": nn.functional.cross_entropy(logits, y).item(),
                 "accuracy": (logits.argmax(1) == y).float().mean().item()}
 
-    state = train_loop(module, optimizer, batches, N // BATCH, epochs, evaluate, callbacks)
+    state = train_loop(module, optimizer, batches, evaluate, TrainOptions(epochs=epochs, steps_per_epoch=N // BATCH),
+                       callbacks=callbacks)
     return state, module
 
 
@@ -182,11 +185,11 @@ def test_every_callback_sees_every_hook_in_order():
 def test_callback_base_hooks_are_no_ops():
     state = TrainState()
     hooks = CallbackList([Callback()])
-    hooks.on_train_begin(state)
-    hooks.on_step_end(state)
-    hooks.on_evaluate(state, {})
-    hooks.on_epoch_end(state)
-    hooks.on_train_end(state)
+    hooks.fire("on_train_begin", state)
+    hooks.fire("on_step_end", state)
+    hooks.fire("on_evaluate", state, {})
+    hooks.fire("on_epoch_end", state)
+    hooks.fire("on_train_end", state)
     assert state == TrainState(start_time=state.start_time)
 
 
@@ -227,8 +230,8 @@ def test_class_weighted_loss_adds_up_exactly_over_passes():
         x, y = separable(6)
         state = TrainState(epochs=1, steps_per_epoch=1)
         optimizer = torch.optim.SGD(module.parameters(), lr=0.5)
-        optimizer_step(module.train(), optimizer, ({"x": x[:16]}, y[:16]), state, torch.device("cpu"), None,
-                       loss_fn, None)
+        optimizer_step(module.train(), optimizer, ({"x": x[:16]}, y[:16]), state,
+                       TrainOptions(epochs=1, steps_per_epoch=1, grad_clip=None, loss_fn=loss_fn))
         return module
 
     torch.manual_seed(1)
@@ -250,8 +253,9 @@ def test_a_run_that_stopped_early_stays_stopped_when_resumed(tmp_path):
                 yield {"x": x[start : start + BATCH]}, y[start : start + BATCH]
 
         optimizer = torch.optim.SGD(module.parameters(), lr=0.1)
-        return train_loop(module, optimizer, batches, N // BATCH, 10, lambda: {"macro_f1": 0.5, "loss": 1.0},
-                          callbacks, checkpoints=checkpoints)
+        return train_loop(module, optimizer, batches, lambda: {"macro_f1": 0.5, "loss": 1.0},
+                          TrainOptions(epochs=10, steps_per_epoch=N // BATCH), callbacks=callbacks,
+                          checkpoints=checkpoints)
 
     first = train([EarlyStopping(module, patience=2)])
     assert first.epoch == 3 and first.stop_reason == ("the model's macro-F1 on the validation texts did not improve "
@@ -270,7 +274,8 @@ def test_a_checkpoint_of_other_settings_is_not_resumed(tmp_path, caplog):
             yield {"x": x}, y
 
         module = Tiny()
-        return train_loop(module, torch.optim.SGD(module.parameters(), lr=0.1), batches, 1, 2, dict,
+        return train_loop(module, torch.optim.SGD(module.parameters(), lr=0.1), batches, dict,
+                          TrainOptions(epochs=2, steps_per_epoch=1),
                           checkpoints=Checkpoints(tmp_path, fingerprint=fingerprint))
 
     assert train({"epochs": 2}).step == 2

@@ -12,7 +12,9 @@ from core.architectures.base import PRESETS
 from core.architectures.preview import preview
 from core.store.datasets import TextSet
 from core.training.early_stopping import EarlyStopping
-from core.training.loop import Callback, TrainState, clip_gradients, make_scheduler, train_loop
+from core.training.callbacks import Callback
+from core.training.loop import TrainOptions, clip_gradients, make_scheduler, train_loop
+from core.training.state import TrainState
 from tests.conftest import make_texts
 
 TINY_CNN = {"epochs": 1, "batch_size": 8, "vocab_size": 500, "embedding_dim": 8, "num_filters": 4, "max_length": 16,
@@ -81,7 +83,8 @@ def scripted_training(scores: list[tuple[float, float]], patience: int, epochs: 
 
     snapshots = Snapshots(module)
     stopper = EarlyStopping(module, "macro_f1", patience)
-    state = train_loop(module, optimizer, lambda epoch: [({"input": x}, y)], 1, epochs, evaluate, [snapshots, stopper])
+    state = train_loop(module, optimizer, lambda epoch: [({"input": x}, y)], evaluate,
+                       TrainOptions(epochs=epochs, steps_per_epoch=1), callbacks=[snapshots, stopper])
     return state, module, snapshots.weights
 
 
@@ -132,8 +135,8 @@ def test_autocast_in_bfloat16_trains():
     optimizer = torch.optim.AdamW(module.parameters(), lr=0.1)
     x, y = torch.randn(32, 4), (torch.randn(32) > 0).long()
     x[:, 0] += y * 3
-    state = train_loop(module, optimizer, lambda epoch: [({"input": x}, y)], 1, 30, dict,
-                       amp_dtype=torch.bfloat16)
+    state = train_loop(module, optimizer, lambda epoch: [({"input": x}, y)], dict,
+                       TrainOptions(epochs=30, steps_per_epoch=1, amp_dtype=torch.bfloat16))
     assert state.step == 30 and state.loss < 0.4
 
 
