@@ -1,4 +1,10 @@
-"""The registry of architectures. Adding one: write its file, then add its ARCHITECTURE to the tuple below."""
+"""The registry of architectures. Adding one: write its file, then add its ARCHITECTURE to the tuple below.
+
+Beside one file per architecture: `base` (what every architecture provides), `neural` (the half every torch
+architecture shares), `scratch` and `tokenization` (networks trained from nothing, and their subword tokenizer),
+`pretrained` (finding and loading Hugging Face models), `advice` (which architecture to train on a dataset) and
+`preview` (what a model will make of one).
+"""
 from __future__ import annotations
 
 from core.architectures import bilstm, fasttext, finetune, sentence_embeddings, textcnn, tfidf, transformer
