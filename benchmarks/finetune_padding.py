@@ -17,7 +17,7 @@ from core.architectures import get_architecture
 from core.data.preparation import prepare
 from core.data.samples import get_sample
 from core.data.splitting import split
-from core.store.datasets import subset
+from core.data.text_set import subset
 
 ARCH = "finetune"
 

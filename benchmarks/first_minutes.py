@@ -263,7 +263,7 @@ def vocabulary_files(terms: int = 200_000, repeats: int = 3) -> list[list[object
     import skops.io  # noqa: F401 - imported once per process, most of a second, before any model is saved
 
     from core.architectures.tfidf import TfidfClassifier, TfidfConfig
-    from core.store.datasets import TextSet
+    from core.data.text_set import TextSet
 
     words = [f"term{i}" for i in range(terms)]
     texts = [" ".join(words[i : i + 20]) for i in range(0, terms, 10)]

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from benchmarks.results import publish, table
 from core.architectures import get_architecture
-from core.store.datasets import TextSet
+from core.data.text_set import TextSet
 
 WORDS = {"sport": "goal match team score league", "food": "pasta cheese dinner bread soup",
          "tech": "code chip computer data phone"}

@@ -24,8 +24,8 @@ from core.architectures.neural import collate, length_bucketed
 from core.data.preparation import prepare
 from core.data.samples import get_sample
 from core.data.splitting import split
+from core.data.text_set import subset
 from core.runs.worker_callbacks import StopWatch, StoreLogger
-from core.store.datasets import subset
 from core.store.store import Store
 from core.training.early_stopping import EarlyStopping
 from core.training.loop import TrainOptions, make_scheduler, train_loop

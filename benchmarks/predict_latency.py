@@ -34,9 +34,9 @@ from core.architectures import REGISTRY  # noqa: E402
 from core.data.preparation import prepare  # noqa: E402
 from core.data.samples import get_sample  # noqa: E402
 from core.data.splitting import split  # noqa: E402
+from core.data.text_set import subset  # noqa: E402
 from core.formats.onnx_export import export  # noqa: E402
 from core.models.loading import load_model  # noqa: E402
-from core.store.datasets import subset  # noqa: E402
 
 SAMPLE = "trec6"
 TORCH_THREADS = 2

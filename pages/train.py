@@ -6,7 +6,8 @@ from core.architectures.advice import recommended
 from core.architectures.base import PRESETS
 from core.architectures.pretrained import check_shared_source
 from core.architectures.preview import Preview, preview
-from core.store.datasets import load_dataset, subset
+from core.data.text_set import subset
+from core.store.datasets import load_dataset
 from core.store.store import Run
 from dashboard import navigation, run_views
 from dashboard.charts import token_lengths, training_curves

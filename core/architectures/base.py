@@ -9,8 +9,8 @@ from typing import Any, Callable, ClassVar, Mapping, Sequence
 import numpy as np
 from sklearn.metrics import accuracy_score, f1_score, log_loss
 
+from core.data.text_set import TextSet
 from core.formats.description import checked_classes, write_description
-from core.store.datasets import TextSet
 from core.training.callbacks import Callback, CallbackList, Report, reporter
 from core.training.state import TrainState
 

@@ -19,9 +19,9 @@ from sklearn.utils.class_weight import compute_class_weight
 from torch import nn
 
 from core.architectures.base import ArchConfig, TextClassifier, classification_metrics, option
+from core.data.text_set import TextSet
 from core.formats.onnx_export import Probabilities, export_module
 from core.formats.onnx_runtime import ONNX_FILE
-from core.store.datasets import TextSet
 from core.training.callbacks import Callback
 from core.training.checkpoints import Checkpoints
 from core.training.device import DEVICE_CHOICES, pick_device

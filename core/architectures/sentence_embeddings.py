@@ -16,8 +16,8 @@ from core.architectures.pretrained import (MINILM, SUGGESTIONS, load_encoder, lo
 from core.formats import skops_files
 from core.formats.onnx_export import Probabilities, export_hf_tokenizer, export_module
 from core.formats.onnx_runtime import ONNX_FILE
-from core.training.device import DEVICE_CHOICES, pick_device
 from core.training.callbacks import Report
+from core.training.device import DEVICE_CHOICES, pick_device
 
 # The encoder and its tokenizer, copied next to the classifier so the model works without its original source.
 HF_FOLDER = "hf"

@@ -18,6 +18,7 @@ import torch
 
 from core.access.limits import Limits
 from core.architectures import TextClassifier, get_architecture
+from core.data.text_set import subset
 from core.disk_space import is_disk_full, room_kept
 from core.errors import Cancelled, StorageError
 from core.evaluation.report import evaluate, save_report
@@ -27,7 +28,7 @@ from core.runs.backends import ray_cluster
 from core.runs.failures import explain
 from core.runs.heartbeat import beating
 from core.runs.worker_callbacks import PushCheckpoints, StopWatch, StoreLogger, TimeLimit, progress
-from core.store.datasets import load_dataset, subset
+from core.store.datasets import load_dataset
 from core.store.shared_storage import fetch, push, quietly, remove, storage_url
 from core.store.store import Run, Store
 from core.training.callbacks import Callback, CallbackList, Report, reporter

@@ -4,7 +4,6 @@ from __future__ import annotations
 import hashlib
 import shutil
 from pathlib import Path
-from typing import NamedTuple
 
 import pandas as pd
 
@@ -12,11 +11,6 @@ from core.store.shared_storage import fetch, push, quietly, remove
 from core.store.store import DatasetRecord, Store
 from core.store.uploads import forget_upload
 from core.workspace import datasets_dir, run_dir, written_aside
-
-
-class TextSet(NamedTuple):
-    texts: list[str]
-    labels: list[str]
 
 
 def content_id(df: pd.DataFrame, owner: str | None = None) -> str:
@@ -73,8 +67,3 @@ def load_dataset(store: Store, dataset_id: str) -> pd.DataFrame:
     if not path.exists():
         fetch(path, store.root)  # saved on another machine
     return pd.read_parquet(path)
-
-
-def subset(df: pd.DataFrame, split: str) -> TextSet:
-    part = df[df["split"] == split]
-    return TextSet(part["text"].tolist(), part["label"].tolist())

@@ -16,10 +16,10 @@ from core.architectures.base import BUNDLE_FILE, OneShotClassifier, TextClassifi
 from core.architectures.neural import length_bucketed
 from core.architectures.tokenization import encode, train_tokenizer
 from core.data.splitting import split
+from core.data.text_set import TextSet, subset
 from core.formats.description import KEY
 from core.inference.attributions import gradient, occlusion, words
 from core.models.loading import load_model
-from core.store.datasets import TextSet, subset
 from core.training.callbacks import Callback
 from core.training.state import TrainState
 from tests.conftest import CHINESE

@@ -14,7 +14,7 @@ from core.training.early_stopping import EarlyStopping
 from core.training.loop import TrainOptions, train_loop
 from core.training.state import TrainState
 from core.workspace import CHECKPOINT_FILE
-from tests.core.test_training import BATCH, N, Log, Tiny, separable
+from tests.core.test_training import BATCH, Log, N, Tiny, separable
 
 # Written by the code of commit 8fdf132, which kept callbacks' state by class name alone: `train` below with
 # EarlyStopping(patience=3) and a callback that stopped it at step 14, in the third epoch.

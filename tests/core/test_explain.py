@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from core.architectures import TextClassifier, get_architecture
+from core.data.text_set import TextSet
 from core.inference.attributions import MAX_WORDS, Explanation, gradient, occlusion, per_word, words
-from core.store.datasets import TextSet
 from tests.conftest import make_texts
 
 SMALL = {"epochs": 8, "batch_size": 8, "learning_rate": 0.01, "max_length": 32, "vocab_size": 500,

@@ -16,9 +16,9 @@ from core.architectures.scratch import WEIGHTS_FILE
 from core.architectures.tfidf import CALIBRATION_TYPES, CLASSIFIERS, TfidfClassifier, TfidfConfig
 from core.architectures.transformer import TransformerClassifier, TransformerConfig, TransformerModule
 from core.data.splitting import split
+from core.data.text_set import TextSet, subset
 from core.formats.description import KEY
 from core.models.loading import load_model
-from core.store.datasets import TextSet, subset
 from tests.conftest import make_texts
 
 TINY = {"epochs": 8, "batch_size": 8, "max_length": 32, "vocab_size": 500, "embedding_dim": 16, "device": "cpu",

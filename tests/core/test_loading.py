@@ -21,12 +21,12 @@ from sklearn.preprocessing import FunctionTransformer
 
 from core.architectures import get_architecture
 from core.architectures.base import BUNDLE_FILE
+from core.data.text_set import TextSet
 from core.errors import BundleError
 from core.formats.description import KEY
 from core.formats.onnx_runtime import MANIFEST_FILE
 from core.models.bundle import write_zip
 from core.models.loading import MAX_FILES, MAX_MB_ENV, load_folder, load_model
-from core.store.datasets import TextSet
 from tests.conftest import make_texts
 from tests.core.test_architectures import small_config, splits
 

@@ -14,12 +14,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from core.data.text_set import subset
 from core.evaluation.report import load_predictions, load_report
 from core.inference.prediction import load_run_model
 from core.models.loading import load_model
 from core.runs import run_log
 from core.runs.worker import execute_run
-from core.store.datasets import load_dataset, subset
+from core.store.datasets import load_dataset
 from core.store.store import Store
 from core.training.checkpoints import CHECKPOINT_FILE
 from core.workspace import WORKSPACE_ENV, run_dir

@@ -19,8 +19,8 @@ from core.architectures.pretrained import (MINILM, MODEL_DIRS_ENV, check_shared_
                                            mean_pool, offline_folder, resolve_source, unknown_token_share,
                                            unknown_token_warning)
 from core.data.splitting import split
+from core.data.text_set import TextSet, subset
 from core.models.loading import load_model
-from core.store.datasets import TextSet, subset
 from tests.conftest import make_texts
 
 PRETRAINED = ["finetune", "sentence_embeddings"]

@@ -15,9 +15,9 @@ from fastapi.testclient import TestClient
 
 from core.architectures import get_architecture
 from core.data.splitting import split
+from core.data.text_set import subset
 from core.inference.serving import create_app
 from core.models.loading import load_model
-from core.store.datasets import subset
 from tests.conftest import make_texts
 
 MAX_TEXTS = 5

@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 
 from core.data.splitting import split
+from core.data.text_set import subset
 from core.store.database import DATABASE_URL_ENV
-from core.store.datasets import content_id, load_dataset, save_dataset, subset
+from core.store.datasets import content_id, load_dataset, save_dataset
 from core.store.store import Store
 from core.workspace import WORKSPACE_ENV
 from tests.postgres_server import PostgresServer

@@ -11,9 +11,9 @@ from torch import nn
 
 from core.architectures.neural import weighted_loss
 from core.errors import OutOfMemory
+from core.training.callbacks import Callback, CallbackList
 from core.training.checkpoints import Checkpoints
 from core.training.early_stopping import EarlyStopping
-from core.training.callbacks import Callback, CallbackList
 from core.training.loop import TrainOptions, optimizer_step, train_loop
 from core.training.state import TrainState
 

@@ -10,9 +10,9 @@ from torch import nn
 from core.architectures import REGISTRY, get_architecture
 from core.architectures.base import PRESETS
 from core.architectures.preview import preview
-from core.store.datasets import TextSet
-from core.training.early_stopping import EarlyStopping
+from core.data.text_set import TextSet
 from core.training.callbacks import Callback
+from core.training.early_stopping import EarlyStopping
 from core.training.loop import TrainOptions, clip_gradients, make_scheduler, train_loop
 from core.training.state import TrainState
 from tests.conftest import make_texts
