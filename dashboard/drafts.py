@@ -7,23 +7,14 @@ import streamlit as st
 
 from core.data.labels import LabelOptions
 from core.data.quality import apply_fix
-from core.data.reading import ReadResult, read_file
+from core.data.reading import ReadResult
 from core.data.samples import SAMPLES
-from core.errors import DataError
-from core.store.uploads import keep_choices, keep_upload, kept_choices, kept_name, may_open, open_upload
+from core.store.uploads import keep_choices, keep_upload, kept_choices, kept_name, may_open
 from dashboard.limits_views import too_big
+from dashboard.reading_views import read_upload
 from dashboard.state import DRAFT, FIXES, VIEWER, remember
 
 REFUSED = "upload.refused"  # why the last upload was not kept, shown once by the Data page
-
-
-@st.cache_resource(max_entries=4, show_spinner="Reading the file…")
-def read_upload(sha: str, options: tuple, _raw: bytes | None = None) -> ReadResult:
-    """Read once per file and settings, shared by every session; `_raw` (not hashed) spares re-reading the disk."""
-    kept = (_raw, kept_name(sha)) if _raw is not None else open_upload(sha)
-    if kept is None:
-        raise DataError("This upload is no longer kept on the server; upload the file again.")
-    return read_file(kept[0], kept[1], **dict(options))
 
 
 @st.cache_resource(show_spinner="Loading the sample…")
@@ -80,8 +71,10 @@ def read(draft: dict, options: dict) -> ReadResult:
     if draft.get("sample"):
         return read_sample(draft["sample"])
     upload = st.session_state.get("upload")
-    raw = upload.getvalue() if upload is not None and upload.file_id == draft.get("file_id") else None
-    return read_upload(draft["upload"], tuple(sorted(options.items())), _raw=raw)
+    # The bytes of this session's own upload spare reading the kept copy from the disk.
+    same = upload is not None and upload.file_id == draft.get("file_id")
+    return read_upload(draft["upload"], tuple(sorted(options.items())),
+                       (upload.getvalue(), kept_name(draft["upload"])) if same else None)
 
 
 def fixed(draft: dict, result: ReadResult, options: dict) -> dict:

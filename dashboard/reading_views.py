@@ -1,4 +1,5 @@
-"""What was read from a file, in plain words, with the detected settings the user can override."""
+"""An uploaded file read once for every session, and what was read, in plain words, with the detected settings the
+user can override."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,15 +7,27 @@ from typing import Any
 
 import streamlit as st
 
-from core.data.reading import ENCODINGS, SEPARATORS, TEXT_FORMATS, ReadResult, describe
+from core.data.reading import ENCODINGS, SEPARATORS, TEXT_FORMATS, ReadResult, describe, read_file
+from core.errors import DataError
 from core.inference.prediction import csv_for_excel
-from core.store.uploads import safe_file_name
+from core.store.uploads import open_upload, safe_file_name
 from dashboard.components import escape_md
 
 AUTO = "auto"
 OPTION_NAMES = ("encoding", "delimiter", "header", "sheet")
 NOTHING_READ = "Nothing usable was read: every line was left out."
 HEADER_CHOICES = {AUTO: "Detect", True: "Column names", False: "Data (no column names)"}
+
+
+@st.cache_resource(max_entries=4, show_spinner="Reading the file…")
+def read_upload(key: str, options: tuple, _file: tuple[bytes, str] | None = None) -> ReadResult:
+    """Read once per file and settings, shared by every session and rerun. `key` names the file: a kept upload's
+    sha256, or the id Streamlit gave an upload not kept; `_file`, its bytes and name (not hashed), spares opening a
+    kept upload from the disk."""
+    kept = _file if _file is not None else open_upload(key)
+    if kept is None:
+        raise DataError("This upload is no longer kept on the server; upload the file again.")
+    return read_file(kept[0], kept[1], **dict(options))
 
 
 def chosen_options(key: str) -> dict[str, Any]:

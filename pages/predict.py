@@ -5,31 +5,17 @@ import pandas as pd
 import streamlit as st
 
 from core.data.preparation import guess_columns
-from core.data.reading import SUPPORTED, ReadResult, read_file
-from core.errors import DataError
-from core.evaluation.confidence import downloaded_scores, run_scores, trust
-from core.inference.attributions import gradient, occlusion
-from core.inference.prediction import (NO_TEXT, NOTE_COLUMN, alongside, csv_for_excel, load_run_model,
-                                       predict_every_row, predict_table, probability_column, without_text)
-from core.models.imported import imported_folder
-from core.models.loading import load_folder
+from core.data.reading import SUPPORTED
+from core.inference.prediction import NO_TEXT, NOTE_COLUMN, alongside, predict_every_row, without_text
 from core.store.shared_storage import run_files
 from core.wording import count
 from core.workspace import PREDICTIONS_FILE
-from dashboard import explanations, model_views, reading_views
-from dashboard.charts import probabilities
+from dashboard import explanations, model_views, predict_views
 from dashboard.components import escape_md, finished_run_or_stop, run_label
-from dashboard.limits_views import too_big, upload_mb
+from dashboard.limits_views import upload_mb
 from dashboard.state import BATCH, current, get_store, remember
 
-# Texts per call while predicting a file, so the progress bar moves and memory stays flat on large files.
-CHUNK = 500
-PREVIEW_ROWS = 1000
-
 TRAINED, IMPORTED = "Trained here", "Imported from a file"
-# A model as the cache knows it: ("run", run id, when it finished) or ("imported", import id, when it was imported);
-# a run resumed after a stop finishes again with a new model.
-Source = tuple[str, int, float]
 
 st.title("Predict")
 store = get_store()
@@ -56,49 +42,10 @@ else:
     label_set = set(imported.classes)
 
 
-@st.cache_resource(max_entries=4, show_spinner="Loading the model…")
-def model_of(source: Source):
-    kind, number, _ = source
-    if kind == "run":
-        return load_run_model(get_store(), number)
-    return load_folder(imported_folder(number, get_store().root))  # checked when it was imported
-
-
-@st.cache_data(max_entries=32, show_spinner="Weighing each word…")
-def explain(source: Source, text: str, method: str):
-    model = model_of(source)
-    return occlusion(model, text) if method == explanations.OCCLUSION else gradient(model, text)
-
-
-@st.cache_resource(show_spinner="Reading the file…", max_entries=2)
-def read_upload(file_id: str, filename: str, options: tuple, _content: bytes) -> ReadResult:
-    """Read once per uploaded file (its id, not its bytes, is the key) and settings, shared between reruns."""
-    return read_file(_content, filename, **dict(options))
-
-
-@st.cache_data(max_entries=8, show_spinner=False)
-def scores_of(source: Source) -> dict | None:
-    """The test accuracy and reliability bands that say how far to trust the model's confidence; None if unknown."""
-    kind, number, _ = source
-    if kind == "run":
-        return run_scores(run_files(get_store(), number))
-    return downloaded_scores(imported_folder(number, get_store().root))
-
-
 def fill_example() -> None:
     """Put a random held-out test text in the box, so a demo needs no typing."""
     texts = pd.read_parquet(run_files(store, run.id) / PREDICTIONS_FILE, columns=["text"])["text"].tolist()
     st.session_state["predict.text"] = random.choice(texts)
-
-
-def show_prediction(shown: Source, text: str, chart_key: str) -> None:
-    model = model_of(shown)
-    row = predict_table(model, [text]).iloc[0]
-    classes = [str(c) for c in model.classes_]
-    st.metric("Predicted label", escape_md(row["predicted"]), help="The class with the highest probability.")
-    verdict = trust(float(row["confidence"]), scores_of(shown))
-    (st.warning if verdict.warn else st.caption)(escape_md(verdict.sentence))
-    st.plotly_chart(probabilities(classes, [float(row[probability_column(c)]) for c in classes]), key=chart_key)
 
 
 def one_text() -> None:
@@ -121,28 +68,17 @@ def one_text() -> None:
     if not (text or "").strip():
         return
     if not other:
-        show_prediction(source, text, "probabilities")
+        predict_views.show_prediction(source, text, "probabilities")
     else:
         shown = ((source, name), (("run", other, others[other].finished_at or 0.0), run_label(others[other], datasets)))
         for column, (model, label), key in zip(st.columns(2), shown, ("probabilities", "predict.compare.chart")):
             with column:
                 st.markdown(f"**{escape_md(label)}**")
-                show_prediction(model, text, key)
+                predict_views.show_prediction(model, text, key)
     st.subheader("Which words mattered")
     if other:
         st.caption(f"For {escape_md(name)}.")
-    explanations.show(text, lambda method: explain(source, text, method))
-
-
-def predict_all(texts: list[str]) -> pd.DataFrame:
-    model, parts = model_of(source), []
-    bar = st.progress(0.0, text="Predicting…")
-    for start in range(0, len(texts), CHUNK):
-        parts.append(predict_table(model, texts[start : start + CHUNK]))
-        done = min(start + CHUNK, len(texts))
-        bar.progress(done / len(texts), text=f"Predicted {done:,} of {len(texts):,} texts")
-    bar.empty()
-    return pd.concat(parts, ignore_index=True)
+    explanations.show(text, lambda method: predict_views.explain(source, text, method))
 
 
 def a_file() -> None:
@@ -152,20 +88,8 @@ def a_file() -> None:
                               max_upload_size=upload_mb())
     if upload is None:
         return
-    if why := too_big(upload):
-        st.error(f"{escape_md(upload.name)} was not read. {escape_md(why)}")
-        return
-    read_key = f"predict.read.{upload.file_id}"
-    options = reading_views.chosen_options(read_key)
-    try:
-        result = read_upload(upload.file_id, upload.name, tuple(sorted(options.items())), upload.getvalue())
-    except DataError as exc:
-        st.error(escape_md(exc))
-        reading_views.options_after_error(upload.name, read_key)
-        return
-    reading_views.report(result, upload.name)
-    reading_views.options(result, read_key)
-    if not result.rows:
+    result = predict_views.uploaded_table(upload)
+    if result is None or not result.rows:
         return
     df = result.table
     columns = list(df.columns)
@@ -180,22 +104,13 @@ def a_file() -> None:
                    f"results each keeps its place, with no prediction and “{NO_TEXT}” in the {NOTE_COLUMN} column.")
     batch_source = (source, upload.file_id, column)
     if st.button("Predict all", type="primary", key="predict.all"):
-        predicted = predict_every_row(df[column], predict_all).drop(columns="text")
+        predict = functools.partial(predict_views.predict_all, source)
+        predicted = predict_every_row(df[column], predict).drop(columns="text")
         remember(BATCH, (batch_source, alongside(df, predicted)))
     done = current(BATCH)
     if done is None or done[0] != batch_source:
         return
-    table = done[1]
-    # The file's own columns come first; one of them may well be named like ours (see `alongside`).
-    shares = {c: st.column_config.NumberColumn(format="percent") for c in table.columns[len(df.columns):]
-              if c not in ("predicted", NOTE_COLUMN)}
-    st.dataframe(table.head(PREVIEW_ROWS), hide_index=True, column_config=shares, key="predict.results")
-    if len(table) > PREVIEW_ROWS:
-        st.caption(f"The first {PREVIEW_ROWS:,} of {len(table):,} rows; the download has them all.")
-    # The CSV is written only when the button is pressed, not on every rerun.
-    st.download_button("Download the predictions (CSV)", functools.partial(csv_for_excel, table),
-                       file_name=f"predictions-{source[0]}-{source[1]}.csv", mime="text/csv", on_click="ignore",
-                       key="predict.download")
+    predict_views.predictions(done[1], len(df.columns), source)
 
 
 # Only the open tab is drawn, and it is kept in the address bar.

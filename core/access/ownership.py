@@ -30,6 +30,12 @@ def can_change(viewer: Viewer | None, item: Owned) -> bool:
     return viewer is None or viewer.admin or (item.owner is not None and item.owner == viewer.id)
 
 
+def names_any_folder(viewer: Viewer | None) -> bool:
+    """Whether a person may start from any model folder on the server: anyone with sign-in off, administrators with
+    it on. Others name only the folders the administrator listed (core.architectures.pretrained.refused_source)."""
+    return viewer is None or viewer.admin
+
+
 def require_change(viewer: Viewer | None, item: Owned, what: str, action: str) -> None:
     """Refuse (PermissionError) to `action` (a verb: 'delete', 'stop') an item the viewer may not change."""
     if can_change(viewer, item):

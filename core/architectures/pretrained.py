@@ -17,6 +17,7 @@ import transformers
 from safetensors import safe_open
 from transformers.utils import logging as hf_logging
 
+from core.access.ownership import Viewer, names_any_folder
 from core.wording import first_line
 from core.workspace import workspace_dir
 
@@ -86,6 +87,18 @@ def check_shared_source(name: str) -> None:
     if looks_like_folder(name.strip()) and os.environ.get(MODEL_DIRS_ENV) is None:
         raise ValueError(f"On this server models come from the Hugging Face Hub only; folders can be used once the "
                          f"administrator lists them in {MODEL_DIRS_ENV}.")
+
+
+def refused_source(settings: dict, viewer: Viewer | None) -> str | None:
+    """Why `viewer` may not start from the model `settings` name (a folder the administrator has not listed), or
+    None when they may, or the settings name no model."""
+    if "model" not in settings or names_any_folder(viewer):
+        return None
+    try:
+        check_shared_source(settings["model"])
+    except ValueError as exc:
+        return str(exc)
+    return None
 
 
 def resolve_source(name: str) -> str:

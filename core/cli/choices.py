@@ -9,9 +9,10 @@ import pandas as pd
 from core.architectures import Architecture
 from core.architectures.preview import preview
 from core.data.labels import LabelOptions
-from core.data.preparation import guess_columns, prepare
-from core.data.splitting import has_validation, split, split_columns
+from core.data.preparation import guess_columns
+from core.data.splitting import has_validation, split_columns
 from core.errors import DataError
+from core.store.datasets import split_table
 from core.wording import count
 
 RANDOM_SPLIT = "none"  # `--split-col none`: hold test texts out at random, whatever column marks a split
@@ -40,8 +41,7 @@ def split_rows(df: pd.DataFrame, text_col: str, label_col: str, labels: LabelOpt
                seed: int) -> pd.DataFrame:
     """The rows as the Data page saves them, with the part of each: as `split_col` says (validation rows taken from
     its training rows when it marks none), or held out at random. Says on stderr how the rows were shared out."""
-    prepared = prepare(df, text_col, label_col, labels, split_col)
-    parts = split(prepared, seed=seed, split_col=prepared["split"] if split_col else None)
+    parts = split_table(df, text_col, label_col, labels, split_col, seed=seed)[0]
     n = parts["split"].value_counts()
     if split_col is None:
         how = f"Validation and test texts held out at random (seed {seed})"
@@ -49,10 +49,10 @@ def split_rows(df: pd.DataFrame, text_col: str, label_col: str, labels: LabelOpt
         how = f"Rows split as column '{split_col}' says (--split-col none splits at random instead)"
     print(f"{how}: {n.get('train', 0):,} training, {n.get('val', 0):,} validation and {n.get('test', 0):,} test "
           "texts.", file=sys.stderr)
-    if split_col is not None and not has_validation(prepared["split"]):
+    if split_col is not None and not has_validation(df[split_col]):
         print(f"Column '{split_col}' marks no validation rows, so {n.get('val', 0):,} of its training rows are held "
               "out to steer training.", file=sys.stderr)
-    if left_out := len(df) - len(prepared):
+    if left_out := len(df) - len(parts):
         print(f"{count(left_out, 'row')} left out: no text, no label, or a text already in an earlier row.",
               file=sys.stderr)
     return parts

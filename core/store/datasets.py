@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from core.data.labels import LabelOptions
+from core.data.preparation import LeftOut, prepare_counted
+from core.data.splitting import split
 from core.store.shared_storage import fetch, push, quietly, remove
 from core.store.store import DatasetRecord, Store
 from core.store.uploads import forget_upload
@@ -20,6 +23,26 @@ def content_id(df: pd.DataFrame, owner: str | None = None) -> str:
     if owner is not None:
         hashed.update(b"\0" + owner.encode())
     return hashed.hexdigest()[:16]
+
+
+def split_table(df: pd.DataFrame, text_col: str, label_col: str, labels: LabelOptions = LabelOptions(),
+                split_col: str | None = None, val_share: float = 0.1, test_share: float = 0.2,
+                seed: int = 42) -> tuple[pd.DataFrame, LeftOut]:
+    """The rows a model can learn from, each with its part (train, val or test): as `split_col` says, or held out
+    at random by `seed`; and how many rows were left out and why. Raises DataError for rows that cannot be split."""
+    prepared, left_out = prepare_counted(df, text_col, label_col, labels, split_col)
+    parts = split(prepared, val_share, test_share, seed, split_col=prepared["split"] if split_col else None)
+    return parts, left_out
+
+
+def create_dataset(store: Store, df: pd.DataFrame, name: str, text_col: str, label_col: str,
+                   labels: LabelOptions = LabelOptions(), split_col: str | None = None, val_share: float = 0.1,
+                   test_share: float = 0.2, seed: int = 42,
+                   source_hash: str | None = None) -> tuple[DatasetRecord, pd.DataFrame, LeftOut]:
+    """A table as the Data page saves it: `split_table`'s rows, saved (`save_dataset`); returns the saved record,
+    its rows and what was left out."""
+    parts, left_out = split_table(df, text_col, label_col, labels, split_col, val_share, test_share, seed)
+    return save_dataset(store, parts, name, source_hash), parts, left_out
 
 
 def save_dataset(store: Store, df: pd.DataFrame, name: str, source_hash: str | None = None) -> DatasetRecord:

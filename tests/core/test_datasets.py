@@ -7,11 +7,15 @@ import hashlib
 import json
 from concurrent.futures import ThreadPoolExecutor
 
+import pandas as pd
 import pytest
 
 from core.cli.datasets import register
+from core.data.labels import LabelOptions
+from core.data.preparation import prepare
 from core.data.splitting import split
-from core.store.datasets import delete_dataset, load_dataset, save_dataset
+from core.errors import DataError
+from core.store.datasets import create_dataset, delete_dataset, load_dataset, save_dataset
 from core.store.store import Store
 from core.store.uploads import keep_upload, open_upload, source_hash
 from core.workspace import datasets_dir, run_dir, write_json
@@ -34,6 +38,28 @@ def test_save_records_its_source(workspace, tiny_df, saved):
     assert sample.source_hash is None
     assert {d.id for d in workspace.datasets_from_source(saved.source_hash)} == {saved.id, other_split.id}
     assert workspace.datasets_from_source(source_hash(b"another file")) == []
+
+
+def test_create_prepares_splits_and_saves_a_table_saying_what_it_left_out(workspace, tiny_df):
+    table = pd.concat([tiny_df.rename(columns={"text": "msg", "label": "y"}),
+                       pd.DataFrame({"msg": ["", tiny_df["text"][0]], "y": ["sport", tiny_df["label"][0].upper()]})])
+    dataset, parts, left_out = create_dataset(workspace, table, "tiny", "msg", "y", LabelOptions(casefold=True),
+                                              val_share=0.1, test_share=0.3, seed=7, source_hash="ab" * 32)
+    expected = split(prepare(table, "msg", "y", LabelOptions(casefold=True)), 0.1, 0.3, 7)
+    pd.testing.assert_frame_equal(load_dataset(workspace, dataset.id), expected[["text", "label", "split"]])
+    pd.testing.assert_frame_equal(parts, expected)
+    assert (left_out.unusable, left_out.repeats, left_out.relabelled) == (1, 1, 0)
+    assert (dataset.name, dataset.n_rows, dataset.source_hash) == ("tiny", len(tiny_df), "ab" * 32)
+
+
+def test_create_splits_as_the_tables_own_column_says(workspace, tiny_df):
+    table = tiny_df.assign(part=["test" if i % 4 == 0 else "train" for i in range(len(tiny_df))])
+    _, parts, _ = create_dataset(workspace, table, "marked", "text", "label", split_col="part")
+    assert (parts["split"] == "test").sum() == (table["part"] == "test").sum()
+    assert (parts["split"] == "val").any()  # taken from the training rows, as the column marks none
+    with pytest.raises(DataError, match="leave rows for training"):
+        create_dataset(workspace, tiny_df, "no training rows", "text", "label", val_share=0.5, test_share=0.5)
+    assert [d.name for d in workspace.list_datasets()] == ["marked"]
 
 
 def test_dataset_survives_a_restart(workspace, saved):

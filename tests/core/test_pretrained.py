@@ -13,11 +13,12 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
+from core.access.ownership import Viewer
 from core.architectures import get_architecture
 from core.architectures.base import BUNDLE_FILE
 from core.architectures.pretrained import (MINILM, MODEL_DIRS_ENV, check_shared_source, load_classifier, load_tokenizer,
-                                           mean_pool, offline_folder, resolve_source, unknown_token_share,
-                                           unknown_token_warning)
+                                           mean_pool, offline_folder, refused_source, resolve_source,
+                                           unknown_token_share, unknown_token_warning)
 from core.data.splitting import split
 from core.data.text_set import TextSet, subset
 from core.models.loading import load_model
@@ -231,3 +232,13 @@ def test_with_sign_in_an_unlisted_server_reads_no_folders(tiny_bert, monkeypatch
     check_shared_source(MINILM)
     monkeypatch.setenv(MODEL_DIRS_ENV, str(tiny_bert.parent))
     check_shared_source(str(tiny_bert))
+
+
+def test_only_people_who_are_not_administrators_are_kept_to_the_listed_folders(tiny_bert, monkeypatch):
+    monkeypatch.delenv(MODEL_DIRS_ENV, raising=False)
+    folder = {"model": str(tiny_bert)}
+    assert "from the Hugging Face Hub only" in refused_source(folder, Viewer("ada@example.com"))
+    for viewer in (None, Viewer("root@example.com", admin=True)):  # sign-in off, or an administrator
+        assert refused_source(folder, viewer) is None
+    assert refused_source({"model": MINILM}, Viewer("ada@example.com")) is None
+    assert refused_source({"epochs": 3}, Viewer("ada@example.com")) is None  # a model that names no pretrained one
