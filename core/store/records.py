@@ -31,7 +31,7 @@ class Run:
     owner: str | None  # who started it, when sign-in is on; None: made with sign-in off
     shared: bool  # shown to everyone signed in, not only its owner
     job: str | None  # the Ray job training it, when a cluster does; its pid is then another machine's
-    launcher: int | None  # the process launching its worker, or about to train it itself; None once one has
+    launcher: int | None  # the pid of the process launching its worker (or training it itself), until one claims it
 
     @property
     def active(self) -> bool:
