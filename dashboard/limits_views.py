@@ -4,9 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.access.limits import Limits
-from core.runs import jobs
-from core.runs.backends import ray_cluster
-from core.training.distributed import processes_per_run
+from core.runs.backends.choice import check_settings
 from dashboard.components import escape_md
 
 
@@ -14,8 +12,7 @@ def server_limits() -> Limits:
     """The limits in force; a malformed setting (of a limit, or of how runs are shared out over GPUs and a
     cluster) stops the page with a message rather than dropping the limit or failing later."""
     try:
-        processes_per_run(jobs.gpu_count())
-        ray_cluster.gpus_setting()
+        check_settings()
         return Limits.from_env()
     except ValueError as exc:
         st.error(f"{escape_md(exc)} The administrator needs to correct it and restart the app.")

@@ -11,6 +11,8 @@ from core.access.ownership import can_change
 from core.architectures.advice import after_early_stop
 from core.errors import StorageError
 from core.runs import jobs, run_log, run_queue
+from core.runs.backends.choice import backend_for
+from core.runs.backends.local import GONE
 from core.store.shared_storage import run_files
 from core.store.store import Run, Store
 from core.wording import duration
@@ -25,7 +27,7 @@ def ordinal(n: int) -> str:
 
 
 def waiting(store: Store, run: Run) -> None:
-    if run.job is not None:
+    if backend_for(run).cluster:
         st.info("Handed to the Ray cluster, which starts it as soon as a node has room for it. It starts by itself; "
                 "you can close this tab.")
         return
@@ -144,7 +146,7 @@ def broken(store: Store, run: Run) -> None:
     if run.status == "failed":
         st.error(f"Training failed: {escape_md(run.error)}")
     else:
-        st.warning(f"{escape_md(run.error or jobs.GONE)} The curves up to that point are kept below.")
+        st.warning(f"{escape_md(run.error or GONE)} The curves up to that point are kept below.")
         resume_button(store, run, "Resume from the last checkpoint")
     details = st.expander("Technical details", key=f"details.{run.id}", on_change="rerun")
     if details.open:
@@ -213,7 +215,7 @@ def log(store: Store, run: Run) -> None:
             st.caption("Nothing logged yet.")
         else:
             st.code(text, language=None, wrap_lines=True)
-        if run.active and run.job is not None:
+        if run.active and backend_for(run).cluster:
             st.caption("The run trains on the Ray cluster: its log arrives here when it ends. Meanwhile Ray's own "
                        "dashboard shows its output as it goes.")
         elif run.active:

@@ -2,41 +2,42 @@
 
 A run is a row in the store; `dispatch` launches `python -m core worker RUN_ID` for queued runs while slots
 are free (under torchrun for a run that trains across several GPUs: see core/training/distributed.py), and each
-finishing worker dispatches the next. With a Ray cluster configured, every waiting run is handed to it as a job instead, and
-the cluster queues them (core/runs/backends/ray_cluster.py). Nothing here trains in-process, so a closed tab or a
-restarted dashboard leaves training untouched. `reconcile` notices workers that died (killed, out of memory,
-the machine restarted; one on another machine sharing the workspace, by its heartbeat: see core/runs/heartbeat.py) and
-forces a stop on a worker that ignores one; the dashboard runs it every few seconds in a `Supervisor` from the moment
-the server starts, and the command line before it reports.
+finishing worker dispatches the next. Where workers run is the backend's concern (core/runs/backends/): processes
+here, or, with a Ray cluster configured, jobs it is handed all at once and queues itself. Nothing here trains
+in-process, so a closed tab or a restarted dashboard leaves training untouched. `reconcile` notices workers that died
+(killed, out of memory, the machine restarted; one on another machine sharing the workspace, by its heartbeat: see
+core/runs/heartbeat.py) and forces a stop on a worker that ignores one; the dashboard runs it every few seconds in a
+`Supervisor` from the moment the server starts, and the command line before it reports.
 """
 from __future__ import annotations
 
 import fcntl
+import functools
 import os
 import signal
-import subprocess
 import sys
 import threading
 import time
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 from core.access.limits import Limits
 from core.access.ownership import require_change
 from core.architectures import get_architecture
-from core.disk_space import disk_full_message, is_disk_full, low_on_space
+from core.disk_space import is_disk_full
 from core.errors import ClusterUnreachable
-from core.runs import run_log
-from core.runs.backends import ray_cluster
-from core.runs.backends.processes import pid_alive, process_started, signal_process
-from core.runs.run_queue import waiting, worker_alive
+from core.runs.backends import base
+from core.runs.backends.base import never_started, note
+from core.runs.backends.choice import backend, backend_for
+from core.runs.backends.local import WORKERS
+from core.runs.run_queue import waiting
 from core.runs.standby import Standby, enabled as standby_enabled
 from core.store import shared_storage
+from core.store.records import ACTIVE
 from core.store.store import Run, Store
 from core.training.checkpoints import CHECKPOINT_FILE
-from core.training.distributed import PROCESSES_ENV, processes_per_run
-from core.workspace import WORKSPACE_ENV, run_dir
+from core.training.distributed import processes_per_run
+from core.workspace import run_dir
 
 SLOTS_ENV = "CLASSIFIER_STUDIO_SLOTS"
 # A second Start of the same run within this many seconds is a double click, not a second run.
@@ -45,21 +46,7 @@ DOUBLE_SUBMIT_SECONDS = 10.0
 CANCEL_GRACE_SECONDS = 10.0
 KILL_GRACE_SECONDS = 20.0
 SUPERVISE_SECONDS = 2.0
-WORKER_LOG = "worker.log"
-ROOT = Path(__file__).resolve().parents[2]  # the folder holding `core`: where workers start
-GONE = ("The training process stopped without finishing: it was killed, the machine restarted, or it ran out of "
-        "memory.")
-GONE_FROM_CLUSTER = ("The Ray job training it ended without finishing the run: it was stopped in Ray, its node "
-                     "left the cluster, or it ran out of memory.")
 DISPATCH_LOCK = "dispatch.lock"
-# The worker kept ready in this process (see core/runs/standby.py): only the dashboard's Supervisor keeps one.
-_standby: Standby | None = None
-
-
-def gpu_count() -> int:
-    import torch
-
-    return torch.cuda.device_count()
 
 
 def slots() -> int:
@@ -67,7 +54,7 @@ def slots() -> int:
     run trains across several), else one."""
     if os.environ.get(SLOTS_ENV):
         return max(1, int(os.environ[SLOTS_ENV]))
-    gpus = gpu_count()
+    gpus = base.gpu_count()
     return max(1, gpus // processes_per_run(gpus))
 
 
@@ -95,8 +82,8 @@ def dispatch(store: Store) -> list[int]:
 
 def _dispatch(store: Store) -> list[int]:
     # A worker that died without a word (killed, out of memory) holds no slot, even before reconcile marks it.
-    busy = [r for r in store.list_runs(status=("queued", "running")) if worker_alive(r, store.root)]
-    gpus = gpu_count()
+    busy = [r for r in store.list_runs(status=ACTIVE) if backend_for(r).alive(r, store.root)]
+    gpus = base.gpu_count()
     # A run takes a group of GPUs (one, unless runs train across several), known by its first.
     per_run = processes_per_run(gpus)
     firsts = list(range(0, gpus - per_run + 1, per_run))
@@ -105,8 +92,9 @@ def _dispatch(store: Store) -> list[int]:
     owners = Counter(r.owner for r in busy)
     launched = []
     queue = waiting(store)
+    chosen = backend()
     # A cluster queues what it has no room for yet; unless told otherwise, it gets every waiting run.
-    on_cluster = ray_cluster.enabled()
+    on_cluster = chosen.cluster
     free = len(queue) if on_cluster and not os.environ.get(SLOTS_ENV) else max(0, slots() - len(busy))
     for run in queue:
         if len(launched) == free:
@@ -119,19 +107,16 @@ def _dispatch(store: Store) -> list[int]:
         # Each run gets the least busy GPUs to itself, so two runs never share one while another idles.
         gpu = firsts[load.index(min(load))] if firsts and not on_cluster else None
         try:
-            if on_cluster:
-                _submit(store, run)
-            else:
-                _launch(store, run.id, gpu)
+            chosen.launch(store, run, gpu, on_exit=functools.partial(_exited, store, run.id))
         except OSError as exc:
             store.transition(run.id, "failed", error=f"The training process could not be started: {exc}")
             continue
         except ClusterUnreachable as exc:
-            store.release_launch(run.id, -os.getpid())  # it waits; the system panel says why
+            store.release_launch(run.id)  # it waits; the system panel says why
             print(exc, file=sys.stderr)
             break
         except BaseException:
-            store.release_launch(run.id, -os.getpid())  # never leave a reservation that holds a slot for good
+            store.release_launch(run.id)  # never leave a reservation that holds a slot for good
             raise
         if gpu is not None:
             load[firsts.index(gpu)] += 1
@@ -139,79 +124,19 @@ def _dispatch(store: Store) -> list[int]:
     return launched
 
 
-def worker_env(store: Store, gpu: int | None) -> dict[str, str]:
-    """The worker's environment: this workspace, and only its GPUs, from `gpu` on. `gpu` counts the GPUs this
-    process sees, so under `CUDA_VISIBLE_DEVICES=2,3` the second is physical GPU 3."""
-    env = {**os.environ, WORKSPACE_ENV: str(store.root)}
-    if gpu is not None:
-        visible = [d.strip() for d in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",") if d.strip()]
-        ids = range(gpu, gpu + processes_per_run(gpu_count()))
-        env["CUDA_VISIBLE_DEVICES"] = ",".join(visible[i] if i < len(visible) else str(i) for i in ids)
-    return env
-
-
-def processes_for(run: Run, processes: int | None = None) -> int:
-    """How many processes train `run`: `processes` (by default, as many as the server's setting gives a run here),
-    or one for a model that cannot train across several."""
-    if processes is None:
-        processes = processes_per_run(gpu_count())
-    return processes if get_architecture(run.arch).model_cls.distributable else 1
-
-
-def worker_command(run: Run, processes: int | None = None) -> list[str]:
-    """`python -m core worker RUN_ID`, under torchrun when the run trains across several processes."""
-    worker = ["-m", "core", "worker", str(run.id)]
-    processes = processes_for(run, processes)
-    if processes == 1:
-        return [sys.executable, *worker]
-    return [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={processes}", *worker]
-
-
-def _launch(store: Store, run_id: int, gpu: int | None) -> None:
-    env = worker_env(store, gpu)
-    log_path = run_dir(run_id, store.root) / WORKER_LOG
+def _exited(store: Store, run_id: int, pid: int, code: int) -> None:
+    """A worker this process started has ended with exit status `code`."""
     run = store.get_run(run_id)
-    # A run of one process goes to the worker kept ready, when this process keeps one; under torchrun it starts cold.
-    proc = _standby.take(run_id, env, log_path) if _standby is not None and processes_for(run) == 1 else None
-    if proc is None:
-        with open(log_path, "ab") as log:
-            proc = subprocess.Popen(worker_command(run), cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log,
-                                    stderr=subprocess.STDOUT, start_new_session=True)
-    store.set_pid(run_id, proc.pid, gpu, process_started(proc.pid))
-    # Waiting in a thread collects the worker's exit status at once, so no zombie lingers behind it, and a
-    # worker that dies is noticed the moment it does while this process lives.
-    threading.Thread(target=_watch, args=(store, run_id, proc), daemon=True).start()
-
-
-def _submit(store: Store, run: Run) -> None:
-    """Hand the run to the Ray cluster: the same worker command, on a node with the GPUs it asks for."""
-    gpus = ray_cluster.gpus_per_run()
-    if not get_architecture(run.arch).model_cls.distributable:
-        gpus = min(gpus, 1)  # it trains in one process, and would leave the others idle but taken
-    processes = max(1, gpus)
-    env = {WORKSPACE_ENV: str(store.root), PROCESSES_ENV: str(processes)}
-    store.set_job(run.id, ray_cluster.submit(run, worker_command(run, processes), str(ROOT), env, gpus))
-
-
-def _watch(store: Store, run_id: int, proc: subprocess.Popen) -> None:
-    code = proc.wait()
-    run = store.get_run(run_id)
-    if not run.active or run.pid != proc.pid:
+    if not run.active or run.pid != pid:
         return  # finished as it should, or the run has moved on to another worker
     if run.status == "queued" and code > 0:
         # It failed before it could claim the run (a broken install, say): launching it again would fail again.
-        _never_started(store, run_id, "The training process could not start")
+        never_started(store, run_id, "The training process could not start", worker_log(store, run_id))
     elif code < 0:
         name = signal.Signals(-code).name
         why = "" if run.cancel_requested else " (if nobody stopped it, the system does this when memory runs out)"
         _stopped(store, run, f"The training process was killed by {name}{why}.")
     dispatch(store)
-
-
-def _never_started(store: Store, run_id: int, what: str) -> None:
-    log = worker_log(store, run_id)
-    output = log.strip().splitlines()[-1:] or ["no output"]
-    store.transition(run_id, "failed", error=f"{what}: {output[0]}", traceback=log[-4000:])
 
 
 def cancel(store: Store, run_id: int) -> Run:
@@ -220,9 +145,8 @@ def cancel(store: Store, run_id: int) -> Run:
     run = store.get_run(run_id)
     require_change(store.viewer, run, f"Run {run_id}", "stop")
     if run.status == "queued" and store.transition(run_id, "cancelled"):
-        if run.job is not None:
-            ray_cluster.stop(run.job)  # waiting in the cluster's queue: it would start, only to find nothing to do
-        _note(store, run_id, "Cancelled before it started.")
+        backend_for(run).stop(run)
+        note(store, run_id, "Cancelled before it started.")
     elif run.active:
         store.request_cancel(run_id)
     return store.get_run(run_id)
@@ -237,7 +161,7 @@ def resume(store: Store, run_id: int) -> Run:
     kept = checkpoint_kept(store, run_id)  # before anything changes
     if not store.requeue(run_id):
         raise ValueError(f"Run {run_id} is {run.status}; only a cancelled or interrupted run can be resumed.")
-    _note(store, run_id, "Resume requested: continuing from the last checkpoint." if kept
+    note(store, run_id, "Resume requested: continuing from the last checkpoint." if kept
           else "Resume requested. No checkpoint was kept, so training starts again from the beginning; with the "
                "same seed it ends with the same model.")
     dispatch(store)
@@ -265,60 +189,31 @@ def reconcile(store: Store) -> list[int]:
 
 def _reconcile(store: Store, found: list[int]) -> None:
     now = time.time()
-    for run in store.list_runs(status=("queued", "running")):
-        if worker_alive(run, store.root):
+    for run in store.list_runs(status=ACTIVE):
+        runs_on = backend_for(run)
+        if runs_on.alive(run, store.root):
             # A worker acknowledges Stop at once (see StopWatch); one that has not is hung, and is ended.
             if run.status == "running" and run.cancel_at is not None and run.progress.get("phase") != "stopping":
                 late = now - run.cancel_at - CANCEL_GRACE_SECONDS
-                if late > 0 and run.job is not None:
-                    ray_cluster.stop(run.job)
-                elif late > 0 and pid_alive(run.pid, run.process_started):  # not a stranger with its id
-                    signal_process(run.pid, signal.SIGKILL if late > KILL_GRACE_SECONDS else signal.SIGTERM)
-            continue
-        if run.job is not None and run.status == "queued":
-            state = ray_cluster.job_state(run.job)
-            if state == "GONE" and store.release_job(run.id, run.job):
-                # A restarted head forgets its jobs, and a cluster no longer set has none: it is handed over again.
-                _note(store, run.id, "Its Ray job is no longer known to the cluster; it is queued again.")
-            elif state == "STOPPED" and store.transition(run.id, "cancelled"):
-                _note(store, run.id, "Cancelled before it started: its Ray job was stopped in Ray.")
-            else:
-                _never_started(store, run.id, "The Ray job ended before training started")
-            continue
-        if run.pid is None:
-            continue
-        if run.status == "running":
-            if _stopped(store, run, GONE_FROM_CLUSTER if run.job is not None else _gone(store.root)):
-                found.append(run.id)
-        else:
-            store.release_launch(run.id, run.pid)  # launched, but gone before it claimed the run: launch it again
+                if late > 0:
+                    runs_on.stop(run, kill=late > KILL_GRACE_SECONDS)
+        elif run.status == "queued":
+            runs_on.lost(store, run)
+        elif run.pid is not None and _stopped(store, run, runs_on.gone(store.root)):
+            found.append(run.id)
     dispatch(store)
-
-
-def _gone(root: Path) -> str:
-    """Why a local worker stopped without a word: a worker that failed on a full disk may have had no room to say."""
-    if low_on_space(root):
-        return f"The training process stopped while the disk was nearly full. {disk_full_message(root)}"
-    return GONE
 
 
 def _stopped(store: Store, run: Run, why: str) -> bool:
     if run.cancel_requested:
         if store.transition(run.id, "cancelled"):
-            _note(store, run.id, f"Stopped by force after Stop was asked for. {why}")
+            note(store, run.id, f"Stopped by force after Stop was asked for. {why}")
             return True
         return False
     if store.transition(run.id, "interrupted", error=why):
-        _note(store, run.id, f"Interrupted. {why} Resume continues from the last checkpoint.")
+        note(store, run.id, f"Interrupted. {why} Resume continues from the last checkpoint.")
         return True
     return False
-
-
-def _note(store: Store, run_id: int, line: str) -> None:
-    """Add a line to the run's log, here and in shared storage, where a worker on another machine reads it."""
-    folder = run_dir(run_id, store.root)
-    run_log.append(folder, line)
-    shared_storage.quietly(shared_storage.push, folder / run_log.RUN_LOG, store.root)
 
 
 class Supervisor:
@@ -326,11 +221,10 @@ class Supervisor:
     keeps a worker ready for the next run (unless runs go to a Ray cluster, or the setting turns it off)."""
 
     def __init__(self, store: Store, every: float = SUPERVISE_SECONDS):
-        global _standby
         self.store, self.every = store, every
-        self.standby = Standby(store.root) if standby_enabled() and not ray_cluster.enabled() else None
+        self.standby = Standby(store.root) if standby_enabled() and not backend().cluster else None
         if self.standby is not None:
-            _standby = self.standby
+            WORKERS.standby = self.standby
         self._stopped = threading.Event()
         self.thread = threading.Thread(target=self._loop, name="classifier-studio-supervisor", daemon=True)
         self.thread.start()
@@ -346,18 +240,14 @@ class Supervisor:
             self._stopped.wait(self.every)
 
     def stop(self) -> None:
-        global _standby
         self._stopped.set()
         if self.standby is not None:
             self.standby.close()
-            if _standby is self.standby:
-                _standby = None
+            if WORKERS.standby is self.standby:
+                WORKERS.standby = None
 
 
 def worker_log(store: Store, run_id: int) -> str:
     """What the run's worker printed: its log file here, or what the cluster kept of its job."""
-    job = store.as_viewer(None).get_run(run_id).job
-    if job is not None:
-        return ray_cluster.logs(job)
-    path = run_dir(run_id, store.root) / WORKER_LOG
-    return path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
+    run = store.as_viewer(None).get_run(run_id)
+    return backend_for(run).logs(run, store.root)

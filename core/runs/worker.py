@@ -24,7 +24,8 @@ from core.errors import Cancelled, StorageError
 from core.evaluation.report import evaluate, save_report
 from core.inference.prediction import prediction_frame
 from core.runs import jobs, run_log
-from core.runs.backends import ray_cluster
+from core.runs.backends import base, ray_cluster
+from core.runs.backends.choice import backend
 from core.runs.failures import explain
 from core.runs.heartbeat import beating
 from core.runs.worker_callbacks import PushCheckpoints, StopWatch, StoreLogger, TimeLimit, progress
@@ -241,7 +242,7 @@ def training_threads(cpus: int, slots: int) -> int:
 def use_training_threads(world_size: int = 1) -> None:
     """Give torch this process's share of the cores when runs train on the CPU: the same for a run started from the
     browser and from `python -m core train`, so both train as fast and, with the same seed, to the same model."""
-    if jobs.gpu_count() == 0:
+    if base.gpu_count() == 0:
         torch.set_num_threads(training_threads(os.cpu_count() or 1, jobs.slots() * world_size))
 
 
@@ -265,6 +266,6 @@ def worker_main(run_id: int) -> int:
     # A late Stop signal must not cut short the hand-over of the slot to the next queued run. On a cluster there is
     # none to hand over: every waiting run is in the cluster's queue already.
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    if not ray_cluster.enabled():
+    if not backend().cluster:
         jobs.dispatch(store)
     return 0 if run.status in ("succeeded", "cancelled") else 1

@@ -31,10 +31,16 @@ class Run:
     owner: str | None  # who started it, when sign-in is on; None: made with sign-in off
     shared: bool  # shown to everyone signed in, not only its owner
     job: str | None  # the Ray job training it, when a cluster does; its pid is then another machine's
+    launcher: int | None  # the pid of the process launching its worker (or training it itself), until one claims it
 
     @property
     def active(self) -> bool:
         return self.status in ACTIVE
+
+    @property
+    def launched(self) -> bool:
+        """A worker was started for it, or is being started, here or as a cluster's job."""
+        return self.pid is not None or self.launcher is not None or self.job is not None
 
     @property
     def has_model(self) -> bool:
@@ -62,6 +68,10 @@ def run_from_row(row: Mapping[str, Any]) -> Run:
     data["result"] = json.loads(data["result"])
     data["cancel_requested"] = bool(data["cancel_requested"])
     data["shared"] = bool(data["shared"])
+    # The pid column holds a launching process's pid negated (see Store.reserve_launch), never a worker's.
+    pid = data["pid"]
+    data["launcher"] = -pid if pid is not None and pid < 0 else None
+    data["pid"] = pid if data["launcher"] is None else None
     return Run(**data)
 
 

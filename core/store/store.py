@@ -142,10 +142,10 @@ class Store:
 
     # runs
     def create_run(self, dataset_id: str, arch: str, config: dict[str, Any], reserved: bool = False) -> int:
-        """Queue a run; a `reserved` one is trained by the calling process, so no dispatcher launches it. A pid
-        stored negated names the process launching or about to train the run."""
+        """Queue a run; a `reserved` one is trained by the calling process (its `launcher`), so no dispatcher
+        launches it."""
         with self._connect() as conn:
-            return self._insert_run(conn, dataset_id, arch, json.dumps(config), -os.getpid() if reserved else None)
+            return self._insert_run(conn, dataset_id, arch, json.dumps(config), _launching() if reserved else None)
 
     def _insert_run(self, conn: Connection, dataset_id: str, arch: str, settings: str, pid: int | None = None) -> int:
         return int(conn.execute(insert(runs).values(dataset_id=dataset_id, arch=arch, config=settings,
@@ -230,30 +230,39 @@ class Store:
         self._update_if(run_id, true(), progress=json.dumps(progress))
 
     def reserve_launch(self, run_id: int) -> bool:
-        """Mark a queued run as being launched by this process; False when another process is launching it."""
-        return self._update_if(run_id, (runs.c.status == "queued") & runs.c.pid.is_(None), pid=-os.getpid())
+        """Mark a queued run as being launched by this process (its `launcher`); False when another process is
+        launching it."""
+        return self._update_if(run_id, (runs.c.status == "queued") & runs.c.pid.is_(None), pid=_launching())
 
     def set_pid(self, run_id: int, pid: int | None, gpu: int | None = None,
                 process_started: float | None = None) -> None:
         """Record the worker process of a run this process reserved, and the GPU it was given (None: no GPU). A
         worker that has claimed the run already recorded itself, and is left alone."""
-        self._update_if(run_id, (runs.c.status == "queued") & (runs.c.pid == -os.getpid()), pid=pid, gpu=gpu,
+        self._update_if(run_id, (runs.c.status == "queued") & (runs.c.pid == _launching()), pid=pid, gpu=gpu,
                         process_started=process_started)
 
     def set_job(self, run_id: int, job: str) -> None:
         """Record the Ray job a run this process reserved was handed to; a worker that has claimed the run
         already is left alone."""
-        self._update_if(run_id, (runs.c.status == "queued") & (runs.c.pid == -os.getpid()), pid=None, job=job)
+        self._update_if(run_id, (runs.c.status == "queued") & (runs.c.pid == _launching()), pid=None, job=job)
 
     def release_job(self, run_id: int, job: str) -> bool:
         """Queue a run again whose Ray job the cluster no longer knows, for the next dispatch to hand over anew.
         False when the run has moved on meanwhile."""
         return self._update_if(run_id, (runs.c.status == "queued") & (runs.c.job == job), job=None)
 
-    def release_launch(self, run_id: int, pid: int) -> bool:
-        """Queue a run again whose launch went nowhere: launched as `pid` (or reserved by -`pid`), gone before it
-        claimed the run. False when the run has moved on meanwhile."""
-        return self._update_if(run_id, (runs.c.status == "queued") & (runs.c.pid == pid), pid=None, gpu=None,
+    def release_launch(self, run_id: int, launcher: int | None = None) -> bool:
+        """Queue a run again whose launch went nowhere: its `launcher` (by default this process) gave up, or is
+        gone, before it started a worker. False when the run has moved on meanwhile."""
+        return self._release(run_id, _launching(launcher))
+
+    def release_worker(self, run_id: int, pid: int) -> bool:
+        """Queue a run again whose worker, launched as `pid`, is gone before it claimed the run. False when the run
+        has moved on meanwhile."""
+        return self._release(run_id, pid)
+
+    def _release(self, run_id: int, stored_pid: int) -> bool:
+        return self._update_if(run_id, (runs.c.status == "queued") & (runs.c.pid == stored_pid), pid=None, gpu=None,
                                process_started=None)
 
     def request_cancel(self, run_id: int) -> None:
@@ -292,3 +301,9 @@ class Store:
                  .where(metrics.c.run_id == run_id, metrics.c.id > after_id).order_by(metrics.c.id))
         with self._connect(write=False) as conn:
             return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def _launching(launcher: int | None = None) -> int:
+    """What the pid column holds while `launcher` (by default this process) launches a run: its pid negated, so it is
+    never taken for a worker's. records.py reads it back as `Run.launcher`."""
+    return -(launcher if launcher is not None else os.getpid())

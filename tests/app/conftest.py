@@ -18,7 +18,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.data.preparation import prepare
 from core.data.splitting import split
-from core.runs import jobs
+from core.runs.backends.processes import process_started
 from core.runs.worker import execute_run
 from core.store.datasets import save_dataset
 from core.store.store import DatasetRecord, Run, Store
@@ -131,7 +131,7 @@ def running_run(store: Store, dataset: DatasetRecord, stand_in_worker) -> Run:
     """A 'running' run whose worker is a stand-in process, moved to cancelled afterwards."""
     run_id = store.create_run(dataset.id, "tfidf", {})
     worker = stand_in_worker()
-    assert store.transition(run_id, "running", pid=worker.pid, process_started=jobs.process_started(worker.pid))
+    assert store.transition(run_id, "running", pid=worker.pid, process_started=process_started(worker.pid))
     store.set_progress(run_id, {"epoch": 1, "epochs": 4, "step": 10, "total_steps": 40, "elapsed": 12.0, "eta": 36.0,
                                 "phase": "training"})
     yield store.get_run(run_id)

@@ -12,7 +12,7 @@ from core.access.ownership import Viewer
 from core.access.passwords import hash_password
 from core.models.bundle import run_zip
 from core.models.imported import import_model
-from core.runs import jobs
+from core.runs.backends.processes import process_started
 from core.store.uploads import keep_upload
 from core.wording import literal_markdown as md
 from dashboard import access
@@ -156,7 +156,7 @@ def test_someone_else_cannot_stop_a_shared_run(store, dataset, stand_in_worker):
     run = ada.create_run(dataset.id, "tfidf", {})
     ada.share_run(run, True)
     worker = stand_in_worker()
-    store.transition(run, "running", pid=worker.pid, process_started=jobs.process_started(worker.pid))
+    store.transition(run, "running", pid=worker.pid, process_started=process_started(worker.pid))
     for email, may_stop in (("bob@example.com", False), ("ada@example.com", True)):
         at = signed_in(email)
         at.query_params["run"] = str(run)

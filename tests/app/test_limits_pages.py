@@ -7,6 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.access.ownership import Viewer
 from core.runs import jobs
+from core.runs.backends.processes import process_started
 from core.wording import literal_markdown as escape_md
 from tests.app.conftest import ENTRYPOINT, TIMEOUT
 from tests.conftest import make_texts
@@ -50,7 +51,7 @@ def test_a_run_waiting_for_its_owners_other_run_says_why(open_page, store, datas
     ada = store.as_viewer(Viewer("ada@example.com"))  # the limit is per signed-in person
     training = ada.create_run(dataset.id, "tfidf", {"C": 2.0})
     worker = stand_in_worker()
-    store.transition(training, "running", pid=worker.pid, process_started=jobs.process_started(worker.pid))
+    store.transition(training, "running", pid=worker.pid, process_started=process_started(worker.pid))
     waiting = ada.create_run(dataset.id, "tfidf", {"C": 3.0})
     at = open_page("train")
     at.query_params["run"] = str(waiting)

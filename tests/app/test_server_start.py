@@ -11,6 +11,7 @@ from pathlib import Path
 from streamlit.web.server.app_discovery import discover_asgi_app
 
 from core.runs import jobs
+from core.runs.backends.local import GONE
 from core.store.store import Store
 from dashboard import state
 
@@ -54,7 +55,7 @@ def test_the_supervisor_runs_from_the_servers_start_before_any_page_view(store, 
 
     died_since = asyncio.run(serve_without_visitors())
     assert store.get_run(died_before_start).status == "interrupted"
-    assert store.get_run(died_since).status == "interrupted" and store.get_run(died_since).error == jobs.GONE
+    assert store.get_run(died_since).status == "interrupted" and store.get_run(died_since).error == GONE
     open_page("home")
     open_page("train")
     assert len(supervisors) == 1  # the sessions use the server's own

@@ -15,6 +15,7 @@ from core.architectures import REGISTRY
 from core.data.preparation import prepare
 from core.data.splitting import split
 from core.runs import jobs
+from core.runs.backends.processes import process_started
 from core.store.datasets import save_dataset
 from dashboard.new_run import OPEN_FORM
 from dashboard.state import RUN
@@ -162,7 +163,7 @@ def test_a_repeated_start_starts_one_run_and_says_so(open_page, store, dataset, 
     monkeypatch.setattr(jobs, "DOUBLE_SUBMIT_SECONDS", 600.0)  # the second Start counts as a repeat however slow
     busy = store.create_run(dataset.id, "tfidf", {"C": 9.0})  # holds the slot, so the new run waits
     worker = stand_in_worker()
-    store.transition(busy, "running", pid=worker.pid, process_started=jobs.process_started(worker.pid))
+    store.transition(busy, "running", pid=worker.pid, process_started=process_started(worker.pid))
     at = open_page("train")
     for _ in range(2):
         at.button(key=OPEN_FORM).click()  # the page watches a run that trains: the form is folded away

@@ -12,6 +12,7 @@ import pytest
 from core.cli.main import main
 from core.data.splitting import split
 from core.runs import jobs
+from core.runs.backends.local import GONE, WORKERS
 from core.runs.backends.processes import pid_alive, signal_process
 from core.store.datasets import save_dataset
 from core.store.store import FINISHED, Run, Store
@@ -124,7 +125,7 @@ def test_queue_commands_explain_what_they_cannot_do(capsys, tiny_csv, workspace)
 
 @pytest.mark.parametrize("kept", [True, False], ids=["with a checkpoint", "without one"])
 def test_resume_says_whether_it_carries_on_or_starts_again(capsys, workspace, tiny_df, monkeypatch, kept):
-    monkeypatch.setattr(jobs, "_launch", lambda store, run_id, gpu: None)  # queued is enough: no worker needed
+    monkeypatch.setattr(WORKERS, "launch", lambda store, run, gpu, on_exit: None)  # queued is enough: no worker needed
     dataset = save_dataset(workspace, split(tiny_df, seed=0), "tiny")
     run_id = workspace.create_run(dataset.id, "tfidf", {})
     workspace.transition(run_id, "running", pid=os.getpid())
@@ -157,4 +158,4 @@ def test_following_the_log_of_a_run_whose_worker_is_killed_ends_saying_so(cli, c
     follower.join(timeout=120)  # it used to follow a dead run for good
     assert ended == [0]
     out = capsys.readouterr().out
-    assert out.rstrip().endswith(f"Interrupted. {jobs.GONE} Resume continues from the last checkpoint.")
+    assert out.rstrip().endswith(f"Interrupted. {GONE} Resume continues from the last checkpoint.")

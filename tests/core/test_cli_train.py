@@ -14,6 +14,7 @@ from core.cli.main import main
 from core.data.preparation import prepare
 from core.data.splitting import split
 from core.runs import jobs, run_log
+from core.runs.backends import base
 from core.runs.worker import training_threads, use_training_threads
 from core.store.datasets import load_dataset
 from core.workspace import run_dir
@@ -109,7 +110,7 @@ def torch_threads():
 def nine_cores_two_slots(monkeypatch):
     monkeypatch.setattr(os, "cpu_count", lambda: 9)
     monkeypatch.setenv(jobs.SLOTS_ENV, "2")
-    monkeypatch.setattr(jobs, "gpu_count", lambda: 0)
+    monkeypatch.setattr(base, "gpu_count", lambda: 0)
 
 
 def test_training_threads_are_a_share_of_the_cores_with_one_left_over(nine_cores_two_slots, torch_threads,
@@ -118,7 +119,7 @@ def test_training_threads_are_a_share_of_the_cores_with_one_left_over(nine_cores
     assert torch.get_num_threads() == training_threads(9, 4) == 2
     use_training_threads()
     assert torch.get_num_threads() == training_threads(9, 2) == 4
-    monkeypatch.setattr(jobs, "gpu_count", lambda: 1)
+    monkeypatch.setattr(base, "gpu_count", lambda: 1)
     torch.set_num_threads(3)
     use_training_threads()
     assert torch.get_num_threads() == 3  # on a GPU the CPU threads are left as torch chose them

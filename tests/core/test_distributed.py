@@ -12,6 +12,9 @@ import torch
 from core.architectures import REGISTRY, get_architecture
 from core.inference.prediction import load_run_model
 from core.runs import jobs
+from core.runs.backends import base
+from core.runs.backends.base import worker_command
+from core.runs.backends.local import WORKERS, worker_env
 from core.runs.worker import execute_run
 from core.store.store import Store
 from core.training.distributed import PROCESSES_ENV, Sharding, World, processes_per_run
@@ -94,31 +97,31 @@ def test_processes_per_run_setting(monkeypatch):
 def test_runs_across_gpus_each_take_a_group_of_them(workspace, tiny_dataset, monkeypatch):
     monkeypatch.delenv(jobs.SLOTS_ENV, raising=False)
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
-    monkeypatch.setattr(jobs, "gpu_count", lambda: 4)
+    monkeypatch.setattr(base, "gpu_count", lambda: 4)
     monkeypatch.setenv(PROCESSES_ENV, "2")
     given = {}
 
-    def fake_launch(store, run_id, gpu):
-        given[run_id] = gpu
-        store.set_pid(run_id, psutil.Process().pid, gpu)
+    def fake_launch(store, run, gpu, on_exit):
+        given[run.id] = gpu
+        store.set_pid(run.id, psutil.Process().pid, gpu)
 
-    monkeypatch.setattr(jobs, "_launch", fake_launch)
+    monkeypatch.setattr(WORKERS, "launch", fake_launch)
     first, second, third = (jobs.start(workspace, tiny_dataset.id, "textcnn", {"seed": s})[0] for s in (1, 2, 3))
     assert jobs.slots() == 2 and given == {first: 0, second: 2}  # GPUs 0-1 and 2-3; the third run waits
-    assert jobs.worker_env(workspace, 2)["CUDA_VISIBLE_DEVICES"] == "2,3"
+    assert worker_env(workspace, 2)["CUDA_VISIBLE_DEVICES"] == "2,3"
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "4,5,6,7")
-    assert jobs.worker_env(workspace, 2)["CUDA_VISIBLE_DEVICES"] == "6,7"
+    assert worker_env(workspace, 2)["CUDA_VISIBLE_DEVICES"] == "6,7"
     monkeypatch.setenv(PROCESSES_ENV, "all")
-    assert jobs.slots() == 1 and jobs.worker_env(workspace, 0)["CUDA_VISIBLE_DEVICES"] == "4,5,6,7"
+    assert jobs.slots() == 1 and worker_env(workspace, 0)["CUDA_VISIBLE_DEVICES"] == "4,5,6,7"
 
 
 def test_only_models_trained_over_steps_are_launched_across_processes(workspace, tiny_dataset, monkeypatch):
     monkeypatch.setenv(PROCESSES_ENV, "2")
     torch_run = workspace.create_run(tiny_dataset.id, "textcnn", {})
     one_go = workspace.create_run(tiny_dataset.id, "tfidf", {})
-    assert jobs.worker_command(workspace.get_run(torch_run))[1:6] == [
+    assert worker_command(workspace.get_run(torch_run))[1:6] == [
         "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2", "-m"]
-    assert jobs.worker_command(workspace.get_run(one_go))[1:] == ["-m", "core", "worker", str(one_go)]
+    assert worker_command(workspace.get_run(one_go))[1:] == ["-m", "core", "worker", str(one_go)]
 
 
 def test_a_run_across_two_processes_learns_what_one_process_does(workspace, tiny_dataset, monkeypatch):

@@ -12,6 +12,7 @@ import pytest
 
 from core.data.splitting import split
 from core.runs import heartbeat, jobs
+from core.runs.backends.local import GONE
 from core.runs.backends.processes import process_started
 from core.runs.heartbeat import HEARTBEAT_FILE, beating, beats_elsewhere
 from core.runs.worker import execute_run
@@ -95,7 +96,7 @@ def test_a_worker_heard_beating_elsewhere_is_kept_until_its_heartbeat_stops(work
     while not jobs.reconcile(workspace) and time.monotonic() < deadline:
         time.sleep(0.2)
     run = workspace.get_run(run_id)
-    assert run.status == "interrupted" and run.error == jobs.GONE
+    assert run.status == "interrupted" and run.error == GONE
 
 
 def test_a_worker_this_process_can_see_is_given_up_the_moment_its_process_is_gone(workspace, dataset, monkeypatch):

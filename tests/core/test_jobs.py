@@ -20,7 +20,10 @@ from core.data.splitting import split
 from core.evaluation.report import REPORT_FILE
 from core.inference.prediction import load_run_model
 from core.runs import jobs, run_log, run_queue
-from core.runs.backends.processes import pid_alive
+from core.runs.backends import base
+from core.runs.backends.choice import backend_for
+from core.runs.backends.local import GONE, WORKERS, worker_env
+from core.runs.backends.processes import pid_alive, process_started, signal_process
 from core.runs.worker import execute_run, training_threads
 from core.runs.worker_callbacks import StopWatch
 from core.store.datasets import save_dataset
@@ -182,7 +185,7 @@ def test_a_killed_worker_whose_launcher_is_gone_is_marked_within_seconds_by_the_
         assert time.monotonic() - killed < 10
     finally:
         supervisor.stop()
-    assert interrupted.error == jobs.GONE and interrupted.finished_at
+    assert interrupted.error == GONE and interrupted.finished_at
 
 
 def start_elsewhere(dataset: DatasetRecord, config: dict) -> int:
@@ -253,7 +256,7 @@ def test_a_forced_stop_reaches_the_processes_a_worker_started_in_sessions_of_the
         assert time.monotonic() < deadline
         time.sleep(0.05)
     try:
-        jobs.signal_process(parent.pid, signal.SIGKILL)
+        signal_process(parent.pid, signal.SIGKILL)
         parent.wait(timeout=30)
         psutil.wait_procs(children, timeout=30)
         assert not pid_alive(children[0].pid)
@@ -289,7 +292,7 @@ def test_reconcile_without_live_workers(workspace, tiny_dataset, monkeypatch):
     assert jobs.reconcile(workspace) == [running]
     assert workspace.get_run(running).status == "interrupted"
     assert workspace.get_run(died_before_claiming).pid is None  # to be launched again
-    assert workspace.get_run(being_launched).pid == -os.getpid()  # this process is launching it
+    assert workspace.get_run(being_launched).launcher == os.getpid()  # this process is launching it
     assert workspace.get_run(alive).status == "running"
     assert len(dispatched) == 1
 
@@ -307,8 +310,8 @@ def test_worker_outlives_the_process_that_started_it(workspace, tiny_dataset):
 def test_a_dead_worker_holds_no_slot(workspace, tiny_dataset, monkeypatch):
     monkeypatch.setenv(jobs.SLOTS_ENV, "1")
     launched = []
-    monkeypatch.setattr(jobs, "_launch", lambda store, run_id, gpu: launched.append(run_id)
-                        or store.set_pid(run_id, os.getpid(), gpu))
+    monkeypatch.setattr(WORKERS, "launch", lambda store, run, gpu, on_exit: launched.append(run.id)
+                        or store.set_pid(run.id, os.getpid(), gpu))
     proc = subprocess.Popen([sys.executable, "-c", "pass"])
     proc.wait()
     stale = workspace.create_run(tiny_dataset.id, "tfidf", {})
@@ -319,28 +322,28 @@ def test_a_dead_worker_holds_no_slot(workspace, tiny_dataset, monkeypatch):
 
 
 def test_a_run_whose_process_cannot_start_fails_with_a_message(workspace, tiny_dataset, monkeypatch):
-    def cannot_start(store, run_id, gpu):
+    def cannot_start(store, run, gpu, on_exit):
         raise OSError("no such file")
 
-    monkeypatch.setattr(jobs, "_launch", cannot_start)
+    monkeypatch.setattr(WORKERS, "launch", cannot_start)
     run_id, _ = jobs.start(workspace, tiny_dataset.id, "tfidf", {})
     run = workspace.get_run(run_id)
     assert run.status == "failed" and "could not be started" in run.error
-    monkeypatch.setattr(jobs, "_launch", lambda store, run_id, gpu: store.set_pid(run_id, os.getpid(), gpu))
+    monkeypatch.setattr(WORKERS, "launch", lambda store, run, gpu, on_exit: store.set_pid(run.id, os.getpid(), gpu))
     assert jobs.dispatch(workspace) == []  # the failed run no longer blocks a slot or waits for one
 
 
 def test_each_run_gets_a_gpu_of_its_own(workspace, tiny_dataset, monkeypatch):
     monkeypatch.delenv(jobs.SLOTS_ENV, raising=False)
-    monkeypatch.setattr(jobs, "gpu_count", lambda: 2)
+    monkeypatch.setattr(base, "gpu_count", lambda: 2)
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
     given = {}
 
-    def fake_launch(store, run_id, gpu):
-        given[run_id] = gpu
-        store.set_pid(run_id, os.getpid(), gpu)
+    def fake_launch(store, run, gpu, on_exit):
+        given[run.id] = gpu
+        store.set_pid(run.id, os.getpid(), gpu)
 
-    monkeypatch.setattr(jobs, "_launch", fake_launch)
+    monkeypatch.setattr(WORKERS, "launch", fake_launch)
     first, second, third = (jobs.start(workspace, tiny_dataset.id, "tfidf", {"C": c})[0] for c in (1, 2, 3))
     assert given == {first: 0, second: 1}  # two GPUs, two slots: the third run waits
     assert workspace.get_run(third).pid is None
@@ -348,8 +351,8 @@ def test_each_run_gets_a_gpu_of_its_own(workspace, tiny_dataset, monkeypatch):
     workspace.transition(first, "running", pid=os.getpid())
     workspace.transition(first, "succeeded")
     assert jobs.dispatch(workspace) == [third] and given[third] == 0  # the GPU the finished run freed
-    assert jobs.worker_env(workspace, 1)["CUDA_VISIBLE_DEVICES"] == "1"
-    assert "CUDA_VISIBLE_DEVICES" not in jobs.worker_env(workspace, None)
+    assert worker_env(workspace, 1)["CUDA_VISIBLE_DEVICES"] == "1"
+    assert "CUDA_VISIBLE_DEVICES" not in worker_env(workspace, None)
 
 
 # Queue, resume and out of memory, with real workers
@@ -458,7 +461,7 @@ def test_a_worker_that_ignores_stop_is_terminated_then_marked_cancelled(workspac
     stuck = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
     try:
         run_id = workspace.create_run(tiny_dataset.id, "tfidf", {})
-        workspace.transition(run_id, "running", pid=stuck.pid, process_started=jobs.process_started(stuck.pid))
+        workspace.transition(run_id, "running", pid=stuck.pid, process_started=process_started(stuck.pid))
         jobs.cancel(workspace, run_id)
         time.sleep(0.1)
         assert jobs.reconcile(workspace) == []  # alive yet past its grace period: sent SIGTERM
@@ -475,7 +478,8 @@ def test_a_recycled_pid_is_not_taken_for_the_worker(workspace, tiny_dataset):
     run_id = workspace.create_run(tiny_dataset.id, "tfidf", {})
     # This process is alive, but it started long before the recorded worker did: another process got its pid.
     workspace.transition(run_id, "running", pid=os.getpid(), process_started=time.time() + 3600)
-    assert not run_queue.worker_alive(workspace.get_run(run_id), workspace.root)
+    run = workspace.get_run(run_id)
+    assert not backend_for(run).alive(run, workspace.root)
     assert jobs.reconcile(workspace) == [run_id]
     assert workspace.get_run(run_id).status == "interrupted"
 
@@ -493,8 +497,8 @@ def test_two_dispatchers_at_once_fill_one_free_slot_once(workspace, tiny_dataset
         return found
 
     monkeypatch.setattr(jobs, "waiting", slow_waiting)
-    monkeypatch.setattr(jobs, "_launch", lambda store, run_id, gpu: launched.append(run_id)
-                        or store.set_pid(run_id, os.getpid(), gpu))
+    monkeypatch.setattr(WORKERS, "launch", lambda store, run, gpu, on_exit: launched.append(run.id)
+                        or store.set_pid(run.id, os.getpid(), gpu))
     threads = [threading.Thread(target=jobs.dispatch, args=(workspace,)) for _ in range(2)]
     for t in threads:
         t.start()
@@ -505,8 +509,8 @@ def test_two_dispatchers_at_once_fill_one_free_slot_once(workspace, tiny_dataset
 
 def test_a_worker_under_a_gpu_subset_gets_the_physical_gpu(workspace, monkeypatch):
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2,3")
-    assert jobs.worker_env(workspace, 1)["CUDA_VISIBLE_DEVICES"] == "3"
-    assert jobs.worker_env(workspace, 0)["CUDA_VISIBLE_DEVICES"] == "2"
+    assert worker_env(workspace, 1)["CUDA_VISIBLE_DEVICES"] == "3"
+    assert worker_env(workspace, 0)["CUDA_VISIBLE_DEVICES"] == "2"
 
 
 def test_a_worker_that_cannot_start_fails_the_run_instead_of_relaunching(workspace, tiny_dataset, tmp_path, monkeypatch):
@@ -540,7 +544,8 @@ def test_a_run_on_the_cpu_leaves_one_core_to_the_dashboard():
 def test_a_worker_whose_start_reads_a_second_off_is_still_alive(workspace, tiny_dataset):
     # The server and the worker read the boot time apart, in whole seconds: a clock set between them moves it.
     run_id = workspace.create_run(tiny_dataset.id, "tfidf", {})
-    workspace.transition(run_id, "running", pid=os.getpid(), process_started=jobs.process_started(os.getpid()) - 1.0)
-    assert run_queue.worker_alive(workspace.get_run(run_id), workspace.root)
+    workspace.transition(run_id, "running", pid=os.getpid(), process_started=process_started(os.getpid()) - 1.0)
+    run = workspace.get_run(run_id)
+    assert backend_for(run).alive(run, workspace.root)
     assert jobs.reconcile(workspace) == []
     assert workspace.get_run(run_id).status == "running"

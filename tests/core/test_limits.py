@@ -9,6 +9,7 @@ from core.access.limits import Limits
 from core.access.ownership import Viewer
 from core.data.splitting import split
 from core.runs import jobs, run_queue
+from core.runs.backends.local import WORKERS
 from core.runs.worker import execute_run
 from core.store.datasets import save_dataset
 
@@ -73,7 +74,7 @@ def test_a_run_stops_at_the_time_limit_and_keeps_its_model(workspace, tiny_df, m
 def test_each_person_trains_at_most_their_share_and_the_queue_moves_past_them(workspace, tiny_df, monkeypatch):
     monkeypatch.setenv(jobs.SLOTS_ENV, "3")
     monkeypatch.setenv("CLASSIFIER_STUDIO_MAX_RUNS_PER_USER", "1")
-    monkeypatch.setattr(jobs, "_launch", lambda store, run_id, gpu: store.set_pid(run_id, os.getpid(), gpu))
+    monkeypatch.setattr(WORKERS, "launch", lambda store, run, gpu, on_exit: store.set_pid(run.id, os.getpid(), gpu))
     ada, bob = workspace.as_viewer(ADA), workspace.as_viewer(BOB)
     dataset = save_dataset(ada, split(tiny_df, seed=0), "tiny")
     ada.share_dataset(dataset.id, True)
@@ -89,7 +90,7 @@ def test_each_person_trains_at_most_their_share_and_the_queue_moves_past_them(wo
 def test_runs_made_without_sign_in_are_not_held_back(workspace, tiny_df, monkeypatch):
     monkeypatch.setenv(jobs.SLOTS_ENV, "2")
     monkeypatch.setenv("CLASSIFIER_STUDIO_MAX_RUNS_PER_USER", "1")
-    monkeypatch.setattr(jobs, "_launch", lambda store, run_id, gpu: store.set_pid(run_id, os.getpid(), gpu))
+    monkeypatch.setattr(WORKERS, "launch", lambda store, run, gpu, on_exit: store.set_pid(run.id, os.getpid(), gpu))
     dataset = save_dataset(workspace, split(tiny_df, seed=0), "tiny")
     runs = [workspace.create_run(dataset.id, "tfidf", {}) for _ in range(2)]
     assert jobs.dispatch(workspace) == runs

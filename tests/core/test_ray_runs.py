@@ -11,6 +11,9 @@ from core.errors import ClusterUnreachable
 from core.inference.prediction import load_run_model
 from core.runs import jobs, run_log, run_queue, system
 from core.runs.backends import ray_cluster
+from core.runs.backends.base import ROOT
+from core.runs.backends.choice import backend_for
+from core.runs.backends.local import WORKER_LOG
 from core.runs.backends.ray_api import RAY_ADDRESS_ENV, ClusterStatus, cluster
 from core.runs.worker import execute_run
 from core.store.store import Store
@@ -139,7 +142,7 @@ def test_a_run_trains_as_a_ray_job_with_live_curves(on_cluster: Store, tiny_data
 
     log = jobs.worker_log(on_cluster, run_id)  # read from the cluster, not from a file here
     assert f"core worker {run_id}" in log
-    assert not (on_cluster.root / "runs" / str(run_id) / jobs.WORKER_LOG).exists()
+    assert not (on_cluster.root / "runs" / str(run_id) / WORKER_LOG).exists()
     assert wait_until(on_cluster, run_id, lambda r: ray_cluster.job_states().get(r.job) == "SUCCEEDED",
                       timeout=30, what="the job to end")
 
@@ -149,7 +152,7 @@ def test_settings_reach_the_worker_unchanged(on_cluster: Store, tiny_dataset, he
     run = on_cluster.get_run(on_cluster.create_run(tiny_dataset.id, "tfidf", {}))
     show = ("from core.runs.backends.ray_cluster import unpack_env; import os; unpack_env(); "
             "print(os.environ['CLASSIFIER_STUDIO_UNUSED'])")
-    job = ray_cluster.submit(run, [sys.executable, "-c", show], str(jobs.ROOT), {}, 0)
+    job = ray_cluster.submit(run, [sys.executable, "-c", show], str(ROOT), {}, 0)
     deadline = time.monotonic() + 60
     while cluster(head).state(job) not in ("SUCCEEDED", "FAILED") and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -175,7 +178,7 @@ def test_a_job_that_ends_without_a_word_leaves_the_run_interrupted(on_cluster: S
     run_id, _ = jobs.start(on_cluster, tiny_dataset.id, "textcnn", LONG)
     run = wait_until(on_cluster, run_id, lambda r: r.status == "running", timeout=120, what="it to start")
     cluster(head).stop(run.job)  # as an administrator would in Ray's own dashboard
-    wait_until(on_cluster, run_id, lambda r: not run_queue.worker_alive(r, on_cluster.root), timeout=60,
+    wait_until(on_cluster, run_id, lambda r: not backend_for(r).alive(r, on_cluster.root), timeout=60,
                what="the job to end")
     jobs.reconcile(on_cluster)
     run = on_cluster.get_run(run_id)

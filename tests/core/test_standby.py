@@ -11,6 +11,7 @@ import pytest
 
 from core.data.splitting import split
 from core.runs import jobs
+from core.runs.backends.local import WORKERS
 from core.runs.standby import Standby
 from core.store.datasets import save_dataset
 from core.store.store import FINISHED, Store
@@ -21,7 +22,7 @@ from tests.core.test_jobs import is_worker, wait_until
 def standby(workspace: Store, monkeypatch):
     """A worker kept ready for the test's workspace, as the dashboard's Supervisor keeps one."""
     waiting = Standby(workspace.root)
-    monkeypatch.setattr(jobs, "_standby", waiting)
+    monkeypatch.setattr(WORKERS, "standby", waiting)
     yield waiting
     waiting.close()
 

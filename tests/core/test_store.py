@@ -9,11 +9,13 @@ import time
 
 import pandas as pd
 import pytest
+from sqlalchemy import update
 
 from core.data.splitting import split
 from core.data.text_set import subset
 from core.store.database import DATABASE_URL_ENV
 from core.store.datasets import content_id, load_dataset, save_dataset
+from core.store.schema import runs
 from core.store.store import Store
 from core.workspace import WORKSPACE_ENV
 from tests.postgres_server import PostgresServer
@@ -117,12 +119,25 @@ def test_reserve_launch_once(workspace, dataset_id):
     run_id = workspace.create_run(dataset_id, "tfidf", {})
     assert workspace.reserve_launch(run_id)
     assert not workspace.reserve_launch(run_id)
-    assert workspace.get_run(run_id).pid == -os.getpid()  # the launching process, negated
+    assert (workspace.get_run(run_id).pid, workspace.get_run(run_id).launcher) == (None, os.getpid())
     workspace.set_pid(run_id, 4321)
     assert workspace.get_run(run_id).pid == 4321
     workspace.transition(run_id, "cancelled")
     workspace.set_pid(run_id, 999)  # a finished run keeps its pid
     assert workspace.get_run(run_id).pid == 4321
+
+
+def test_a_launch_stored_by_an_earlier_version_still_reads_as_launching(workspace, dataset_id):
+    """The pid column holds a launching process's pid negated, as every version has written it."""
+    run_id = workspace.create_run(dataset_id, "tfidf", {})
+    with workspace.engine.begin() as conn:
+        conn.execute(update(runs).where(runs.c.id == run_id).values(pid=-4321))
+    run = workspace.get_run(run_id)
+    assert (run.pid, run.launcher, run.launched) == (None, 4321, True)
+    assert not workspace.release_launch(run_id)  # this process is not the one launching it
+    assert workspace.release_launch(run_id, 4321)
+    run = workspace.get_run(run_id)
+    assert (run.pid, run.launcher, run.launched) == (None, None, False)
 
 
 def test_list_runs_filters(workspace, dataset_id):
@@ -354,10 +369,10 @@ def test_only_the_reserving_process_records_the_launch_and_a_claimed_run_keeps_i
     workspace.reserve_launch(run_id)
     workspace.set_pid(run_id, 4321, None, 7.0)
     assert (workspace.get_run(run_id).pid, workspace.get_run(run_id).process_started) == (4321, 7.0)
-    assert not workspace.release_launch(run_id, 999)  # another launch than the one recorded
+    assert not workspace.release_worker(run_id, 999)  # another launch than the one recorded
     workspace.transition(run_id, "running", pid=4321)
     workspace.set_pid(run_id, 555)
-    assert not workspace.release_launch(run_id, 4321)  # claimed meanwhile: the worker stays recorded
+    assert not workspace.release_worker(run_id, 4321)  # claimed meanwhile: the worker stays recorded
     assert workspace.get_run(run_id).pid == 4321
 
 

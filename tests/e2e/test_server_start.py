@@ -8,7 +8,7 @@ import time
 import pytest
 
 from core.data.splitting import split
-from core.runs import jobs
+from core.runs.backends.local import GONE
 from core.store.datasets import save_dataset
 from core.store.store import Store
 from tests.conftest import make_texts
@@ -27,4 +27,4 @@ def test_a_worker_that_dies_while_no_page_was_ever_opened_is_noticed(server):
     while store.get_run(run_id).status == "running" and time.monotonic() < deadline:
         time.sleep(0.2)
     run = store.get_run(run_id)
-    assert run.status == "interrupted" and run.error == jobs.GONE, server.log.read_text(errors="replace")[-4000:]
+    assert run.status == "interrupted" and run.error == GONE, server.log.read_text(errors="replace")[-4000:]

@@ -1,6 +1,7 @@
 """Where a worker runs: as a process on this machine, or as a job on a Ray cluster.
 
-- `processes`: local processes by id
-- `ray_cluster`: runs as Ray jobs
-- `ray_api`: the client of the job API of a Ray cluster
+- `base`: what the job runner asks of a backend (launch, alive, stop, logs), and what backends share
+- `choice`: which backend new runs go to, and which one a run went to
+- `local`: workers as processes here; `processes`: those processes by id
+- `ray_jobs`: workers as Ray jobs; `ray_cluster`: runs handed to a Ray cluster; `ray_api`: the client of its job API
 """
