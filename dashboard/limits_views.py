@@ -5,17 +5,15 @@ import streamlit as st
 
 from core.access.limits import Limits
 from core.runs import jobs
-from core.runs.backends import ray_cluster
 from core.training.distributed import processes_per_run
 from dashboard.components import escape_md
 
 
 def server_limits() -> Limits:
-    """The limits in force; a malformed setting (of a limit, or of how runs are shared out over GPUs and a
-    cluster) stops the page with a message rather than dropping the limit or failing later."""
+    """The limits in force; a malformed setting (core/settings.py), or more processes per run than GPUs, stops the
+    page with a message rather than dropping the limit or failing later."""
     try:
         processes_per_run(jobs.gpu_count())
-        ray_cluster.gpus_setting()
         return Limits.from_env()
     except ValueError as exc:
         st.error(f"{escape_md(exc)} The administrator needs to correct it and restart the app.")

@@ -32,13 +32,13 @@ from core.runs.backends import ray_cluster
 from core.runs.backends.processes import pid_alive, process_started, signal_process
 from core.runs.run_queue import waiting, worker_alive
 from core.runs.standby import Standby, enabled as standby_enabled
+from core.settings import env_name, settings
 from core.store import shared_storage
 from core.store.store import Run, Store
 from core.training.checkpoints import CHECKPOINT_FILE
-from core.training.distributed import PROCESSES_ENV, processes_per_run
-from core.workspace import WORKSPACE_ENV, run_dir
+from core.training.distributed import processes_per_run
+from core.workspace import run_dir
 
-SLOTS_ENV = "CLASSIFIER_STUDIO_SLOTS"
 # A second Start of the same run within this many seconds is a double click, not a second run.
 DOUBLE_SUBMIT_SECONDS = 10.0
 # A worker that has not stopped this long after Stop is sent SIGTERM, and SIGKILL after the second period.
@@ -65,8 +65,9 @@ def gpu_count() -> int:
 def slots() -> int:
     """How many runs train at once: `$CLASSIFIER_STUDIO_SLOTS`, else one per GPU (or per group of GPUs, when a
     run trains across several), else one."""
-    if os.environ.get(SLOTS_ENV):
-        return max(1, int(os.environ[SLOTS_ENV]))
+    chosen = settings().slots
+    if chosen is not None:
+        return max(1, chosen)
     gpus = gpu_count()
     return max(1, gpus // processes_per_run(gpus))
 
@@ -107,7 +108,7 @@ def _dispatch(store: Store) -> list[int]:
     queue = waiting(store)
     # A cluster queues what it has no room for yet; unless told otherwise, it gets every waiting run.
     on_cluster = ray_cluster.enabled()
-    free = len(queue) if on_cluster and not os.environ.get(SLOTS_ENV) else max(0, slots() - len(busy))
+    free = len(queue) if on_cluster and settings().slots is None else max(0, slots() - len(busy))
     for run in queue:
         if len(launched) == free:
             break
@@ -142,7 +143,7 @@ def _dispatch(store: Store) -> list[int]:
 def worker_env(store: Store, gpu: int | None) -> dict[str, str]:
     """The worker's environment: this workspace, and only its GPUs, from `gpu` on. `gpu` counts the GPUs this
     process sees, so under `CUDA_VISIBLE_DEVICES=2,3` the second is physical GPU 3."""
-    env = {**os.environ, WORKSPACE_ENV: str(store.root)}
+    env = {**os.environ, env_name("workspace"): str(store.root)}
     if gpu is not None:
         visible = [d.strip() for d in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",") if d.strip()]
         ids = range(gpu, gpu + processes_per_run(gpu_count()))
@@ -189,7 +190,7 @@ def _submit(store: Store, run: Run) -> None:
     if not get_architecture(run.arch).model_cls.distributable:
         gpus = min(gpus, 1)  # it trains in one process, and would leave the others idle but taken
     processes = max(1, gpus)
-    env = {WORKSPACE_ENV: str(store.root), PROCESSES_ENV: str(processes)}
+    env = {env_name("workspace"): str(store.root), env_name("processes_per_run"): str(processes)}
     store.set_job(run.id, ray_cluster.submit(run, worker_command(run, processes), str(ROOT), env, gpus))
 
 
