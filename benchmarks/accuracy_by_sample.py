@@ -17,13 +17,13 @@ from benchmarks.results import publish, table
 from core.architectures import REGISTRY
 from core.architectures.base import PRESETS
 from core.data.samples import SAMPLES
-from core.workspace import WORKSPACE_ENV
+from core.settings import env_name
 
 BASELINE = "tfidf"
 
 
 def train(sample: str, arch: str, preset: str, workspace: str) -> dict:
-    env = {**os.environ, WORKSPACE_ENV: workspace}
+    env = {**os.environ, env_name("workspace"): workspace}
     done = subprocess.run([sys.executable, "-m", "core", "train", "--sample", sample, "--arch", arch,
                            "--preset", preset, "--json"], env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0 and not done.stdout.strip():

@@ -29,9 +29,9 @@ from benchmarks.results import publish, table
 from core.data.preparation import prepare
 from core.data.samples import get_sample
 from core.data.splitting import split
+from core.settings import env_name
 from core.store.datasets import save_dataset
 from core.store.store import Store
-from core.workspace import WORKSPACE_ENV
 from tests.e2e.conftest import CHROMIUM_ARGS, Server, chromium_executable, free_port, kill_workers, stop_process_group
 
 VIEWPORT = {"width": 1280, "height": 900}
@@ -162,7 +162,7 @@ def standby_ready(workspace: Path, quiet: float = 2.0, seconds: float = 120.0) -
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         waiting = [p for p in psutil.process_iter(["cmdline", "environ"]) if "--standby" in (p.info["cmdline"] or [])
-                   and (p.info["environ"] or {}).get(WORKSPACE_ENV) == str(workspace)]
+                   and (p.info["environ"] or {}).get(env_name("workspace")) == str(workspace)]
         try:
             if waiting:
                 before = sum(waiting[0].cpu_times()[:2])

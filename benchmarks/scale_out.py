@@ -26,16 +26,13 @@ from core.data.preparation import prepare
 from core.data.samples import get_sample
 from core.data.splitting import split
 from core.runs import jobs
-from core.runs.backends.ray_api import RAY_ADDRESS_ENV
-from core.store.database import DATABASE_URL_ENV
+from core.settings import env_name
 from core.store.datasets import save_dataset
 from core.store.store import Store
-from core.training.distributed import PROCESSES_ENV
-from core.workspace import WORKSPACE_ENV
 from tests.postgres_server import PostgresServer
 from tests.ray_head import ray_head
 
-WAYS = {"one worker here": {}, "two DDP processes (gloo)": {PROCESSES_ENV: "2"}, "Ray job": {}}
+WAYS = {"one worker here": {}, "two DDP processes (gloo)": {env_name("processes_per_run"): "2"}, "Ray job": {}}
 
 
 def timed_run(store: Store, dataset_id: str, config: dict) -> tuple[float, float, float, float]:
@@ -87,14 +84,14 @@ def main() -> None:
     run_rows, store_rows = [], []
     with ray_head() as address:
         for way, env in WAYS.items():
-            os.environ.update({WORKSPACE_ENV: tempfile.mkdtemp(prefix="scale-out-"), **env})
+            os.environ.update({env_name("workspace"): tempfile.mkdtemp(prefix="scale-out-"), **env})
             if way == "Ray job":
-                os.environ[RAY_ADDRESS_ENV] = address
+                os.environ[env_name("ray_address")] = address
             store = Store()
             dataset = save_dataset(store, parts, sample.title)
             first, total, rate, accuracy = timed_run(store, dataset.id, config)
             run_rows.append([way, f"{first:.1f}", f"{total:.1f}", f"{rate:.1f}", f"{accuracy:.3f}"])
-            for name in (*env, RAY_ADDRESS_ENV):
+            for name in (*env, env_name("ray_address")):
                 os.environ.pop(name, None)
 
     server = PostgresServer()
@@ -102,12 +99,12 @@ def main() -> None:
     try:
         for name, url in (("SQLite", None), ("PostgreSQL", server.new_database())):
             if url:
-                os.environ[DATABASE_URL_ENV] = url
+                os.environ[env_name("database_url")] = url
             store = Store(tempfile.mkdtemp(prefix="scale-out-"))
             dataset = save_dataset(store, parts.head(50), "store")
             store_rows.append([name, *(f"{ms:.2f}" for ms in store_calls(store, dataset.id))])
     finally:
-        os.environ.pop(DATABASE_URL_ENV, None)
+        os.environ.pop(env_name("database_url"), None)
         server.stop()
 
     runs = table(["sent as", "s to the first curve point", "s to done", "steps/s", "test accuracy"], run_rows)

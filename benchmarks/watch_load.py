@@ -39,6 +39,7 @@ from core.data.preparation import prepare
 from core.data.samples import get_sample
 from core.data.splitting import split
 from core.runs import jobs
+from core.settings import env_name
 from core.store.datasets import save_dataset
 from core.store.store import Store
 from tests.e2e.conftest import CHROMIUM_ARGS, Server, chromium_executable, kill_workers
@@ -193,7 +194,7 @@ def main() -> int:
     measured_cpus = worker_cpus or set(cpus)
     if worker_cpus:
         os.sched_setaffinity(0, set(cpus) - worker_cpus)  # inherited by the server, Playwright and Chromium
-        os.environ[jobs.SLOTS_ENV] = str(max(1, (os.cpu_count() or 1) // len(worker_cpus)))
+        os.environ[env_name("slots")] = str(max(1, (os.cpu_count() or 1) // len(worker_cpus)))
         placement = (f"worker on CPUs {sorted(worker_cpus)} ({len(worker_cpus)} threads), server and browsers on "
                      f"{sorted(set(cpus) - worker_cpus)}")
     else:

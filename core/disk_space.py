@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
-from core.workspace import WORKSPACE_ENV
+from core.settings import env_name
 
 # What to ask for when the need is not known: room for a dataset, a model and the database to grow.
 DEFAULT_NEED = 200 * 2**20
@@ -58,7 +58,7 @@ def _size(n: int) -> str:
 def disk_full_message(folder: Path, needed: int = DEFAULT_NEED) -> str:
     return (f"The disk holding {folder} is full ({_size(free_bytes(folder))} free). Free at least {_size(needed)} "
             "there (remove old runs or datasets, or other files on that disk), or move the workspace to a larger "
-            f"disk with {WORKSPACE_ENV}, then try again.")
+            f"disk with {env_name('workspace')}, then try again.")
 
 
 def low_on_space(folder: Path, needed: int = DEFAULT_NEED) -> bool:

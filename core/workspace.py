@@ -9,12 +9,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-WORKSPACE_ENV = "CLASSIFIER_STUDIO_WORKSPACE"
+from core.settings import settings
 
 
 def workspace_dir() -> Path:
     """The workspace folder: `$CLASSIFIER_STUDIO_WORKSPACE`, else `./workspace`."""
-    path = Path(os.environ.get(WORKSPACE_ENV, "workspace")).resolve()
+    path = Path(settings().workspace).resolve()
     path.mkdir(parents=True, exist_ok=True)
     return path
 

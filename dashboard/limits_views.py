@@ -9,8 +9,8 @@ from dashboard.components import escape_md
 
 
 def server_limits() -> Limits:
-    """The limits in force; a malformed setting (of a limit, or of how runs are shared out over GPUs and a
-    cluster) stops the page with a message rather than dropping the limit or failing later."""
+    """The limits in force; a malformed setting (core/settings.py), or more processes per run than GPUs, stops the
+    page with a message rather than dropping the limit or failing later."""
     try:
         check_settings()
         return Limits.from_env()

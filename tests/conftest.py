@@ -7,16 +7,14 @@ import random
 import pandas as pd
 import pytest
 
-from core.runs.standby import STANDBY_ENV
 from core.store.store import Store
-from core.workspace import WORKSPACE_ENV
 
 # No test reaches the Hugging Face Hub: a model that is not on disk fails at once instead of after half a minute
 # of retries. Set before transformers is imported, which reads it once; worker processes inherit it.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 # A dashboard keeps a worker process ready (core/runs/standby.py); every page test would start one that imports PyTorch.
 # The tests of that worker, and the browser tests' servers, turn it on where they need it.
-os.environ[STANDBY_ENV] = "0"
+os.environ["CLASSIFIER_STUDIO_WARM_WORKER"] = "0"
 
 WORDS = {
     "sport": ["goal", "match", "team", "coach", "league", "score", "player", "stadium"],
@@ -41,7 +39,7 @@ def make_texts(n_per_class: int = 20, seed: int = 0) -> pd.DataFrame:
 @pytest.fixture
 def workspace(tmp_path, monkeypatch) -> Store:
     """A fresh workspace folder, also seen by worker processes through the environment."""
-    monkeypatch.setenv(WORKSPACE_ENV, str(tmp_path / "workspace"))
+    monkeypatch.setenv("CLASSIFIER_STUDIO_WORKSPACE", str(tmp_path / "workspace"))
     return Store(tmp_path / "workspace")
 
 

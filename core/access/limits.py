@@ -1,51 +1,34 @@
 """What one person may ask of a shared server, each set by an environment variable the administrator exports before
-starting the app (workers inherit it). Unset, each limit keeps its default; 0 turns a limit off."""
+starting the app (workers inherit it): see core/settings.py. Unset, each limit keeps its default; 0 turns a limit
+off."""
 from __future__ import annotations
 
-import math
-import os
 from dataclasses import dataclass, field, fields
-from typing import Mapping
+from typing import Any, Mapping
 
+from core.settings import SETTINGS, env_name, settings
 from core.wording import count
 
-PREFIX = "CLASSIFIER_STUDIO_"
 
-
-def limit(default: float, env: str, help: str) -> float:
-    return field(default=default, metadata={"env": PREFIX + env, "help": help})
+def limit(setting: str) -> Any:
+    """A limit set by the field `setting` of core/settings.py, whose default it takes."""
+    return field(default=SETTINGS[setting].default, metadata={"setting": setting})
 
 
 @dataclass(frozen=True)
 class Limits:
-    upload_mb: int = limit(200, "MAX_UPLOAD_MB", "Largest file one upload may be, in MB. Streamlit's "
-                                                 "server.maxUploadSize caps it too: the lower of the two applies.")
-    rows_per_dataset: int = limit(2_000_000, "MAX_ROWS", "Most rows a saved dataset may have.")
-    runs_per_user: int = limit(0, "MAX_RUNS_PER_USER", "Most runs one signed-in person trains at once; more wait "
-                                                       "in the queue. 0: no limit beyond the server's training slots.")
-    epochs: int = limit(200, "MAX_EPOCHS", "Most epochs a run may ask for.")
-    hours_per_run: float = limit(24.0, "MAX_HOURS_PER_RUN", "Longest a run may train, in hours, checked after each "
-                                                            "training step (a resumed run starts a new count); it "
-                                                            "then stops and keeps the model it has.")
+    upload_mb: int = limit("max_upload_mb")
+    rows_per_dataset: int = limit("max_rows")
+    runs_per_user: int = limit("max_runs_per_user")
+    epochs: int = limit("max_epochs")
+    hours_per_run: float = limit("max_hours_per_run")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Limits":
-        """The limits the environment sets; a value that is no number, or negative, is an error naming the variable."""
-        env = os.environ if env is None else env
-        values = {}
-        for spec in fields(cls):
-            raw = env.get(spec.metadata["env"], "").strip()
-            if not raw:
-                continue
-            try:
-                value = float(raw) if spec.type == "float" else int(raw)
-            except ValueError:
-                value = -1
-            if not 0 <= value < math.inf:  # nan and inf too: either would switch the limit off unseen
-                kind = "a number of hours" if spec.type == "float" else "a whole number"
-                raise ValueError(f"{spec.metadata['env']} must be {kind}, 0 or more; it is '{raw}'.")
-            values[spec.name] = value
-        return cls(**values)
+        """The limits the settings of `env` (this process's environment when None) set; a malformed one is an error
+        naming its variable."""
+        current = settings(env)
+        return cls(**{spec.name: getattr(current, spec.metadata["setting"]) for spec in fields(cls)})
 
     @property
     def seconds_per_run(self) -> float | None:
@@ -56,7 +39,7 @@ class Limits:
             raise ValueError(
                 f"This table has {n_rows:,} rows; this server keeps at most {self.rows_per_dataset:,} per dataset. "
                 "Upload a part of it, train on the whole table from the command line (python -m core train --data "
-                f"FILE), or ask the administrator to raise {PREFIX}MAX_ROWS.")
+                f"FILE), or ask the administrator to raise {env_name('max_rows')}.")
 
     def check_upload(self, n_bytes: int, upload_mb: int) -> None:
         """`upload_mb`: the limit in force, which the server's own cap may have lowered."""
@@ -69,4 +52,4 @@ class Limits:
         epochs = config.get("epochs")
         if self.epochs and isinstance(epochs, int) and epochs > self.epochs:
             raise ValueError(f"The run asks for {count(epochs, 'epoch')}; this server allows at most {self.epochs} "
-                             f"per run ({PREFIX}MAX_EPOCHS). Lower Epochs and start again.")
+                             f"per run ({env_name('max_epochs')}). Lower Epochs and start again.")

@@ -5,7 +5,6 @@ import contextlib
 import importlib.metadata
 import logging
 import math
-import os
 import re
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -18,6 +17,7 @@ from safetensors import safe_open
 from transformers.utils import logging as hf_logging
 
 from core.access.ownership import Viewer, names_any_folder
+from core.settings import env_name, settings
 from core.wording import first_line
 from core.workspace import workspace_dir
 
@@ -40,7 +40,6 @@ UNKNOWN_SHARE_WARNING = 0.05
 # "name" or "owner/name"; anything else (a leading dot, several slashes, a backslash) can only be a folder.
 HUB_ID = re.compile(r"^(?:\w[\w.-]*/)?\w[\w.-]*$")
 SAVED_FOLDER_HINT = "give a folder that holds config.json"
-MODEL_DIRS_ENV = "CLASSIFIER_STUDIO_MODEL_DIRS"
 # How a model bundle's own folder is read: that folder only (never the Hub), safetensors only (never a pickled
 # checkpoint) and never code the folder names.
 SAVED = {"local_files_only": True, "use_safetensors": True, "trust_remote_code": False}
@@ -66,27 +65,28 @@ def looks_like_folder(name: str) -> bool:
 
 def check_model_folder(folder: Path) -> None:
     """A folder a model may be read from. Never one inside the workspace: that holds everyone's runs and imported
-    models. On a shared server the administrator lists the folders models may come from (MODEL_DIRS_ENV, separated
-    by ':'), so no one reads or probes the rest of its disk; unset, any other folder may be used."""
+    models. On a shared server the administrator lists the folders models may come from
+    (`$CLASSIFIER_STUDIO_MODEL_DIRS`, separated by ':'), so no one reads or probes the rest of its disk; unset, any
+    other folder may be used."""
     if folder.resolve().is_relative_to(workspace_dir()):
         raise ValueError("A model inside the workspace (a run's or an imported one) cannot be a starting point here: "
                          "download it from Results and unpack it in a folder of your own.")
-    allowed = os.environ.get(MODEL_DIRS_ENV)
+    allowed = settings().model_dirs
     if allowed is None:
         return
-    roots = [Path(p).expanduser().resolve() for p in allowed.split(os.pathsep) if p.strip()]
+    roots = [Path(p).expanduser().resolve() for p in allowed]
     if not any(folder.resolve().is_relative_to(root) for root in roots):
         where = f"only folders under {', '.join(map(str, roots))}" if roots else "no folders"
-        raise ValueError(f"On this server models can be read from {where} ({MODEL_DIRS_ENV}); name a Hugging "
+        raise ValueError(f"On this server models can be read from {where} ({env_name('model_dirs')}); name a Hugging "
                          "Face Hub model instead, or ask the administrator to add the folder.")
 
 
 def check_shared_source(name: str) -> None:
     """With sign-in on, people who are not administrators name a folder only when the administrator has listed
-    where models may come from: an unset MODEL_DIRS_ENV then means none, not any."""
-    if looks_like_folder(name.strip()) and os.environ.get(MODEL_DIRS_ENV) is None:
+    where models may come from: an unset `$CLASSIFIER_STUDIO_MODEL_DIRS` then means none, not any."""
+    if looks_like_folder(name.strip()) and settings().model_dirs is None:
         raise ValueError(f"On this server models come from the Hugging Face Hub only; folders can be used once the "
-                         f"administrator lists them in {MODEL_DIRS_ENV}.")
+                         f"administrator lists them in {env_name('model_dirs')}.")
 
 
 def refused_source(settings: dict, viewer: Viewer | None) -> str | None:

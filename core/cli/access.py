@@ -8,6 +8,7 @@ from dataclasses import fields
 
 from core.access.limits import Limits
 from core.access.passwords import hash_password
+from core.settings import SETTINGS
 
 
 def cmd_hash_password(args: argparse.Namespace) -> int:
@@ -28,7 +29,8 @@ def cmd_limits(args: argparse.Namespace) -> int:
     for spec in fields(Limits):
         value = getattr(limits, spec.name)
         shown = "no limit" if not value else f"{value:,}"
-        print(f"{spec.metadata['env']:36} {shown:>12}  {spec.metadata['help']}")
+        setting = SETTINGS[spec.metadata["setting"]]
+        print(f"{setting.metadata['env']:36} {shown:>12}  {setting.metadata['help']}")
     return 0
 
 

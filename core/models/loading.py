@@ -7,7 +7,6 @@ reader that never executes anything (safetensors, skops with scikit-learn's own 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import stat
 import tempfile
@@ -21,6 +20,7 @@ from core.disk_space import is_disk_full
 from core.errors import BundleError, UnsafeFile
 from core.formats.description import disagreement
 from core.formats.onnx_runtime import MANIFEST_FILE, OnnxClassifier
+from core.settings import env_name, settings
 from core.wording import first_line
 
 # Data formats only. Pickle (.pkl, .bin, .pt, .ckpt) and code (.py) run when loaded, so they are refused by name
@@ -28,9 +28,6 @@ from core.wording import first_line
 # A tokenizer may save its chat template as .jinja text; nothing here ever renders it.
 ALLOWED_SUFFIXES = {".json", ".safetensors", ".skops", ".onnx", ".txt", ".md", ".model", ".jinja"}
 MAX_FILES = 200
-MAX_MB_ENV = "CLASSIFIER_STUDIO_MAX_BUNDLE_MB"
-# Large enough for a fine-tuned BERT-large; an administrator can lower or raise it.
-DEFAULT_MAX_MB = 2048
 # Weights hardly compress (a model's ZIP is 0.9 of its size unpacked), so a file that unpacks to many times its size
 # holds padding, not a model: a 4.4 MB ZIP once unpacked to 1.5 GB. Small files (tokenizers, vocabularies, the card)
 # compress well and stay under the floor.
@@ -39,7 +36,7 @@ RATIO_FLOOR_MB = 64
 
 
 def max_bundle_bytes() -> int:
-    return int(float(os.environ.get(MAX_MB_ENV, DEFAULT_MAX_MB)) * 1024 * 1024)
+    return int(settings().max_bundle_mb * 1024 * 1024)
 
 
 def load_model(path: str | Path) -> TextClassifier | OnnxClassifier:
@@ -90,7 +87,8 @@ def _check_archive(archive: zipfile.ZipFile, what: str,
     total = sum(i.file_size for i in infos)
     if total > max_bundle_bytes():
         raise BundleError(f"Unpacked, {what.lower()} would take {total / 2**20:,.0f} MB, more than the limit of "
-                          f"{max_bundle_bytes() / 2**20:,.0f} MB. An administrator can raise it with {MAX_MB_ENV}.")
+                          f"{max_bundle_bytes() / 2**20:,.0f} MB. An administrator can raise it with "
+                          f"{env_name('max_bundle_mb')}.")
     packed = sum(i.compress_size for i in infos)
     if total > RATIO_FLOOR_MB * 2**20 and total > MAX_RATIO * packed:
         raise BundleError(f"{what} would unpack to {total / 2**20:,.0f} MB from {packed / 2**20:,.1f} MB, more than "
@@ -152,7 +150,8 @@ def extract(source: Path, destination: Path) -> Path:
     """
     if source.stat().st_size > max_bundle_bytes():
         raise BundleError(f"The file is {source.stat().st_size / 2**20:,.0f} MB, more than the limit of "
-                          f"{max_bundle_bytes() / 2**20:,.0f} MB. An administrator can raise it with {MAX_MB_ENV}.")
+                          f"{max_bundle_bytes() / 2**20:,.0f} MB. An administrator can raise it with "
+                          f"{env_name('max_bundle_mb')}.")
     if not zipfile.is_zipfile(source):
         raise BundleError("This is not a ZIP file. Choose the .zip that Classifier Studio's Download model button "
                           "gave you.")

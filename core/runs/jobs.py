@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import fcntl
 import functools
-import os
 import signal
 import sys
 import threading
@@ -32,6 +31,7 @@ from core.runs.backends.choice import backend, backend_for
 from core.runs.backends.local import WORKERS
 from core.runs.run_queue import waiting
 from core.runs.standby import Standby, enabled as standby_enabled
+from core.settings import settings
 from core.store import shared_storage
 from core.store.records import ACTIVE
 from core.store.store import Run, Store
@@ -39,7 +39,6 @@ from core.training.checkpoints import CHECKPOINT_FILE
 from core.training.distributed import processes_per_run
 from core.workspace import run_dir
 
-SLOTS_ENV = "CLASSIFIER_STUDIO_SLOTS"
 # A second Start of the same run within this many seconds is a double click, not a second run.
 DOUBLE_SUBMIT_SECONDS = 10.0
 # A worker that has not stopped this long after Stop is sent SIGTERM, and SIGKILL after the second period.
@@ -52,8 +51,9 @@ DISPATCH_LOCK = "dispatch.lock"
 def slots() -> int:
     """How many runs train at once: `$CLASSIFIER_STUDIO_SLOTS`, else one per GPU (or per group of GPUs, when a
     run trains across several), else one."""
-    if os.environ.get(SLOTS_ENV):
-        return max(1, int(os.environ[SLOTS_ENV]))
+    chosen = settings().slots
+    if chosen is not None:
+        return max(1, chosen)
     gpus = base.gpu_count()
     return max(1, gpus // processes_per_run(gpus))
 
@@ -95,7 +95,7 @@ def _dispatch(store: Store) -> list[int]:
     chosen = backend()
     # A cluster queues what it has no room for yet; unless told otherwise, it gets every waiting run.
     on_cluster = chosen.cluster
-    free = len(queue) if on_cluster and not os.environ.get(SLOTS_ENV) else max(0, slots() - len(busy))
+    free = len(queue) if on_cluster and settings().slots is None else max(0, slots() - len(busy))
     for run in queue:
         if len(launched) == free:
             break

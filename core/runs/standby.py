@@ -17,14 +17,15 @@ import sys
 import threading
 from pathlib import Path
 
-STANDBY_ENV = "CLASSIFIER_STUDIO_WARM_WORKER"
+from core.settings import env_name, settings
+
 ROOT = Path(__file__).resolve().parents[2]  # the folder holding `core`: where workers start
 
 
 def enabled() -> bool:
     """Whether the dashboard keeps a worker ready: on unless `CLASSIFIER_STUDIO_WARM_WORKER=0` (an idle one holds
     about 500 MB of memory)."""
-    return os.environ.get(STANDBY_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
+    return settings().warm_worker
 
 
 def warm_up() -> None:
@@ -79,9 +80,7 @@ class Standby:
         with self._lock:
             if self._proc is not None and self._proc.poll() is None:
                 return
-            from core.workspace import WORKSPACE_ENV
-
-            self._env = {**os.environ, WORKSPACE_ENV: str(self.root)}
+            self._env = {**os.environ, env_name("workspace"): str(self.root)}
             # Its output before a run arrives (imports only) has no run log to go to.
             self._proc = subprocess.Popen([sys.executable, "-m", "core", "worker", "--standby"], cwd=ROOT,
                                           env=self._env, stdin=subprocess.PIPE,

@@ -1,5 +1,5 @@
 """The database behind the store: a SQLite file in the workspace, or a server (PostgreSQL) named by a SQLAlchemy URL
-in DATABASE_URL_ENV, so workers on other machines write the status and curves the dashboard reads.
+in `$CLASSIFIER_STUDIO_DATABASE_URL`, so workers on other machines write the status and curves the dashboard reads.
 
 Writes are serialised on both, as SQLite's `BEGIN IMMEDIATE` does: the store's read-then-write steps (a double
 click's second Start, a run claimed by two dispatchers) rely on it. Reads never wait for a writer.
@@ -7,7 +7,6 @@ click's second Start, a run claimed by two dispatchers) rely on it. Reads never 
 from __future__ import annotations
 
 import errno
-import os
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -18,9 +17,9 @@ from sqlalchemy import Connection, Engine, create_engine, event, func, inspect, 
 from sqlalchemy.pool import NullPool
 
 from core.disk_space import is_disk_full, low_on_space
+from core.settings import settings
 from core.store.schema import ADDED_COLUMNS, metadata
 
-DATABASE_URL_ENV = "CLASSIFIER_STUDIO_DATABASE_URL"
 SQLITE_FILE = "studio.sqlite3"
 # Any number of PostgreSQL's own choosing would do: the lock that serialises writes, held to the transaction's end.
 WRITE_LOCK = 0x5354_5544  # "STUD"
@@ -29,8 +28,8 @@ _engines_lock = threading.Lock()
 
 
 def database_url(root: Path) -> str:
-    """DATABASE_URL_ENV when set, else the SQLite file in the workspace folder `root`."""
-    return os.environ.get(DATABASE_URL_ENV) or f"sqlite:///{root / SQLITE_FILE}"
+    """The database URL setting, when set, else the SQLite file in the workspace folder `root`."""
+    return settings().database_url or f"sqlite:///{root / SQLITE_FILE}"
 
 
 def engine_for(url: str) -> Engine:

@@ -21,17 +21,17 @@ import fsspec
 from fsspec.core import url_to_fs
 
 from core.errors import StorageError
+from core.settings import settings
 from core.workspace import CHECKPOINT_FILE, EXPORT_DIR, MODEL_DIR, run_dir, written_aside
 
 if TYPE_CHECKING:
     from core.store.store import Store
 
-STORAGE_URL_ENV = "CLASSIFIER_STUDIO_STORAGE_URL"
 FETCHED = ".fetched"  # in a run folder: which finish of the run its files here were fetched for
 
 
 def storage_url() -> str | None:
-    return os.environ.get(STORAGE_URL_ENV, "").strip().rstrip("/") or None
+    return settings().storage_url
 
 
 def _remote(path: Path, root: Path) -> tuple[fsspec.AbstractFileSystem, str]:

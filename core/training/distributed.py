@@ -17,9 +17,8 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from core.settings import env_name, settings
 from core.training.state import Batch, TrainState
-
-PROCESSES_ENV = "CLASSIFIER_STUDIO_PROCESSES_PER_RUN"
 
 
 @dataclass(frozen=True)
@@ -45,15 +44,13 @@ class World:
 def processes_per_run(gpus: int) -> int:
     """How many processes train one run: `$CLASSIFIER_STUDIO_PROCESSES_PER_RUN` is 1 (one run per GPU, the
     default), `all` (one run across all the GPUs) or a number (on a machine without GPUs, CPU processes)."""
-    value = os.environ.get(PROCESSES_ENV, "").strip().lower() or "1"
+    value = settings().processes_per_run
     if value == "all":
         return max(1, gpus)
-    if not value.isdigit() or int(value) < 1:
-        raise ValueError(f"{PROCESSES_ENV} is '{value}': set it to 1 (one run per GPU), 'all' (one run across "
-                         "all GPUs) or a number of processes.")
-    if gpus and int(value) > gpus:
-        raise ValueError(f"{PROCESSES_ENV} is {value}, but this server has {gpus} GPU(s): each process needs one.")
-    return int(value)
+    if gpus and value > gpus:
+        raise ValueError(f"{env_name('processes_per_run')} is {value}, but this server has {gpus} GPU(s): each "
+                         "process needs one.")
+    return value
 
 
 def join(world: World, device_type: str) -> None:

@@ -6,7 +6,6 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.access.ownership import Viewer
-from core.runs import jobs
 from core.runs.backends.processes import process_started
 from core.wording import literal_markdown as escape_md
 from tests.app.conftest import ENTRYPOINT, TIMEOUT
@@ -46,7 +45,7 @@ def test_the_epochs_setting_stops_at_the_limit(open_page, dataset, monkeypatch):
 
 
 def test_a_run_waiting_for_its_owners_other_run_says_why(open_page, store, dataset, stand_in_worker, monkeypatch):
-    monkeypatch.setenv(jobs.SLOTS_ENV, "2")
+    monkeypatch.setenv("CLASSIFIER_STUDIO_SLOTS", "2")
     monkeypatch.setenv("CLASSIFIER_STUDIO_MAX_RUNS_PER_USER", "1")
     ada = store.as_viewer(Viewer("ada@example.com"))  # the limit is per signed-in person
     training = ada.create_run(dataset.id, "tfidf", {"C": 2.0})

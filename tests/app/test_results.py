@@ -9,7 +9,6 @@ import pandas as pd
 
 from core.evaluation import baseline
 from core.evaluation.report import load_report
-from core.store.shared_storage import STORAGE_URL_ENV
 from core.workspace import PREDICTIONS_FILE, run_dir
 from dashboard.components import escape_md
 from dashboard.state import RUN
@@ -199,7 +198,7 @@ def test_a_run_stopped_with_a_model_shows_its_results_and_says_it_was_stopped(op
 
 
 def test_shared_storage_out_of_reach_is_said_on_the_page(monkeypatch, open_page, trained_run):
-    monkeypatch.setenv(STORAGE_URL_ENV, "nosuchprotocol://bucket/studio")
+    monkeypatch.setenv("CLASSIFIER_STUDIO_STORAGE_URL", "nosuchprotocol://bucket/studio")
     at = open_page("results")
     assert not at.exception
     shown = at.error[0].value.replace("\\", "")  # as written, before Markdown's escapes

@@ -8,8 +8,7 @@ import pytest
 
 from core.runs import jobs
 from core.runs.backends import ray_cluster
-from core.runs.backends.ray_api import RAY_ADDRESS_ENV, cluster
-from core.training.distributed import PROCESSES_ENV
+from core.runs.backends.ray_api import cluster
 from tests.app.test_train import start_button, wait_for_finish
 from tests.ray_head import ray_head
 
@@ -31,9 +30,9 @@ pytestmark = pytest.mark.e2e
 def where(request, monkeypatch) -> str:
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     if request.param == "two DDP processes":
-        monkeypatch.setenv(PROCESSES_ENV, "2")
+        monkeypatch.setenv("CLASSIFIER_STUDIO_PROCESSES_PER_RUN", "2")
     if request.param == "Ray job":
-        monkeypatch.setenv(RAY_ADDRESS_ENV, request.getfixturevalue("head"))
+        monkeypatch.setenv("CLASSIFIER_STUDIO_RAY_ADDRESS", request.getfixturevalue("head"))
     return request.param
 
 

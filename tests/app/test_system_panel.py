@@ -7,8 +7,6 @@ import pytest
 
 from core.runs import system
 from core.runs.backends import ray_cluster
-from core.runs.backends.ray_api import RAY_ADDRESS_ENV
-from core.runs.jobs import SLOTS_ENV
 from core.store.store import DatasetRecord, Run, Store
 from tests.fake_nvml import FakeGpu, fake_nvml
 
@@ -19,7 +17,7 @@ GIB = 1024**3
 def one_slot(monkeypatch):
     """One slot, every GPU visible, NVML not yet initialised in this process, and no Apple GPU."""
     system._nvml.cache_clear()
-    monkeypatch.setenv(SLOTS_ENV, "1")
+    monkeypatch.setenv("CLASSIFIER_STUDIO_SLOTS", "1")
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
     monkeypatch.setattr(system, "_mps_available", lambda: False)
     yield
@@ -69,7 +67,7 @@ def test_with_gpus_the_panel_shows_each_name_and_memory(monkeypatch, open_page, 
 
 
 def test_a_cluster_out_of_reach_is_said_plainly_with_the_details_for_the_administrator(monkeypatch, open_page):
-    monkeypatch.setenv(RAY_ADDRESS_ENV, "http://ray-head.example.com:8265")
+    monkeypatch.setenv("CLASSIFIER_STUDIO_RAY_ADDRESS", "http://ray-head.example.com:8265")
     why = "Cannot reach the Ray cluster at http://ray-head.example.com:8265 (connection refused). Check that ..."
     monkeypatch.setattr(ray_cluster, "status", lambda: (None, why))
     at = open_page("home")

@@ -144,7 +144,7 @@ def test_long_work_outside_the_steps_shows_texts_done_and_time_left(open_page, s
 
 
 def test_a_waiting_run_shows_its_place_in_the_queue(open_page, store, dataset, running_run, monkeypatch):
-    monkeypatch.setenv(jobs.SLOTS_ENV, "1")
+    monkeypatch.setenv("CLASSIFIER_STUDIO_SLOTS", "1")
     first = store.create_run(dataset.id, "tfidf", {"C": 2.0})
     second = store.create_run(dataset.id, "tfidf", {"C": 3.0})
     at = open_page("train")
@@ -159,7 +159,7 @@ def test_a_waiting_run_shows_its_place_in_the_queue(open_page, store, dataset, r
 
 
 def test_a_repeated_start_starts_one_run_and_says_so(open_page, store, dataset, stand_in_worker, monkeypatch):
-    monkeypatch.setenv(jobs.SLOTS_ENV, "1")
+    monkeypatch.setenv("CLASSIFIER_STUDIO_SLOTS", "1")
     monkeypatch.setattr(jobs, "DOUBLE_SUBMIT_SECONDS", 600.0)  # the second Start counts as a repeat however slow
     busy = store.create_run(dataset.id, "tfidf", {"C": 9.0})  # holds the slot, so the new run waits
     worker = stand_in_worker()

@@ -12,7 +12,6 @@ import torch
 from transformers import BertConfig, BertModel, BertTokenizer
 
 from core.store.store import Store
-from core.workspace import WORKSPACE_ENV
 from tests.conftest import CHINESE, WORDS
 
 
@@ -48,7 +47,7 @@ def tiny_bert(tmp_path_factory) -> Path:
 @pytest.fixture
 def cli(workspace: Store, tmp_path: Path):
     """Run `python -m core ARGS` in tmp_path with the test's workspace; returns the finished process."""
-    assert os.environ[WORKSPACE_ENV] == str(workspace.root)
+    assert os.environ["CLASSIFIER_STUDIO_WORKSPACE"] == str(workspace.root)
 
     def run(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "core", *args], cwd=tmp_path, env=os.environ.copy(),

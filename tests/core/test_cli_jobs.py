@@ -43,7 +43,7 @@ def command(capsys, *args: str) -> tuple[int, str, str]:
 
 @pytest.fixture(autouse=True)
 def one_slot(monkeypatch):
-    monkeypatch.setenv(jobs.SLOTS_ENV, "1")
+    monkeypatch.setenv("CLASSIFIER_STUDIO_SLOTS", "1")
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
 
 

@@ -109,7 +109,7 @@ def torch_threads():
 @pytest.fixture
 def nine_cores_two_slots(monkeypatch):
     monkeypatch.setattr(os, "cpu_count", lambda: 9)
-    monkeypatch.setenv(jobs.SLOTS_ENV, "2")
+    monkeypatch.setenv("CLASSIFIER_STUDIO_SLOTS", "2")
     monkeypatch.setattr(base, "gpu_count", lambda: 0)
 
 

@@ -18,7 +18,7 @@ from core.store.datasets import save_dataset
 from core.store.store import Store
 from core.training.callbacks import Callback
 from core.training.state import TrainState
-from core.workspace import MODEL_DIR, WORKSPACE_ENV, run_dir
+from core.workspace import MODEL_DIR, run_dir
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ def disk(tmp_path, monkeypatch) -> Path:
     mount.mkdir()
     if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=32m", "tmpfs", str(mount)], capture_output=True).returncode:
         pytest.skip("mounting a small disk needs root")
-    monkeypatch.setenv(WORKSPACE_ENV, str(mount / "workspace"))
+    monkeypatch.setenv("CLASSIFIER_STUDIO_WORKSPACE", str(mount / "workspace"))
     yield mount
     subprocess.run(["umount", "-l", str(mount)], check=True)
 

@@ -17,8 +17,8 @@ from core.runs.backends.base import worker_command
 from core.runs.backends.local import WORKERS, worker_env
 from core.runs.worker import execute_run
 from core.store.store import Store
-from core.training.distributed import PROCESSES_ENV, Sharding, World, processes_per_run
-from core.workspace import WORKSPACE_ENV, run_dir
+from core.training.distributed import Sharding, World, processes_per_run
+from core.workspace import run_dir
 from tests.core.test_architectures import SMALL, SMALL_FOR
 from tests.core.test_jobs import LONG, one_thread_workers, tiny_dataset, wait_finished, wait_until  # noqa: F401
 
@@ -37,7 +37,8 @@ def launched_processes(store: Store, run_id: int) -> list[psutil.Process]:
         if argv[-3:] != ["core", "worker", str(run_id)]:
             continue
         try:
-            if proc.status() != psutil.STATUS_ZOMBIE and proc.environ().get(WORKSPACE_ENV) == str(store.root):
+            if (proc.status() != psutil.STATUS_ZOMBIE
+                    and proc.environ().get("CLASSIFIER_STUDIO_WORKSPACE") == str(store.root)):
                 found.append(proc)
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
@@ -80,25 +81,25 @@ def test_only_torchrun_makes_a_process_one_of_several(monkeypatch):
 
 
 def test_processes_per_run_setting(monkeypatch):
-    monkeypatch.delenv(PROCESSES_ENV, raising=False)
+    monkeypatch.delenv("CLASSIFIER_STUDIO_PROCESSES_PER_RUN", raising=False)
     assert processes_per_run(4) == 1  # one run per GPU unless the administrator says otherwise
-    monkeypatch.setenv(PROCESSES_ENV, "all")
+    monkeypatch.setenv("CLASSIFIER_STUDIO_PROCESSES_PER_RUN", "all")
     assert processes_per_run(4) == 4 and processes_per_run(0) == 1
-    monkeypatch.setenv(PROCESSES_ENV, "2")
+    monkeypatch.setenv("CLASSIFIER_STUDIO_PROCESSES_PER_RUN", "2")
     assert processes_per_run(0) == 2  # CPU processes on a machine without GPUs
     with pytest.raises(ValueError, match="has 1 GPU"):
         processes_per_run(1)
     for bad in ("0", "two", "-1"):
-        monkeypatch.setenv(PROCESSES_ENV, bad)
+        monkeypatch.setenv("CLASSIFIER_STUDIO_PROCESSES_PER_RUN", bad)
         with pytest.raises(ValueError, match="'all'"):
             processes_per_run(2)
 
 
 def test_runs_across_gpus_each_take_a_group_of_them(workspace, tiny_dataset, monkeypatch):
-    monkeypatch.delenv(jobs.SLOTS_ENV, raising=False)
+    monkeypatch.delenv("CLASSIFIER_STUDIO_SLOTS", raising=False)
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
     monkeypatch.setattr(base, "gpu_count", lambda: 4)
-    monkeypatch.setenv(PROCESSES_ENV, "2")
+    monkeypatch.setenv("CLASSIFIER_STUDIO_PROCESSES_PER_RUN", "2")
     given = {}
 
     def fake_launch(store, run, gpu, on_exit):
@@ -111,12 +112,12 @@ def test_runs_across_gpus_each_take_a_group_of_them(workspace, tiny_dataset, mon
     assert worker_env(workspace, 2)["CUDA_VISIBLE_DEVICES"] == "2,3"
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "4,5,6,7")
     assert worker_env(workspace, 2)["CUDA_VISIBLE_DEVICES"] == "6,7"
-    monkeypatch.setenv(PROCESSES_ENV, "all")
+    monkeypatch.setenv("CLASSIFIER_STUDIO_PROCESSES_PER_RUN", "all")
     assert jobs.slots() == 1 and worker_env(workspace, 0)["CUDA_VISIBLE_DEVICES"] == "4,5,6,7"
 
 
 def test_only_models_trained_over_steps_are_launched_across_processes(workspace, tiny_dataset, monkeypatch):
-    monkeypatch.setenv(PROCESSES_ENV, "2")
+    monkeypatch.setenv("CLASSIFIER_STUDIO_PROCESSES_PER_RUN", "2")
     torch_run = workspace.create_run(tiny_dataset.id, "textcnn", {})
     one_go = workspace.create_run(tiny_dataset.id, "tfidf", {})
     assert worker_command(workspace.get_run(torch_run))[1:6] == [
@@ -125,7 +126,7 @@ def test_only_models_trained_over_steps_are_launched_across_processes(workspace,
 
 
 def test_a_run_across_two_processes_learns_what_one_process_does(workspace, tiny_dataset, monkeypatch):
-    monkeypatch.setenv(PROCESSES_ENV, "2")
+    monkeypatch.setenv("CLASSIFIER_STUDIO_PROCESSES_PER_RUN", "2")
     run_id, _ = jobs.start(workspace, tiny_dataset.id, "textcnn", EXACT)
     run = wait_finished(workspace, run_id, timeout=120)
     assert run.status == "succeeded", jobs.worker_log(workspace, run_id)
@@ -136,7 +137,7 @@ def test_a_run_across_two_processes_learns_what_one_process_does(workspace, tiny
     keys = [(m["step"], m["split"], m["name"]) for m in metrics]
     assert len(keys) == len(set(keys)) and ("val", "macro_f1") in {(m["split"], m["name"]) for m in metrics}
 
-    monkeypatch.setenv(PROCESSES_ENV, "1")
+    monkeypatch.setenv("CLASSIFIER_STUDIO_PROCESSES_PER_RUN", "1")
     alone = execute_run(workspace, workspace.create_run(tiny_dataset.id, "textcnn", EXACT))
     np.testing.assert_allclose(load_run_model(workspace, run_id).predict_proba(TEXTS),
                                load_run_model(workspace, alone.id).predict_proba(TEXTS), atol=1e-6)
@@ -149,7 +150,7 @@ def test_a_run_across_two_processes_learns_what_one_process_does(workspace, tiny
 
 @pytest.mark.e2e
 def test_stop_reaches_every_process_of_a_run(workspace, tiny_dataset, monkeypatch):
-    monkeypatch.setenv(PROCESSES_ENV, "2")
+    monkeypatch.setenv("CLASSIFIER_STUDIO_PROCESSES_PER_RUN", "2")
     run_id, _ = jobs.start(workspace, tiny_dataset.id, "textcnn", LONG)
     wait_until(workspace, run_id, lambda r: r.progress.get("epoch", 0) >= 1, timeout=120, what="an epoch")
     assert len(launched_processes(workspace, run_id)) == 3  # torchrun and its two workers
@@ -168,7 +169,7 @@ def test_stop_reaches_every_process_of_a_run(workspace, tiny_dataset, monkeypatc
 @pytest.mark.parametrize("arch", [name for name, a in REGISTRY.items() if a.model_cls.distributable])
 def test_every_architecture_trained_over_steps_trains_across_two_processes(arch, workspace, tiny_dataset,
                                                                            tiny_bert, monkeypatch):
-    monkeypatch.setenv(PROCESSES_ENV, "2")
+    monkeypatch.setenv("CLASSIFIER_STUDIO_PROCESSES_PER_RUN", "2")
     names = {f.name for f in fields(get_architecture(arch).config_cls)}
     small = {**SMALL, **SMALL_FOR.get(arch, {}), "epochs": 2, "model": str(tiny_bert)}
     run_id, _ = jobs.start(workspace, tiny_dataset.id, arch, {k: v for k, v in small.items() if k in names})

@@ -88,7 +88,7 @@ def wait_finished(store: Store, run_id: int, timeout: float = 60.0) -> Run:
 
 @pytest.mark.e2e  # a real worker trains to the end: with the end-to-end tests
 def test_tfidf_run_succeeds_then_the_queued_run_follows(workspace, tiny_dataset, monkeypatch):
-    monkeypatch.setenv(jobs.SLOTS_ENV, "1")
+    monkeypatch.setenv("CLASSIFIER_STUDIO_SLOTS", "1")
     first, _ = jobs.start(workspace, tiny_dataset.id, "tfidf", {})
     second, _ = jobs.start(workspace, tiny_dataset.id, "tfidf", {"C": "5"})
     waiting = workspace.get_run(second)
@@ -122,7 +122,7 @@ def test_tfidf_run_succeeds_then_the_queued_run_follows(workspace, tiny_dataset,
 
 @pytest.mark.e2e  # a real worker trains to the end: with the end-to-end tests
 def test_cancel_frees_the_slot_at_once_and_keeps_the_best_epoch_as_a_usable_model(workspace, tiny_dataset, monkeypatch):
-    monkeypatch.setenv(jobs.SLOTS_ENV, "1")
+    monkeypatch.setenv("CLASSIFIER_STUDIO_SLOTS", "1")
     run_id, _ = jobs.start(workspace, tiny_dataset.id, "textcnn", LONG)
     queued_id, _ = jobs.start(workspace, tiny_dataset.id, "tfidf", {})
     wait_until(workspace, run_id, lambda r: r.progress.get("epoch", 0) >= 2, what="two epochs")
@@ -157,7 +157,7 @@ def kill(run: Run) -> None:
 
 
 def test_a_killed_worker_is_noticed_by_its_launcher_and_the_queue_moves_on(workspace, tiny_dataset, monkeypatch):
-    monkeypatch.setenv(jobs.SLOTS_ENV, "1")
+    monkeypatch.setenv("CLASSIFIER_STUDIO_SLOTS", "1")
     long_id, _ = jobs.start(workspace, tiny_dataset.id, "textcnn", LONG)
     queued_id, _ = jobs.start(workspace, tiny_dataset.id, "tfidf", {})
     run = wait_until(workspace, long_id, lambda r: r.status == "running", what="it to start")
@@ -241,9 +241,9 @@ def test_cancel_queued_run_at_once(workspace, tiny_dataset):
 
 
 def test_slots_from_environment(monkeypatch):
-    monkeypatch.setenv(jobs.SLOTS_ENV, "3")
+    monkeypatch.setenv("CLASSIFIER_STUDIO_SLOTS", "3")
     assert jobs.slots() == 3
-    monkeypatch.setenv(jobs.SLOTS_ENV, "0")
+    monkeypatch.setenv("CLASSIFIER_STUDIO_SLOTS", "0")
     assert jobs.slots() == 1
 
 
@@ -308,7 +308,7 @@ def test_worker_outlives_the_process_that_started_it(workspace, tiny_dataset):
 
 
 def test_a_dead_worker_holds_no_slot(workspace, tiny_dataset, monkeypatch):
-    monkeypatch.setenv(jobs.SLOTS_ENV, "1")
+    monkeypatch.setenv("CLASSIFIER_STUDIO_SLOTS", "1")
     launched = []
     monkeypatch.setattr(WORKERS, "launch", lambda store, run, gpu, on_exit: launched.append(run.id)
                         or store.set_pid(run.id, os.getpid(), gpu))
@@ -334,7 +334,7 @@ def test_a_run_whose_process_cannot_start_fails_with_a_message(workspace, tiny_d
 
 
 def test_each_run_gets_a_gpu_of_its_own(workspace, tiny_dataset, monkeypatch):
-    monkeypatch.delenv(jobs.SLOTS_ENV, raising=False)
+    monkeypatch.delenv("CLASSIFIER_STUDIO_SLOTS", raising=False)
     monkeypatch.setattr(base, "gpu_count", lambda: 2)
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
     given = {}
@@ -359,7 +359,7 @@ def test_each_run_gets_a_gpu_of_its_own(workspace, tiny_dataset, monkeypatch):
 
 @pytest.mark.e2e  # a real worker trains to the end: with the end-to-end tests
 def test_a_double_click_starts_one_run_and_waiting_runs_know_their_place(workspace, tiny_dataset, monkeypatch):
-    monkeypatch.setenv(jobs.SLOTS_ENV, "1")
+    monkeypatch.setenv("CLASSIFIER_STUDIO_SLOTS", "1")
     first, new = jobs.start(workspace, tiny_dataset.id, "textcnn", LONG)
     again, new_again = jobs.start(workspace, tiny_dataset.id, "textcnn", LONG)
     assert new and not new_again and again == first
@@ -485,7 +485,7 @@ def test_a_recycled_pid_is_not_taken_for_the_worker(workspace, tiny_dataset):
 
 
 def test_two_dispatchers_at_once_fill_one_free_slot_once(workspace, tiny_dataset, monkeypatch):
-    monkeypatch.setenv(jobs.SLOTS_ENV, "1")
+    monkeypatch.setenv("CLASSIFIER_STUDIO_SLOTS", "1")
     for c in (1, 2, 3):
         workspace.create_run(tiny_dataset.id, "tfidf", {"C": c})
     launched: list[int] = []

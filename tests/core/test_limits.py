@@ -72,7 +72,7 @@ def test_a_run_stops_at_the_time_limit_and_keeps_its_model(workspace, tiny_df, m
 
 
 def test_each_person_trains_at_most_their_share_and_the_queue_moves_past_them(workspace, tiny_df, monkeypatch):
-    monkeypatch.setenv(jobs.SLOTS_ENV, "3")
+    monkeypatch.setenv("CLASSIFIER_STUDIO_SLOTS", "3")
     monkeypatch.setenv("CLASSIFIER_STUDIO_MAX_RUNS_PER_USER", "1")
     monkeypatch.setattr(WORKERS, "launch", lambda store, run, gpu, on_exit: store.set_pid(run.id, os.getpid(), gpu))
     ada, bob = workspace.as_viewer(ADA), workspace.as_viewer(BOB)
@@ -88,7 +88,7 @@ def test_each_person_trains_at_most_their_share_and_the_queue_moves_past_them(wo
 
 
 def test_runs_made_without_sign_in_are_not_held_back(workspace, tiny_df, monkeypatch):
-    monkeypatch.setenv(jobs.SLOTS_ENV, "2")
+    monkeypatch.setenv("CLASSIFIER_STUDIO_SLOTS", "2")
     monkeypatch.setenv("CLASSIFIER_STUDIO_MAX_RUNS_PER_USER", "1")
     monkeypatch.setattr(WORKERS, "launch", lambda store, run, gpu, on_exit: store.set_pid(run.id, os.getpid(), gpu))
     dataset = save_dataset(workspace, split(tiny_df, seed=0), "tiny")

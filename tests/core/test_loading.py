@@ -26,7 +26,7 @@ from core.errors import BundleError
 from core.formats.description import KEY
 from core.formats.onnx_runtime import MANIFEST_FILE
 from core.models.bundle import write_zip
-from core.models.loading import MAX_FILES, MAX_MB_ENV, load_folder, load_model
+from core.models.loading import MAX_FILES, load_folder, load_model
 from tests.conftest import make_texts
 from tests.core.test_architectures import small_config, splits
 
@@ -129,8 +129,8 @@ def test_links_are_refused(model_folder, tmp_path):
 
 def test_an_oversized_bundle_is_refused_before_unpacking(model_folder, tmp_path, monkeypatch):
     path = zip_of(tmp_path / "m.zip", model_files(model_folder))
-    monkeypatch.setenv(MAX_MB_ENV, "0.01")
-    with pytest.raises(BundleError, match=f"more than the limit.*{MAX_MB_ENV}"):
+    monkeypatch.setenv("CLASSIFIER_STUDIO_MAX_BUNDLE_MB", "0.01")
+    with pytest.raises(BundleError, match="more than the limit.*CLASSIFIER_STUDIO_MAX_BUNDLE_MB"):
         load_model(path)
 
 
@@ -139,7 +139,7 @@ def test_a_zip_bomb_is_refused_by_its_unpacked_size(model_folder, tmp_path, monk
     with zipfile.ZipFile(zeros, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("notes.txt", b"\0" * 50_000_000)
     (tmp_path / "bomb.zip").write_bytes(zeros.getvalue())
-    monkeypatch.setenv(MAX_MB_ENV, "10")
+    monkeypatch.setenv("CLASSIFIER_STUDIO_MAX_BUNDLE_MB", "10")
     assert (tmp_path / "bomb.zip").stat().st_size < 1_000_000
     with pytest.raises(BundleError, match="Unpacked, the file would take 48 MB"):
         load_model(tmp_path / "bomb.zip")
@@ -220,7 +220,7 @@ def test_a_skops_file_that_unpacks_past_the_limit_is_refused(tmp_path, monkeypat
     arch.model_cls(small_config(arch)).fit(train, val).save(tmp_path / "model")
     with zipfile.ZipFile(tmp_path / "model" / "pipeline.skops", "a", zipfile.ZIP_DEFLATED) as inner:
         inner.writestr("padding.bin", b"\0" * 20_000_000)
-    monkeypatch.setenv(MAX_MB_ENV, "10")
+    monkeypatch.setenv("CLASSIFIER_STUDIO_MAX_BUNDLE_MB", "10")
     with pytest.raises(BundleError, match="'pipeline.skops' would take 19 MB"):
         load_model(zip_of(tmp_path / "m.zip", model_files(tmp_path / "model")))
 

@@ -23,7 +23,7 @@ from core.runs.worker import execute_run
 from core.store.datasets import load_dataset
 from core.store.store import Store
 from core.training.checkpoints import CHECKPOINT_FILE
-from core.workspace import WORKSPACE_ENV, run_dir
+from core.workspace import run_dir
 
 OLD = Path(__file__).parent / "fixtures" / "workspace_v1"
 
@@ -32,7 +32,7 @@ OLD = Path(__file__).parent / "fixtures" / "workspace_v1"
 def old(tmp_path, monkeypatch) -> Store:
     shutil.copytree(OLD, tmp_path / "moved")
     root = tmp_path / "moved" / "studio"
-    monkeypatch.setenv(WORKSPACE_ENV, str(root))
+    monkeypatch.setenv("CLASSIFIER_STUDIO_WORKSPACE", str(root))
     return Store(root)
 
 

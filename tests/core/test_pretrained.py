@@ -16,9 +16,9 @@ from safetensors.torch import load_file, save_file
 from core.access.ownership import Viewer
 from core.architectures import get_architecture
 from core.architectures.base import BUNDLE_FILE
-from core.architectures.pretrained import (MINILM, MODEL_DIRS_ENV, check_shared_source, load_classifier, load_tokenizer,
-                                           mean_pool, offline_folder, refused_source, resolve_source,
-                                           unknown_token_share, unknown_token_warning)
+from core.architectures.pretrained import (MINILM, check_shared_source, load_classifier, load_tokenizer, mean_pool,
+                                           offline_folder, refused_source, resolve_source, unknown_token_share,
+                                           unknown_token_warning)
 from core.data.splitting import split
 from core.data.text_set import TextSet, subset
 from core.models.loading import load_model
@@ -213,29 +213,29 @@ def test_a_folder_inside_the_workspace_is_never_a_starting_point(workspace, tiny
 
 
 def test_listed_folders_only_when_the_administrator_lists_them(tiny_bert, tmp_path, monkeypatch):
-    monkeypatch.setenv(MODEL_DIRS_ENV, str(tiny_bert.parent))
+    monkeypatch.setenv("CLASSIFIER_STUDIO_MODEL_DIRS", str(tiny_bert.parent))
     assert resolve_source(str(tiny_bert)) == str(tiny_bert)
-    monkeypatch.setenv(MODEL_DIRS_ENV, str(tmp_path / "models"))
+    monkeypatch.setenv("CLASSIFIER_STUDIO_MODEL_DIRS", str(tmp_path / "models"))
     for name in (str(tiny_bert), "/etc", "../../etc", str(tmp_path / "models" / ".." / tiny_bert.name)):
         with pytest.raises(ValueError, match=r"only folders under .*models \(CLASSIFIER_STUDIO_MODEL_DIRS\)"):
             resolve_source(name)  # the same answer whether or not the folder exists: the disk cannot be probed
-    monkeypatch.setenv(MODEL_DIRS_ENV, "")
+    monkeypatch.setenv("CLASSIFIER_STUDIO_MODEL_DIRS", "")
     with pytest.raises(ValueError, match="can be read from no folders"):
         resolve_source(str(tiny_bert))
     assert resolve_source("bert-base-uncased") == "bert-base-uncased"  # a Hub id is still a Hub id
 
 
 def test_with_sign_in_an_unlisted_server_reads_no_folders(tiny_bert, monkeypatch):
-    monkeypatch.delenv(MODEL_DIRS_ENV, raising=False)
+    monkeypatch.delenv("CLASSIFIER_STUDIO_MODEL_DIRS", raising=False)
     with pytest.raises(ValueError, match="from the Hugging Face Hub only"):
         check_shared_source(str(tiny_bert))
     check_shared_source(MINILM)
-    monkeypatch.setenv(MODEL_DIRS_ENV, str(tiny_bert.parent))
+    monkeypatch.setenv("CLASSIFIER_STUDIO_MODEL_DIRS", str(tiny_bert.parent))
     check_shared_source(str(tiny_bert))
 
 
 def test_only_people_who_are_not_administrators_are_kept_to_the_listed_folders(tiny_bert, monkeypatch):
-    monkeypatch.delenv(MODEL_DIRS_ENV, raising=False)
+    monkeypatch.delenv("CLASSIFIER_STUDIO_MODEL_DIRS", raising=False)
     folder = {"model": str(tiny_bert)}
     assert "from the Hugging Face Hub only" in refused_source(folder, Viewer("ada@example.com"))
     for viewer in (None, Viewer("root@example.com", admin=True)):  # sign-in off, or an administrator

@@ -47,11 +47,11 @@ def test_importing_the_module_leaves_ray_unloaded():
 
 
 def test_the_address_comes_from_the_environment(monkeypatch):
-    monkeypatch.delenv(ray_api.RAY_ADDRESS_ENV, raising=False)
+    monkeypatch.delenv("CLASSIFIER_STUDIO_RAY_ADDRESS", raising=False)
     assert ray_api.ray_address() is None
-    monkeypatch.setenv(ray_api.RAY_ADDRESS_ENV, "  ")
+    monkeypatch.setenv("CLASSIFIER_STUDIO_RAY_ADDRESS", "  ")
     assert ray_api.ray_address() is None
-    monkeypatch.setenv(ray_api.RAY_ADDRESS_ENV, " http://10.0.0.5:8265 ")
+    monkeypatch.setenv("CLASSIFIER_STUDIO_RAY_ADDRESS", " http://10.0.0.5:8265 ")
     assert ray_api.ray_address() == "http://10.0.0.5:8265"
     assert ray_api.cluster("http://10.0.0.5:8265") is ray_api.cluster("http://10.0.0.5:8265")
 

@@ -14,7 +14,7 @@ from core.runs.backends import ray_cluster
 from core.runs.backends.base import ROOT
 from core.runs.backends.choice import backend_for
 from core.runs.backends.local import WORKER_LOG
-from core.runs.backends.ray_api import RAY_ADDRESS_ENV, ClusterStatus, cluster
+from core.runs.backends.ray_api import ClusterStatus, cluster
 from core.runs.worker import execute_run
 from core.store.store import Store
 from core.workspace import run_dir
@@ -35,7 +35,7 @@ def test_a_job_the_run_was_taken_from_does_not_train_it(workspace: Store, tiny_d
 
 
 def test_each_run_asks_the_cluster_for_the_gpus_it_trains_on(workspace: Store, tiny_dataset, monkeypatch):
-    monkeypatch.setenv(RAY_ADDRESS_ENV, "http://127.0.0.1:1")
+    monkeypatch.setenv("CLASSIFIER_STUDIO_RAY_ADDRESS", "http://127.0.0.1:1")
     monkeypatch.setattr(ray_cluster, "gpus_per_run", lambda: 2)
     asked: dict[str, tuple[list[str], int]] = {}
 
@@ -57,7 +57,7 @@ def test_the_system_panel_counts_only_the_apps_runs_waiting_in_the_cluster(works
     for run_id, job in zip(runs, ("waits", "trains")):
         workspace.reserve_launch(run_id)
         workspace.set_job(run_id, job)
-    monkeypatch.setenv(RAY_ADDRESS_ENV, "http://127.0.0.1:1")
+    monkeypatch.setenv("CLASSIFIER_STUDIO_RAY_ADDRESS", "http://127.0.0.1:1")
     # Two jobs wait in the cluster: one of a queued run, and one that is none of this app's.
     monkeypatch.setattr(ray_cluster, "job_states", lambda: {"waits": "PENDING", "trains": "RUNNING", "other": "PENDING"})
     monkeypatch.setattr(ray_cluster, "status", lambda: (ClusterStatus("http://127.0.0.1:1", 1, 2, 0, 0, 2, 1), None))
@@ -67,7 +67,7 @@ def test_the_system_panel_counts_only_the_apps_runs_waiting_in_the_cluster(works
 
 
 def test_a_run_whose_job_the_cluster_forgot_is_handed_over_again(workspace: Store, tiny_dataset, monkeypatch):
-    monkeypatch.setenv(RAY_ADDRESS_ENV, "http://127.0.0.1:1")
+    monkeypatch.setenv("CLASSIFIER_STUDIO_RAY_ADDRESS", "http://127.0.0.1:1")
     monkeypatch.setattr(ray_cluster, "gpus_per_run", lambda: 0)
     submitted: list[str] = []
     monkeypatch.setattr(ray_cluster, "submit", lambda run, command, cwd, env, gpus:
@@ -82,7 +82,7 @@ def test_a_run_whose_job_the_cluster_forgot_is_handed_over_again(workspace: Stor
 
 
 def test_the_clusters_status_is_read_once_in_a_while_for_every_page(monkeypatch):
-    monkeypatch.setenv(RAY_ADDRESS_ENV, "http://127.0.0.1:2")
+    monkeypatch.setenv("CLASSIFIER_STUDIO_RAY_ADDRESS", "http://127.0.0.1:2")
     answers = [ClusterUnreachable("down"), ClusterStatus("http://127.0.0.1:2", 1, 2, 0, 0, 0, 0)]
 
     def read():
@@ -113,7 +113,7 @@ def head() -> str:
 
 @pytest.fixture
 def on_cluster(head, monkeypatch, workspace: Store) -> Store:
-    monkeypatch.setenv(RAY_ADDRESS_ENV, head)
+    monkeypatch.setenv("CLASSIFIER_STUDIO_RAY_ADDRESS", head)
     # A setting of the dashboard's that only the run's worker reads: it must reach the node, `$` and all.
     monkeypatch.setenv("CLASSIFIER_STUDIO_MAX_HOURS_PER_RUN", "5")
     monkeypatch.setenv("CLASSIFIER_STUDIO_UNUSED", "pa$word")

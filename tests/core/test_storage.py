@@ -13,7 +13,7 @@ from core.inference.prediction import load_run_model
 from core.runs import run_log, worker
 from core.runs.worker import execute_run
 from core.store.datasets import delete_dataset, load_dataset, save_dataset
-from core.store.shared_storage import FETCHED, STORAGE_URL_ENV, fetch, push, run_files
+from core.store.shared_storage import FETCHED, fetch, push, run_files
 from core.store.store import Store
 from core.training.callbacks import Callback
 from core.training.state import TrainState
@@ -26,7 +26,7 @@ SMALL = {"epochs": 3, "batch_size": 4, "vocab_size": 500, "embedding_dim": 16, "
 @pytest.fixture
 def bucket(tmp_path: Path, monkeypatch) -> Path:
     folder = tmp_path / "bucket"
-    monkeypatch.setenv(STORAGE_URL_ENV, f"file://{folder}/studio/")
+    monkeypatch.setenv("CLASSIFIER_STUDIO_STORAGE_URL", f"file://{folder}/studio/")
     return folder / "studio"
 
 
@@ -106,10 +106,10 @@ def test_a_run_stopped_on_one_machine_resumes_on_another_from_its_checkpoint(wor
 
 
 def test_a_run_from_before_storage_was_set_keeps_its_files(workspace, tiny_df, monkeypatch, bucket):
-    monkeypatch.delenv(STORAGE_URL_ENV)
+    monkeypatch.delenv("CLASSIFIER_STUDIO_STORAGE_URL")
     dataset = save_dataset(workspace, split(tiny_df, seed=0), "tiny")
     run = execute_run(workspace, workspace.create_run(dataset.id, "tfidf", {}))
-    monkeypatch.setenv(STORAGE_URL_ENV, f"file://{bucket}")
+    monkeypatch.setenv("CLASSIFIER_STUDIO_STORAGE_URL", f"file://{bucket}")
     folder = run_files(workspace, run.id)  # storage has nothing of it: nothing here is replaced
     assert (folder / MODEL_DIR).is_dir() and load_run_model(workspace, run.id).predict(["goal"]).shape == (1,)
 
@@ -120,10 +120,10 @@ def test_a_run_from_before_storage_was_set_keeps_its_files(workspace, tiny_df, m
 
 
 def test_a_dataset_saved_again_reaches_storage_that_was_out_of_reach(workspace, tiny_df, monkeypatch, bucket):
-    monkeypatch.setenv(STORAGE_URL_ENV, "nosuchprotocol://bucket/studio")
+    monkeypatch.setenv("CLASSIFIER_STUDIO_STORAGE_URL", "nosuchprotocol://bucket/studio")
     with pytest.raises(StorageError, match="could not be put in nosuchprotocol://"):
         save_dataset(workspace, split(tiny_df, seed=0), "tiny")
-    monkeypatch.setenv(STORAGE_URL_ENV, f"file://{bucket}")
+    monkeypatch.setenv("CLASSIFIER_STUDIO_STORAGE_URL", f"file://{bucket}")
     dataset = save_dataset(workspace, split(tiny_df, seed=0), "tiny")
     assert (bucket / Path(dataset.path).relative_to(workspace.root)).exists()
 
@@ -131,7 +131,7 @@ def test_a_dataset_saved_again_reaches_storage_that_was_out_of_reach(workspace, 
 def test_storage_out_of_reach_is_said_and_changes_nothing(workspace, tiny_df, monkeypatch, bucket):
     dataset = save_dataset(workspace, split(tiny_df, seed=0), "tiny")
     run = execute_run(workspace, workspace.create_run(dataset.id, "tfidf", {}))
-    monkeypatch.setenv(STORAGE_URL_ENV, "nosuchprotocol://bucket/studio")
+    monkeypatch.setenv("CLASSIFIER_STUDIO_STORAGE_URL", "nosuchprotocol://bucket/studio")
     with pytest.raises(StorageError, match=f"run {run.id} could not be fetched from nosuchprotocol://"):
         run_files(workspace, run.id)
     assert (run_dir(run.id, workspace.root) / MODEL_DIR).is_dir()

@@ -13,11 +13,9 @@ from sqlalchemy import update
 
 from core.data.splitting import split
 from core.data.text_set import subset
-from core.store.database import DATABASE_URL_ENV
 from core.store.datasets import content_id, load_dataset, save_dataset
 from core.store.schema import runs
 from core.store.store import Store
-from core.workspace import WORKSPACE_ENV
 from tests.postgres_server import PostgresServer
 
 
@@ -32,9 +30,9 @@ def postgres():
 @pytest.fixture(params=["sqlite", "postgresql"])
 def workspace(request, tmp_path, monkeypatch) -> Store:
     """The test's workspace, its store in a SQLite file, or in a new database on a PostgreSQL server."""
-    monkeypatch.setenv(WORKSPACE_ENV, str(tmp_path / "workspace"))
+    monkeypatch.setenv("CLASSIFIER_STUDIO_WORKSPACE", str(tmp_path / "workspace"))
     if request.param == "postgresql":
-        monkeypatch.setenv(DATABASE_URL_ENV, request.getfixturevalue("postgres").new_database())
+        monkeypatch.setenv("CLASSIFIER_STUDIO_DATABASE_URL", request.getfixturevalue("postgres").new_database())
     return Store(tmp_path / "workspace")
 
 

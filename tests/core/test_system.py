@@ -8,7 +8,6 @@ import pytest
 
 from core.data.splitting import split
 from core.runs import system
-from core.runs.jobs import SLOTS_ENV
 from core.store.datasets import save_dataset
 from core.store.store import Store
 from tests.fake_nvml import FakeGpu, fake_nvml
@@ -23,7 +22,7 @@ def fresh_machine(monkeypatch):
     """NVML is initialised once per process; each test starts uninitialised, with every GPU visible and 2 slots."""
     system._nvml.cache_clear()
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
-    monkeypatch.setenv(SLOTS_ENV, "2")
+    monkeypatch.setenv("CLASSIFIER_STUDIO_SLOTS", "2")
     monkeypatch.setattr(system, "_mps_available", lambda: False)
     yield
     system._nvml.cache_clear()

@@ -24,8 +24,6 @@ from typing import Iterator, Sequence
 
 import pytest
 
-from core.runs.standby import STANDBY_ENV
-
 try:
     from playwright.sync_api import Browser, Page, expect, sync_playwright
 except ImportError as exc:  # reported by the browser fixture as a failure, not a skip
@@ -70,7 +68,7 @@ class Server:
 
     def start(self) -> None:
         # As a user starts it: with a worker kept ready for the next run, which tests/conftest.py turns off elsewhere.
-        env = {**os.environ, WORKSPACE_ENV: str(self.workspace), STANDBY_ENV: "1"}
+        env = {**os.environ, WORKSPACE_ENV: str(self.workspace), "CLASSIFIER_STUDIO_WARM_WORKER": "1"}
         command = [sys.executable, "-m", "streamlit", "run", "dashboard/app.py",
                    "--server.port", self.url.rsplit(":", 1)[1], "--server.address", "127.0.0.1", *self.args]
         with open(self.log, "ab") as out:

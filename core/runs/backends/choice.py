@@ -5,6 +5,7 @@ from core.runs.backends import base, ray_cluster
 from core.runs.backends.base import Backend
 from core.runs.backends.local import WORKERS
 from core.runs.backends.ray_jobs import JOBS
+from core.settings import settings
 from core.store.records import Run
 from core.training.distributed import processes_per_run
 
@@ -21,5 +22,5 @@ def backend_for(run: Run) -> Backend:
 
 def check_settings() -> None:
     """ValueError for a malformed setting of how runs are shared out over GPUs, here or on a cluster."""
+    settings()
     processes_per_run(base.gpu_count())
-    ray_cluster.gpus_setting()

@@ -19,9 +19,10 @@ from core.runs.backends.base import ROOT, processes_for, worker_command
 from core.runs.backends.processes import pid_alive, process_started, signal_process
 from core.runs.heartbeat import beats_elsewhere
 from core.runs.standby import Standby
+from core.settings import env_name
 from core.store.store import Run, Store
 from core.training.distributed import processes_per_run
-from core.workspace import WORKSPACE_ENV, run_dir
+from core.workspace import run_dir
 
 WORKER_LOG = "worker.log"
 GONE = ("The training process stopped without finishing: it was killed, the machine restarted, or it ran out of "
@@ -31,7 +32,7 @@ GONE = ("The training process stopped without finishing: it was killed, the mach
 def worker_env(store: Store, gpu: int | None) -> dict[str, str]:
     """The worker's environment: this workspace, and only its GPUs, from `gpu` on. `gpu` counts the GPUs this
     process sees, so under `CUDA_VISIBLE_DEVICES=2,3` the second is physical GPU 3."""
-    env = {**os.environ, WORKSPACE_ENV: str(store.root)}
+    env = {**os.environ, env_name("workspace"): str(store.root)}
     if gpu is not None:
         visible = [d.strip() for d in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",") if d.strip()]
         ids = range(gpu, gpu + processes_per_run(base.gpu_count()))

@@ -8,7 +8,6 @@ without it. Every failure to reach the head becomes `ClusterUnreachable`, whose 
 from __future__ import annotations
 
 import functools
-import os
 import re
 import shlex
 import threading
@@ -18,8 +17,8 @@ from typing import Any, Iterator
 from uuid import uuid4
 
 from core.errors import ClusterUnreachable
+from core.settings import settings
 
-RAY_ADDRESS_ENV = "CLASSIFIER_STUDIO_RAY_ADDRESS"
 # Ray's client sends its requests with no timeout at all, so a head that accepts connections but never answers
 # would hang the caller for good. Connecting fails fast; a busy dashboard gets longer to answer.
 TIMEOUT = (5.0, 20.0)
@@ -30,7 +29,7 @@ GPUS_KEY = "studio_num_gpus"
 
 def ray_address() -> str | None:
     """The Ray dashboard address runs are sent to, or None to train on this machine."""
-    return os.environ.get(RAY_ADDRESS_ENV, "").strip() or None
+    return settings().ray_address
 
 
 def new_job_id(name: str) -> str:

@@ -15,12 +15,14 @@ import time
 
 from core.errors import ClusterUnreachable
 from core.runs.backends.ray_api import ClusterStatus, cluster, new_job_id, ray_address
+from core.settings import PREFIX, settings
 from core.store.records import Run
 
-GPUS_ENV = "CLASSIFIER_STUDIO_RAY_GPUS_PER_RUN"
 # Ray starts a job with the environment `ray start` had on its node, not the dashboard's: these travel with it,
 # packed in one variable, since Ray expands `$NAME` in the values it is given (a database password may hold one).
-PASSED_ENV = ("CLASSIFIER_STUDIO_", "HF_", "TRANSFORMERS_")
+PASSED_ENV = (PREFIX, "HF_", "TRANSFORMERS_")
+# This variable and the next are no settings (core/settings.py) an administrator sets, but what the dispatcher tells
+# the worker it hands to the cluster: they are read here, beside the code that writes them.
 PACKED_ENV = "CLASSIFIER_STUDIO_JOB_ENV"
 # Which job a worker was sent as: a job that waited in the cluster's queue while its run was stopped and resumed
 # (as another job) must not train it too.
@@ -40,18 +42,10 @@ def enabled() -> bool:
     return ray_address() is not None
 
 
-def gpus_setting() -> int | None:
-    """`$CLASSIFIER_STUDIO_RAY_GPUS_PER_RUN`, or None when unset; ValueError when it is no whole number."""
-    value = os.environ.get(GPUS_ENV, "").strip()
-    if value and not value.isdigit():
-        raise ValueError(f"{GPUS_ENV} is '{value}': set it to a whole number of GPUs (0 trains on CPUs).")
-    return int(value) if value else None
-
-
 def gpus_per_run() -> int:
     """GPUs each run asks the cluster for: `$CLASSIFIER_STUDIO_RAY_GPUS_PER_RUN`, else one when the cluster has
     any. A run given several trains across them (DistributedDataParallel on one node)."""
-    setting = gpus_setting()
+    setting = settings().ray_gpus_per_run
     if setting is not None:
         return setting
     found, error = status()

@@ -10,9 +10,8 @@ from typing import Callable
 from core.architectures import get_architecture
 from core.runs.backends import ray_cluster
 from core.runs.backends.base import ROOT, never_started, note, worker_command
+from core.settings import env_name
 from core.store.store import Run, Store
-from core.training.distributed import PROCESSES_ENV
-from core.workspace import WORKSPACE_ENV
 
 GONE_FROM_CLUSTER = ("The Ray job training it ended without finishing the run: it was stopped in Ray, its node "
                      "left the cluster, or it ran out of memory.")
@@ -28,7 +27,7 @@ class RayJobs:
         if not get_architecture(run.arch).model_cls.distributable:
             gpus = min(gpus, 1)  # it trains in one process, and would leave the others idle but taken
         processes = max(1, gpus)
-        env = {WORKSPACE_ENV: str(store.root), PROCESSES_ENV: str(processes)}
+        env = {env_name("workspace"): str(store.root), env_name("processes_per_run"): str(processes)}
         store.set_job(run.id, ray_cluster.submit(run, worker_command(run, processes), str(ROOT), env, gpus))
 
     def alive(self, run: Run, root: Path) -> bool:
