@@ -7,10 +7,11 @@ import streamlit as st
 from core.data.preparation import guess_columns
 from core.data.reading import SUPPORTED, ReadResult, read_file
 from core.errors import DataError
-from core.evaluation.confidence import downloaded_scores, run_scores, trust
+from core.evaluation.confidence import Scores, downloaded_scores, run_scores, trust
+from core.evaluation.report import probability_column
 from core.inference.attributions import gradient, occlusion
 from core.inference.prediction import (NO_TEXT, NOTE_COLUMN, alongside, csv_for_excel, load_run_model,
-                                       predict_every_row, predict_table, probability_column, without_text)
+                                       predict_every_row, predict_table, without_text)
 from core.models.imported import imported_folder
 from core.models.loading import load_folder
 from core.store.shared_storage import run_files
@@ -77,7 +78,7 @@ def read_upload(file_id: str, filename: str, options: tuple, _content: bytes) ->
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def scores_of(source: Source) -> dict | None:
+def scores_of(source: Source) -> Scores | None:
     """The test accuracy and reliability bands that say how far to trust the model's confidence; None if unknown."""
     kind, number, _ = source
     if kind == "run":

@@ -268,7 +268,7 @@ def _reconcile(store: Store, found: list[int]) -> None:
     for run in store.list_runs(status=("queued", "running")):
         if worker_alive(run, store.root):
             # A worker acknowledges Stop at once (see StopWatch); one that has not is hung, and is ended.
-            if run.status == "running" and run.cancel_at is not None and run.progress.get("phase") != "stopping":
+            if run.status == "running" and run.cancel_at is not None and run.progress.phase != "stopping":
                 late = now - run.cancel_at - CANCEL_GRACE_SECONDS
                 if late > 0 and run.job is not None:
                     ray_cluster.stop(run.job)
