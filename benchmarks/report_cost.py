@@ -42,7 +42,7 @@ def main() -> None:
         seconds = time.perf_counter() - started
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
-        size = len(json.dumps(report, indent=2))
+        size = len(json.dumps(report.to_dict(), indent=2))
         rows.append([f"{n:,}", args.classes, f"{seconds:.2f}", f"{peak / 1e6:.0f}", f"{size / 1e3:.0f}"])
     publish("report_cost", "Cost of the test report",
             table(["test texts", "classes", "seconds", "peak extra memory (MB)", "report.json (kB)"], rows))

@@ -28,6 +28,7 @@ from core.data.splitting import split
 from core.runs import jobs
 from core.settings import env_name
 from core.store.datasets import save_dataset
+from core.store.records import Progress
 from core.store.store import Store
 from tests.postgres_server import PostgresServer
 from tests.ray_head import ray_head
@@ -50,7 +51,7 @@ def timed_run(store: Store, dataset_id: str, config: dict) -> tuple[float, float
     if run.status != "succeeded":
         raise SystemExit(f"run {run_id} {run.status}: {run.error}\n{jobs.worker_log(store, run_id)[-2000:]}")
     total = time.monotonic() - started
-    return first or total, total, run.progress["total_steps"] / run.result["train_seconds"], run.result["accuracy"]
+    return first or total, total, run.progress.total_steps / run.result["train_seconds"], run.result["accuracy"]
 
 
 def median_ms(call: Callable[[], object], repeats: int = 300) -> float:
@@ -68,7 +69,7 @@ def store_calls(store: Store, dataset_id: str) -> list[float]:
     for _ in range(200):  # a chart reads a run with some history
         store.log_metrics(run_id, next(step), 0.0, "train", {"loss": 0.5})
     return [median_ms(lambda: store.log_metrics(run_id, next(step), 0.0, "train", {"loss": 0.5})),
-            median_ms(lambda: store.set_progress(run_id, {"step": 1, "phase": "training"})),
+            median_ms(lambda: store.set_progress(run_id, Progress(step=1, phase="training"))),
             median_ms(lambda: store.metrics_since(run_id, 10**9))]
 
 

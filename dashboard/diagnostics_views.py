@@ -2,12 +2,11 @@
 two-class model, the error browser and the scores by text length."""
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 import streamlit as st
 
 from core.evaluation.curves import at_threshold
+from core.evaluation.records import Report
 from core.evaluation.slices import examples
 from core.inference.prediction import csv_for_excel
 from dashboard import report_charts
@@ -17,17 +16,17 @@ from dashboard.report_views import ANY, example_table
 MOST_CURVES = 8  # more lines than this on one chart is a tangle; the weakest classes are drawn first
 
 
-def curves(report: dict[str, Any]) -> None:
-    drawn = report["curves"]
+def curves(report: Report) -> None:
+    drawn = report.curves
     if not drawn:
         st.info("The test texts hold a single class, so there is nothing to tell apart and no curve to draw.")
     else:
         if len(drawn) > MOST_CURVES:
-            by_weakness = [c["class"] for c in sorted(drawn, key=lambda c: c["average_precision"])]
+            by_weakness = [c.class_name for c in sorted(drawn, key=lambda c: c.average_precision)]
             chosen = st.multiselect("Classes to draw", by_weakness, default=by_weakness[:MOST_CURVES],
                                     key="results.curve_classes",
                                     help="The classes the model separates worst come first.")
-            drawn = [c for c in drawn if c["class"] in chosen]
+            drawn = [c for c in drawn if c.class_name in chosen]
         left, right = st.columns(2)
         left.plotly_chart(report_charts.one_vs_rest(drawn, "roc"), key="roc")
         right.plotly_chart(report_charts.one_vs_rest(drawn, "pr"), key="pr")
@@ -35,24 +34,24 @@ def curves(report: dict[str, Any]) -> None:
                    "for how many others it wrongly flags (right); the area under it (AUC) is 1 for perfect and 0.5 "
                    "for guessing. **Precision-recall:** how many flagged texts are right as the model finds more of "
                    "the class; its average precision (AP) matters most for rare classes.")
-    calibration = report["calibration"]
+    calibration = report.calibration
     st.plotly_chart(report_charts.reliability(calibration), key="reliability")
     st.caption(f"When the model says it is 80% sure, is it right 80% of the time? Points below the diagonal mean "
                f"it is overconfident, above it underconfident. The expected calibration error, "
-               f"{calibration['ece']:.3f}, is the average gap: 0 is perfectly honest confidence.")
+               f"{calibration.ece:.3f}, is the average gap: 0 is perfectly honest confidence.")
 
 
-def threshold(report: dict[str, Any], run_id: int) -> None:
+def threshold(report: Report, run_id: int) -> None:
     """A two-class model flags a text as the positive class once its probability passes the threshold; moving
     it trades precision for recall."""
-    classes = report["classes"]
+    classes = report.classes
     left, right = st.columns([1, 2])
     positive = left.selectbox("Positive class", classes, index=1, key=f"results.positive.{run_id}",
                               help="The class you want to find, e.g. 'spam'.")
     value = right.slider("Decision threshold", 0.0, 1.0, 0.5, 0.01, key=f"results.threshold.{run_id}",
                          help=f"A text is labelled {escape_md(positive)} when its probability of being "
                               f"{escape_md(positive)} reaches this.")
-    sweep = report["thresholds"][positive]
+    sweep = report.thresholds[positive]
     now, default = at_threshold(sweep, value), at_threshold(sweep, 0.5)
     columns = st.columns(4)
     for column, name in zip(columns, ("precision", "recall", "f1", "accuracy")):
@@ -84,12 +83,12 @@ def mistakes(predictions: pd.DataFrame, classes: list[str]) -> None:
                        file_name="mistakes.csv", mime="text/csv", key="results.mistakes.download")
 
 
-def lengths(report: dict[str, Any]) -> None:
-    slices = report["length_slices"]
+def lengths(report: Report) -> None:
+    slices = report.length_slices
     if len(slices) < 2:
         st.info("Too few test texts to compare lengths.")
         return
     st.plotly_chart(report_charts.length_slices(slices), key="length_slices")
-    worst = min(slices, key=lambda s: s["accuracy"])
+    worst = min(slices, key=lambda s: s.accuracy)
     st.caption(f"The test texts in {len(slices)} groups of equal size by length. The model does worst on texts of "
-               f"{worst['slice']} ({worst['accuracy']:.0%} right, {worst['n']:,} texts).")
+               f"{worst.slice} ({worst.accuracy:.0%} right, {worst.n:,} texts).")

@@ -9,9 +9,10 @@ import streamlit as st
 
 from core.data.reading import ReadResult
 from core.errors import DataError
-from core.evaluation.confidence import downloaded_scores, run_scores, trust
+from core.evaluation.confidence import Scores, downloaded_scores, run_scores, trust
+from core.evaluation.report import probability_column
 from core.inference.attributions import gradient, occlusion
-from core.inference.prediction import NOTE_COLUMN, csv_for_excel, load_run_model, predict_table, probability_column
+from core.inference.prediction import NOTE_COLUMN, csv_for_excel, load_run_model, predict_table
 from core.models.imported import imported_folder
 from core.models.loading import load_folder
 from core.store.shared_storage import run_files
@@ -44,7 +45,7 @@ def explain(source: Source, text: str, method: str):
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def scores_of(source: Source) -> dict | None:
+def scores_of(source: Source) -> Scores | None:
     """The test accuracy and reliability bands that say how far to trust the model's confidence; None if unknown."""
     kind, number, _ = source
     if kind == "run":

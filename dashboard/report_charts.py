@@ -3,12 +3,13 @@ comparisons of several runs. Labels come from the user's data: they go into hove
 titles as markup, and always through `literal`."""
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from core.evaluation.records import Calibration, ClassCurves, LengthSlice, ThresholdSweep
 from dashboard.charts import LAYOUT, literal
 
 NORMALIZATIONS = {"Counts": None, "Share of each true class": 1, "Share of each predicted class": 0}
@@ -64,16 +65,16 @@ def confusion_matrix(matrix: Sequence[Sequence[int]], classes: Sequence[str], no
     return fig
 
 
-def one_vs_rest(curves: Sequence[dict[str, Any]], kind: str) -> go.Figure:
+def one_vs_rest(curves: Sequence[ClassCurves], kind: str) -> go.Figure:
     """ROC (`kind='roc'`) or precision-recall (`kind='pr'`) curves, one per class, with each area in the legend."""
     fig = go.Figure()
     for curve in curves:
         if kind == "roc":
-            x, y, name = curve["fpr"], curve["tpr"], f"{literal(curve['class'])} (AUC {curve['roc_auc']:.3f})"
+            x, y, name = curve.fpr, curve.tpr, f"{literal(curve.class_name)} (AUC {curve.roc_auc:.3f})"
         else:
-            x, y, name = (curve["recall"], curve["precision"],
-                          f"{literal(curve['class'])} (AP {curve['average_precision']:.3f})")
-        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=name, meta=[literal(curve["class"])],
+            x, y = curve.recall, curve.precision
+            name = f"{literal(curve.class_name)} (AP {curve.average_precision:.3f})"
+        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=name, meta=[literal(curve.class_name)],
                                  hovertemplate="%{meta[0]}<br>%{x:.3f}, %{y:.3f}<extra></extra>"))
     if kind == "roc":
         fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="guessing", hoverinfo="skip",
@@ -87,16 +88,17 @@ def one_vs_rest(curves: Sequence[dict[str, Any]], kind: str) -> go.Figure:
     return fig
 
 
-def reliability(calibration: dict[str, Any]) -> go.Figure:
+def reliability(calibration: Calibration) -> go.Figure:
     """Accuracy against confidence per bin; points on the diagonal mean the model is as sure as it is right."""
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="perfectly calibrated", hoverinfo="skip",
                              line=dict(dash="dot", color="grey")))
-    fig.add_trace(go.Scatter(x=calibration["confidence"], y=calibration["accuracy"], mode="lines+markers",
-                             name="this model", customdata=calibration["count"],
-                             marker=dict(size=[6 + 14 * np.sqrt(c / max(calibration["count"])) for c in calibration["count"]]),
+    fig.add_trace(go.Scatter(x=calibration.confidence, y=calibration.accuracy, mode="lines+markers",
+                             name="this model", customdata=calibration.count,
+                             marker=dict(size=[6 + 14 * np.sqrt(c / max(calibration.count))
+                                               for c in calibration.count]),
                              hovertemplate="sure: %{x:.1%}<br>right: %{y:.1%}<br>%{customdata:,} texts<extra></extra>"))
-    fig.update_layout(title=f"Reliability (expected calibration error {calibration['ece']:.3f})",
+    fig.update_layout(title=f"Reliability (expected calibration error {calibration.ece:.3f})",
                       xaxis_title="how sure the model says it is", yaxis_title="how often it is right",
                       height=420, **LAYOUT)
     fig.update_xaxes(range=[0, 1.01], tickformat=".0%")
@@ -104,8 +106,8 @@ def reliability(calibration: dict[str, Any]) -> go.Figure:
     return fig
 
 
-def length_slices(slices: Sequence[dict[str, Any]]) -> go.Figure:
-    table = pd.DataFrame(slices)
+def length_slices(slices: Sequence[LengthSlice]) -> go.Figure:
+    table = pd.DataFrame([s.to_dict() for s in slices])
     fig = go.Figure(go.Bar(x=table["slice"], y=table["accuracy"], customdata=table[["n", "macro_f1"]],
                            text=[f"{v:.0%}" for v in table["accuracy"]], textposition="auto",
                            hovertemplate="%{x}<br>accuracy %{y:.1%}<br>macro-F1 %{customdata[1]:.3f}<br>"
@@ -141,15 +143,15 @@ def overlaid_curves(metrics: dict[str, pd.DataFrame], name: str, title: str) -> 
     return fig
 
 
-def threshold_curve(sweep: dict[str, list], threshold: float) -> go.Figure:
+def threshold_curve(sweep: ThresholdSweep, threshold: float) -> go.Figure:
     """Precision, recall and F1 of the positive class at every threshold, with the chosen one marked."""
-    tp, fp, fn = (np.asarray(sweep[k], dtype=float) for k in ("tp", "fp", "fn"))
+    tp, fp, fn = (np.asarray(counts, dtype=float) for counts in (sweep.tp, sweep.fp, sweep.fn))
     precision = np.divide(tp, tp + fp, out=np.zeros_like(tp), where=tp + fp > 0)
     recall = np.divide(tp, tp + fn, out=np.zeros_like(tp), where=tp + fn > 0)
     f1 = np.divide(2 * precision * recall, precision + recall, out=np.zeros_like(tp), where=precision + recall > 0)
     fig = go.Figure()
     for values, name in ((precision, "precision"), (recall, "recall"), (f1, "F1")):
-        fig.add_trace(go.Scatter(x=sweep["threshold"], y=values, mode="lines", name=name,
+        fig.add_trace(go.Scatter(x=sweep.threshold, y=values, mode="lines", name=name,
                                  hovertemplate=f"{name} %{{y:.1%}} at %{{x:.2f}}<extra></extra>"))
     fig.add_vline(x=threshold, line_color="#E45756", line_dash="dash")
     fig.update_layout(title="Scores at each threshold", xaxis_title="threshold", height=380,

@@ -3,13 +3,13 @@ texts behind a cell, and the per-class table."""
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 from core.evaluation import baseline
+from core.evaluation.records import Report
 from core.evaluation.slices import examples
 from dashboard import report_charts
 from dashboard.components import escape_md
@@ -22,20 +22,20 @@ def interval_caption(low: float, high: float, percent: bool) -> str:
     return f"95% interval {shown(low)} – {shown(high)}"
 
 
-def headline(report: dict[str, Any]) -> None:
+def headline(report: Report) -> None:
     """Accuracy next to the score of always answering the most common class, macro-F1 and the number of test texts,
     each with a plain sentence (and its 95% interval); then whether the model is worth having at all."""
-    spans = report["intervals"]
-    accuracy, f1, n = report["accuracy"], report["macro_f1"], report["n_test"]
-    trivial = report["baseline"]
-    name = escape_md(f"“{trivial['class']}”")
+    spans = report.intervals
+    accuracy, f1, n = report.accuracy, report.macro_f1, report.n_test
+    trivial = report.baseline
+    name = escape_md(f"“{trivial.class_name}”")
     cards = [
         ("Accuracy", f"{accuracy:.1%}",
          "The share of test texts whose label the model got right. The interval is where the accuracy on another "
          "test set of the same size would land 95 times in 100 (bootstrap).",
          f"Right on {round(accuracy * n):,} of the {n:,} test texts. "
-         f"{interval_caption(*spans['accuracy'], percent=True)}."),
-        (f"Always {name}", f"{trivial['accuracy']:.1%}",
+         f"{interval_caption(*spans.accuracy, percent=True)}."),
+        (f"Always {name}", f"{trivial.accuracy:.1%}",
          "The accuracy of answering the most common class of the test texts every time, without reading them: the "
          "score any model has to beat to be worth having.",
          f"The score of answering {name}, the most common class, to every test text."),
@@ -43,7 +43,7 @@ def headline(report: dict[str, Any]) -> None:
          "The F1 score (balance of precision and recall) of each class, averaged so every class counts the same "
          "however rare it is. 1 is perfect.",
          "Every class counts the same, so a neglected rare class pulls this down. "
-         f"{interval_caption(*spans['macro_f1'], percent=False)}."),
+         f"{interval_caption(*spans.macro_f1, percent=False)}."),
         ("Test texts", f"{n:,}", "Texts held out from training to measure the model.",
          "Held out from training: the model never saw them. More test texts make the intervals narrower."),
     ]
@@ -55,18 +55,18 @@ def headline(report: dict[str, Any]) -> None:
     (st.success if level == baseline.GOOD else st.warning)(escape_md(sentence))
 
 
-def biggest_confusion(report: dict[str, Any]) -> tuple[str, str]:
+def biggest_confusion(report: Report) -> tuple[str, str]:
     """The (true, predicted) pair of the largest off-diagonal cell; the largest cell when there is no mistake."""
-    matrix = np.asarray(report["confusion_matrix"], dtype=float)
+    matrix = np.asarray(report.confusion_matrix, dtype=float)
     off = matrix.copy()
     np.fill_diagonal(off, -1)
     t, p = np.unravel_index(int(np.argmax(off if off.max() > 0 else matrix)), matrix.shape)
-    return report["classes"][t], report["classes"][p]
+    return report.classes[t], report.classes[p]
 
 
-def confusion(report: dict[str, Any], predictions: pd.DataFrame, run_id: int) -> None:
+def confusion(report: Report, predictions: pd.DataFrame, run_id: int) -> None:
     """The matrix in three normalizations; a click on a cell (or the two pickers) lists the texts behind it."""
-    classes = report["classes"]
+    classes = report.classes
     true_key, predicted_key = f"results.true.{run_id}", f"results.predicted.{run_id}"
     if true_key not in st.session_state:
         st.session_state[true_key], st.session_state[predicted_key] = biggest_confusion(report)
@@ -81,7 +81,7 @@ def confusion(report: dict[str, Any], predictions: pd.DataFrame, run_id: int) ->
     view = st.segmented_control("Show", list(report_charts.NORMALIZATIONS), default="Counts", key="cm_view",
                                 help="Shares of each true class (rows) show how each class's texts end up; shares of "
                                      "each predicted class (columns) show what a prediction of a class really holds.")
-    figure = report_charts.confusion_matrix(report["confusion_matrix"], classes, view or "Counts",
+    figure = report_charts.confusion_matrix(report.confusion_matrix, classes, view or "Counts",
                                             selected=(st.session_state[true_key], st.session_state[predicted_key]))
     st.plotly_chart(figure, key="confusion", on_select=cell_clicked, selection_mode="points")
     st.caption("Each row is a true class and each column what the model predicted: the diagonal holds the right "
@@ -113,8 +113,8 @@ def weakest(per_class: pd.DataFrame) -> pd.Series:
     return (per_class["f1"] <= cut) & (per_class["f1"] < 1.0)
 
 
-def per_class(report: dict[str, Any]) -> None:
-    table = pd.DataFrame(report["per_class"])
+def per_class(report: Report) -> None:
+    table = pd.DataFrame([row.to_dict() for row in report.per_class])
     table.insert(0, "flag", np.where(weakest(table), "⚠ weakest", ""))
     table = table.sort_values("f1", kind="stable")
     help_text = {"precision": "Of the texts predicted as this class, the share that really are.",

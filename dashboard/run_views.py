@@ -49,12 +49,12 @@ def ticking(run: Run) -> tuple[float, float | None]:
     """Seconds since the run started and the time left, both moved on to now: the worker writes them at most twice
     a second, and not at all while it is busy between steps (loading a model, a long test pass)."""
     p = run.progress
-    since = max(0.0, time.time() - p.get("at", time.time()))
-    elapsed = time.time() - run.started_at if run.started_at else p.get("elapsed", 0.0)
-    eta = p.get("eta")
-    if p.get("task") and p.get("task_done"):
-        spent = p["at"] - p["task_started"]
-        eta = spent / p["task_done"] * (p["task_total"] - p["task_done"])
+    since = max(0.0, time.time() - p.at) if p.at is not None else 0.0
+    elapsed = time.time() - run.started_at if run.started_at else p.elapsed
+    eta = p.eta
+    if p.task and p.task_done:
+        spent = p.at - p.task_started
+        eta = spent / p.task_done * (p.task_total - p.task_done)
     return elapsed, None if eta is None else max(0.0, eta - since)
 
 
@@ -65,26 +65,25 @@ def times(elapsed: float, eta: float | None) -> str:
 def training(run: Run) -> None:
     p = run.progress
     elapsed, eta = ticking(run)
-    if p.get("phase") == "stopping":
-        st.progress(min(1.0, p.get("step", 0) / max(p.get("total_steps", 1), 1)),
+    if p.phase == "stopping":
+        st.progress(min(1.0, p.step / max(p.total_steps, 1)),
                     text="Stopping: scoring the best epoch so far on the test texts, to keep it as the model…")
-    elif p.get("task"):
+    elif p.task:
         # Long work counted in texts: a model fit in one go, or the test pass.
-        done, total = p.get("task_done", 0), p.get("task_total", 0)
-        before = "Training done. " if p.get("phase") == "testing" else ""
+        done, total = p.task_done, p.task_total
+        before = "Training done. " if p.phase == "testing" else ""
         st.progress(min(1.0, done / total) if total else 0.0,
-                    text=f"{before}{p['task']}: {done:,} of {total:,} · {times(elapsed, eta)}")
-    elif p.get("phase") == "testing":
+                    text=f"{before}{p.task}: {done:,} of {total:,} · {times(elapsed, eta)}")
+    elif p.phase == "testing":
         st.progress(1.0, text=f"Training done: scoring the test texts… · {times(elapsed, None)}")
-    elif p.get("phase") == "preparing" or not p.get("total_steps"):
+    elif p.phase == "preparing" or not p.total_steps:
         st.progress(0.0, text=f"Preparing the data and the model… · {times(elapsed, None)}")
     else:
-        total = p["total_steps"]
-        st.progress(min(1.0, p.get("step", 0) / total),
-                    text=f"Epoch {min(p.get('epoch', 0) + 1, p.get('epochs', 1))} of {p.get('epochs', '?')} · "
-                         f"step {p.get('step', 0):,} of {total:,} · {times(elapsed, eta)}")
-        if p.get("accumulation", 1) > 1:
-            st.caption(f"The GPU ran short of memory, so each step now takes {p['accumulation']} smaller passes "
+        st.progress(min(1.0, p.step / p.total_steps),
+                    text=f"Epoch {min(p.epoch + 1, p.epochs)} of {p.epochs} · step {p.step:,} of {p.total_steps:,} · "
+                         f"{times(elapsed, eta)}")
+        if p.accumulation > 1:
+            st.caption(f"The GPU ran short of memory, so each step now takes {p.accumulation} smaller passes "
                        "whose gradients add up: the same learning, a little slower. The run log says when.")
 
 
@@ -133,7 +132,7 @@ def stopped(store: Store, run: Run) -> None:
         next_steps()
     elif not run.started_at:
         st.warning("This run was cancelled before it started.")
-    elif run.progress.get("epoch", 0) < 1:
+    elif run.progress.epoch < 1:
         st.warning("This run was stopped before its first epoch ended, so there is no model to use yet. The curves "
                    "up to the stop are kept below.")
     else:

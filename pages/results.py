@@ -40,11 +40,11 @@ VIEWS = {
     "Per class": lambda: report_views.per_class(report),
     "Curves": lambda: diagnostics_views.curves(report),
     "Threshold": lambda: diagnostics_views.threshold(report, run.id),
-    "Mistakes": lambda: diagnostics_views.mistakes(predictions(), report["classes"]),
+    "Mistakes": lambda: diagnostics_views.mistakes(predictions(), report.classes),
     "By text length": lambda: diagnostics_views.lengths(report),
     "Download": lambda: model_views.take_away(store, run),
 }
-names = [name for name in VIEWS if name != "Threshold" or report["task"] == "binary"]
+names = [name for name in VIEWS if name != "Threshold" or report.task == "binary"]
 # Only the open tab is drawn (a click on another reruns the page), and it is kept in the address bar, so a refresh or a
 # shared link opens the same view.
 for name, tab in zip(names, st.tabs(names, key=TAB, bind="query-params")):

@@ -52,21 +52,21 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise ValueError(f"Run {args.run} is {run.status} and has no test report; a run has one once it has "
                          "finished, or when stopped after an epoch.")
     if args.json:
-        print(json.dumps(report, ensure_ascii=False))
+        print(json.dumps(report.to_dict(), ensure_ascii=False))
         return 0
-    spans = report["intervals"]
-    print(f"run {run.id}: {report['n_test']:,} test texts")
-    print(f"accuracy {report['accuracy']:.4f} (95% interval {spans['accuracy'][0]:.4f}-{spans['accuracy'][1]:.4f})")
-    if "baseline" in report:  # a report of an older version whose test predictions are gone has none
-        print(f"always answering '{report['baseline']['class']}', the most common class: accuracy "
-              f"{report['baseline']['accuracy']:.4f}")
+    spans = report.intervals
+    print(f"run {run.id}: {report.n_test:,} test texts")
+    print(f"accuracy {report.accuracy:.4f} (95% interval {spans.accuracy[0]:.4f}-{spans.accuracy[1]:.4f})")
+    if report.baseline is not None:  # a report of an older version whose test predictions are gone has none
+        print(f"always answering '{report.baseline.class_name}', the most common class: accuracy "
+              f"{report.baseline.accuracy:.4f}")
         print(baseline.verdict(report)[1])
-    print(f"macro-F1 {report['macro_f1']:.4f} (95% interval {spans['macro_f1'][0]:.4f}-{spans['macro_f1'][1]:.4f})")
-    print(f"expected calibration error {report['calibration']['ece']:.4f}")
-    width = max(len(r["class"]) for r in report["per_class"])
+    print(f"macro-F1 {report.macro_f1:.4f} (95% interval {spans.macro_f1[0]:.4f}-{spans.macro_f1[1]:.4f})")
+    print(f"expected calibration error {report.calibration.ece:.4f}")
+    width = max(len(r.class_name) for r in report.per_class)
     print(f"{'class':{width}}  precision  recall  f1     texts")
-    for r in sorted(report["per_class"], key=lambda r: r["f1"]):
-        print(f"{r['class']:{width}}  {r['precision']:.3f}      {r['recall']:.3f}   {r['f1']:.3f}  {r['support']:,}")
+    for r in sorted(report.per_class, key=lambda r: r.f1):
+        print(f"{r.class_name:{width}}  {r.precision:.3f}      {r.recall:.3f}   {r.f1:.3f}  {r.support:,}")
     return 0
 
 

@@ -30,12 +30,11 @@ def describe(run: Run, places: dict[int, int]) -> str:
     if run.status == "queued":
         return f"waiting, number {places[run.id]} in the queue" if run.id in places else "starting"
     if run.status == "running":
-        if p.get("phase") == "stopping":
+        if p.phase == "stopping":
             return "stopping"
-        if p.get("phase") == "preparing" or not p.get("total_steps"):
+        if p.phase == "preparing" or not p.total_steps:
             return "preparing"
-        return (f"epoch {min(p['epoch'] + 1, p['epochs'])} of {p['epochs']}, {p['step'] / p['total_steps']:.0%}, "
-                f"{duration(p.get('elapsed'))}")
+        return f"epoch {min(p.epoch + 1, p.epochs)} of {p.epochs}, {p.step / p.total_steps:.0%}, {duration(p.elapsed)}"
     if run.has_model:
         kept = f", epoch {run.result['best_epoch']} kept" if run.status == "cancelled" and run.result.get("best_epoch") else ""
         return f"test accuracy {run.result['accuracy']:.3f}, macro-F1 {run.result['macro_f1']:.3f}{kept}"
@@ -44,7 +43,8 @@ def describe(run: Run, places: dict[int, int]) -> str:
 
 def summary(run: Run, names: dict[str, str], places: dict[int, int]) -> dict:
     return {"id": run.id, "status": run.status, "arch": run.arch, "dataset_id": run.dataset_id,
-            "dataset": names.get(run.dataset_id), "place_in_queue": places.get(run.id), "progress": run.progress,
+            "dataset": names.get(run.dataset_id), "place_in_queue": places.get(run.id),
+            "progress": run.progress.to_dict(),
             "result": run.result, "error": run.error, "has_model": run.has_model, "created_at": run.created_at,
             "started_at": run.started_at, "finished_at": run.finished_at, "detail": describe(run, places)}
 

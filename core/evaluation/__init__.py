@@ -2,6 +2,7 @@
 runs compared, which one to take, and how far to trust the confidence of one prediction.
 
 - `report`: the report computed when training ends and saved beside the model
+- `records`: what the report holds, part by part, and its JSON form
 - `intervals`: bootstrap confidence intervals and paired comparisons
 - `curves`: ROC, precision-recall, reliability
 - `slices`: the test texts behind a confusion-matrix cell, and scores by text length

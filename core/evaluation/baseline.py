@@ -2,28 +2,30 @@
 On lopsided data that trivial answer already scores high (87.6% on SMS spam), so accuracy alone flatters a model."""
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
+
+from core.evaluation.records import Baseline, Report
 
 GOOD, WEAK, WORSE = "good", "weak", "worse"
 # Avoiding fewer than this share of the trivial answer's mistakes is too little to call a model worth having.
 SMALL_GAIN = 0.1
 
 
-def most_common(codes: np.ndarray, classes: Sequence[str]) -> dict[str, Any]:
+def most_common(codes: np.ndarray, classes: Sequence[str]) -> Baseline:
     """The most common class among the test labels (`codes` index `classes`; the first on a tie) and the accuracy
     of answering it for every text."""
     counts = np.bincount(codes, minlength=len(classes))
     k = int(counts.argmax())
-    return {"class": str(classes[k]), "accuracy": float(counts[k] / max(len(codes), 1))}
+    return Baseline(class_name=str(classes[k]), accuracy=float(counts[k] / max(len(codes), 1)))
 
 
-def verdict(report: dict[str, Any]) -> tuple[str, str]:
+def verdict(report: Report) -> tuple[str, str]:
     """Whether the model is worth having next to always answering the most common class: (GOOD, WEAK or WORSE, a
     sentence for people who do not read metrics)."""
-    base, accuracy, low = report["baseline"], report["accuracy"], report["intervals"]["accuracy"][0]
-    name, trivial = f"“{base['class']}”", base["accuracy"]
+    base, accuracy, low = report.baseline, report.accuracy, report.intervals.accuracy[0]
+    name, trivial = f"“{base.class_name}”", base.accuracy
     if trivial >= 1.0:
         return WEAK, (f"Every test text is {name}, so these test texts cannot show whether the model is worth "
                       "having. Test it on texts of the other classes too.")

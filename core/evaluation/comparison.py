@@ -23,14 +23,15 @@ def leaderboard(store: Store, dataset_id: str) -> pd.DataFrame:
     size and the time to classify one text."""
     rows: list[dict[str, Any]] = []
     for run in store.runs_with_model(dataset_id):
-        report = load_report(run_files(store, run.id)) or {}
-        spans = report.get("intervals", {})
+        report = load_report(run_files(store, run.id))
+        spans = report.intervals if report else None
+        f1_span, accuracy_span = (spans.macro_f1, spans.accuracy) if spans else ((None, None), (None, None))
         rows.append({
             "run": run.id, "model": arch_title(run),
-            "macro_f1": report.get("macro_f1", run.result.get("macro_f1")),
-            "macro_f1_low": spans.get("macro_f1", [None, None])[0], "macro_f1_high": spans.get("macro_f1", [None, None])[1],
-            "accuracy": report.get("accuracy", run.result.get("accuracy")),
-            "accuracy_low": spans.get("accuracy", [None, None])[0], "accuracy_high": spans.get("accuracy", [None, None])[1],
+            "macro_f1": report.macro_f1 if report else run.result.get("macro_f1"),
+            "macro_f1_low": f1_span[0], "macro_f1_high": f1_span[1],
+            "accuracy": report.accuracy if report else run.result.get("accuracy"),
+            "accuracy_low": accuracy_span[0], "accuracy_high": accuracy_span[1],
             "train_seconds": run.result.get("train_seconds"), "model_bytes": run.result.get("model_bytes"),
             "latency_ms": run.result.get("latency_ms"), "finished_at": run.finished_at,
         })
@@ -99,9 +100,10 @@ def compare_runs(store: Store, a: int, b: int) -> tuple[Comparison, pd.DataFrame
     result = paired_comparison(store, a, b)
     per_class = []
     for run_id, column in ((a, "f1_a"), (b, "f1_b")):
-        report = load_report(run_files(store, run_id)) or {"per_class": []}
-        per_class.append(pd.DataFrame(report["per_class"])[["class", "f1"]].rename(columns={"f1": column})
-                         if report["per_class"] else pd.DataFrame(columns=["class", column]))
+        report = load_report(run_files(store, run_id))
+        rows = report.per_class if report else []
+        per_class.append(pd.DataFrame({"class": [r.class_name for r in rows], column: [r.f1 for r in rows]})
+                         if rows else pd.DataFrame(columns=["class", column]))
     table = per_class[0].merge(per_class[1], on="class", how="outer")
     table["difference"] = table["f1_a"] - table["f1_b"]
     return result, table.sort_values("difference", kind="stable").reset_index(drop=True)

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
 from core.evaluation.curves import CALIBRATION_BINS
+from core.evaluation.records import Calibration
 from core.evaluation.report import load_report
 from core.formats.description import METRICS_FILE
 from core.wording import count, percent
@@ -26,6 +27,12 @@ class Trust(NamedTuple):
     warn: bool  # the model's own figure promises more than the test texts bear out, or nothing can be said of it
 
 
+class Scores(NamedTuple):
+    """What `trust` needs of a model's test results: a run's report, or a downloaded model's metrics.json."""
+    accuracy: float
+    calibration: Calibration | None = None  # None when not measured, or not well formed in a downloaded file
+
+
 class Band(NamedTuple):
     low: float
     high: float
@@ -33,14 +40,14 @@ class Band(NamedTuple):
     texts: int
 
 
-def band(calibration: dict[str, list], confidence: float) -> Band | None:
+def band(calibration: Calibration, confidence: float) -> Band | None:
     """The reliability band that holds `confidence`; None when no test text had a confidence in it."""
     edges = np.linspace(0.0, 1.0, CALIBRATION_BINS + 1)
     inner = edges[1:-1]
     wanted = int(np.searchsorted(inner, confidence))
     # Only bands with texts are stored, each with its texts' mean confidence, which lies inside the band: binned the
     # same way (scikit-learn's calibration_curve), it says which band each stored one is.
-    for mean, right, texts in zip(calibration["confidence"], calibration["accuracy"], calibration["count"]):
+    for mean, right, texts in zip(calibration.confidence, calibration.accuracy, calibration.count):
         if int(np.searchsorted(inner, mean)) == wanted:
             return Band(float(edges[wanted]), float(edges[wanted + 1]), float(right), int(texts))
     return None
@@ -56,19 +63,19 @@ def _sure(b: Band) -> str:
     return f"over {b.low:.0%} sure" if b.high >= 1.0 else f"between {b.low:.0%} and {b.high:.0%} sure"
 
 
-def trust(confidence: float, scores: dict[str, Any] | None) -> Trust:
-    """How far to trust a prediction the model gives probability `confidence`, from `scores` (a run's report, or a
-    downloaded model's metrics: "accuracy" and, when measured, "calibration"); None when the model came without."""
+def trust(confidence: float, scores: Scores | None) -> Trust:
+    """How far to trust a prediction the model gives probability `confidence`, from `scores`; None when the model
+    came without."""
     stated = percent(confidence)
     if not scores:
         return Trust(f"The model is {stated} sure, but how far to trust that is unknown: this model came without "
                      "test results.", True)
-    accuracy = float(scores["accuracy"])
+    accuracy = scores.accuracy
     overall = f"On its test texts it was right {_how_often(accuracy)}."
-    if not scores.get("calibration"):
+    if scores.calibration is None:
         return Trust(f"The model is {stated} sure, but how far to trust that is unknown: its file does not say how "
                      f"often it was right when that sure. {overall}", True)
-    found = band(scores["calibration"], confidence)
+    found = band(scores.calibration, confidence)
     if found is None or found.texts < MIN_TEXTS:
         return Trust(f"The model is {stated} sure. Too few test texts got a confidence like this to check that "
                      f"figure. {overall}", confidence - accuracy > CLOSE)
@@ -81,13 +88,13 @@ def trust(confidence: float, scores: dict[str, Any] | None) -> Trust:
     return Trust(f"The model is {stated} sure, and that holds: {measured}.", False)
 
 
-def run_scores(folder: Path) -> dict[str, Any] | None:
+def run_scores(folder: Path) -> Scores | None:
     """What `trust` needs of a run's report: its test accuracy and reliability bands; None when it has no report."""
     report = load_report(folder)
-    return {"accuracy": report["accuracy"], "calibration": report["calibration"]} if report else None
+    return Scores(report.accuracy, report.calibration) if report else None
 
 
-def downloaded_scores(folder: Path) -> dict[str, Any] | None:
+def downloaded_scores(folder: Path) -> Scores | None:
     """The test accuracy and reliability bands in a downloaded model's metrics.json, as far as they are there and
     well formed (the file comes from anyone); None when it has no usable accuracy."""
     try:
@@ -100,8 +107,9 @@ def downloaded_scores(folder: Path) -> dict[str, Any] | None:
     calibration = data.get("calibration")
     try:
         bands = [list(map(float, calibration[k])) for k in ("confidence", "accuracy", "count")]
+        ece = float(calibration["ece"])
     except (TypeError, KeyError, ValueError):
-        bands = None
-    if bands is None or len({len(b) for b in bands}) != 1:
-        return {"accuracy": accuracy}
-    return {"accuracy": accuracy, "calibration": dict(zip(("confidence", "accuracy", "count"), bands))}
+        return Scores(accuracy)
+    if len({len(b) for b in bands}) != 1:
+        return Scores(accuracy)
+    return Scores(accuracy, Calibration(*bands, ece=ece))

@@ -2,11 +2,13 @@
 mistakes, and scores for texts of different lengths. Work on a run's test predictions table."""
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, f1_score
+
+from core.evaluation.records import LengthSlice
 
 LENGTH_SLICES = 5
 
@@ -27,7 +29,8 @@ def examples(predictions: pd.DataFrame, true: str | None = None, predicted: str 
     return predictions[keep].sort_values("confidence", ascending=False, kind="stable")
 
 
-def length_slices(texts: Sequence[str], y_true: Sequence[str], y_pred: Sequence[str], n_slices: int = LENGTH_SLICES) -> list[dict[str, Any]]:
+def length_slices(texts: Sequence[str], y_true: Sequence[str], y_pred: Sequence[str],
+                  n_slices: int = LENGTH_SLICES) -> list[LengthSlice]:
     """Accuracy and macro-F1 of the test texts split into up to `n_slices` groups of about equal size by length
     in characters; texts of one length stay in one group, so there are fewer groups when many share a length."""
     if not len(texts):
@@ -42,12 +45,12 @@ def length_slices(texts: Sequence[str], y_true: Sequence[str], y_pred: Sequence[
     for group in sorted(groups.unique()):
         mask = (groups == group).to_numpy()
         low, high = int(lengths[mask].min()), int(lengths[mask].max())
-        rows.append({
-            "slice": f"{low}–{high} characters" if low != high else f"{low} character{'s' * (low != 1)}",
-            "min_length": low, "max_length": high, "n": int(mask.sum()),
-            "accuracy": float(accuracy_score(y_true[mask], y_pred[mask])),
+        rows.append(LengthSlice(
+            slice=f"{low}–{high} characters" if low != high else f"{low} character{'s' * (low != 1)}",
+            min_length=low, max_length=high, n=int(mask.sum()),
+            accuracy=float(accuracy_score(y_true[mask], y_pred[mask])),
             # Over the classes present in the slice: an absent class says nothing about these texts.
-            "macro_f1": float(f1_score(y_true[mask], y_pred[mask], labels=sorted(set(y_true[mask])),
-                                       average="macro", zero_division=0)),
-        })
+            macro_f1=float(f1_score(y_true[mask], y_pred[mask], labels=sorted(set(y_true[mask])),
+                                    average="macro", zero_division=0)),
+        ))
     return rows

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from core.architectures import TextClassifier
+from core.evaluation.report import probability_column
 from core.models.loading import load_folder
 from core.store.shared_storage import run_files
 from core.store.store import Store
@@ -21,10 +22,6 @@ def load_run_model(store: Store, run_id: int) -> TextClassifier:
                          "finished, or when stopped after an epoch.")
     # The app wrote this folder itself: the checks of a model from anyone (models.loading.load_model) are not needed.
     return load_folder(run_files(store, run_id) / MODEL_DIR)
-
-
-def probability_column(label: str) -> str:
-    return f"P({label})"
 
 
 def prediction_frame(texts: Sequence[str], proba: np.ndarray, classes: Sequence[str]) -> pd.DataFrame:

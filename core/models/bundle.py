@@ -48,7 +48,8 @@ def run_zip(store: Store, run_id: int, kind: str) -> Path:
     # A run shared with the viewer brings its dataset's summary in the card, though the dataset is not shared.
     df = load_dataset(store.as_viewer(None), run.dataset_id)
     dataset = store.as_viewer(None).get_dataset(run.dataset_id)
-    metrics = json.dumps({k: report[k] for k in REPORT_KEYS}, indent=2, ensure_ascii=False)
+    saved = report.to_dict()
+    metrics = json.dumps({k: saved[k] for k in REPORT_KEYS}, indent=2, ensure_ascii=False)
     with tempfile.TemporaryDirectory(dir=folder) as scratch:
         model = load_folder(folder / MODEL_DIR)
         if kind == "onnx":

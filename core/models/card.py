@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from core.architectures import get_architecture
+from core.evaluation.records import Report
 from core.store.records import DatasetRecord, Run
 from core.wording import count, literal_markdown as literal
 
@@ -19,9 +20,9 @@ INSTALL = "`pip install -r requirements.txt` in its repository, see its README"
 FEW_TEST_TEXTS = 30
 
 
-def _interval(report: dict[str, Any], metric: str) -> str:
-    low, high = report["intervals"][metric]
-    return f"{report[metric]:.3f} (95% interval {low:.3f} to {high:.3f})"
+def _interval(value: float, span: tuple[float, float]) -> str:
+    low, high = span
+    return f"{value:.3f} (95% interval {low:.3f} to {high:.3f})"
 
 
 def data_summary(df: pd.DataFrame) -> pd.DataFrame:
@@ -31,12 +32,12 @@ def data_summary(df: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def model_card(run: Run, dataset: DatasetRecord, df: pd.DataFrame, report: dict[str, Any], file_name: str,
+def model_card(run: Run, dataset: DatasetRecord, df: pd.DataFrame, report: Report, file_name: str,
                onnx: dict[str, Any] | None = None) -> str:
     """The card of run `run`'s model, for the download called `file_name`; `onnx` is the export's manifest."""
     arch = get_architecture(run.arch)
-    classes = report["classes"]
-    per_class = sorted(report["per_class"], key=lambda r: r["f1"])
+    classes, spans = report.classes, report.intervals
+    per_class = sorted(report.per_class, key=lambda r: r.f1)
     summary = data_summary(df)
     max_length = run.config.get("max_length")
     lines = [
@@ -60,13 +61,13 @@ def model_card(run: Run, dataset: DatasetRecord, df: pd.DataFrame, report: dict[
         "",
         "## How well it does",
         "",
-        f"On {count(report['n_test'], 'test text')}: accuracy {_interval(report, 'accuracy')}, macro-F1 "
-        f"{_interval(report, 'macro_f1')}. The intervals are 95% bootstrap intervals: another test set of this size "
-        "from the same data would most likely score within them.",
+        f"On {count(report.n_test, 'test text')}: accuracy {_interval(report.accuracy, spans.accuracy)}, macro-F1 "
+        f"{_interval(report.macro_f1, spans.macro_f1)}. The intervals are 95% bootstrap intervals: another test set of "
+        "this size from the same data would most likely score within them.",
         "",
         "| label | precision | recall | F1 | test texts |",
         "|---|---:|---:|---:|---:|",
-        *[f"| {literal(r['class'])} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} | {r['support']:,} |"
+        *[f"| {literal(r.class_name)} | {r.precision:.3f} | {r.recall:.3f} | {r.f1:.3f} | {r.support:,} |"
           for r in per_class],
         "",
     ]
@@ -85,13 +86,13 @@ def model_card(run: Run, dataset: DatasetRecord, df: pd.DataFrame, report: dict[
         "- It knows only what its training texts show: other topics, wording, languages or a later period may score "
         "lower than the test figures above.",
     ]
-    weak = [r for r in per_class if r["f1"] < WEAK_F1]
+    weak = [r for r in per_class if r.f1 < WEAK_F1]
     if weak:
         lines.append("- Weakest labels (test F1 below 0.7): " + ", ".join(
-            f"{literal(r['class'])} ({r['f1']:.2f})" for r in weak) + ". Check its answers for these with care.")
-    few = [r for r in per_class if r["support"] < FEW_TEST_TEXTS]
+            f"{literal(r.class_name)} ({r.f1:.2f})" for r in weak) + ". Check its answers for these with care.")
+    few = [r for r in per_class if r.support < FEW_TEST_TEXTS]
     if few:
-        lines.append(f"- Fewer than {FEW_TEST_TEXTS} test texts for " + ", ".join(literal(r["class"]) for r in few) +
+        lines.append(f"- Fewer than {FEW_TEST_TEXTS} test texts for " + ", ".join(literal(r.class_name) for r in few) +
                      ": their scores are uncertain.")
     if max_length:
         lines.append(f"- It reads the first {max_length} tokens of a text; the rest of a longer text is ignored.")

@@ -193,7 +193,7 @@ def _reconcile(store: Store, found: list[int]) -> None:
         runs_on = backend_for(run)
         if runs_on.alive(run, store.root):
             # A worker acknowledges Stop at once (see StopWatch); one that has not is hung, and is ended.
-            if run.status == "running" and run.cancel_at is not None and run.progress.get("phase") != "stopping":
+            if run.status == "running" and run.cancel_at is not None and run.progress.phase != "stopping":
                 late = now - run.cancel_at - CANCEL_GRACE_SECONDS
                 if late > 0:
                     runs_on.stop(run, kill=late > KILL_GRACE_SECONDS)

@@ -176,7 +176,7 @@ def train(store: Store, run: Run, folder: Path, log: logging.Logger, logger: Sto
         log.info("Training across %s (%s): each step's batch is shared out among them.",
                  count(torch.distributed.get_world_size(), "process", "processes"),
                  "NCCL" if "nccl" in torch.distributed.get_backend() else "gloo")
-    if run.progress and not (folder / CHECKPOINT_FILE).exists():
+    if run.progress.began and not (folder / CHECKPOINT_FILE).exists():
         log.info("No checkpoint was kept, so training starts from the beginning.")
     warnings = model.check_data(train_set.texts)
     for warning in warnings:
@@ -224,12 +224,12 @@ def evaluate_and_save(model: TextClassifier, df: pd.DataFrame, folder: Path, log
     predictions = prediction_frame(test["text"].tolist(), proba, model.classes_)
     predictions.insert(1, "label", test["label"].to_numpy())
     predictions.to_parquet(folder / PREDICTIONS_FILE, index=False)
-    log.info("Test split: %s.", run_log.scores({"accuracy": report["accuracy"], "macro_f1": report["macro_f1"]}) +
-             f" on {count(report['n_test'], 'text')}")
+    log.info("Test split: %s.", run_log.scores({"accuracy": report.accuracy, "macro_f1": report.macro_f1}) +
+             f" on {count(report.n_test, 'text')}")
     log.info("Model saved: %.1f MB.", model_bytes / 1e6)
-    return {"accuracy": report["accuracy"], "macro_f1": report["macro_f1"], "n_test": report["n_test"],
+    return {"accuracy": report.accuracy, "macro_f1": report.macro_f1, "n_test": report.n_test,
             "model_bytes": model_bytes, "latency_ms": latency_ms(model, test["text"].tolist()),
-            "baseline": report["baseline"]}
+            "baseline": report.baseline.to_dict()}
 
 
 def training_threads(cpus: int, slots: int) -> int:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from sqlalchemy.exc import OperationalError
 
 from core.runs import run_log
+from core.store.records import Progress
 from core.store.shared_storage import push, quietly
 from core.store.store import Store
 from core.training.callbacks import Callback
@@ -131,13 +133,12 @@ class StoreLogger(Callback):
         self.final = state
 
 
-def progress(state: TrainState, phase: str) -> dict:
-    """What the Train page shows of a running run; `phase` is 'training', 'testing', or 'stopping' once Stop was seen.
-    `at` is when it was written, so a page can tick the times on between writes."""
-    shown = {"epoch": state.epoch, "epochs": state.epochs, "step": state.step, "total_steps": state.total_steps,
-             "elapsed": state.elapsed, "eta": state.eta, "accumulation": state.accumulation, "phase": phase,
-             "at": time.time()}
+def progress(state: TrainState, phase: str) -> Progress:
+    """What the Train page shows of a running run; `phase` is 'training', 'testing', or 'stopping' once Stop was
+    seen."""
+    shown = Progress(epoch=state.epoch, epochs=state.epochs, step=state.step, total_steps=state.total_steps,
+                     elapsed=state.elapsed, eta=state.eta, accumulation=state.accumulation, phase=phase, at=time.time())
     if state.task:
-        shown.update(task=state.task, task_done=state.task_done, task_total=state.task_total,
-                     task_started=state.task_started)
+        shown = replace(shown, task=state.task, task_done=state.task_done, task_total=state.task_total,
+                        task_started=state.task_started)
     return shown

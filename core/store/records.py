@@ -1,12 +1,52 @@
-"""What the store hands out: a run and a dataset as plain frozen records, read from their table rows."""
+"""What the store hands out: a run and a dataset as plain frozen records, read from their table rows, and where a
+run stands while it trains, with its JSON form in the runs table."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any, Mapping
 
 ACTIVE = ("queued", "running")
 FINISHED = ("succeeded", "failed", "cancelled", "interrupted")
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What the Train page shows of a run while it trains, as its worker last wrote it (at most twice a second). A
+    run that has not begun has the defaults: nothing written yet."""
+
+    epoch: int = 0  # epochs finished
+    epochs: int = 1
+    step: int = 0
+    total_steps: int = 0  # 0 while the data and the model are being prepared
+    elapsed: float = 0.0  # seconds of training
+    eta: float | None = None  # seconds left; None until a step has been timed
+    accumulation: int = 1  # passes each batch is split into; more than 1 once the GPU ran short of memory
+    phase: str = ""  # "preparing", "training", "testing", or "stopping" once Stop was seen
+    at: float | None = None  # when it was written, so a page can tick the times on between writes
+    # Long work outside the steps (a model fit in one go, the test pass), counted in texts.
+    task: str | None = None
+    task_done: int = 0
+    task_total: int = 0
+    task_started: float = 0.0
+
+    @property
+    def began(self) -> bool:
+        """Whether any progress was written: by a worker, or by a stop or a requeue of the run."""
+        return self != Progress()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Its JSON form, as the worker has always written it: the task's fields only during a task, and nothing
+        for a run that has not begun."""
+        if not self.began:
+            return {}
+        return {k: v for k, v in asdict(self).items() if self.task is not None or not k.startswith("task")}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Progress:
+        """Progress as any version stored it; what it leaves out has the defaults."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
 
 
 @dataclass(frozen=True)
@@ -22,7 +62,7 @@ class Run:
     started_at: float | None
     finished_at: float | None
     cancel_requested: bool
-    progress: dict[str, Any]
+    progress: Progress
     result: dict[str, Any]
     error: str | None
     traceback: str | None
@@ -64,7 +104,7 @@ class DatasetRecord:
 def run_from_row(row: Mapping[str, Any]) -> Run:
     data = dict(row)
     data["config"] = json.loads(data["config"])
-    data["progress"] = json.loads(data["progress"])
+    data["progress"] = Progress.from_dict(json.loads(data["progress"]))
     data["result"] = json.loads(data["result"])
     data["cancel_requested"] = bool(data["cancel_requested"])
     data["shared"] = bool(data["shared"])

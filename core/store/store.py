@@ -10,6 +10,7 @@ import json
 import os
 import time
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -18,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from core.access.ownership import Viewer, require_change
 from core.store.database import database_url, engine_for, transaction
-from core.store.records import ACTIVE, FINISHED, DatasetRecord, Run, dataset_from_row, run_from_row
+from core.store.records import ACTIVE, FINISHED, DatasetRecord, Progress, Run, dataset_from_row, run_from_row
 from core.store.schema import datasets, metrics, runs
 from core.wording import count
 from core.workspace import workspace_dir
@@ -174,11 +175,11 @@ class Store:
             if row is None:
                 return False
             # The progress stays, to show where the run stood, but no longer says it is stopping.
-            progress = {**json.loads(row.progress), "phase": "preparing"}
+            progress = replace(Progress.from_dict(json.loads(row.progress)), phase="preparing")
             conn.execute(update(runs).where(runs.c.id == run_id).values(
                 status="queued", pid=None, gpu=None, job=None, process_started=None, finished_at=None,
                 cancel_requested=0, cancel_at=None, error=None, traceback=None, result="{}",
-                progress=json.dumps(progress)))
+                progress=json.dumps(progress.to_dict())))
             return True
 
     def get_run(self, run_id: int) -> Run:
@@ -226,8 +227,8 @@ class Store:
         with self._connect() as conn:
             return conn.execute(update(runs).where(runs.c.id == run_id, condition).values(**values)).rowcount == 1
 
-    def set_progress(self, run_id: int, progress: dict[str, Any]) -> None:
-        self._update_if(run_id, true(), progress=json.dumps(progress))
+    def set_progress(self, run_id: int, progress: Progress) -> None:
+        self._update_if(run_id, true(), progress=json.dumps(progress.to_dict()))
 
     def reserve_launch(self, run_id: int) -> bool:
         """Mark a queued run as being launched by this process (its `launcher`); False when another process is
@@ -274,8 +275,8 @@ class Store:
         with self._connect() as conn:
             row = conn.execute(select(runs.c.progress).where(runs.c.id == run_id, runs.c.status == "running")).first()
             if row is not None:
-                progress = {**json.loads(row.progress), "phase": "stopping"}
-                conn.execute(update(runs).where(runs.c.id == run_id).values(progress=json.dumps(progress)))
+                progress = replace(Progress.from_dict(json.loads(row.progress)), phase="stopping")
+                conn.execute(update(runs).where(runs.c.id == run_id).values(progress=json.dumps(progress.to_dict())))
 
     def cancel_requested(self, run_id: int) -> bool:
         with self._connect(write=False) as conn:

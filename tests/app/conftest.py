@@ -21,6 +21,7 @@ from core.data.splitting import split
 from core.runs.backends.processes import process_started
 from core.runs.worker import execute_run
 from core.store.datasets import save_dataset
+from core.store.records import Progress
 from core.store.store import DatasetRecord, Run, Store
 from tests.conftest import make_texts
 
@@ -132,8 +133,8 @@ def running_run(store: Store, dataset: DatasetRecord, stand_in_worker) -> Run:
     run_id = store.create_run(dataset.id, "tfidf", {})
     worker = stand_in_worker()
     assert store.transition(run_id, "running", pid=worker.pid, process_started=process_started(worker.pid))
-    store.set_progress(run_id, {"epoch": 1, "epochs": 4, "step": 10, "total_steps": 40, "elapsed": 12.0, "eta": 36.0,
-                                "phase": "training"})
+    store.set_progress(run_id, Progress(epoch=1, epochs=4, step=10, total_steps=40, elapsed=12.0, eta=36.0,
+                                        phase="training"))
     yield store.get_run(run_id)
     store.transition(run_id, "cancelled")
 

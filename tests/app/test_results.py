@@ -49,25 +49,25 @@ def test_no_finished_run_shows_info(open_page, store, dataset):
 
 def test_succeeded_run_shows_metrics_confusion_matrix_and_table(open_page, store, trained_run):
     report = load_report(run_dir(trained_run.id, store.root))
-    classes = report["classes"]
+    classes = report.classes
     at = open_page("results")
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
     assert {"Accuracy", "Macro-F1", "Test texts"} <= set(metrics), metrics
     # Next to accuracy, always answering the most common class; then whether the model beats it.
-    trivial = report["baseline"]
-    assert metrics[f"Always “{trivial['class']}”"] == f"{trivial['accuracy']:.1%}"
+    trivial = report.baseline
+    assert metrics[f"Always “{trivial.class_name}”"] == f"{trivial.accuracy:.1%}"
     level, sentence = baseline.verdict(report)
     shown = at.success if level == baseline.GOOD else at.warning
     assert [escape_md(sentence)] == [m.value for m in shown], "the verdict, once"
-    low, high = report["intervals"]["accuracy"]
+    low, high = report.intervals.accuracy
     assert any(f"95% interval {low:.1%} – {high:.1%}" in c.value for c in at.caption)
-    assert metrics["Test texts"] == f"{report['n_test']:,}"
-    assert metrics["Accuracy"] == f"{report['accuracy']:.1%}"
+    assert metrics["Test texts"] == f"{report.n_test:,}"
+    assert metrics["Accuracy"] == f"{report.accuracy:.1%}"
 
     counts = heatmap_z(at)
     assert counts.shape == (len(classes), len(classes))
-    assert counts.sum() == report["n_test"]
+    assert counts.sum() == report.n_test
 
     table = dataframe(at, "per_class")
     assert {"class", "precision", "recall", "f1", "support"} <= set(table.columns), list(table.columns)
@@ -110,24 +110,24 @@ def test_a_cell_lists_its_texts_the_biggest_mix_up_first(open_page, store, noisy
     predictions = pd.read_parquet(run_dir(noisy_run.id, store.root) / PREDICTIONS_FILE)
     at = open_page("results")
     assert not at.exception
-    matrix = np.array(report["confusion_matrix"])
+    matrix = np.array(report.confusion_matrix)
     np.fill_diagonal(matrix, -1)
     t, p = np.unravel_index(matrix.argmax(), matrix.shape)
     true, predicted = at.selectbox(key=f"results.true.{noisy_run.id}"), at.selectbox(key=f"results.predicted.{noisy_run.id}")
-    assert (true.value, predicted.value) == (report["classes"][t], report["classes"][p])
+    assert (true.value, predicted.value) == (report.classes[t], report.classes[p])
     shown = dataframe(at, "confusion_examples")
-    assert len(shown) == report["confusion_matrix"][t][p] > 0
+    assert len(shown) == report.confusion_matrix[t][p] > 0
     assert (shown["label"] == true.value).all() and (shown["predicted"] == predicted.value).all()
     assert shown["confidence"].is_monotonic_decreasing
     # Every cell of the matrix carries its (true, predicted) pair for the click.
     cells = chart_data(at, "confusion")[1]["customdata"]
-    assert len(cells) == len(report["classes"]) ** 2
-    assert sorted(tuple(c[:2]) for c in cells) == sorted((a, b) for a in report["classes"] for b in report["classes"])
+    assert len(cells) == len(report.classes) ** 2
+    assert sorted(tuple(c[:2]) for c in cells) == sorted((a, b) for a in report.classes for b in report.classes)
 
-    at.selectbox(key=f"results.true.{noisy_run.id}").select(report["classes"][0])
-    at.selectbox(key=f"results.predicted.{noisy_run.id}").select(report["classes"][0]).run()
+    at.selectbox(key=f"results.true.{noisy_run.id}").select(report.classes[0])
+    at.selectbox(key=f"results.predicted.{noisy_run.id}").select(report.classes[0]).run()
     shown = dataframe(at, "confusion_examples")
-    expected = predictions[(predictions["label"] == report["classes"][0]) & (predictions["predicted"] == report["classes"][0])]
+    expected = predictions[(predictions["label"] == report.classes[0]) & (predictions["predicted"] == report.classes[0])]
     assert sorted(shown["text"]) == sorted(expected["text"])
 
 
@@ -135,7 +135,7 @@ def test_weakest_classes_are_marked_and_listed_first(open_page, store, noisy_run
     report = load_report(run_dir(noisy_run.id, store.root))
     at = open_page("results")
     table = dataframe(at, "per_class")
-    weakest = min(report["per_class"], key=lambda row: row["f1"])["class"]
+    weakest = min(report.per_class, key=lambda row: row.f1).class_name
     assert table.iloc[0]["class"] == weakest and table.iloc[0]["flag"] == "⚠ weakest"
     assert table["f1"].is_monotonic_increasing
     assert (table["flag"] == "").sum() == len(table) - 1  # one fifth of three classes, rounded up
@@ -155,12 +155,12 @@ def test_curves_mistakes_and_lengths_show_for_a_multiclass_run(open_page, store,
     keys = {c.key for c in open_tab(at, "Curves").get("plotly_chart")}
     assert {"roc", "pr", "reliability"} <= keys, keys
     roc = chart_data(at, "roc")
-    assert [t["name"] for t in roc[:-1]] == [f"{c['class']} (AUC {c['roc_auc']:.3f})" for c in report["curves"]]
-    assert any(f"{report['calibration']['ece']:.3f}" in c.value for c in at.caption)
+    assert [t["name"] for t in roc[:-1]] == [f"{c.class_name} (AUC {c.roc_auc:.3f})" for c in report.curves]
+    assert any(f"{report.calibration.ece:.3f}" in c.value for c in at.caption)
     assert "length_slices" in {c.key for c in open_tab(at, "By text length").get("plotly_chart")}
 
     mistakes = dataframe(at, "mistakes_table")
-    assert len(mistakes) == round((1 - report["accuracy"]) * report["n_test"]) > 0
+    assert len(mistakes) == round((1 - report.accuracy) * report.n_test) > 0
     assert (mistakes["label"] != mistakes["predicted"]).all() and mistakes["confidence"].is_monotonic_decreasing
     wrong_class = mistakes.iloc[0]["label"]
     at.selectbox(key="results.mistakes.true").select(wrong_class).run()
@@ -179,9 +179,9 @@ def test_two_class_run_has_a_threshold_slider_that_moves_the_scores(open_page, s
     assert slider.value == 0.5
     before = {m.label: m.value for m in at.metric}
     positive = at.selectbox(key=f"results.positive.{binary_run.id}").value
-    assert positive == report["classes"][1]
+    assert positive == report.classes[1]
     counts = heatmap_z(at, "threshold_confusion")
-    assert counts.sum() == report["n_test"]
+    assert counts.sum() == report.n_test
     slider.set_value(0.95).run()
     assert not at.exception
     after = {m.label: m.value for m in at.metric}

@@ -17,6 +17,7 @@ from core.data.splitting import split
 from core.runs import jobs
 from core.runs.backends.processes import process_started
 from core.store.datasets import save_dataset
+from core.store.records import Progress
 from dashboard.new_run import OPEN_FORM
 from dashboard.state import RUN
 from tests.conftest import CHINESE, make_texts
@@ -130,9 +131,9 @@ def test_stop_requests_cancel_of_an_active_run(open_page, store, running_run):
 def test_long_work_outside_the_steps_shows_texts_done_and_time_left(open_page, store, running_run, phase, before):
     """A model fit in one go and the test pass count the texts done, with the elapsed time and what is left."""
     now = time.time()
-    store.set_progress(running_run.id, {"epoch": 0, "epochs": 1, "step": 0, "total_steps": 1, "elapsed": 25.0,
-                                        "eta": None, "phase": phase, "at": now, "task": "Turning texts into vectors",
-                                        "task_done": 1000, "task_total": 4000, "task_started": now - 20})
+    store.set_progress(running_run.id, Progress(epoch=0, epochs=1, step=0, total_steps=1, elapsed=25.0,
+                                                eta=None, phase=phase, at=now, task="Turning texts into vectors",
+                                                task_done=1000, task_total=4000, task_started=now - 20))
     at = open_page("train")
     assert not at.exception
     bar = at.get("progress")[0].proto

@@ -114,14 +114,14 @@ def test_report_and_compare_print_what_the_pages_show(workspace, tiny_df, capsys
     a, b = (execute_run(workspace, workspace.create_run(dataset.id, "tfidf", config)).id
             for config in ({}, {"classifier": "naive_bayes"}))
     assert main(["report", str(a), "--json"]) == 0
-    assert json.loads(capsys.readouterr().out) == load_report(run_dir(a, workspace.root))
+    assert json.loads(capsys.readouterr().out) == load_report(run_dir(a, workspace.root)).to_dict()
     assert main(["report", str(a)]) == 0
     report = load_report(run_dir(a, workspace.root))
-    low, high = report["intervals"]["accuracy"]
+    low, high = report.intervals.accuracy
     printed = capsys.readouterr().out
     assert f"95% interval {low:.4f}-{high:.4f}" in printed
-    trivial = report["baseline"]
-    assert (f"always answering '{trivial['class']}', the most common class: accuracy {trivial['accuracy']:.4f}"
+    trivial = report.baseline
+    assert (f"always answering '{trivial.class_name}', the most common class: accuracy {trivial.accuracy:.4f}"
             in printed)
 
     assert main(["compare", str(a), str(b), "--json"]) == 0

@@ -71,7 +71,7 @@ def test_submit_returns_at_once_and_the_queue_commands_follow_the_run(cli, capsy
     assert code == 0 and "waiting, number 1 in the queue" in out
     waiting_id = max(r.id for r in workspace.list_runs())
 
-    wait_for(workspace, run_id, lambda r: r.status == "running" and r.progress.get("epoch", 0) >= 1)
+    wait_for(workspace, run_id, lambda r: r.status == "running" and r.progress.epoch >= 1)
     out = cli("runs")
     assert out.returncode == 0, out.stderr
     assert f"{run_id:>5}  running" in out.stdout and "waiting, number 1 in the queue" in out.stdout
@@ -97,7 +97,7 @@ def test_submit_returns_at_once_and_the_queue_commands_follow_the_run(cli, capsy
 def test_resume_carries_on_and_logs_follow_it_to_the_end(capsys, tiny_csv, workspace):
     code, out, _ = command(capsys, "submit", "--data", str(tiny_csv), *LONG[:-4], "--set", "epochs=6", "--json")
     run_id = json.loads(out)["run_id"]
-    wait_for(workspace, run_id, lambda r: r.progress.get("epoch", 0) >= 2)
+    wait_for(workspace, run_id, lambda r: r.progress.epoch >= 2)
     assert command(capsys, "cancel", str(run_id))[0] == 0
     code, out, _ = command(capsys, "resume", str(run_id))
     assert code == 0

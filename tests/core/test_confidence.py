@@ -7,19 +7,19 @@ import json
 import numpy as np
 import pytest
 
-from core.evaluation.confidence import MIN_TEXTS, band, downloaded_scores, trust
+from core.evaluation.confidence import MIN_TEXTS, Scores, band, downloaded_scores, trust
 from core.evaluation.curves import reliability
 from core.wording import percent
 
 
-def scores_of(groups: list[tuple[float, int, int]]) -> dict:
+def scores_of(groups: list[tuple[float, int, int]]) -> Scores:
     """A two-class model's test scores from (confidence, texts, of which right) groups, through `reliability`."""
     proba, codes = [], []
     for confidence, texts, right in groups:
         proba += [[confidence, 1 - confidence]] * texts
         codes += [0] * right + [1] * (texts - right)
     proba, codes = np.array(proba), np.array(codes)
-    return {"accuracy": float((proba.argmax(axis=1) == codes).mean()), "calibration": reliability(codes, proba)}
+    return Scores(float((proba.argmax(axis=1) == codes).mean()), reliability(codes, proba))
 
 
 # Sure of itself at 99.5% but right on 91 of 100; honest at 75%; too modest at 55%; a handful at 65%.
@@ -56,7 +56,7 @@ def test_too_few_test_texts_at_that_confidence_falls_back_to_the_overall_accurac
     for confidence in (0.62, 0.85):  # a band with too few texts, and one with none
         verdict = trust(confidence, SCORES)
         assert "Too few test texts" in verdict.sentence
-        assert f"right {percent(SCORES['accuracy'])} of the time" in verdict.sentence
+        assert f"right {percent(SCORES.accuracy)} of the time" in verdict.sentence
     assert not trust(0.62, SCORES).warn  # less than the 85% it gets right overall
     # Right on 60% overall, and on only 5 texts at 95%: a confidence of 97% is more than it can be trusted with.
     assert trust(0.97, scores_of([(0.55, 40, 22), (0.95, 5, 5)])).warn
@@ -66,13 +66,13 @@ def test_without_test_results_how_far_to_trust_it_is_unknown():
     assert trust(0.999, None) == (
         "The model is over 99% sure, but how far to trust that is unknown: this model came without test results.",
         True)
-    verdict = trust(0.999, {"accuracy": 0.77})
+    verdict = trust(0.999, Scores(0.77))
     assert verdict.warn and "unknown" in verdict.sentence and "right 77% of the time" in verdict.sentence
 
 
 def test_bands_are_those_of_scikit_learn_even_at_an_edge():
     # scikit-learn puts a confidence of exactly 0.9 in the band up to 0.9, not the one above it.
-    calibration = scores_of([(0.9, 30, 27), (0.95, 40, 20)])["calibration"]
+    calibration = scores_of([(0.9, 30, 27), (0.95, 40, 20)]).calibration
     assert band(calibration, 0.9) == (0.8, 0.9, 0.9, 30)
     assert band(calibration, 0.96) == (0.9, 1.0, 0.5, 40)
     assert band(calibration, 0.5) is None
@@ -85,8 +85,8 @@ def test_downloaded_scores_take_only_what_is_well_formed(tmp_path):
     (tmp_path / "metrics.json").write_text(json.dumps({"accuracy": 7}))
     assert downloaded_scores(tmp_path) is None
     (tmp_path / "metrics.json").write_text(json.dumps({"accuracy": 0.8, "calibration": {"confidence": [0.9]}}))
-    assert downloaded_scores(tmp_path) == {"accuracy": 0.8}
-    (tmp_path / "metrics.json").write_text(json.dumps({"accuracy": 0.8, "calibration": SCORES["calibration"]}))
+    assert downloaded_scores(tmp_path) == Scores(0.8)
+    (tmp_path / "metrics.json").write_text(json.dumps({"accuracy": 0.8, "calibration": SCORES.calibration.to_dict()}))
     read = downloaded_scores(tmp_path)
-    assert read["calibration"]["count"] == SCORES["calibration"]["count"]
-    assert trust(1.0, read) == trust(1.0, SCORES | {"accuracy": 0.8})
+    assert read.calibration.count == SCORES.calibration.count
+    assert trust(1.0, read) == trust(1.0, SCORES._replace(accuracy=0.8))

@@ -152,7 +152,7 @@ def test_a_run_across_two_processes_learns_what_one_process_does(workspace, tiny
 def test_stop_reaches_every_process_of_a_run(workspace, tiny_dataset, monkeypatch):
     monkeypatch.setenv("CLASSIFIER_STUDIO_PROCESSES_PER_RUN", "2")
     run_id, _ = jobs.start(workspace, tiny_dataset.id, "textcnn", LONG)
-    wait_until(workspace, run_id, lambda r: r.progress.get("epoch", 0) >= 1, timeout=120, what="an epoch")
+    wait_until(workspace, run_id, lambda r: r.progress.epoch >= 1, timeout=120, what="an epoch")
     assert len(launched_processes(workspace, run_id)) == 3  # torchrun and its two workers
     asked = time.time()
     jobs.cancel(workspace, run_id)

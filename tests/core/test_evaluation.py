@@ -1,6 +1,8 @@
 """The test report: every number equals scikit-learn's on known inputs; intervals are deterministic for a seed."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,7 +13,8 @@ from sklearn.metrics import (accuracy_score, average_precision_score, confusion_
 
 from core.evaluation import baseline, intervals
 from core.evaluation.curves import at_threshold, reliability, threshold_sweep
-from core.evaluation.report import REPORT_FILE, REPORT_VERSION, evaluate, load_report, save_report
+from core.evaluation.records import Baseline, Intervals, Report
+from core.evaluation.report import REPORT_FILE, REPORT_VERSION, evaluate, load_report
 from core.evaluation.slices import examples, length_slices
 from core.inference.prediction import prediction_frame
 from core.workspace import PREDICTIONS_FILE
@@ -40,25 +43,25 @@ def test_report_numbers_equal_scikit_learn(known):
     y_true, proba, texts = known
     report = evaluate(y_true, proba, CLASSES, texts)
     y_pred = [CLASSES[i] for i in proba.argmax(axis=1)]
-    assert report["version"] == REPORT_VERSION and report["task"] == "multiclass" and report["n_test"] == 300
-    assert report["accuracy"] == pytest.approx(accuracy_score(y_true, y_pred))
-    assert report["macro_f1"] == pytest.approx(f1_score(y_true, y_pred, average="macro"))
+    assert report.version == REPORT_VERSION and report.task == "multiclass" and report.n_test == 300
+    assert report.accuracy == pytest.approx(accuracy_score(y_true, y_pred))
+    assert report.macro_f1 == pytest.approx(f1_score(y_true, y_pred, average="macro"))
     precision, recall, f1, support = precision_recall_fscore_support(y_true, y_pred, labels=CLASSES)
-    table = pd.DataFrame(report["per_class"])
+    table = pd.DataFrame([row.to_dict() for row in report.per_class])
     np.testing.assert_allclose(table[["precision", "recall", "f1"]].to_numpy(), np.c_[precision, recall, f1])
     assert table["support"].tolist() == support.tolist()
-    assert report["confusion_matrix"] == confusion_matrix(y_true, y_pred, labels=CLASSES).tolist()
-    for k, curve in enumerate(report["curves"]):
+    assert report.confusion_matrix == confusion_matrix(y_true, y_pred, labels=CLASSES).tolist()
+    for k, curve in enumerate(report.curves):
         positive = np.array(y_true) == CLASSES[k]
-        assert curve["class"] == CLASSES[k]
-        assert curve["roc_auc"] == pytest.approx(roc_auc_score(positive, proba[:, k]))
-        assert curve["average_precision"] == pytest.approx(average_precision_score(positive, proba[:, k]))
-        assert curve["fpr"][0] == 0 and curve["tpr"][-1] == 1 and len(curve["fpr"]) <= 200
-    assert "thresholds" not in report
-    low, high = report["intervals"]["accuracy"]
-    assert low < report["accuracy"] < high
-    low, high = report["intervals"]["macro_f1"]
-    assert low < report["macro_f1"] < high
+        assert curve.class_name == CLASSES[k]
+        assert curve.roc_auc == pytest.approx(roc_auc_score(positive, proba[:, k]))
+        assert curve.average_precision == pytest.approx(average_precision_score(positive, proba[:, k]))
+        assert curve.fpr[0] == 0 and curve.tpr[-1] == 1 and len(curve.fpr) <= 200
+    assert "thresholds" not in report.to_dict()
+    low, high = report.intervals.accuracy
+    assert low < report.accuracy < high
+    low, high = report.intervals.macro_f1
+    assert low < report.macro_f1 < high
 
 
 def test_vectorized_macro_f1_matches_scikit_learn_with_an_unseen_class():
@@ -99,17 +102,17 @@ def test_a_clearly_better_run_is_significant_and_mcnemar_equals_the_binomial_tes
 def test_threshold_sweep_equals_scikit_learn_at_each_threshold():
     codes, proba = noisy_predictions(400, 2, 0.75, seed=2)
     report = evaluate(["no" if c == 0 else "yes" for c in codes], proba, ["no", "yes"])
-    assert report["task"] == "binary" and set(report["thresholds"]) == {"no", "yes"}
+    assert report.task == "binary" and set(report.thresholds) == {"no", "yes"}
     for threshold in (0.1, 0.37, 0.5, 0.9):
         flagged = proba[:, 1] >= threshold
-        scores = at_threshold(report["thresholds"]["yes"], threshold)
+        scores = at_threshold(report.thresholds["yes"], threshold)
         assert scores["precision"] == pytest.approx(precision_score(codes == 1, flagged, zero_division=0))
         assert scores["recall"] == pytest.approx(recall_score(codes == 1, flagged))
         assert scores["f1"] == pytest.approx(f1_score(codes == 1, flagged))
         assert [[scores["tn"], scores["fp"]], [scores["fn"], scores["tp"]]] == confusion_matrix(codes == 1, flagged).tolist()
     # At 0.5 the sweep agrees with the argmax report.
-    assert at_threshold(report["thresholds"]["yes"], 0.5)["accuracy"] == pytest.approx(report["accuracy"])
-    assert threshold_sweep(codes, proba, 1)["tp"][0] == int((codes == 1).sum())  # threshold 0 flags everything
+    assert at_threshold(report.thresholds["yes"], 0.5)["accuracy"] == pytest.approx(report.accuracy)
+    assert threshold_sweep(codes, proba, 1).tp[0] == int((codes == 1).sum())  # threshold 0 flags everything
 
 
 def test_reliability_and_expected_calibration_error_on_a_known_case():
@@ -117,23 +120,23 @@ def test_reliability_and_expected_calibration_error_on_a_known_case():
     proba = np.array([[0.95, 0.05]] * 4 + [[0.65, 0.35]] * 4)
     codes = np.array([0, 0, 0, 1, 0, 0, 1, 1])
     result = reliability(codes, proba)
-    assert result["count"] == [4, 4]
-    np.testing.assert_allclose(result["accuracy"], [0.5, 0.75])
-    np.testing.assert_allclose(result["confidence"], [0.65, 0.95])
-    assert result["ece"] == pytest.approx(0.5 * 0.2 + 0.5 * 0.15)
+    assert result.count == [4, 4]
+    np.testing.assert_allclose(result.accuracy, [0.5, 0.75])
+    np.testing.assert_allclose(result.confidence, [0.65, 0.95])
+    assert result.ece == pytest.approx(0.5 * 0.2 + 0.5 * 0.15)
 
 
 def test_length_slices_partition_the_texts_and_score_each_with_scikit_learn(known):
     y_true, proba, texts = known
     y_pred = [CLASSES[i] for i in proba.argmax(axis=1)]
     slices = length_slices(texts, y_true, y_pred)
-    assert 2 <= len(slices) <= 5 and sum(s["n"] for s in slices) == len(texts)
+    assert 2 <= len(slices) <= 5 and sum(s.n for s in slices) == len(texts)
     lengths = np.array([len(t) for t in texts])
     for s in slices:
-        mask = (lengths >= s["min_length"]) & (lengths <= s["max_length"])
-        assert mask.sum() == s["n"]
-        assert s["accuracy"] == pytest.approx(accuracy_score(np.array(y_true)[mask], np.array(y_pred)[mask]))
-    assert all(a["max_length"] < b["min_length"] for a, b in zip(slices, slices[1:]))
+        mask = (lengths >= s.min_length) & (lengths <= s.max_length)
+        assert mask.sum() == s.n
+        assert s.accuracy == pytest.approx(accuracy_score(np.array(y_true)[mask], np.array(y_pred)[mask]))
+    assert all(a.max_length < b.min_length for a, b in zip(slices, slices[1:]))
 
 
 def test_examples_filter_search_and_put_the_most_confident_first():
@@ -152,12 +155,13 @@ def test_a_report_from_an_older_version_is_rebuilt_from_the_saved_predictions(tm
     predictions = prediction_frame(texts, proba, CLASSES)
     predictions.insert(1, "label", y_true)
     predictions.to_parquet(tmp_path / PREDICTIONS_FILE)
-    old = {k: v for k, v in evaluate(y_true, proba, CLASSES).items() if k in ("accuracy", "classes", "n_test")}
-    save_report(old, tmp_path)
+    old = {k: v for k, v in evaluate(y_true, proba, CLASSES).to_dict().items()
+           if k in ("accuracy", "classes", "n_test")}
+    (tmp_path / REPORT_FILE).write_text(json.dumps(old), encoding="utf-8")
     report = load_report(tmp_path)
-    assert report["version"] == REPORT_VERSION and report["length_slices"] and report["curves"]
-    assert report["baseline"] == evaluate(y_true, proba, CLASSES)["baseline"]
-    assert report["accuracy"] == old["accuracy"]
+    assert report.version == REPORT_VERSION and report.length_slices and report.curves
+    assert report.baseline == evaluate(y_true, proba, CLASSES).baseline
+    assert report.accuracy == old["accuracy"]
     assert f'"version": {REPORT_VERSION}' in (tmp_path / REPORT_FILE).read_text()
 
 
@@ -167,13 +171,16 @@ def test_the_baseline_is_scikit_learns_most_frequent_answer():
     y_true = [CLASSES[c] for c in codes]
     report = evaluate(y_true, proba[:, :3], CLASSES[:3])
     dummy = DummyClassifier(strategy="most_frequent").fit(np.zeros((len(y_true), 1)), y_true)
-    assert report["baseline"] == {"class": dummy.predict([[0]])[0],
-                                  "accuracy": pytest.approx(dummy.score(np.zeros((len(y_true), 1)), y_true))}
+    assert report.baseline.to_dict() == {"class": dummy.predict([[0]])[0],
+                                         "accuracy": pytest.approx(dummy.score(np.zeros((len(y_true), 1)), y_true))}
 
 
-def scored(accuracy: float, low: float, trivial: float) -> dict:
-    return {"accuracy": accuracy, "intervals": {"accuracy": [low, min(1.0, 2 * accuracy - low)]},
-            "baseline": {"class": "ham", "accuracy": trivial}}
+def scored(accuracy: float, low: float, trivial: float) -> Report:
+    return Report(version=REPORT_VERSION, task="binary", n_test=1000, classes=["ham", "spam"], accuracy=accuracy,
+                  macro_f1=accuracy, per_class=[], confusion_matrix=[],
+                  intervals=Intervals(accuracy=(low, min(1.0, 2 * accuracy - low)), macro_f1=(low, accuracy),
+                                      confidence_level=0.95, resamples=intervals.RESAMPLES, seed=intervals.SEED),
+                  baseline=Baseline(class_name="ham", accuracy=trivial))
 
 
 def test_the_verdict_weighs_the_model_against_always_answering_the_most_common_class():

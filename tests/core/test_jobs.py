@@ -27,6 +27,7 @@ from core.runs.backends.processes import pid_alive, process_started, signal_proc
 from core.runs.worker import execute_run, training_threads
 from core.runs.worker_callbacks import StopWatch
 from core.store.datasets import save_dataset
+from core.store.records import Progress
 from core.store.store import FINISHED, DatasetRecord, Run, Store
 from core.training.checkpoints import CHECKPOINT_FILE
 from core.workspace import MODEL_DIR, PREDICTIONS_FILE, run_dir
@@ -113,7 +114,7 @@ def test_tfidf_run_succeeds_then_the_queued_run_follows(workspace, tiny_dataset,
     metrics = workspace.metrics_since(first)
     assert {(m["split"], m["name"]) for m in metrics} >= {("train", "loss"), ("val", "loss"), ("val", "accuracy"),
                                                           ("val", "macro_f1")}
-    assert run.progress["step"] == run.progress["total_steps"] == 1
+    assert run.progress.step == run.progress.total_steps == 1
     assert load_run_model(workspace, first).predict(["goal match team league"]).tolist() == ["sport"]
 
     # The finishing worker handed its slot to the queued run.
@@ -125,26 +126,26 @@ def test_cancel_frees_the_slot_at_once_and_keeps_the_best_epoch_as_a_usable_mode
     monkeypatch.setenv("CLASSIFIER_STUDIO_SLOTS", "1")
     run_id, _ = jobs.start(workspace, tiny_dataset.id, "textcnn", LONG)
     queued_id, _ = jobs.start(workspace, tiny_dataset.id, "tfidf", {})
-    wait_until(workspace, run_id, lambda r: r.progress.get("epoch", 0) >= 2, what="two epochs")
+    wait_until(workspace, run_id, lambda r: r.progress.epoch >= 2, what="two epochs")
     asked = time.time()
     assert jobs.cancel(workspace, run_id).cancel_requested
     run = wait_finished(workspace, run_id, timeout=30)
     assert run.status == "cancelled" and run.error is None
     assert run.finished_at - asked < jobs.CANCEL_GRACE_SECONDS  # the loop saw the flag; no signal was needed
     assert not pid_alive(run.pid) or wait_until(workspace, run_id, lambda r: not pid_alive(r.pid), 10)
-    assert run.progress["step"] < run.progress["total_steps"]
+    assert run.progress.step < run.progress.total_steps
     # The slot went to the waiting run as soon as the stopped worker left.
     assert wait_until(workspace, queued_id, lambda r: r.status != "queued" or r.pid is not None, 10, "its launch")
 
     # The best epoch so far was measured on the test split and kept: Results and Predict can use it.
     assert run.has_model and run.result["best_epoch"] >= 1 and run.result["n_test"] == 12
-    assert run.result["stopped_at_step"] == run.progress["step"]
+    assert run.result["stopped_at_step"] == run.progress.step
     assert load_run_model(workspace, run_id).predict(["goal match team league"]).shape == (1,)
     assert workspace.runs_with_model() == [run] or run in workspace.runs_with_model()
     metrics = workspace.metrics_since(run_id)
     assert metrics and {m["split"] for m in metrics} == {"train", "val"}  # the partial curves stay
     log = run_log.read(run_dir(run_id, workspace.root))
-    assert f"Stopped by the user at step {run.progress['step']:,}" in log and "Test split: accuracy" in log
+    assert f"Stopped by the user at step {run.progress.step:,}" in log and "Test split: accuracy" in log
     assert (run_dir(run_id, workspace.root) / CHECKPOINT_FILE).exists()  # so it can resume
 
 
@@ -386,10 +387,10 @@ def test_interrupted_and_cancelled_runs_resume_to_the_result_of_an_unbroken_run(
     expected = predictions(workspace, unbroken.id)
 
     killed_id, _ = jobs.start(workspace, tiny_dataset.id, "textcnn", config)
-    kill(wait_until(workspace, killed_id, lambda r: r.progress.get("epoch", 0) >= 3, what="three epochs"))
+    kill(wait_until(workspace, killed_id, lambda r: r.progress.epoch >= 3, what="three epochs"))
     assert wait_until(workspace, killed_id, lambda r: not r.active, 10).status == "interrupted"
     stopped_id, _ = jobs.start(workspace, tiny_dataset.id, "textcnn", config)
-    wait_until(workspace, stopped_id, lambda r: r.progress.get("epoch", 0) >= 1, what="one epoch")
+    wait_until(workspace, stopped_id, lambda r: r.progress.epoch >= 1, what="one epoch")
     jobs.cancel(workspace, stopped_id)
     stopped = wait_finished(workspace, stopped_id)
     assert stopped.status == "cancelled"
@@ -398,7 +399,7 @@ def test_interrupted_and_cancelled_runs_resume_to_the_result_of_an_unbroken_run(
         assert jobs.resume(workspace, run_id).status == "queued"
         run = wait_finished(workspace, run_id, 120)
         assert run.status == "succeeded", jobs.worker_log(workspace, run_id)
-        assert run.progress["step"] == unbroken.progress["step"]
+        assert run.progress.step == unbroken.progress.step
         assert run.result["accuracy"] == unbroken.result["accuracy"]
         assert run.result["best_epoch"] == unbroken.result["best_epoch"]
         got = predictions(workspace, run_id)
@@ -443,7 +444,7 @@ def test_out_of_memory_in_a_worker_retries_with_smaller_passes_and_says_so(works
     config = {**LONG, "epochs": 2, "batch_size": 8}
     run = wait_finished(workspace, jobs.start(workspace, tiny_dataset.id, "textcnn", config)[0], 90)
     assert run.status == "succeeded", f"{run.error}\n{jobs.worker_log(workspace, run.id)}"
-    assert run.progress["accumulation"] == 4 and run.progress["step"] == run.progress["total_steps"] == 12
+    assert run.progress.accumulation == 4 and run.progress.step == run.progress.total_steps == 12
     log = run_log.read(run_dir(run.id, workspace.root))
     assert "Warning: Out of memory at step 1 with 8 texts at a time; each step now takes 2 smaller passes" in log
     assert "Warning: Out of memory at step 1 with 4 texts at a time; each step now takes 4 smaller passes" in log
@@ -526,11 +527,11 @@ def test_a_worker_that_cannot_start_fails_the_run_instead_of_relaunching(workspa
 def test_the_worker_acknowledges_stop_within_a_second_whatever_it_is_doing(workspace, tiny_dataset):
     run_id = workspace.create_run(tiny_dataset.id, "tfidf", {})
     workspace.transition(run_id, "running", pid=os.getpid())
-    workspace.set_progress(run_id, {"step": 0, "phase": "training"})
+    workspace.set_progress(run_id, Progress(step=0, phase="training"))
     watch = StopWatch(workspace, run_id, every=0.1)
     try:
         jobs.cancel(workspace, run_id)
-        wait_until(workspace, run_id, lambda r: r.progress.get("phase") == "stopping", 5, "the acknowledgement")
+        wait_until(workspace, run_id, lambda r: r.progress.phase == "stopping", 5, "the acknowledgement")
         assert watch.requested.is_set()
     finally:
         watch.close()

@@ -68,7 +68,7 @@ def test_a_run_stops_at_the_time_limit_and_keeps_its_model(workspace, tiny_df, m
     run = execute_run(workspace, workspace.create_run(dataset.id, "textcnn", config))
     assert run.status == "succeeded" and run.has_model
     assert run.result["stop_reason"] == "it reached this server's limit of 0 s of training per run"
-    assert run.progress["step"] < run.progress["total_steps"]
+    assert run.progress.step < run.progress.total_steps
 
 
 def test_each_person_trains_at_most_their_share_and_the_queue_moves_past_them(workspace, tiny_df, monkeypatch):

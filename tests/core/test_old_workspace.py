@@ -44,14 +44,14 @@ def test_its_datasets_and_runs_read_as_they_were_written(old):
     runs = {run.id: run for run in old.list_runs()}
     assert {i: (r.arch, r.status) for i, r in runs.items()} == {
         1: ("tfidf", "succeeded"), 2: ("textcnn", "succeeded"), 3: ("textcnn", "cancelled")}
-    assert runs[3].progress["epoch"] == 47 and runs[3].config["epochs"] == 60
+    assert runs[3].progress.epoch == 47 and runs[3].config["epochs"] == 60
 
 
 @pytest.mark.parametrize("run_id", [1, 2, 3])
 def test_its_reports_and_models_give_what_they_gave(old, run_id):
     folder = run_dir(run_id, old.root)
     report = load_report(folder)
-    assert report["accuracy"] == pytest.approx(old.get_run(run_id).result["accuracy"])
+    assert report.accuracy == pytest.approx(old.get_run(run_id).result["accuracy"])
     saved = load_predictions(folder)
     model = load_run_model(old, run_id)
     proba = model.predict_proba(saved["text"].tolist())
@@ -72,5 +72,5 @@ def test_its_stopped_run_resumes_from_the_checkpoint(old):
     assert old.requeue(3)
     run = execute_run(old, 3)
     assert run.status == "succeeded", run_log.read(folder)
-    assert run.progress["epoch"] == 60
+    assert run.progress.epoch == 60
     assert "Resumed from the checkpoint at step 517" in run_log.read(folder)

@@ -162,7 +162,7 @@ def test_settings_reach_the_worker_unchanged(on_cluster: Store, tiny_dataset, he
 @pytest.mark.e2e
 def test_stop_ends_a_run_on_the_cluster_and_the_system_panel_shows_the_cluster(on_cluster: Store, tiny_dataset):
     run_id, _ = jobs.start(on_cluster, tiny_dataset.id, "textcnn", LONG)
-    wait_until(on_cluster, run_id, lambda r: r.progress.get("epoch", 0) >= 1, timeout=120, what="an epoch")
+    wait_until(on_cluster, run_id, lambda r: r.progress.epoch >= 1, timeout=120, what="an epoch")
     status = system.system_status(on_cluster)
     assert status.cluster is not None and status.cluster.nodes == 1 and status.cluster.running == 1
     assert system.describe(status).startswith(f"Ray cluster at {status.cluster.address} · 1 node · 0 of 0 GPUs")

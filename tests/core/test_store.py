@@ -14,6 +14,7 @@ from sqlalchemy import update
 from core.data.splitting import split
 from core.data.text_set import subset
 from core.store.datasets import content_id, load_dataset, save_dataset
+from core.store.records import Progress
 from core.store.schema import runs
 from core.store.store import Store
 from tests.postgres_server import PostgresServer
@@ -45,7 +46,8 @@ def test_new_run_is_queued(workspace, dataset_id):
     run_id = workspace.create_run(dataset_id, "tfidf", {"C": 1.0})
     run = workspace.get_run(run_id)
     assert (run.status, run.active, run.pid, run.started_at, run.finished_at) == ("queued", True, None, None, None)
-    assert run.config == {"C": 1.0} and run.progress == {} and run.result == {} and run.cancel_requested is False
+    assert run.config == {"C": 1.0} and run.progress == Progress() and run.result == {}
+    assert run.cancel_requested is False
     assert run.created_at <= time.time()
 
 
@@ -153,8 +155,8 @@ def test_list_runs_filters(workspace, dataset_id):
 
 def test_progress(workspace, dataset_id):
     run_id = workspace.create_run(dataset_id, "textcnn", {})
-    workspace.set_progress(run_id, {"epoch": 1, "epochs": 5, "eta": None})
-    assert workspace.get_run(run_id).progress == {"epoch": 1, "epochs": 5, "eta": None}
+    workspace.set_progress(run_id, Progress(epoch=1, epochs=5, eta=None))
+    assert workspace.get_run(run_id).progress == Progress(epoch=1, epochs=5, eta=None)
 
 
 def test_metrics_since_is_an_incremental_cursor(workspace, dataset_id):
@@ -320,14 +322,14 @@ def test_requeue_only_a_stopped_run_and_start_it_afresh(workspace, dataset_id):
     assert not workspace.requeue(run_id)  # queued already
     workspace.transition(run_id, "running", pid=123, process_started=5.0)
     workspace.request_cancel(run_id)
-    workspace.set_progress(run_id, {"step": 7, "phase": "stopping"})
+    workspace.set_progress(run_id, Progress(step=7, phase="stopping"))
     workspace.transition(run_id, "cancelled", result={"accuracy": 0.5})
     assert workspace.get_run(run_id).has_model
     assert workspace.requeue(run_id)
     run = workspace.get_run(run_id)
     assert (run.status, run.pid, run.process_started, run.cancel_requested, run.cancel_at, run.result,
             run.finished_at) == ("queued", None, None, False, None, {}, None)
-    assert run.progress == {"step": 7, "phase": "preparing"}  # where it stood, no longer stopping
+    assert run.progress == Progress(step=7, phase="preparing")  # where it stood, no longer stopping
     workspace.transition(run_id, "running", pid=124)
     workspace.transition(run_id, "succeeded", result={"accuracy": 0.9})
     assert not workspace.requeue(run_id)
@@ -377,6 +379,6 @@ def test_only_the_reserving_process_records_the_launch_and_a_claimed_run_keeps_i
 def test_mark_stopping_acknowledges_stop_in_the_progress(workspace, dataset_id):
     run_id = workspace.create_run(dataset_id, "tfidf", {})
     workspace.transition(run_id, "running", pid=1)
-    workspace.set_progress(run_id, {"step": 3, "phase": "training"})
+    workspace.set_progress(run_id, Progress(step=3, phase="training"))
     workspace.mark_stopping(run_id)
-    assert workspace.get_run(run_id).progress == {"step": 3, "phase": "stopping"}
+    assert workspace.get_run(run_id).progress == Progress(step=3, phase="stopping")

@@ -326,7 +326,7 @@ def test_training_survives_a_server_restart_then_stops_and_resumes(server, open_
     resumed = page.get_by_text(re.compile(r"Epoch \d+ of 200 · step")).first
     expect(resumed).to_be_visible(timeout=TRAINING_MS)
     deadline = time.monotonic() + TRAINING_MS / 1000
-    while step_of(resumed.inner_text()) <= stopped.progress["step"]:  # it carries on past the stop
+    while step_of(resumed.inner_text()) <= stopped.progress.step:  # it carries on past the stop
         assert time.monotonic() < deadline, "the resumed run did not advance"
         time.sleep(0.5)
     shot(page, artifacts, "04-training-after-resume")
