@@ -22,8 +22,7 @@ from core.evaluation import baseline
 from core.evaluation.comparison import candidates, compare_runs, leaderboard
 from core.evaluation.recommendation import how_often, judge_pair
 from core.evaluation.report import load_report
-from core.runs import standby
-from core.runs.worker import worker_main
+from core.runs.worker import standby_main, worker_main
 from core.store.shared_storage import run_files
 from core.store.store import Store
 from core.workspace import workspace_dir
@@ -95,7 +94,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     if args.standby:
-        return standby.main()
+        return standby_main()
     if args.run_id is None:
         raise ValueError("worker takes a run id, or --standby.")
     return worker_main(args.run_id)

@@ -29,13 +29,12 @@ def enabled() -> bool:
 
 
 def warm_up() -> None:
-    """Import what training and saving any model needs, without touching a GPU: the GPUs a worker may use are set in
-    its environment when its run arrives, and CUDA reads them when first used."""
+    """Import what training and saving any model needs beyond the worker's own imports (torch, scikit-learn and every
+    architecture), without touching a GPU: the GPUs a worker may use are set in its environment when its run
+    arrives, and CUDA reads them when first used."""
     import skops.io  # noqa: F401 - a model fit in one go is saved through it
     import torch._dynamo  # noqa: F401 - the first optimizer a process makes imports it: 2 s before the first step
     import transformers  # noqa: F401 - the pretrained families load their models through it
-
-    import core.runs.worker  # noqa: F401 - torch, scikit-learn and every architecture
 
 
 def wait_for_run() -> int | None:
@@ -53,17 +52,6 @@ def wait_for_run() -> int | None:
     os.dup2(log, sys.stderr.fileno())
     os.close(log)
     return int(order["run"])
-
-
-def main() -> int:
-    """`python -m core worker --standby`: get ready, wait for a run, train it as `python -m core worker RUN_ID` would."""
-    warm_up()
-    run_id = wait_for_run()
-    if run_id is None:
-        return 0
-    from core.runs.worker import worker_main
-
-    return worker_main(run_id)
 
 
 class Standby:

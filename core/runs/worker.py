@@ -28,6 +28,7 @@ from core.runs.backends import base, ray_cluster
 from core.runs.backends.choice import backend
 from core.runs.failures import explain
 from core.runs.heartbeat import beating
+from core.runs.standby import wait_for_run, warm_up
 from core.runs.worker_callbacks import PushCheckpoints, StopWatch, StoreLogger, TimeLimit, progress
 from core.store.datasets import load_dataset
 from core.store.shared_storage import fetch, push, quietly, remove, storage_url
@@ -269,3 +270,10 @@ def worker_main(run_id: int) -> int:
     if not backend().cluster:
         jobs.dispatch(store)
     return 0 if run.status in ("succeeded", "cancelled") else 1
+
+
+def standby_main() -> int:
+    """`python -m core worker --standby`: get ready, wait for a run, train it as `python -m core worker RUN_ID` would."""
+    warm_up()
+    run_id = wait_for_run()
+    return 0 if run_id is None else worker_main(run_id)
