@@ -1,4 +1,4 @@
-from core.runs.backends.ray_cluster import unpack_env
+from core.runs.backends.ray_env import unpack_env
 
 # First: a worker a Ray cluster started gets the app's settings packed in one variable, and libraries read some of
 # them (HF_HOME, say) as they are imported.

@@ -24,7 +24,7 @@ from core.errors import Cancelled, StorageError
 from core.evaluation.report import evaluate, save_report
 from core.inference.prediction import prediction_frame
 from core.runs import jobs, run_log
-from core.runs.backends import base, ray_cluster
+from core.runs.backends import base, ray_env
 from core.runs.backends.choice import backend
 from core.runs.failures import explain
 from core.runs.heartbeat import beating
@@ -75,7 +75,7 @@ def execute_run(store: Store, run_id: int, callbacks: Sequence[Callback] = (), w
 def _execute_run(store: Store, run_id: int, callbacks: Sequence[Callback], world: World) -> Run:
     # Of a run trained by several processes, the one to watch and to signal is their launcher, torchrun.
     process = psutil.Process().parent() if world.size > 1 else psutil.Process()
-    claimed = ray_cluster.sent_for(store.get_run(run_id)) and store.transition(
+    claimed = ray_env.sent_for(store.get_run(run_id).job) and store.transition(
         run_id, "running", pid=process.pid, process_started=process.create_time())
     folder = run_dir(run_id, store.root)
     if claimed:

@@ -10,7 +10,7 @@ import pytest
 from core.errors import ClusterUnreachable
 from core.inference.prediction import load_run_model
 from core.runs import jobs, run_log, run_queue, system
-from core.runs.backends import ray_cluster
+from core.runs.backends import ray_cluster, ray_env
 from core.runs.backends.base import ROOT
 from core.runs.backends.choice import backend_for
 from core.runs.backends.local import WORKER_LOG
@@ -28,9 +28,9 @@ def test_a_job_the_run_was_taken_from_does_not_train_it(workspace: Store, tiny_d
     run_id = workspace.create_run(tiny_dataset.id, "tfidf", {})
     workspace.reserve_launch(run_id)
     workspace.set_job(run_id, "classifier-studio-run-1-new")
-    monkeypatch.setenv(ray_cluster.JOB_ENV, "classifier-studio-run-1-old")
+    monkeypatch.setenv(ray_env.JOB_ENV, "classifier-studio-run-1-old")
     assert execute_run(workspace, run_id).status == "queued"
-    monkeypatch.setenv(ray_cluster.JOB_ENV, "classifier-studio-run-1-new")
+    monkeypatch.setenv(ray_env.JOB_ENV, "classifier-studio-run-1-new")
     assert execute_run(workspace, run_id).status == "succeeded"
 
 
@@ -150,7 +150,7 @@ def test_a_run_trains_as_a_ray_job_with_live_curves(on_cluster: Store, tiny_data
 @pytest.mark.e2e
 def test_settings_reach_the_worker_unchanged(on_cluster: Store, tiny_dataset, head):
     run = on_cluster.get_run(on_cluster.create_run(tiny_dataset.id, "tfidf", {}))
-    show = ("from core.runs.backends.ray_cluster import unpack_env; import os; unpack_env(); "
+    show = ("from core.runs.backends.ray_env import unpack_env; import os; unpack_env(); "
             "print(os.environ['CLASSIFIER_STUDIO_UNUSED'])")
     job = ray_cluster.submit(run, [sys.executable, "-c", show], str(ROOT), {}, 0)
     deadline = time.monotonic() + 60

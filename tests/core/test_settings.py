@@ -106,7 +106,7 @@ def test_no_module_but_the_settings_names_a_variable_of_its_own():
     """Everything else asks core/settings.py, so a variable is parsed, checked and documented in one place. The Ray
     backend names the two variables it hands to the workers it starts, which no administrator sets."""
     root = Path(__file__).resolve().parents[2]
-    allowed = {"core/settings.py": set(), "core/runs/backends/ray_cluster.py": {PREFIX + "JOB", PREFIX + "JOB_ENV"}}
+    allowed = {"core/settings.py": set(), "core/runs/backends/ray_env.py": {PREFIX + "JOB", PREFIX + "JOB_ENV"}}
     for folder in ("core", "dashboard", "pages"):
         for path in (root / folder).rglob("*.py"):
             name = path.relative_to(root).as_posix()

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[3]  # the folder holding `core`: where w
 
 
 class Backend(Protocol):
-    """Where workers train runs: processes on this machine (local.py) or jobs on a Ray cluster (ray_jobs.py);
+    """Where workers train runs: processes on this machine (local.py) or jobs on a Ray cluster (ray_cluster.py);
     core/runs/backends/choice.py picks one."""
 
     # A cluster takes every waiting run at once, queues those it has no room for yet and places each on a node of

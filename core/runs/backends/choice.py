@@ -4,7 +4,7 @@ from __future__ import annotations
 from core.runs.backends import base, ray_cluster
 from core.runs.backends.base import Backend
 from core.runs.backends.local import WORKERS
-from core.runs.backends.ray_jobs import JOBS
+from core.runs.backends.ray_cluster import JOBS
 from core.settings import settings
 from core.store.records import Run
 from core.training.distributed import processes_per_run

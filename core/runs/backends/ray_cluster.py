@@ -1,4 +1,5 @@
-"""Runs handed to a Ray cluster: what `core.runs.jobs` does with a local worker process, done through Ray's job API.
+"""The backend of runs handed to a Ray cluster: what `local.py` does with worker processes, done through Ray's job
+API (`ray_api.py`); a job's worker takes on the settings it is sent with through `ray_env.py`.
 
 With `$CLASSIFIER_STUDIO_RAY_ADDRESS` set, each run becomes a Ray job whose entrypoint is the same worker
 command, started on whichever node has the GPUs it asks for. The worker writes status and metrics to the
@@ -8,25 +9,19 @@ over at once, and the cluster decides the order.
 """
 from __future__ import annotations
 
-import base64
-import json
-import os
 import time
+from pathlib import Path
+from typing import Callable
 
+from core.architectures import get_architecture
 from core.errors import ClusterUnreachable
+from core.runs.backends.base import ROOT, never_started, note, worker_command
 from core.runs.backends.ray_api import ClusterStatus, cluster, new_job_id, ray_address
-from core.settings import PREFIX, settings
+from core.runs.backends.ray_env import packed_env
+from core.settings import env_name, settings
 from core.store.records import Run
+from core.store.store import Store
 
-# Ray starts a job with the environment `ray start` had on its node, not the dashboard's: these travel with it,
-# packed in one variable, since Ray expands `$NAME` in the values it is given (a database password may hold one).
-PASSED_ENV = (PREFIX, "HF_", "TRANSFORMERS_")
-# This variable and the next are no settings (core/settings.py) an administrator sets, but what the dispatcher tells
-# the worker it hands to the cluster: they are read here, beside the code that writes them.
-PACKED_ENV = "CLASSIFIER_STUDIO_JOB_ENV"
-# Which job a worker was sent as: a job that waited in the cluster's queue while its run was stopped and resumed
-# (as another job) must not train it too.
-JOB_ENV = "CLASSIFIER_STUDIO_JOB"
 LIVE = ("PENDING", "RUNNING")
 # A reconcile asks about every active run; one listing of the cluster's jobs answers them all.
 STATES_SECONDS = 1.0
@@ -59,25 +54,9 @@ def submit(run: Run, command: list[str], cwd: str, env: dict[str, str], gpus: in
     ClusterUnreachable."""
     global _states, _status
     job = new_job_id(f"classifier-studio-run-{run.id}")
-    passed = {**{k: v for k, v in os.environ.items() if k.startswith(PASSED_ENV)}, **env, JOB_ENV: job}
-    packed = base64.b64encode(json.dumps(passed).encode()).decode()
-    submitted = cluster(ray_address()).submit(command, cwd=cwd, env={PACKED_ENV: packed}, num_gpus=gpus, job_id=job)
+    submitted = cluster(ray_address()).submit(command, cwd=cwd, env=packed_env(env, job), num_gpus=gpus, job_id=job)
     _states, _status = (0.0, "", None), (0.0, "", (None, None))  # what was read before lacks the new job
     return submitted
-
-
-def sent_for(run: Run) -> bool:
-    """Whether this worker was started for the run as it stands: always, but for a job of the cluster's that the
-    run has since been taken from."""
-    job = os.environ.get(JOB_ENV)
-    return job is None or run.job == job
-
-
-def unpack_env() -> None:
-    """In a worker the cluster started, take on the settings the dashboard sent with the run."""
-    packed = os.environ.pop(PACKED_ENV, None)
-    if packed:
-        os.environ.update(json.loads(base64.b64decode(packed)))
 
 
 def job_states() -> dict[str, str] | None:
@@ -158,3 +137,47 @@ def status() -> tuple[ClusterStatus | None, str | None]:
             found = None, str(exc)
         _status = (time.monotonic(), address, found)
     return found
+
+
+GONE_FROM_CLUSTER = ("The Ray job training it ended without finishing the run: it was stopped in Ray, its node "
+                     "left the cluster, or it ran out of memory.")
+
+
+class RayJobs:
+    cluster = True
+
+    def launch(self, store: Store, run: Run, gpu: int | None, on_exit: Callable[[int, int], None]) -> None:
+        """Hand the run to the cluster: the same worker command, on a node with the GPUs it asks for. The cluster
+        places it (`gpu` is None), and `reconcile` follows it to its end (`on_exit` is never called)."""
+        gpus = gpus_per_run()
+        if not get_architecture(run.arch).model_cls.distributable:
+            gpus = min(gpus, 1)  # it trains in one process, and would leave the others idle but taken
+        processes = max(1, gpus)
+        env = {env_name("workspace"): str(store.root), env_name("processes_per_run"): str(processes)}
+        store.set_job(run.id, submit(run, worker_command(run, processes), str(ROOT), env, gpus))
+
+    def alive(self, run: Run, root: Path) -> bool:
+        return job_alive(run.job)
+
+    def stop(self, run: Run, kill: bool = False) -> None:
+        # One waiting in the cluster's queue would start, only to find nothing to do.
+        stop(run.job)
+
+    def logs(self, run: Run, root: Path) -> str:
+        return logs(run.job)
+
+    def gone(self, root: Path) -> str:
+        return GONE_FROM_CLUSTER
+
+    def lost(self, store: Store, run: Run) -> None:
+        state = job_state(run.job)
+        if state == "GONE" and store.release_job(run.id, run.job):
+            # A restarted head forgets its jobs, and a cluster no longer set has none: it is handed over again.
+            note(store, run.id, "Its Ray job is no longer known to the cluster; it is queued again.")
+        elif state == "STOPPED" and store.transition(run.id, "cancelled"):
+            note(store, run.id, "Cancelled before it started: its Ray job was stopped in Ray.")
+        else:
+            never_started(store, run.id, "The Ray job ended before training started", self.logs(run, store.root))
+
+
+JOBS = RayJobs()
