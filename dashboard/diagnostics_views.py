@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from core.evaluation.curves import at_threshold
-from core.evaluation.records import Report
+from core.evaluation.report_records import Report
 from core.evaluation.slices import examples
 from core.inference.prediction import csv_for_excel
 from dashboard import report_charts

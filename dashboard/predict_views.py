@@ -9,7 +9,7 @@ import streamlit as st
 
 from core.data.reading import ReadResult
 from core.errors import DataError
-from core.evaluation.confidence import Scores, downloaded_scores, run_scores, trust
+from core.evaluation.trust import Scores, downloaded_scores, run_scores, trust
 from core.evaluation.report import probability_column
 from core.inference.attributions import gradient, occlusion
 from core.inference.prediction import NOTE_COLUMN, csv_for_excel, load_run_model, predict_table

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from core.evaluation.records import Calibration, ClassCurves, LengthSlice, ThresholdSweep
+from core.evaluation.report_records import Calibration, ClassCurves, LengthSlice, ThresholdSweep
 from dashboard.charts import LAYOUT, literal
 
 NORMALIZATIONS = {"Counts": None, "Share of each true class": 1, "Share of each predicted class": 0}

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from core.evaluation import baseline
-from core.evaluation.records import Report
+from core.evaluation.report_records import Report
 from core.evaluation.slices import examples
 from dashboard import report_charts
 from dashboard.components import escape_md

@@ -6,7 +6,7 @@ from typing import Sequence
 
 import numpy as np
 
-from core.evaluation.records import Baseline, Report
+from core.evaluation.report_records import Baseline, Report
 
 GOOD, WEAK, WORSE = "good", "weak", "worse"
 # Avoiding fewer than this share of the trivial answer's mistakes is too little to call a model worth having.

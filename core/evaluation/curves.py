@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score, roc_curve
 
-from core.evaluation.records import Calibration, ClassCurves, ThresholdSweep
+from core.evaluation.report_records import Calibration, ClassCurves, ThresholdSweep
 
 MAX_POINTS = 200  # per curve: enough to draw it smoothly, few enough to keep the report small
 CALIBRATION_BINS = 10

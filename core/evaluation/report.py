@@ -11,7 +11,7 @@ import pandas as pd
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
 from core.evaluation import baseline, curves, intervals
-from core.evaluation.records import ClassScores, Intervals, Report
+from core.evaluation.report_records import ClassScores, Intervals, Report
 from core.evaluation.slices import length_slices
 from core.workspace import PREDICTIONS_FILE
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, f1_score
 
-from core.evaluation.records import LengthSlice
+from core.evaluation.report_records import LengthSlice
 
 LENGTH_SLICES = 5
 

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from core.architectures import get_architecture
-from core.evaluation.records import Report
+from core.evaluation.report_records import Report
 from core.store.records import DatasetRecord, Run
 from core.wording import count, literal_markdown as literal
 

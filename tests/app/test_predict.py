@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 
 import pandas as pd
 
-from core.evaluation.confidence import run_scores, trust
+from core.evaluation.trust import run_scores, trust
 from core.inference.prediction import load_run_model, predict_table
 from core.models.bundle import METRICS_FILE, run_zip
 from core.runs.worker import execute_run

@@ -13,7 +13,7 @@ from sklearn.metrics import (accuracy_score, average_precision_score, confusion_
 
 from core.evaluation import baseline, intervals
 from core.evaluation.curves import at_threshold, reliability, threshold_sweep
-from core.evaluation.records import Baseline, Intervals, Report
+from core.evaluation.report_records import Baseline, Intervals, Report
 from core.evaluation.report import REPORT_FILE, REPORT_VERSION, evaluate, load_report
 from core.evaluation.slices import examples, length_slices
 from core.inference.prediction import prediction_frame

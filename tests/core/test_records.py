@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.evaluation.confidence import downloaded_scores, run_scores
-from core.evaluation.records import Baseline, ClassScores, Report
+from core.evaluation.trust import downloaded_scores, run_scores
+from core.evaluation.report_records import Baseline, ClassScores, Report
 from core.evaluation.report import REPORT_FILE, evaluate, load_report
 from core.store.records import Progress
 

@@ -11,7 +11,7 @@ from typing import NamedTuple
 import numpy as np
 
 from core.evaluation.curves import CALIBRATION_BINS
-from core.evaluation.records import Calibration
+from core.evaluation.report_records import Calibration
 from core.evaluation.report import load_report
 from core.formats.description import METRICS_FILE
 from core.wording import count, percent

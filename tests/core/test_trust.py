@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from core.evaluation.confidence import MIN_TEXTS, Scores, band, downloaded_scores, trust
+from core.evaluation.trust import MIN_TEXTS, Scores, band, downloaded_scores, trust
 from core.evaluation.curves import reliability
 from core.wording import percent
 
