@@ -3,7 +3,18 @@ download). The JSON keys are the field names, except "class", which Python keeps
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Self
+
+
+class Plain:
+    """A part whose JSON form is its fields as they are."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        return cls(**data)
 
 
 @dataclass(frozen=True)
@@ -81,7 +92,7 @@ class ClassCurves:
 
 
 @dataclass(frozen=True)
-class Calibration:
+class Calibration(Plain):
     """The reliability bands that hold test texts: each band's mean confidence, share of right answers and number
     of texts; and the expected calibration error."""
 
@@ -90,16 +101,9 @@ class Calibration:
     count: list[int]
     ece: float
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Calibration:
-        return cls(**data)
-
 
 @dataclass(frozen=True)
-class ThresholdSweep:
+class ThresholdSweep(Plain):
     """A two-class model's confusion counts for one positive class, at each threshold from 0 to 1."""
 
     threshold: list[float]
@@ -108,16 +112,9 @@ class ThresholdSweep:
     fn: list[int]
     tn: list[int]
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ThresholdSweep:
-        return cls(**data)
-
 
 @dataclass(frozen=True)
-class LengthSlice:
+class LengthSlice(Plain):
     """The scores of the test texts from `min_length` to `max_length` characters long."""
 
     slice: str  # the lengths in words, e.g. "12–40 characters"
@@ -126,13 +123,6 @@ class LengthSlice:
     n: int
     accuracy: float
     macro_f1: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> LengthSlice:
-        return cls(**data)
 
 
 @dataclass(frozen=True)
