@@ -36,6 +36,15 @@ def make_texts(n_per_class: int = 20, seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["text", "label"])
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # The suite runs in two processes (pyproject.toml). The end-to-end tests run one after another in one of them:
+    # each starts servers, a browser or a Ray cluster (on Ray's fixed ports) and is timed for a machine that is busy,
+    # not for two of them at once.
+    for item in items:
+        if item.get_closest_marker("e2e"):
+            item.add_marker(pytest.mark.xdist_group("e2e"))
+
+
 @pytest.fixture
 def workspace(tmp_path, monkeypatch) -> Store:
     """A fresh workspace folder, also seen by worker processes through the environment."""
