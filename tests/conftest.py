@@ -36,13 +36,13 @@ def make_texts(n_per_class: int = 20, seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["text", "label"])
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # The suite runs in two processes (pyproject.toml). The end-to-end tests run one after another in one of them:
-    # each starts servers, a browser or a Ray cluster (on Ray's fixed ports) and is timed for a machine that is busy,
-    # not for two of them at once.
-    for item in items:
-        if item.get_closest_marker("e2e"):
-            item.add_marker(pytest.mark.xdist_group("e2e"))
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist starts its processes
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    # The quick suite runs in two processes (pyproject.toml); a run with end-to-end tests in one. They start servers,
+    # browsers and Ray clusters (and `ray stop` ends every Ray cluster of the machine), and are timed for a busy
+    # machine, not for two of them at once.
+    if "not e2e" not in (config.option.markexpr or ""):
+        config.option.numprocesses = 0
 
 
 @pytest.fixture
