@@ -17,9 +17,9 @@ import sys
 import threading
 from pathlib import Path
 
+from core.runs.backends.base import ROOT
 from core.settings import env_name, settings
 
-ROOT = Path(__file__).resolve().parents[2]  # the folder holding `core`: where workers start
 
 
 def enabled() -> bool:
