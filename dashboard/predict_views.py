@@ -1,5 +1,6 @@
 """The Predict page's models, loaded once for every session, and its views: one text's prediction with how far to
-trust it, and a file's predictions, made a chunk at a time and shown with their download."""
+trust it (a multi-label model's: every label against its threshold) and the words that pushed it, and a file's
+predictions, made a chunk at a time and shown with their download."""
 from __future__ import annotations
 
 import functools
@@ -12,11 +13,12 @@ from core.errors import DataError
 from core.evaluation.trust import Scores, downloaded_scores, run_scores, trust
 from core.evaluation.report import probability_column
 from core.inference.attributions import gradient, occlusion
-from core.inference.prediction import NOTE_COLUMN, csv_for_excel, load_run_model, predict_table
+from core.inference.prediction import (LABELS_COLUMN, NOTE_COLUMN, PREDICTED_COLUMN, csv_for_excel, is_multilabel,
+                                       label_table, load_run_model, predict_table)
 from core.models.imported import imported_folder
 from core.models.loading import load_folder
 from core.store.shared_storage import run_files
-from dashboard import explanations, reading_views
+from dashboard import explanations, labels_views, reading_views
 from dashboard.charts import probabilities
 from dashboard.components import escape_md
 from dashboard.limits_views import too_big
@@ -39,9 +41,10 @@ def model_of(source: Source):
 
 
 @st.cache_data(max_entries=32, show_spinner="Weighing each word…")
-def explain(source: Source, text: str, method: str):
+def explain(source: Source, text: str, method: str, target: str | None = None):
+    """The words that pushed `target` (by default the most probable class), weighed by `method`."""
     model = model_of(source)
-    return occlusion(model, text) if method == explanations.OCCLUSION else gradient(model, text)
+    return occlusion(model, text, target) if method == explanations.OCCLUSION else gradient(model, text, target)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -53,14 +56,42 @@ def scores_of(source: Source) -> Scores | None:
     return downloaded_scores(imported_folder(number, get_store().root))
 
 
+def labels_of(source: Source, text: str) -> pd.DataFrame:
+    """A multi-label model's `label_table` for one text."""
+    model = model_of(source)
+    return label_table(model.predict_proba([text])[0], model.classes_, model.label_thresholds_)
+
+
 def show_prediction(shown: Source, text: str, chart_key: str) -> None:
     model = model_of(shown)
+    if is_multilabel(model):
+        # No sentence on how far to trust it: that is measured for one label per text, the most probable one.
+        labels_views.show(labels_of(shown, text), model.label_thresholds_.at_least_one, chart_key)
+        return
     row = predict_table(model, [text]).iloc[0]
     classes = [str(c) for c in model.classes_]
     st.metric("Predicted label", escape_md(row["predicted"]), help="The class with the highest probability.")
     verdict = trust(float(row["confidence"]), scores_of(shown))
     (st.warning if verdict.warn else st.caption)(escape_md(verdict.sentence))
     st.plotly_chart(probabilities(classes, [float(row[probability_column(c)]) for c in classes]), key=chart_key)
+
+
+def which_words(source: Source, text: str) -> None:
+    """The words that pushed the prediction; for a multi-label model, those that pushed the chosen label picked."""
+    if not is_multilabel(model_of(source)):
+        explanations.show(text, lambda method: explain(source, text, method))
+        return
+    table = labels_of(source, text)
+    chosen = table.loc[table["chosen"], "label"].tolist()
+    if not chosen:
+        st.caption(f"For the most probable label, {escape_md(table['label'].iloc[0])}, though it stayed below its "
+                   "threshold.")
+    target = chosen[0] if chosen else table["label"].iloc[0]
+    if len(chosen) > 1:
+        target = st.segmented_control("For the label", chosen, default=chosen[0], required=True,
+                                      key=f"predict.target.{'|'.join(chosen)}",
+                                      help="Each chosen label was judged on its own, so each has words of its own.")
+    explanations.show(text, lambda method: explain(source, text, method, target))
 
 
 def uploaded_table(upload) -> ReadResult | None:
@@ -98,7 +129,7 @@ def predictions(table: pd.DataFrame, file_columns: int, source: Source) -> None:
     """The file's rows with their predictions (the first of them), and the download of them all."""
     # The file's own columns come first; one of them may well be named like ours (see `alongside`).
     shares = {c: st.column_config.NumberColumn(format="percent") for c in table.columns[file_columns:]
-              if c not in ("predicted", NOTE_COLUMN)}
+              if c not in (PREDICTED_COLUMN, LABELS_COLUMN, NOTE_COLUMN)}
     st.dataframe(table.head(PREVIEW_ROWS), hide_index=True, column_config=shares, key="predict.results")
     if len(table) > PREVIEW_ROWS:
         st.caption(f"The first {PREVIEW_ROWS:,} of {len(table):,} rows; the download has them all.")

@@ -10,7 +10,7 @@ from core.inference.prediction import NO_TEXT, NOTE_COLUMN, alongside, predict_e
 from core.store.shared_storage import run_files
 from core.wording import count
 from core.workspace import PREDICTIONS_FILE
-from dashboard import explanations, model_views, predict_views
+from dashboard import model_views, predict_views
 from dashboard.components import escape_md, finished_run_or_stop, run_label
 from dashboard.limits_views import upload_mb
 from dashboard.state import BATCH, current, get_store, remember
@@ -78,7 +78,7 @@ def one_text() -> None:
     st.subheader("Which words mattered")
     if other:
         st.caption(f"For {escape_md(name)}.")
-    explanations.show(text, lambda method: predict_views.explain(source, text, method))
+    predict_views.which_words(source, text)
 
 
 def a_file() -> None:

@@ -10,12 +10,16 @@ from pathlib import Path
 
 from core.data.preparation import guess_columns
 from core.data.reading import read_file
-from core.inference.prediction import (NO_TEXT, NOTE_COLUMN, alongside, load_run_model, predict_every_row,
-                                       predict_table, prediction_records, without_text)
+from core.inference.prediction import (LABELS_COLUMN, NO_TEXT, NOTE_COLUMN, alongside, is_multilabel, load_run_model,
+                                       model_records, predict_every_row, predict_table, without_text)
 from core.models.bundle import KINDS, run_zip
 from core.models.loading import load_model
 from core.store.store import Store
 from core.wording import count, listing
+
+
+# What a multi-label model's line says for a text none of whose labels reached its threshold.
+NO_LABEL = "(no label)"
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
@@ -26,16 +30,19 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if args.input:
         return predict_file(model, args)
     if args.json:
-        records = prediction_records(model.classes_, model.predict_proba(args.texts))
+        records = model_records(model, model.predict_proba(args.texts))
         print(json.dumps([{"text": t, **r} for t, r in zip(args.texts, records)], ensure_ascii=False))
     else:
+        several = is_multilabel(model)
         for r in predict_table(model, args.texts).to_dict("records"):
-            print(f"{r['predicted']}\t{r['confidence']:.3f}\t{r['text']}")
+            print(f"{r[LABELS_COLUMN] or NO_LABEL}\t{r['text']}" if several
+                  else f"{r['predicted']}\t{r['confidence']:.3f}\t{r['text']}")
     return 0
 
 
 def predict_file(model, args: argparse.Namespace) -> int:
-    """The input table with the predicted label, its probability and every class's probability added, as CSV."""
+    """The input table with the predicted label and its probability (a multi-label model's chosen labels, joined by
+    "|") and every class's probability added, as CSV."""
     read = read_file(Path(args.input))
     for problem in read.problems():
         print(f"warning: {problem}", file=sys.stderr)
@@ -101,7 +108,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                          "writes it back as CSV with the predictions added")
     predict.add_argument("--text-col", help="the column of --input holding the texts (guessed when left out)")
     predict.add_argument("--output", help="write the CSV here instead of to the screen")
-    predict.add_argument("--json", action="store_true", help="for texts given here: JSON with every probability")
+    predict.add_argument("--json", action="store_true", help="for texts given here: JSON with every probability "
+                         "(and, for a model that chooses several labels per text, the list of labels and their "
+                         "thresholds)")
     predict.add_argument("texts", nargs="*")
     predict.set_defaults(func=cmd_predict)
     export = sub.add_parser("export", help="write a run's model as one ZIP file: the model bundle, or ONNX")

@@ -1,7 +1,8 @@
 """Which words of a text pushed a model towards its prediction.
 
 `occlusion` works for every model: it takes each word out in turn and sees how far the probability of the class
-falls. `gradient` asks the model itself, through its gradients, where the model has a vector per token.
+falls; for a multi-label model that is the label's own probability, so each chosen label has words of its own.
+`gradient` asks the model itself, through its gradients, where the model has a vector per token.
 """
 from __future__ import annotations
 
@@ -66,7 +67,10 @@ def occlusion(model: TextClassifier, text: str, target: str | None = None) -> Ex
 def gradient(model: TextClassifier, text: str, target: str | None = None) -> Explanation | None:
     """Each word's weight: the sum over its tokens of gradient x input, the first-order estimate of how much the
     token's vector adds to the log-probability of `target` (by default the predicted class). None for a model
-    without a vector per token."""
+    without a vector per token, and for a multi-label one: `token_gradients` differentiates the log-softmax over
+    the classes, which is not the probability of a label judged on its own (its log-sigmoid)."""
+    if getattr(model, "multilabel_", False):
+        return None
     index = _class_index(model, model.predict_proba([text])[0], target)
     scored = model.token_gradients(text, index)
     if scored is None:

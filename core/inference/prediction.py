@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 
 from core.architectures import TextClassifier
+from core.architectures.label_thresholds import LabelThresholds
+from core.data.multilabel import join_labels
 from core.evaluation.report import probability_column
 from core.models.loading import load_folder
 from core.store.shared_storage import run_files
@@ -24,14 +26,49 @@ def load_run_model(store: Store, run_id: int) -> TextClassifier:
     return load_folder(run_files(store, run_id) / MODEL_DIR)
 
 
+# The column of a multi-label prediction: the chosen labels joined as a multi-label dataset's `label` column holds
+# them; a single-label one has `predicted` and its `confidence` instead.
+LABELS_COLUMN, PREDICTED_COLUMN = "labels", "predicted"
+
+
+def is_multilabel(model) -> bool:
+    """Whether `model` chooses any number of labels per text; models saved before there were such models are not."""
+    return bool(getattr(model, "multilabel_", False))
+
+
 def prediction_frame(texts: Sequence[str], proba: np.ndarray, classes: Sequence[str]) -> pd.DataFrame:
     """One row per text: the text, the predicted label, its probability, then `P(class)` for every class."""
     classes = np.asarray(classes, dtype=object)
     table = pd.DataFrame(proba, columns=[probability_column(str(c)) for c in classes])
     table.insert(0, "confidence", proba.max(axis=1) if len(proba) else [])
-    table.insert(0, "predicted", classes[proba.argmax(axis=1)].astype(str) if len(proba) else [])
+    table.insert(0, PREDICTED_COLUMN, classes[proba.argmax(axis=1)].astype(str) if len(proba) else [])
     table.insert(0, "text", list(texts))
     return table
+
+
+def chosen_labels(proba: np.ndarray, classes: Sequence[str], thresholds: LabelThresholds) -> list[list[str]]:
+    """Each row's labels whose probability reaches their threshold, in `classes` order."""
+    classes = [str(c) for c in classes]
+    return [[c for c, on in zip(classes, row) if on] for row in thresholds.decide(proba, classes)]
+
+
+def multilabel_frame(texts: Sequence[str], proba: np.ndarray, classes: Sequence[str],
+                     thresholds: LabelThresholds) -> pd.DataFrame:
+    """One row per text: the text, its chosen labels joined by "|" ("" when none reached its threshold), then
+    `P(label)` for every label; the probabilities are each label's own and need not sum to 1."""
+    table = pd.DataFrame(proba, columns=[probability_column(str(c)) for c in classes])
+    table.insert(0, LABELS_COLUMN, [join_labels(row) for row in chosen_labels(proba, classes, thresholds)])
+    table.insert(0, "text", list(texts))
+    return table
+
+
+def label_table(proba: np.ndarray, classes: Sequence[str], thresholds: LabelThresholds) -> pd.DataFrame:
+    """One text's labels, most probable first: each label's probability, its threshold and whether it was chosen."""
+    chosen = set(chosen_labels(proba[None, :], classes, thresholds)[0])
+    table = pd.DataFrame({"label": [str(c) for c in classes], "probability": proba,
+                          "threshold": thresholds.for_classes(classes)})
+    table["chosen"] = table["label"].isin(chosen)
+    return table.sort_values("probability", ascending=False, kind="stable").reset_index(drop=True)
 
 
 def prediction_records(classes: Sequence[str], proba: np.ndarray) -> list[dict[str, Any]]:
@@ -41,8 +78,30 @@ def prediction_records(classes: Sequence[str], proba: np.ndarray) -> list[dict[s
              "probabilities": {c: float(p) for c, p in zip(classes, row)}} for row in proba]
 
 
+def multilabel_records(classes: Sequence[str], proba: np.ndarray, thresholds: LabelThresholds) -> list[dict[str, Any]]:
+    """One JSON-ready record per row of `proba`: the chosen labels (a list, empty when none reached its threshold),
+    every label's probability and every label's threshold, as plain floats."""
+    classes = [str(c) for c in classes]
+    limits = {c: float(t) for c, t in zip(classes, thresholds.for_classes(classes))}
+    return [{"labels": labels, "probabilities": {c: float(p) for c, p in zip(classes, row)}, "thresholds": limits}
+            for labels, row in zip(chosen_labels(proba, classes, thresholds), proba)]
+
+
+def model_records(model, proba: np.ndarray) -> list[dict[str, Any]]:
+    """`model`'s predictions of `proba`'s rows as JSON-ready records: `multilabel_records` for a multi-label model,
+    `prediction_records` for any other."""
+    if is_multilabel(model):
+        return multilabel_records(model.classes_, proba, model.label_thresholds_)
+    return prediction_records(model.classes_, proba)
+
+
 def predict_table(model: TextClassifier, texts: Sequence[str]) -> pd.DataFrame:
-    return prediction_frame(texts, model.predict_proba(list(texts)), model.classes_)
+    """`model`'s predictions of `texts`: `multilabel_frame` for a multi-label model, `prediction_frame` for any
+    other."""
+    proba = model.predict_proba(list(texts))
+    if is_multilabel(model):
+        return multilabel_frame(texts, proba, model.classes_, model.label_thresholds_)
+    return prediction_frame(texts, proba, model.classes_)
 
 
 # A row of a file whose text is empty keeps its place in the predictions, with this in the note column instead of a
@@ -57,8 +116,8 @@ def without_text(texts: pd.Series) -> pd.Series:
 
 def predict_every_row(texts: pd.Series, predict: Callable[[list[str]], pd.DataFrame]) -> pd.DataFrame:
     """`predict`'s table (as `predict_table` gives it) for every row of `texts`, in their order. A row without text
-    gets an empty prediction and "no text" in a note column after the label, so the output lines up with the input
-    row for row; the column is there only when some row needs it."""
+    gets an empty prediction and "no text" in a note column after the label (or labels), so the output lines up
+    with the input row for row; the column is there only when some row needs it."""
     empty = without_text(texts).to_numpy()
     if empty.all():
         raise ValueError("Every row's text is empty: there is nothing to classify.")
@@ -67,9 +126,10 @@ def predict_every_row(texts: pd.Series, predict: Callable[[list[str]], pd.DataFr
     table.index = np.flatnonzero(~empty)
     table = table.reindex(range(len(shown)))
     table["text"] = shown
-    table["predicted"] = table["predicted"].fillna("")
+    label = LABELS_COLUMN if LABELS_COLUMN in table.columns else PREDICTED_COLUMN
+    table[label] = table[label].fillna("")
     if empty.any():
-        table.insert(table.columns.get_loc("predicted") + 1, NOTE_COLUMN, np.where(empty, NO_TEXT, ""))
+        table.insert(table.columns.get_loc(label) + 1, NOTE_COLUMN, np.where(empty, NO_TEXT, ""))
     return table
 
 

@@ -1,7 +1,9 @@
 """Serve a trained model over HTTP: POST /predict for labels and probabilities, GET /health, the API documented at
 /docs.
 
-The service depends only on a model's `classes_` and `predict_proba`, so every format `load_model` reads serves alike.
+The service depends only on a model's `classes_` and `predict_proba` (and, for a multi-label model, its
+`label_thresholds_`), so every format `load_model` reads serves alike. A multi-label model answers each text with the
+labels it chose, every label's probability and every label's threshold; any other with one label and its confidence.
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, StrictStr, model_validator
 
-from core.inference.prediction import prediction_records
+from core.inference.prediction import is_multilabel, model_records
 from core.models.loading import load_model
 
 # Longer texts are refused rather than held in memory: every model reads at most a few thousand tokens of a text.
@@ -97,6 +99,18 @@ class PredictResponse(BaseModel):
     predictions: list[Prediction] = Field(description="One prediction per text, in the order the texts were sent.")
 
 
+class LabelsPrediction(BaseModel):
+    labels: list[str] = Field(description="The labels whose probability reached their threshold; may be empty.")
+    probabilities: dict[str, float] = Field(description="Every label's probability, each judged on its own: they "
+                                                        "need not sum to 1.")
+    thresholds: dict[str, float] = Field(description="The probability each label needs to be chosen.")
+
+
+class LabelsResponse(BaseModel):
+    predictions: list[LabelsPrediction] = Field(description="One prediction per text, in the order the texts were "
+                                                            "sent.")
+
+
 class Health(BaseModel):
     status: str
     model: str
@@ -142,12 +156,16 @@ def _encodable(text: str) -> bool:
 
 def create_app(model, name: str, max_texts: int = 1000, max_body_mb: float = 10.0,
                max_chars: int = 1_000_000) -> fastapi.FastAPI:
-    """A FastAPI app answering predictions from `model` (anything with `classes_` and `predict_proba`): at most
-    `max_texts` texts, `max_chars` characters in all and a body of `max_body_mb` MB per request."""
+    """A FastAPI app answering predictions from `model` (anything with `classes_` and `predict_proba`, and
+    `label_thresholds_` where `multilabel_`): at most `max_texts` texts, `max_chars` characters in all and a body of
+    `max_body_mb` MB per request."""
     classes = [str(c) for c in model.classes_]
     turns = Turns()  # FastAPI runs sync endpoints on a thread pool
-    app = fastapi.FastAPI(title=f"Classifier Studio: {name}", description=f"Predicts one of {len(classes)} classes: "
-                          f"{', '.join(classes)}. Send 1 to {max_texts} texts per request.")
+    several = is_multilabel(model)
+    response, answer = (LabelsResponse, LabelsPrediction) if several else (PredictResponse, Prediction)
+    task = f"Chooses any of {len(classes)} labels" if several else f"Predicts one of {len(classes)} classes"
+    app = fastapi.FastAPI(title=f"Classifier Studio: {name}", description=f"{task}: {', '.join(classes)}. Send 1 to "
+                          f"{max_texts} texts per request.")
 
     @app.exception_handler(RequestValidationError)
     async def plain_message(request: fastapi.Request, exc: RequestValidationError) -> JSONResponse:
@@ -158,9 +176,9 @@ def create_app(model, name: str, max_texts: int = 1000, max_body_mb: float = 10.
     def health() -> Health:
         return Health(status="ok", model=name, classes=classes)
 
-    @app.post("/predict", response_model=PredictResponse,
+    @app.post("/predict", response_model=response,
               responses={422: {"description": "The request is malformed; `detail` says what to change."}})
-    def predict(request: PredictRequest) -> PredictResponse:
+    def predict(request: PredictRequest):
         texts = request.texts if request.texts is not None else [request.text]
         if not texts:
             raise fastapi.HTTPException(422, f'"texts" is empty; send at least one text, e.g. {EXAMPLE}.')
@@ -182,7 +200,7 @@ def create_app(model, name: str, max_texts: int = 1000, max_body_mb: float = 10.
             with turns.turn():
                 probabilities.append(model.predict_proba(texts[start:start + CHUNK]))
         proba = np.concatenate(probabilities)
-        return PredictResponse(predictions=[Prediction(**r) for r in prediction_records(classes, proba)])
+        return response(predictions=[answer(**r) for r in model_records(model, proba)])
 
     app.add_middleware(BodyLimit, limit=int(max_body_mb * 1024 * 1024))
     return app

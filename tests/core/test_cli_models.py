@@ -16,6 +16,7 @@ from core.cli.main import main
 from core.cli.models import file_size
 from core.inference.prediction import load_run_model
 from core.models.bundle import run_zip
+from tests.keyword_model import KeywordModel
 
 
 @pytest.fixture
@@ -98,3 +99,36 @@ def test_the_python_api_is_two_lines(trained, workspace):
 def test_file_sizes_are_shown_in_a_unit_that_suits_them():
     assert [file_size(n) for n in (1, 512, 45_300, 999_949, 999_950, 3_200_000, 1_400_000_000)] == [
         "1 byte", "512 bytes", "45.3 kB", "999.9 kB", "1.0 MB", "3.2 MB", "1.4 GB"]
+
+
+@pytest.fixture
+def labels_model(monkeypatch) -> KeywordModel:
+    """`--model` loads the multi-label stand-in, whatever the path: a saved multi-label model needs the models'
+    side of several labels per text."""
+    model = KeywordModel()
+    monkeypatch.setattr("core.cli.models.load_model", lambda path: model)
+    return model
+
+
+def test_predict_json_gives_a_multilabel_models_list_of_labels_per_text(labels_model, capsys):
+    assert main(["predict", "--model", "m.zip", "--json", "goal match pasta bread", "hello"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert [(p["text"], p["labels"]) for p in printed] == [("goal match pasta bread", ["food", "sport"]),
+                                                          ("hello", [])]
+    assert printed[0]["thresholds"] == {"food": 0.6, "sport": 0.4, "tech": 0.7}
+    assert printed[0]["probabilities"] == pytest.approx({"food": 0.95, "sport": 0.95, "tech": 0.05})
+
+
+def test_predict_prints_a_multilabel_models_labels_per_line(labels_model, capsys):
+    assert main(["predict", "--model", "m.zip", "goal pasta bread", "hello"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["food|sport\tgoal pasta bread", "(no label)\thello"]
+
+
+def test_predict_a_file_with_a_multilabel_model_adds_the_labels_column(labels_model, tmp_path, capsys):
+    pd.DataFrame({"id": [1, 2, 3], "message": ["goal pasta", "", "laptop code"]}).to_csv(tmp_path / "t.csv",
+                                                                                          index=False)
+    assert main(["predict", "--model", "m.zip", "--input", str(tmp_path / "t.csv"), "--text-col", "message"]) == 0
+    table = pd.read_csv(io.StringIO(capsys.readouterr().out), keep_default_na=False)
+    assert table.columns.tolist() == ["id", "message", "labels", "note", "P(food)", "P(sport)", "P(tech)"]
+    assert table["labels"].tolist() == ["sport", "", "tech"]
+    assert table["note"].tolist() == ["", "no text", ""]

@@ -8,6 +8,7 @@ from core.architectures import TextClassifier, get_architecture
 from core.data.text_set import TextSet
 from core.inference.attributions import MAX_WORDS, Explanation, gradient, occlusion, per_word, words
 from tests.conftest import make_texts
+from tests.keyword_model import KeywordModel
 
 SMALL = {"epochs": 8, "batch_size": 8, "learning_rate": 0.01, "max_length": 32, "vocab_size": 500,
          "embedding_dim": 16, "num_filters": 8, "device": "cpu", "early_stopping_patience": 0}
@@ -142,3 +143,18 @@ def test_gradient_leaves_out_words_past_the_maximum_length(finetune):
     explained = gradient(finetune, text)
     assert len(explained.weights) == 30
     assert explained.words_left_out == 10
+
+
+def test_occlusion_of_a_multilabel_model_weighs_each_labels_own_words():
+    model, text = KeywordModel(), "goal match pasta bread"
+    sport, food = occlusion(model, text, "sport"), occlusion(model, text, "food")
+    assert (sport.target, food.target) == ("sport", "food")
+    # Each label's probability falls from 0.95 to 0.5 without one of its two words, and not at all without the other
+    # label's.
+    assert [w.weight for w in sport.weights] == pytest.approx([0.45, 0.45, 0.0, 0.0])
+    assert [w.weight for w in food.weights] == pytest.approx([0.0, 0.0, 0.45, 0.45])
+
+
+def test_gradient_is_none_for_a_multilabel_model():
+    # token_gradients differentiates the log-softmax over the classes, not one label's own log-sigmoid.
+    assert gradient(KeywordModel(), "goal match") is None

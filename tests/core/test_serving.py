@@ -19,6 +19,7 @@ from core.data.text_set import subset
 from core.inference.serving import create_app
 from core.models.loading import load_model
 from tests.conftest import make_texts
+from tests.keyword_model import KeywordModel
 
 MAX_TEXTS = 5
 MAX_BODY_MB, MAX_CHARS = 0.01, 2_000  # small, for requests over them to stay small
@@ -200,3 +201,24 @@ def test_a_short_request_waits_for_one_chunk_of_a_long_one_not_all_of_it():
     # The short call ran between the long one's chunks, not after all 20 of them.
     order = [n for n, _, _ in sorted(model.calls, key=lambda call: call[1])]
     assert 1 in order and order.index(1) < len(order) - 1, order
+
+
+def test_a_multilabel_model_answers_with_a_list_of_labels_and_each_labels_probability_and_threshold():
+    model = KeywordModel()
+    client = TestClient(create_app(model, "labels"))
+    answer = client.post("/predict", json={"texts": ["goal pasta", "goal match pasta bread", "hello"]})
+    assert answer.status_code == 200
+    predictions = answer.json()["predictions"]
+    assert [p["labels"] for p in predictions] == [["sport"], ["food", "sport"], []]
+    assert predictions[0] == {"labels": ["sport"], "probabilities": pytest.approx({"food": 0.5, "sport": 0.5,
+                                                                                    "tech": 0.05}),
+                              "thresholds": {"food": 0.6, "sport": 0.4, "tech": 0.7}}
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    assert set(schemas["LabelsPrediction"]["properties"]) == {"labels", "probabilities", "thresholds"}
+    assert "PredictResponse" not in schemas, "the documentation shows the answer this model gives"
+    assert client.get("/health").json() == {"status": "ok", "model": "labels", "classes": ["food", "sport", "tech"]}
+
+
+def test_a_single_label_model_answers_as_before(url):
+    status, body = post(url, {"text": "goal match"})
+    assert status == 200 and set(body["predictions"][0]) == {"label", "confidence", "probabilities"}
