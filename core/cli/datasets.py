@@ -34,11 +34,12 @@ def cmd_list(args: argparse.Namespace) -> int:
         return 0
     runs = Counter(r.dataset_id for r in store.list_runs())
     width = max(4, *(len(d.name) for d in datasets))
-    print(f"{'id':16}  {'name':{width}}  {'rows':>9}  {'classes':>7}  {'created':16}  {'runs':>4}  labels")
+    print(f"{'id':16}  {'name':{width}}  {'rows':>9}  {'classes':>7}  {'created':16}  {'runs':>4}")
     for d in datasets:
         created = time.strftime("%Y-%m-%d %H:%M", time.localtime(d.created_at))
-        print(f"{d.id:16}  {d.name:{width}}  {d.n_rows:>9,}  {len(d.classes):>7}  {created:16}  {runs[d.id]:>4}  "
-              f"{'several per text' if d.multilabel else 'one per text'}")
+        several = "  (several labels per text)" if d.multilabel else ""
+        print(f"{d.id:16}  {d.name:{width}}  {d.n_rows:>9,}  {len(d.classes):>7}  {created:16}  {runs[d.id]:>4}"
+              f"{several}")
     return 0
 
 

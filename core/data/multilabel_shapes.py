@@ -39,6 +39,15 @@ class LabelShape:
     def multilabel(self) -> bool:
         return self.kind != SINGLE_KIND
 
+    def to_dict(self) -> dict:
+        """Its JSON form, as the Data page keeps a person's choices."""
+        return {"kind": self.kind, "separator": self.separator, "label_columns": list(self.label_columns)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> LabelShape:
+        """A shape from its JSON form; SINGLE from choices kept before there were shapes ({})."""
+        return cls(data.get("kind", SINGLE_KIND), data.get("separator"), tuple(data.get("label_columns", ())))
+
     @property
     def confirm(self) -> bool:
         """Whether the person must say it is several labels before it is taken so (a comma may be prose)."""

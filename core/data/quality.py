@@ -3,7 +3,8 @@
 Finding kinds: one_class, empty_text, missing_label, duplicates, near_duplicates, conflicts, leakage, label_case,
 too_many_classes, rare_classes, imbalance, long_texts. Fix keys (FIXES): drop_empty, drop_duplicates,
 drop_conflicts, merge_rare, drop_leaks; and CASEFOLD, which is a label option rather than a change of rows.
-Every check and fix reads the same Scan of the table (core.data.quality_scan), made once per call.
+Every check and fix reads the same Scan of the table (core.data.quality_scan), made once per call. A table with several
+labels per text gets ROW_CHECKS and the checks of core.data.multilabel_quality instead.
 """
 from __future__ import annotations
 

@@ -6,7 +6,6 @@ from pathlib import Path
 import pytest
 
 from core.data.multilabel_shapes import LabelShape, detect_shape
-from core.data.preparation import validate
 from core.data.reading import read_file
 from core.errors import DataError
 

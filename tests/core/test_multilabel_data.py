@@ -188,4 +188,4 @@ def test_the_datasets_list_says_which_have_several_labels_per_text(workspace, ca
     create_dataset(workspace, tagged(), "combined", "text", "tags")
     assert main(["datasets"]) == 0
     lines = {line.split()[1]: line for line in capsys.readouterr().out.splitlines()[1:]}
-    assert lines["topics"].endswith("several per text") and lines["combined"].endswith("one per text")
+    assert lines["topics"].endswith("0  (several labels per text)") and lines["combined"].endswith(" 0")
