@@ -9,6 +9,10 @@ import pandas as pd
 import streamlit as st
 
 from core.access.ownership import can_change
+from core.data.labels import LabelOptions, clean_labels
+from core.data.multilabel import split_labels
+from core.data.multilabel_shapes import LabelShape, row_labels
+from core.errors import DataError
 from core.store.datasets import delete_dataset
 from core.store.store import DatasetRecord, Store
 from core.wording import count
@@ -17,11 +21,26 @@ from dashboard.sharing_views import share_toggle, whose
 from dashboard.state import DATASET, current, remember
 
 
-def class_counts(labels: pd.Series) -> None:
-    """Texts per class, most first, each with a bar of its share: a table, not a chart, so the Data page does not
-    load the charting library (0.4 s of the browser's time when a page opens) for one bar chart."""
+def label_summary(df: pd.DataFrame, label_col: str | None, labels: LabelOptions, shape: LabelShape) -> None:
+    """Texts per class; for several labels per text, texts per label (each text counted under each of its labels,
+    its share that of all texts with labels read)."""
+    if not shape.multilabel:
+        class_counts(clean_labels(df[label_col], labels).dropna())
+        return
+    try:
+        joined = row_labels(df, label_col, shape, labels).dropna()
+    except DataError:  # the quality report says why
+        return
+    class_counts(joined.map(split_labels).explode().dropna(), len(joined))
+
+
+def class_counts(labels: pd.Series, texts: int | None = None) -> None:
+    """Texts per class, most first, each with a bar of its share (of `texts`, when a text may have several labels): a
+    table, not a chart, so the Data page does not load the charting library (0.4 s of the browser's time when a page
+    opens) for one bar chart."""
     counts = labels.astype(str).value_counts()
-    table = pd.DataFrame({"class": counts.index, "texts": counts.to_numpy(), "share": counts.to_numpy() / counts.sum()})
+    table = pd.DataFrame({"class": counts.index, "texts": counts.to_numpy(),
+                          "share": counts.to_numpy() / (texts or counts.sum())})
     st.dataframe(table, hide_index=True, key="class_distribution", height=min(400, 38 + 35 * len(table)),
                  column_config={
                      "class": st.column_config.TextColumn("Class"),
@@ -49,7 +68,8 @@ def _row(store: Store, dataset: DatasetRecord, n_runs: int, others_runs: int) ->
     name, share, use, rename, delete = st.columns([5, 1, 1.3, 1.3, 1.3], vertical_alignment="center")
     chosen = " · in use" if current(DATASET) == dataset.id else ""
     name.markdown(f"**{escape_md(dataset.name)}**{chosen}{whose(store, dataset)}  \n{dataset.n_rows:,} rows · "
-                  f"{len(dataset.classes)} classes · {count(n_runs, 'run')} · saved "
+                  f"{len(dataset.classes)} {'labels, several per text' if dataset.multilabel else 'classes'} · "
+                  f"{count(n_runs, 'run')} · saved "
                   f"{time.strftime('%d %b %Y %H:%M', time.localtime(dataset.created_at))}")
     with share:
         share_toggle(store, dataset, f"datasets.share.{dataset.id}", partial(store.share_dataset, dataset.id),

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from core.data.labels import LabelOptions
+from core.data.multilabel_shapes import LabelShape
 from core.data.preparation import guess_columns
 from core.data.reading import SUPPORTED
 from core.data.samples import SAMPLES
@@ -98,11 +99,14 @@ def save_button(store: Store, df: pd.DataFrame, name: str, choices: dict, labels
     val_pct, test_pct, seed = shares
     try:
         dataset, parts, left_out = create_dataset(store, df, name, choices["text"], choices["label"], labels,
-                                                  choices["split"], val_pct / 100, test_pct / 100, seed, source_hash)
+                                                  choices["split"], val_pct / 100, test_pct / 100, seed, source_hash,
+                                                  LabelShape.from_dict(choices["shape"]))
     except DataError as exc:
         st.error(escape_md(exc))
         st.stop()
     remember(DATASET, dataset.id)
     counts = parts["split"].value_counts()
-    st.success(f"Saved {escape_md(dataset.name)}: {counts.get('train', 0):,} training, {counts.get('val', 0):,} "
-               f"validation and {counts.get('test', 0):,} test texts. {left_out.sentence()}".rstrip())
+    several = ", several labels per text" if dataset.multilabel else ""
+    st.success(f"Saved {escape_md(dataset.name)}{several}: {counts.get('train', 0):,} training, "
+               f"{counts.get('val', 0):,} validation and {counts.get('test', 0):,} test texts. "
+               f"{left_out.sentence()}".rstrip())

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.data import multilabel_quality, quality
 from core.data.labels import LabelOptions
-from core.data.quality import apply_fix
+from core.data.multilabel_shapes import LabelShape
 from core.data.reading import ReadResult
 from core.data.samples import SAMPLES
 from core.store.uploads import keep_choices, keep_upload, kept_choices, kept_name, may_open
@@ -95,7 +96,13 @@ def fixed(draft: dict, result: ReadResult, options: dict) -> dict:
 def apply(fixes: dict, record: dict) -> dict:
     """`fixes` with one more fix; `record` says which, and on which columns and label options."""
     labels = LabelOptions(casefold=record["casefold"], names=record["names"])
-    table, message = apply_fix(fixes["table"], record["text"], record["label"], record["fix"], record["split"], labels)
+    shape = LabelShape.from_dict(record.get("shape", {}))
+    if shape.multilabel:
+        table, message = multilabel_quality.apply_fix(fixes["table"], record["text"], record["label"], record["fix"],
+                                                      record["split"], labels, shape)
+    else:
+        table, message = quality.apply_fix(fixes["table"], record["text"], record["label"], record["fix"],
+                                           record["split"], labels)
     return {**fixes, "table": table, "done": [*fixes["done"], message], "applied": [*fixes["applied"], record],
             "checked": {}}
 

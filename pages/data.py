@@ -3,14 +3,14 @@ from pathlib import Path
 
 import streamlit as st
 
-from core.data.labels import LabelOptions, clean_labels
+from core.data.labels import LabelOptions
 from core.data.preparation import validate
 from core.data.quality import CASEFOLD
 from core.errors import DataError
 from dashboard import draft_views, drafts, navigation, quality_views, reading_views
 from dashboard.components import escape_md
-from dashboard.dataset_views import class_counts, saved_datasets
-from dashboard.label_views import label_options
+from dashboard.dataset_views import label_summary, saved_datasets
+from dashboard.label_views import label_options, label_shape
 from dashboard.limits_views import server_limits
 from dashboard.state import DATASET, DRAFT, FIXES, current, get_store, remember
 
@@ -70,10 +70,12 @@ split_col = None if split_choice == draft_views.RANDOM else split_choice
 labels = LabelOptions()
 if label_col is not None and label_col != text_col:
     labels = label_options(df, label_col, table_key, kept.get("labels", {}))
+shape = label_shape(df, text_col, label_col, split_col, table_key, kept.get("shape", {}))
 choices = {"text": text_col, "label": label_col, "split": split_col, "casefold": labels.casefold,
-           "names": labels.names}
+           "names": labels.names, "shape": shape.to_dict()}
 drafts.keep(draft, {"options": options, "columns": {"text": text_col, "label": label_col, "split": split_choice},
-                    "labels": {"casefold": labels.casefold, "names": labels.names}, "fixes": fixes["applied"]})
+                    "labels": {"casefold": labels.casefold, "names": labels.names}, "shape": shape.to_dict(),
+                    "fixes": fixes["applied"]})
 
 
 def fix(key: str) -> None:
@@ -88,13 +90,13 @@ def undo() -> None:
 
 
 # A million rows take seconds to check, so each choice of columns is checked once per version of the table.
-choice = (text_col, label_col, split_col, labels.casefold, tuple(sorted(labels.names.items())))
+choice = (text_col, label_col, split_col, labels.casefold, tuple(sorted(labels.names.items())), shape)
 if choice not in fixes["checked"]:
     with st.spinner("Checking the rows…"):
-        fixes["checked"][choice] = validate(df, text_col, label_col, split_col, labels)
+        fixes["checked"][choice] = validate(df, text_col, label_col, split_col, labels, shape)
 issues = fixes["checked"][choice]
-if label_col is not None and label_col != text_col and not any(i.kind == "multilabel" for i in issues):
-    class_counts(clean_labels(df[label_col], labels).dropna())
+if shape.multilabel or (label_col is not None and label_col != text_col):
+    label_summary(df, label_col, labels, shape)
 st.subheader("Quality report")
 quality_views.applied(fixes["done"], undo)
 if not issues:

@@ -9,6 +9,7 @@ import pandas as pd
 from core.architectures import Architecture
 from core.architectures.preview import preview
 from core.data.labels import LabelOptions
+from core.data.multilabel_shapes import COLUMNS, SEPARATED, SINGLE, LabelShape, describe, detect_shape, row_labels
 from core.data.preparation import guess_columns
 from core.data.splitting import has_validation, split_columns
 from core.errors import DataError
@@ -37,11 +38,37 @@ def choose_columns(df: pd.DataFrame, source: str, text: str | None, label: str |
     return chosen
 
 
-def split_rows(df: pd.DataFrame, text_col: str, label_col: str, labels: LabelOptions, split_col: str | None,
-               seed: int) -> pd.DataFrame:
+def choose_shape(df: pd.DataFrame, source: str, label_col: str | None, label_sep: str | None,
+                 label_columns: str | None, labels: LabelOptions) -> LabelShape:
+    """How the labels are written: 0/1 columns as `label_columns` ("a,b,c") names them, one column with `label_sep`
+    between the labels, else as the label column looks (lists, or "|" or ";" between labels; "," only when
+    `label_sep` says so, as prose has commas too). Says on stderr what was found."""
+    if label_columns:
+        chosen = tuple(c.strip() for c in label_columns.split(",") if c.strip())
+        if missing := [c for c in chosen if c not in df.columns]:
+            raise DataError(f"No column {', '.join(map(repr, missing))} in {source}. Columns: "
+                            f"{', '.join(map(str, df.columns))}.")
+        shape = LabelShape(COLUMNS, label_columns=chosen)
+    elif label_col is None:
+        return SINGLE
+    elif label_sep:
+        shape = LabelShape(SEPARATED, label_sep)
+    else:
+        shape = detect_shape(df[label_col])
+        if shape.confirm:
+            print(f"note: column '{label_col}' may hold several labels per text separated by '{shape.separator}'; "
+                  f"add --label-sep '{shape.separator}' to read them so. Read as one label per text.", file=sys.stderr)
+            return SINGLE
+    if shape.multilabel:
+        print(describe(shape, row_labels(df, label_col, shape, labels)), file=sys.stderr)
+    return shape
+
+
+def split_rows(df: pd.DataFrame, text_col: str, label_col: str | None, labels: LabelOptions, split_col: str | None,
+               seed: int, shape: LabelShape = SINGLE) -> pd.DataFrame:
     """The rows as the Data page saves them, with the part of each: as `split_col` says (validation rows taken from
     its training rows when it marks none), or held out at random. Says on stderr how the rows were shared out."""
-    parts = split_table(df, text_col, label_col, labels, split_col, seed=seed)[0]
+    parts = split_table(df, text_col, label_col, labels, split_col, seed=seed, shape=shape)[0]
     n = parts["split"].value_counts()
     if split_col is None:
         how = f"Validation and test texts held out at random (seed {seed})"
@@ -53,7 +80,8 @@ def split_rows(df: pd.DataFrame, text_col: str, label_col: str, labels: LabelOpt
         print(f"Column '{split_col}' marks no validation rows, so {n.get('val', 0):,} of its training rows are held "
               "out to steer training.", file=sys.stderr)
     if left_out := len(df) - len(parts):
-        print(f"{count(left_out, 'row')} left out: no text, no label, or a text already in an earlier row.",
+        joined = " (several labels of one text are joined)" if shape.multilabel else ""
+        print(f"{count(left_out, 'row')} left out: no text, no label, or a text already in an earlier row{joined}.",
               file=sys.stderr)
     return parts
 

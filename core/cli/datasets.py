@@ -37,7 +37,9 @@ def cmd_list(args: argparse.Namespace) -> int:
     print(f"{'id':16}  {'name':{width}}  {'rows':>9}  {'classes':>7}  {'created':16}  {'runs':>4}")
     for d in datasets:
         created = time.strftime("%Y-%m-%d %H:%M", time.localtime(d.created_at))
-        print(f"{d.id:16}  {d.name:{width}}  {d.n_rows:>9,}  {len(d.classes):>7}  {created:16}  {runs[d.id]:>4}")
+        several = "  (several labels per text)" if d.multilabel else ""
+        print(f"{d.id:16}  {d.name:{width}}  {d.n_rows:>9,}  {len(d.classes):>7}  {created:16}  {runs[d.id]:>4}"
+              f"{several}")
     return 0
 
 

@@ -10,7 +10,7 @@ from typing import Any, Sequence
 
 from core.architectures import REGISTRY, get_architecture
 from core.architectures.base import PRESETS
-from core.cli.choices import RANDOM_SPLIT, choose_columns, say_preview, split_rows
+from core.cli.choices import RANDOM_SPLIT, choose_columns, choose_shape, say_preview, split_rows
 from core.data.labels import LabelOptions
 from core.data.preparation import validate
 from core.data.reading import read_file
@@ -74,21 +74,22 @@ def prepare_run(args: argparse.Namespace, store: Store, model_warnings: bool) ->
             print(f"note: {problem}", file=sys.stderr)
         df, name = result.table, Path(args.data).name
     text_col, label_col, split_col = choose_columns(df, name, args.text_col, args.label_col, args.split_col)
-    if label_col is None:
-        raise DataError(f"No column of {name} looks like labels; name it with --label-col. Columns: "
-                        f"{', '.join(map(str, df.columns))}.")
     labels = LabelOptions(casefold=args.casefold)
-    for issue in validate(df, text_col, label_col, split_col, labels):
+    shape = choose_shape(df, name, label_col, args.label_sep, args.label_columns, labels)
+    if label_col is None and not shape.multilabel:
+        raise DataError(f"No column of {name} looks like labels; name it with --label-col. For one 0/1 column per "
+                        f"label, name them with --label-columns. Columns: {', '.join(map(str, df.columns))}.")
+    for issue in validate(df, text_col, label_col, split_col, labels, shape):
         print(f"{issue.level}: {issue.message}", file=sys.stderr)
         if issue.level == "error":
             raise DataError("The data cannot be trained on as it is; the errors above say why.")
-    parts = split_rows(df, text_col, label_col, labels, split_col, args.seed)
+    parts = split_rows(df, text_col, label_col, labels, split_col, args.seed, shape)
     train_texts = parts.loc[parts["split"] == "train", "text"].tolist()
     # Stored checked and complete, as `jobs.start` stores them, not as the raw text of --set.
     config = arch.config_cls.from_dict({**arch.config_cls.preset_values(args.preset, len(train_texts)),
                                         **settings}).to_dict()
     say_preview(arch, config, train_texts, model_warnings)
-    return save_dataset(store, parts, name), config
+    return save_dataset(store, parts, name, multilabel=shape.multilabel), config
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -133,6 +134,11 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     source.add_argument("--data", help="a CSV / TSV / JSONL / Excel / Parquet file")
     parser.add_argument("--text-col", "--text-column", help="column with the texts (guessed when left out)")
     parser.add_argument("--label-col", "--label-column", help="column with the labels (guessed when left out)")
+    parser.add_argument("--label-sep", "--label-separator", metavar="SEP",
+                        help="several labels per text in the label column, SEP between them (e.g. '|' or ','); "
+                             "'|' and ';' and JSON lists are recognised without it")
+    parser.add_argument("--label-columns", metavar="A,B,C",
+                        help="several labels per text as one 0/1 (yes/no) column per label: their names")
     parser.add_argument("--split-col", "--split-column", metavar="NAME",
                         help="column saying which rows are for training, validation and test (default: the first "
                              f"such column found); '{RANDOM_SPLIT}' holds rows out at random instead")

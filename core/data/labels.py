@@ -1,4 +1,5 @@
-"""Clean a label column the way the user chose on the Data page, and spot columns holding several labels per row."""
+"""Clean a label column the way the user chose on the Data page, and spot columns holding several labels per row
+(core.data.multilabel_shapes reads them)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -100,9 +101,3 @@ def _like_tags(values: pd.Series, joined: np.ndarray, delimiter: str) -> bool:
     # Python sets, not Series.isin: pandas checks membership in an Arrow column value by value.
     return len(pieces) < len(combos) or set(pieces) <= set(values[~joined].unique())
 
-
-def multilabel_message(column: str, delimiter: str, example: str) -> str:
-    """What the Data page says when `detect_multilabel` found a delimiter."""
-    return (f"Column '{column}' holds several labels per row separated by '{delimiter}', for example '{example}'. "
-            "Training with several labels per row is not supported yet: each row needs exactly one label. "
-            "Keep one label per row in your file (for example the main one), or choose another label column.")

@@ -5,9 +5,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from core.data import quality
-from core.data.labels import (STRING, LabelOptions, clean_labels, detect_multilabel, is_numeric, multilabel_message,
-                              stripped)
+from core.data import multilabel_quality, quality
+from core.data.labels import STRING, LabelOptions, clean_labels, is_numeric, stripped
+from core.data.multilabel import join_labels, split_labels
+from core.data.multilabel_shapes import COLUMNS, SINGLE, LabelShape, row_labels
 from core.data.quality import LISTED, Finding
 from core.data.splitting import split_problem
 from core.errors import DataError
@@ -63,29 +64,36 @@ def not_text(column: pd.Series) -> str | None:
 
 
 def validate(df: pd.DataFrame, text_col: str, label_col: str | None, split_col: str | None = None,
-             labels: LabelOptions = LabelOptions()) -> list[Finding]:
+             labels: LabelOptions = LabelOptions(), shape: LabelShape = SINGLE) -> list[Finding]:
     """What stands in the way of training on these columns (errors) and what is worth fixing (warnings), each in
-    plain words and most with a one-click fix."""
+    plain words and most with a one-click fix. `shape`: how the labels are written (one per text unless it says
+    otherwise); 0/1 label columns need no `label_col`."""
+    if shape.kind == COLUMNS:
+        label_col = None
+        if taken := {text_col, split_col} & set(shape.label_columns):
+            return [Finding("same_column", "error", f"Column '{taken.pop()}' cannot be both a label column and the "
+                            "text or split column.")]
     if df.shape[1] == 1:
         return [Finding("one_column", "error", "The file has only one column. Add a column with the label of each "
                         "text (the answer the model should learn) and upload it again.")]
     if problem := _not_texts(df, text_col, label_col, split_col):
         return [problem]
-    if label_col is None:
+    if label_col is None and shape.kind != COLUMNS:
         return [Finding("no_label_column", "error", "Choose the column that holds the labels (the answer the model "
                         "should learn).")]
     if text_col == label_col:
         return [Finding("same_column", "error", "The text column and the label column are the same; choose two "
                         "different columns.")]
-    if split_col in (text_col, label_col):
+    if split_col is not None and split_col in (text_col, label_col):
         return [Finding("same_column", "error", f"Column '{split_col}' cannot be both the split and the "
                         f"{'text' if split_col == text_col else 'label'} column.")]
     if split_col is not None and (problem := split_problem(df[split_col])):
         return [Finding("split_values", "error", problem)]
-    delimiter = detect_multilabel(df[label_col])
-    if delimiter is not None:
-        example = df[label_col].astype(str)[df[label_col].astype(str).str.contains(delimiter, regex=False)].iloc[0]
-        return [Finding("multilabel", "error", multilabel_message(label_col, delimiter, example))]
+    if shape.multilabel:
+        try:
+            return multilabel_quality.findings(df, text_col, label_col, split_col, labels, shape)
+        except DataError as exc:  # a label name holding the joiner, a 0/1 column holding something else
+            return [Finding("label_values", "error", str(exc))]
     return quality.findings(df, text_col, label_col, split_col, labels)
 
 
@@ -114,6 +122,7 @@ class LeftOut:
     unusable: int = 0  # no text (or only spaces), or no label
     repeats: int = 0  # the text and label of an earlier row
     relabelled: int = 0  # the text of an earlier row, under another label: the first row's label is the one kept
+    joined: int = 0  # several labels per text: the text of an earlier row with other labels, joined to its labels
 
     def sentence(self) -> str:
         """What was left out and why, as one sentence; "" when nothing was."""
@@ -124,27 +133,43 @@ class LeftOut:
         if self.relabelled:
             parts.append(f"{count(self.relabelled, 'row')} whose text an earlier row has with another label (the "
                          "earlier row's label is kept)")
+        if self.joined:
+            parts.append(f"{count(self.joined, 'row')} whose text an earlier row has with other labels (their labels "
+                         "are joined to that row's)")
         if not parts:
             return ""
         return f"Left out {', '.join(parts[:-1])}{' and ' if len(parts) > 1 else ''}{parts[-1]}."
 
 
-def prepare(df: pd.DataFrame, text_col: str, label_col: str, labels: LabelOptions = LabelOptions(),
-            split_col: str | None = None) -> pd.DataFrame:
+def prepare(df: pd.DataFrame, text_col: str, label_col: str | None, labels: LabelOptions = LabelOptions(),
+            split_col: str | None = None, shape: LabelShape = SINGLE) -> pd.DataFrame:
     """The rows a model can learn from, as columns `text` and `label` (and `split` from the user's split column):
-    texts stripped, labels cleaned as chosen, no empty text, no missing label, each text once."""
-    return prepare_counted(df, text_col, label_col, labels, split_col)[0]
+    texts stripped, labels cleaned as chosen, no empty text, no missing label, each text once. Several labels per
+    text (`shape`) are joined by core.data.multilabel.JOINER in `label`."""
+    return prepare_counted(df, text_col, label_col, labels, split_col, shape)[0]
 
 
-def prepare_counted(df: pd.DataFrame, text_col: str, label_col: str, labels: LabelOptions = LabelOptions(),
-                    split_col: str | None = None) -> tuple[pd.DataFrame, LeftOut]:
+def prepare_counted(df: pd.DataFrame, text_col: str, label_col: str | None, labels: LabelOptions = LabelOptions(),
+                    split_col: str | None = None, shape: LabelShape = SINGLE) -> tuple[pd.DataFrame, LeftOut]:
     """`prepare`'s rows, and how many it left out and why, for the message that says so."""
-    out = pd.DataFrame({"text": df[text_col].astype(STRING).str.strip(), "label": clean_labels(df[label_col], labels)})
+    label = row_labels(df, label_col, shape, labels) if shape.multilabel else clean_labels(df[label_col], labels)
+    out = pd.DataFrame({"text": df[text_col].astype(STRING).str.strip(), "label": label})
     if split_col is not None:
         out["split"] = df[split_col]
     usable = out["text"].notna() & (out["text"] != "") & out["label"].notna()
     out = out[usable]
-    # Each text once, the first row of it kept: one text with two labels cannot be learned either way.
     seen_text, seen_pair = out.duplicated(subset="text"), out.duplicated(subset=["text", "label"])
-    left_out = LeftOut(int((~usable).sum()), int(seen_pair.sum()), int((seen_text & ~seen_pair).sum()))
+    if shape.multilabel:
+        # A text twice with other labels has all of them: several labels per text are no conflict.
+        other = seen_text & ~seen_pair
+        left_out = LeftOut(int((~usable).sum()), int(seen_pair.sum()), joined=int(other.sum()))
+        if other.any():
+            texts = out.loc[other, "text"]
+            repeated = out[out["text"].isin(texts)]
+            union = repeated.groupby("text", sort=False)["label"].agg(
+                lambda joined: join_labels(label for j in joined for label in split_labels(j)))
+            out = out.assign(label=out["label"].mask(out["text"].isin(texts), out["text"].map(union)))
+    else:
+        # Each text once, the first row of it kept: one text with two labels cannot be learned either way.
+        left_out = LeftOut(int((~usable).sum()), int(seen_pair.sum()), int((seen_text & ~seen_pair).sum()))
     return out[~seen_text].astype({"text": str, "label": str}).reset_index(drop=True), left_out

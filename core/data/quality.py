@@ -3,7 +3,8 @@
 Finding kinds: one_class, empty_text, missing_label, duplicates, near_duplicates, conflicts, leakage, label_case,
 too_many_classes, rare_classes, imbalance, long_texts. Fix keys (FIXES): drop_empty, drop_duplicates,
 drop_conflicts, merge_rare, drop_leaks; and CASEFOLD, which is a label option rather than a change of rows.
-Every check and fix reads the same Scan of the table (core.data.quality_scan), made once per call.
+Every check and fix reads the same Scan of the table (core.data.quality_scan), made once per call. A table with several
+labels per text gets ROW_CHECKS and the checks of core.data.multilabel_quality instead.
 """
 from __future__ import annotations
 
@@ -170,12 +171,16 @@ def _rare_classes(scan: Scan) -> Finding | None:
 
 
 def _label_case(scan: Scan) -> Finding | None:
+    return label_case(scan.counts.index)
+
+
+def label_case(classes: pd.Index) -> Finding | None:
     """Classes that differ only in capitals, which the label option "ignore capitals" makes one."""
-    lowered = pd.Series(scan.counts.index, dtype=STRING).str.lower()
+    lowered = pd.Series(classes, dtype=STRING).str.lower()
     clashes = lowered[lowered.duplicated(keep=False)]
     if clashes.empty:
         return None
-    groups = [" and ".join(f"'{c}'" for c in scan.counts.index[clashes.index[clashes == low]]) for low in clashes.unique()]
+    groups = [" and ".join(f"'{c}'" for c in classes[clashes.index[clashes == low]]) for low in clashes.unique()]
     shown = listing(groups, LISTED)
     return Finding("label_case", "warning", f"Labels that differ only in capitals are separate classes now: {shown}. "
                    "If they mean the same, make them one class.", fix=CASEFOLD,
@@ -213,6 +218,8 @@ def _long_texts(scan: Scan) -> Finding | None:
 CHECKS: tuple[Callable[[Scan], Finding | None], ...] = (
     _one_class, _empty_text, _missing_label, _duplicates, _near_duplicates, _conflicting, _leakage, _label_case,
     _too_many_classes, _rare_classes, _imbalance, _long_texts)
+# The checks of rows rather than classes: a multi-label table has them too (core.data.multilabel_quality).
+ROW_CHECKS = (_empty_text, _missing_label, _duplicates, _near_duplicates, _leakage, _long_texts)
 
 
 def _drop(df: pd.DataFrame, mask: np.ndarray, noun: str, plural: str) -> tuple[pd.DataFrame, str]:

@@ -20,7 +20,7 @@ EXAMPLE_CHARS = 60
 class Scan:
     """What the checks and the fixes need, computed once. Arrays are positional, one entry per row of the frame."""
     index: pd.Index
-    label_col: str
+    label_col: str  # the label column's name (a multi-label table's 0/1 columns have none: 'None')
     source: pd.Series  # the text column as given, only read to quote an example
     written: pd.Series  # the label column as given, only read to say how missing labels were written
     empty: np.ndarray  # no text, or only spaces
@@ -55,9 +55,12 @@ class Scan:
         return self.index[np.flatnonzero(mask)[:ROW_LIMIT]].tolist()
 
 
-def scan(df: pd.DataFrame, text_col: str, label_col: str, split_col: str | None, options: LabelOptions) -> Scan:
+def scan(df: pd.DataFrame, text_col: str, label_col: str | None, split_col: str | None, options: LabelOptions,
+         cleaned: pd.Series | None = None) -> Scan:
+    """`cleaned`: the labels as read already (a multi-label table's joined labels), instead of `label_col` cleaned."""
     empty, lengths, text_codes, key_codes = keys(df[text_col])
-    label_codes, uniques = pd.factorize(clean_labels(df[label_col], options))
+    labels = clean_labels(df[label_col], options) if cleaned is None else cleaned
+    label_codes, uniques = pd.factorize(labels)
     usable = ~empty & (label_codes != -1)
     exact = _seen_before(usable, _pair(text_codes, label_codes))
     same = _seen_before(usable, _pair(key_codes, label_codes))
@@ -71,7 +74,8 @@ def scan(df: pd.DataFrame, text_col: str, label_col: str, split_col: str | None,
     per_class = pd.Series(label_codes[usable]).value_counts()
     classes = pd.Index(uniques, dtype=STRING)
     counts = pd.Series(per_class.to_numpy(), index=classes.take(per_class.index), name="count")
-    return Scan(df.index, label_col, df[text_col], df[label_col], empty, lengths, classes, usable, key_codes,
+    written = df[label_col] if label_col is not None else labels
+    return Scan(df.index, str(label_col), df[text_col], written, empty, lengths, classes, usable, key_codes,
                 label_codes, counts, exact, repeated & ~exact, same & ~repeated, clashing, leaks)
 
 

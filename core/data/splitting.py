@@ -4,6 +4,7 @@ from __future__ import annotations
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
+from core.data import multilabel_split
 from core.errors import DataError
 from core.wording import listing
 
@@ -49,9 +50,10 @@ def _split_names(column: pd.Series) -> pd.Series:
 
 
 def split(df: pd.DataFrame, val_frac: float = 0.1, test_frac: float = 0.2, seed: int = 42,
-          split_col: pd.Series | None = None) -> pd.DataFrame:
+          split_col: pd.Series | None = None, multilabel: bool = False) -> pd.DataFrame:
     """Add a `split` column (train / val / test): stratified by label with a fixed seed, or the user's own. A user's
-    split without validation rows gets `val_frac` of its training rows, so training still has something to steer by."""
+    split without validation rows gets `val_frac` of its training rows, so training still has something to steer by.
+    `multilabel`: each row's `label` joins several (core.data.multilabel), and each label keeps its share."""
     out = df.copy()
     if split_col is not None:
         if problem := split_problem(split_col):
@@ -59,10 +61,13 @@ def split(df: pd.DataFrame, val_frac: float = 0.1, test_frac: float = 0.2, seed:
         out["split"] = _split_names(split_col).to_numpy()
         train = out.index[out["split"] == "train"]
         if val_frac > 0 and not has_validation(split_col) and len(train) > 1:
-            out.loc[_validation(out.loc[train, "label"], val_frac, seed), "split"] = "val"
-        return _train_on_every_class(out)
+            held = multilabel_split.held_out if multilabel else _validation
+            out.loc[held(out.loc[train, "label"], val_frac, seed), "split"] = "val"
+        return multilabel_split.train_on_every_label(out) if multilabel else _train_on_every_class(out)
     if not 0 < test_frac < 1 or not 0 <= val_frac < 1 or val_frac + test_frac >= 1:
         raise DataError("Validation and test shares must be between 0 and 1 and leave rows for training.")
+    if multilabel:
+        return _split_multilabel(out, val_frac, test_frac, seed)
     counts = out["label"].value_counts()
     rare = out["label"].isin(counts[counts < MIN_PER_CLASS].index)
     common = out[~rare]
@@ -78,6 +83,19 @@ def split(df: pd.DataFrame, val_frac: float = 0.1, test_frac: float = 0.2, seed:
     if val_frac > 0:
         out.loc[_validation(common.loc[rest, "label"], val_frac / (1 - test_frac), seed), "split"] = "val"
     return _train_on_every_class(out)
+
+
+def _split_multilabel(out: pd.DataFrame, val_frac: float, test_frac: float, seed: int) -> pd.DataFrame:
+    if len(out) < MIN_PER_CLASS:
+        raise DataError(f"There are too few texts ({len(out):,}) to hold out validation and test texts; each part "
+                        "needs at least one. Add texts.")
+    out["split"] = "train"
+    test = multilabel_split.held_out(out["label"], test_frac, seed)
+    out.loc[test, "split"] = "test"
+    rest = out.index[out["split"] == "train"]
+    if val_frac > 0 and len(rest) > 1:
+        out.loc[multilabel_split.held_out(out.loc[rest, "label"], val_frac / (1 - test_frac), seed), "split"] = "val"
+    return multilabel_split.train_on_every_label(out)
 
 
 def _validation(labels: pd.Series, share: float, seed: int) -> pd.Index:

@@ -99,6 +99,7 @@ class DatasetRecord:
     source_hash: str | None  # sha256 of the uploaded file's bytes; None for samples and command-line data
     owner: str | None  # who saved it, when sign-in is on; None: made with sign-in off
     shared: bool  # shown to everyone signed in, not only its owner
+    multilabel: bool = False  # several labels per text, joined in `label` (core.data.multilabel); classes: each label
 
 
 def run_from_row(row: Mapping[str, Any]) -> Run:
@@ -119,4 +120,5 @@ def dataset_from_row(row: Mapping[str, Any]) -> DatasetRecord:
     data = dict(row)
     data["classes"] = json.loads(data["classes"])
     data["shared"] = bool(data["shared"])
+    data["multilabel"] = bool(data.get("multilabel", False))
     return DatasetRecord(**data)

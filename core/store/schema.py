@@ -15,6 +15,7 @@ datasets = Table(
     Column("source_hash", Text),  # the uploaded file's sha256
     Column("owner", Text),  # see core/access/ownership.py
     Column("shared", Integer, nullable=False, server_default=text("0")),
+    Column("multilabel", Integer, nullable=False, server_default=text("0")),  # see core/data/multilabel.py
 )
 
 runs = Table(
@@ -60,5 +61,5 @@ metrics = Table(
 ADDED_COLUMNS = (
     (datasets, "source_hash"), (runs, "cancel_at"), (runs, "process_started"),
     (datasets, "owner"), (datasets, "shared"), (runs, "owner"), (runs, "shared"),
-    (runs, "job"),
+    (runs, "job"), (datasets, "multilabel"),
 )

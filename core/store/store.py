@@ -70,14 +70,16 @@ class Store:
 
     # datasets
     def add_dataset(self, dataset_id: str, name: str, path: str, n_rows: int, classes: list[str],
-                    source_hash: str | None = None) -> DatasetRecord:
+                    source_hash: str | None = None, multilabel: bool = False) -> DatasetRecord:
         """Record a dataset; the same content added twice keeps its first record, which learns a source file
-        it lacked, so an upload of content first saved from the command line is still recognised."""
+        it lacked, so an upload of content first saved from the command line is still recognised. `multilabel`:
+        several labels per text, `classes` each label."""
         with self._connect() as conn:
             dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
             row = dialect.insert(datasets).values(id=dataset_id, name=name, path=path, n_rows=n_rows,
                                                   classes=json.dumps(classes), created_at=time.time(),
-                                                  source_hash=source_hash, owner=self.owner)
+                                                  source_hash=source_hash, owner=self.owner,
+                                                  multilabel=int(multilabel))
             conn.execute(row.on_conflict_do_update(
                 index_elements=[datasets.c.id],
                 set_={"source_hash": func.coalesce(datasets.c.source_hash, row.excluded.source_hash)}))

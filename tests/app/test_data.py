@@ -192,12 +192,44 @@ def test_saving_says_what_it_left_out_as_the_report_counted_it(open_page, store,
     assert store.list_datasets()[0].n_rows == len(table) - 6
 
 
-def test_a_multilabel_column_says_not_supported_yet(open_page):
-    at = upload(open_page("data"), "multilabel.jsonl", (HOSTILE / "multilabel.jsonl").read_bytes(),
-                "application/json")
+def several(n: int = 30) -> pd.DataFrame:
+    """Texts with one or two of four topics each, every topic on at least 3 texts."""
+    topics = ["food", "money", "sport", "tech"]
+    return pd.DataFrame({"text": [f"text {i} about {topics[i % 4]} and {topics[i // 4 % 4]}" for i in range(n)],
+                         "tags": ["|".join(sorted({topics[i % 4], topics[i // 4 % 4]})) for i in range(n)]})
+
+
+def test_several_labels_per_text_are_found_shown_and_saved(open_page, store):
+    at = upload(open_page("data"), "tags.csv", csv_bytes(several()))
     assert not at.exception
-    assert any("not supported yet" in e.value for e in at.error), [e.value for e in at.error]
-    assert not use_button(at)
+    shown = [i.value.replace("\\", "") for i in at.info]  # as written, without the escapes of Markdown
+    assert any(i.startswith("Column 'tags': Several labels per text, separated by '|': 30 texts, 4 labels, 1.8 "
+                            "labels per text on average.") for i in shown), shown
+    assert at.checkbox(key="several_labels.tags.csv.tags").value, "'|' is taken as several labels by itself"
+    counts = class_table(at)
+    assert counts["class"].tolist() == ["food", "money", "sport", "tech"] and counts["texts"].sum() > 30
+    at = save(at)
+    assert any("several labels per text" in s.value for s in at.success), [s.value for s in at.success]
+    (dataset,) = store.list_datasets()
+    assert dataset.multilabel and dataset.classes == ["food", "money", "sport", "tech"]
+
+
+def test_commas_wait_for_a_tick_and_yes_no_columns_are_ticked_in_a_list(open_page, store):
+    at = upload(open_page("data"), "commas.csv", csv_bytes(several().assign(tags=lambda d: d["tags"].str.replace(
+        "|", ","))))
+    assert not at.checkbox(key="several_labels.commas.csv.tags").value
+    at.checkbox(key="several_labels.commas.csv.tags").check().run()
+    assert class_table(at)["class"].tolist() == ["food", "money", "sport", "tech"]
+    df = several()
+    for topic in ["food", "money", "sport", "tech"]:
+        df[topic] = df["tags"].str.contains(topic).map({True: "yes", False: "no"})
+    at = upload(at, "columns.csv", csv_bytes(df.drop(columns="tags")))
+    assert not at.exception
+    assert at.checkbox(key="label_columns_on.columns.csv").value
+    assert at.multiselect(key="label_columns.columns.csv").value == ["food", "money", "sport", "tech"]
+    at = save(at)
+    datasets = {d.name: d for d in store.list_datasets()}
+    assert datasets["columns"].multilabel and datasets["columns"].classes == ["food", "money", "sport", "tech"]
 
 
 def test_numeric_labels_can_be_named(open_page, store, tiny_df):

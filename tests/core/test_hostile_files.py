@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from core.data.preparation import validate
+from core.data.multilabel_shapes import LabelShape, detect_shape
 from core.data.reading import read_file
 from core.errors import DataError
 
@@ -123,10 +123,9 @@ def test_the_zip_labels_come_from_the_folders():
     assert sorted(zip(imdb["label"], imdb["split"])) == [("neg", "train"), ("pos", "test"), ("pos", "train")]
 
 
-def test_a_list_of_labels_is_one_multilabel_cell_and_refused():
+def test_a_list_of_labels_is_one_multilabel_cell():
     table = read_file(HOSTILE / "list_labels.parquet").table
-    (issue,) = validate(table, "text", "labels")
-    assert issue.kind == "multilabel"
+    assert detect_shape(table["labels"]) == LabelShape("separated", "|")
 
 
 def test_a_chosen_sheet_and_encoding_override_the_guess():

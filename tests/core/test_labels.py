@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.data.labels import LabelOptions, clean_labels, detect_multilabel, is_numeric, label_ids, multilabel_message
+from core.data.labels import LabelOptions, clean_labels, detect_multilabel, is_numeric, label_ids
 
 
 def values(series: pd.Series) -> list:
@@ -120,9 +120,3 @@ def test_one_joined_label_among_many_plain_ones_is_not_multilabel():
     raw = pd.Series(["a", "b"] * 500 + ["a|b"])
     assert detect_multilabel(raw) is None
 
-
-def test_multilabel_message_says_what_was_seen_and_what_to_do():
-    message = multilabel_message("tags", "|", "sports|politics")
-    assert "Column 'tags' holds several labels per row separated by '|', for example 'sports|politics'" in message
-    assert "not supported yet" in message
-    assert "one label per row" in message and "another label column" in message

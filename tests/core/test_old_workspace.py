@@ -38,7 +38,7 @@ def old(tmp_path, monkeypatch) -> Store:
 
 def test_its_datasets_and_runs_read_as_they_were_written(old):
     (dataset,) = old.list_datasets()
-    assert dataset.n_rows == 119 and dataset.classes == ["ham", "spam"]
+    assert dataset.n_rows == 119 and dataset.classes == ["ham", "spam"] and not dataset.multilabel
     table = load_dataset(old, dataset.id)
     assert len(table) == 119 and set(table["split"]) == {"train", "val", "test"}
     runs = {run.id: run for run in old.list_runs()}
