@@ -3,6 +3,8 @@ threshold slider and keeping its thresholds, the texts behind a missed-or-added 
 runs are trained single-label runs whose report and test predictions are replaced by multi-label ones."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -60,6 +62,12 @@ def test_the_headline_shows_each_score_with_its_interval(open_page, store, multi
     table = at.dataframe[0].value
     assert table["label"].tolist() == [r.label for r in sorted(report.per_label, key=lambda r: r.f1)]
     assert "label_confusions" in {c.key for c in at.get("plotly_chart")}
+    open_tab(at, "Curves")
+    picker = at.selectbox(key="results.curve_label")
+    assert picker.options == [c.class_name for c in sorted(report.curves, key=lambda c: c.average_precision)]
+    picker.select("politics").run()
+    roc = json.loads(next(c for c in at.get("plotly_chart") if c.key == "roc").proto.spec)["data"]
+    assert roc[0]["name"].startswith("politics (AUC")
 
 
 def test_a_threshold_slider_rescores_live_and_the_thresholds_can_be_kept(open_page, store, multilabel_run,

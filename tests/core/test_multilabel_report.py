@@ -17,6 +17,7 @@ from core.evaluation.multilabel_records import MultilabelReport
 from core.evaluation.multilabel_report import evaluate_multilabel, missed_added, multilabel_predictions_table
 from core.evaluation.multilabel_slices import behind_cell, differences, mistakes
 from core.evaluation.report import REPORT_FILE, keep_thresholds, load_report, report_from_predictions, save_report
+from core.evaluation.trust import run_scores
 from core.workspace import PREDICTIONS_FILE
 
 CLASSES = ["money", "politics", "sport"]
@@ -87,6 +88,7 @@ def test_the_report_survives_json_and_its_rebuild_from_the_saved_predictions(tmp
     save_report(report, tmp_path)
     assert json.loads((tmp_path / REPORT_FILE).read_text())["task"] == "multilabel"
     assert load_report(tmp_path) == report
+    assert run_scores(tmp_path) is None, "each label's probability has no reliability bands to trust it by"
 
 
 def test_keeping_thresholds_redoes_the_predictions_and_the_report(tmp_path, known):
