@@ -104,20 +104,29 @@ def leaderboard_table(board: pd.DataFrame, recommendation: Recommendation | None
 
 
 def pair_verdict(result: Comparison, recommendation: Recommendation) -> None:
-    """Two runs: the plain verdict, then the differences and McNemar's test in an expander."""
+    """Two runs: the plain verdict, then the differences and McNemar's test in an expander. For multi-label runs
+    micro-F1 joins them, and a text counts as right when every one of its labels is."""
     st.success(f"**{escape_md(recommendation.headline())}** {escape_md(recommendation.reason())}")
+    several = result.micro_f1_interval is not None
     with st.expander("The statistics of A against B"):
-        a, b, c = st.columns(3)
+        columns = st.columns(4 if several else 3)
+        if several:
+            low, high = result.micro_f1_interval
+            columns[-1].metric("Micro-F1, A minus B", f"{result.micro_f1_difference:+.3f}", border=True,
+                               help=f"Every label decision pooled. 95% paired bootstrap interval {low:+.3f} to "
+                                    f"{high:+.3f}.")
+        a, b, c = columns[:3]
         a.metric("Macro-F1, A minus B", f"{result.macro_f1_difference:+.3f}", border=True,
                  help=f"95% paired bootstrap interval {result.macro_f1_interval[0]:+.3f} to "
                       f"{result.macro_f1_interval[1]:+.3f} over {result.n:,} shared test texts.")
-        b.metric("Accuracy, A minus B", f"{result.accuracy_difference:+.1%}", border=True,
+        b.metric("Every label right, A minus B" if several else "Accuracy, A minus B",
+                 f"{result.accuracy_difference:+.1%}", border=True,
                  help=f"95% paired bootstrap interval {result.accuracy_interval[0]:+.1%} to "
                       f"{result.accuracy_interval[1]:+.1%}.")
         c.metric("McNemar p", f"{result.mcnemar_p:.3g}", border=True,
                  help="How often two equally good models would split the texts only one gets right at least this "
                       "unevenly. Below 0.05 is usually read as a real difference.")
-        st.caption(f"Only A is right on {result.only_a_right:,} texts and only B on {result.only_b_right:,}; the "
+        right = "gets every label right" if several else "is right"
+        st.caption(f"Only A {right} on {result.only_a_right:,} texts and only B on {result.only_b_right:,}; the "
                    f"rest both get right or both get wrong. If A and B were equally good, a split at least this "
                    f"uneven would happen {how_often(result.mcnemar_p)} by chance.")
-

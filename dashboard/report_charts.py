@@ -21,10 +21,11 @@ def _tick(label: str) -> str:
 
 
 def confusion_matrix(matrix: Sequence[Sequence[int]], classes: Sequence[str], normalize: str = "Counts",
-                     selected: tuple[str, str] | None = None) -> go.Figure:
-    """Rows are the true class, columns the predicted one. Shares divide by each row (true class) or each column
-    (predicted class). An invisible marker sits on every cell: heatmaps send no click events, markers do, so a
-    click selects that cell's (true, predicted) pair."""
+                     selected: tuple[str, str] | None = None,
+                     axes: tuple[str, str] = ("true class", "predicted class")) -> go.Figure:
+    """Rows are the true class, columns the predicted one (`axes` names them otherwise). Shares divide by each row
+    (true class) or each column (predicted class). An invisible marker sits on every cell: heatmaps send no click
+    events, markers do, so a click selects that cell's (true, predicted) pair."""
     counts = np.asarray(matrix, dtype=float)
     axis = NORMALIZATIONS[normalize]
     if axis is None:
@@ -50,17 +51,17 @@ def confusion_matrix(matrix: Sequence[Sequence[int]], classes: Sequence[str], no
         customdata=[[literal(labels[t]), literal(labels[p]), int(counts[t, p]),
                      f"{share[t, p]:.1%}" if share is not None else ""]
                     for t, p in zip(true_index.ravel(), predicted_index.ravel())],
-        hovertemplate="true: %{customdata[0]}<br>predicted: %{customdata[1]}<br>%{customdata[2]:,} texts "
-                      "%{customdata[3]}<br>click to list them<extra></extra>",
+        hovertemplate=f"{axes[0].split()[0]}: %{{customdata[0]}}<br>{axes[1].split()[0]}: %{{customdata[1]}}<br>"
+                      "%{customdata[2]:,} texts %{customdata[3]}<br>click to list them<extra></extra>",
         selectedpoints=[labels.index(selected[0]) * n + labels.index(selected[1])]
         if selected and selected[0] in labels and selected[1] in labels else None,
     ))
     fig.update_layout(height=height, **{**LAYOUT, "margin": dict(l=10, r=10, t=20, b=10)},
                       clickmode="event+select", dragmode=False)
-    fig.update_xaxes(title_text="predicted class", tickmode="array", tickvals=list(range(n)), ticktext=ticks,
+    fig.update_xaxes(title_text=axes[1], tickmode="array", tickvals=list(range(n)), ticktext=ticks,
                      tickangle=-45 if n > 6 else 0, tickfont=dict(size=11 if n <= 20 else 9), showgrid=False,
                      zeroline=False, range=[-0.5, n - 0.5])
-    fig.update_yaxes(title_text="true class", tickmode="array", tickvals=list(range(n)), ticktext=ticks,
+    fig.update_yaxes(title_text=axes[0], tickmode="array", tickvals=list(range(n)), ticktext=ticks,
                      autorange="reversed", tickfont=dict(size=11 if n <= 20 else 9), showgrid=False, zeroline=False)
     return fig
 

@@ -114,18 +114,24 @@ def weakest(per_class: pd.DataFrame) -> pd.Series:
 
 
 def per_class(report: Report) -> None:
-    table = pd.DataFrame([row.to_dict() for row in report.per_class])
+    scores_table(pd.DataFrame([row.to_dict() for row in report.per_class]), "class", key="per_class", help_text={
+        "precision": "Of the texts predicted as this class, the share that really are.",
+        "recall": "Of the texts of this class, the share the model found.",
+        "f1": "The balance of precision and recall."})
+
+
+def scores_table(table: pd.DataFrame, noun: str, key: str, help_text: dict[str, str], **more_columns) -> None:
+    """Each class's (or label's: `noun`, also the name of its column) scores, weakest first, the weakest flagged."""
     table.insert(0, "flag", np.where(weakest(table), "⚠ weakest", ""))
     table = table.sort_values("f1", kind="stable")
-    help_text = {"precision": "Of the texts predicted as this class, the share that really are.",
-                 "recall": "Of the texts of this class, the share the model found.",
-                 "f1": "The balance of precision and recall."}
-    st.dataframe(table, hide_index=True, key="per_class", column_config={
-        "flag": st.column_config.TextColumn("", help="The classes with the lowest F1: where to look first."),
-        "class": st.column_config.TextColumn("Class"),
+    plural = "classes" if noun == "class" else f"{noun}s"
+    st.dataframe(table, hide_index=True, key=key, column_config={
+        "flag": st.column_config.TextColumn("", help=f"The {plural} with the lowest F1: where to look first."),
+        noun: st.column_config.TextColumn(noun.capitalize()),
         **{name: st.column_config.ProgressColumn(name.capitalize() if name != "f1" else "F1", help=text,
                                                  min_value=0.0, max_value=1.0, format="%.3f")
            for name, text in help_text.items()},
-        "support": st.column_config.NumberColumn("Test texts", help="How many test texts have this class."),
+        "support": st.column_config.NumberColumn("Test texts", help=f"How many test texts have this {noun}."),
+        **more_columns,
     })
-    st.caption("Weakest classes first; click a column header to sort by it.")
+    st.caption(f"Weakest {plural} first; click a column header to sort by it.")

@@ -5,7 +5,7 @@ import streamlit as st
 from core.evaluation.report import load_report
 from core.store.shared_storage import run_files
 from core.workspace import PREDICTIONS_FILE
-from dashboard import diagnostics_views, model_views, navigation, report_views
+from dashboard import diagnostics_views, model_views, multilabel_views, navigation, report_views, threshold_views
 from dashboard.components import finished_run_or_stop
 from dashboard.sharing_views import ownership
 from dashboard.state import get_store, test_predictions
@@ -29,7 +29,8 @@ def predictions():
     return test_predictions(str(folder), run.finished_at)
 
 
-report_views.headline(report)
+several = report.task == "multilabel"
+(multilabel_views.headline if several else report_views.headline)(report)
 if run.status == "cancelled":
     st.info(f"This run was stopped before it finished (at step {run.result.get('stopped_at_step', 0):,}); these are "
             "the results of the model it had reached. Resume it on the Train page to train it to the end.")
@@ -44,6 +45,16 @@ VIEWS = {
     "By text length": lambda: diagnostics_views.lengths(report),
     "Download": lambda: model_views.take_away(store, run),
 }
+MULTILABEL_VIEWS = {
+    "Per label": lambda: multilabel_views.per_label(report),
+    "Missed or added": lambda: multilabel_views.missed_added(report, predictions(), run.id),
+    "Curves": lambda: multilabel_views.curves(report),
+    "Thresholds": lambda: threshold_views.thresholds(report, predictions(), folder, run.id),
+    "Mistakes": lambda: multilabel_views.mistake_browser(predictions(), report.classes),
+    "Download": VIEWS["Download"],
+}
+if several:
+    VIEWS = MULTILABEL_VIEWS
 names = [name for name in VIEWS if name != "Threshold" or report.task == "binary"]
 # Only the open tab is drawn (a click on another reruns the page), and it is kept in the address bar, so a refresh or a
 # shared link opens the same view.

@@ -7,9 +7,12 @@ from typing import Any
 import pandas as pd
 
 from core.architectures import REGISTRY
-from core.evaluation.intervals import Comparison, compare
+from core.data.multilabel import indicator, label_names, split_labels
+from core.evaluation.intervals import Comparison, compare, compare_multilabel
+from core.evaluation.multilabel_records import MultilabelReport
 from core.evaluation.recommendation import Candidate, Recommendation, recommend
 from core.evaluation.report import load_predictions, load_report
+from core.evaluation.report_records import Report
 from core.store.shared_storage import run_files
 from core.store.store import Run, Store
 
@@ -24,8 +27,7 @@ def leaderboard(store: Store, dataset_id: str) -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
     for run in store.runs_with_model(dataset_id):
         report = load_report(run_files(store, run.id))
-        spans = report.intervals if report else None
-        f1_span, accuracy_span = (spans.macro_f1, spans.accuracy) if spans else ((None, None), (None, None))
+        f1_span, accuracy_span = spans(report)
         rows.append({
             "run": run.id, "model": arch_title(run),
             "macro_f1": report.macro_f1 if report else run.result.get("macro_f1"),
@@ -39,6 +41,17 @@ def leaderboard(store: Store, dataset_id: str) -> pd.DataFrame:
                "accuracy_high", "train_seconds", "model_bytes", "latency_ms", "finished_at"]
     table = pd.DataFrame(rows, columns=columns)
     return table.sort_values(["macro_f1", "run"], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+
+def spans(report: Report | MultilabelReport | None) -> tuple[tuple, tuple]:
+    """The 95% intervals of a report's macro-F1 and accuracy (for a multi-label run: every label of a text
+    right); (None, None) each when it has none."""
+    if isinstance(report, MultilabelReport):
+        unknown = (None, None)
+        return report.intervals.get("macro_f1", unknown), report.intervals.get("subset_accuracy", unknown)
+    if report is None or report.intervals is None:
+        return (None, None), (None, None)
+    return report.intervals.macro_f1, report.intervals.accuracy
 
 
 def candidates(board: pd.DataFrame) -> list[Candidate]:
@@ -81,14 +94,24 @@ def paired_predictions(store: Store, a: int, b: int) -> pd.DataFrame:
 
 
 def paired_comparison(store: Store, a: int, b: int) -> Comparison:
-    """Whether run `a` beats run `b` beyond chance on their shared test texts."""
+    """Whether run `a` beats run `b` beyond chance on their shared test texts; for two multi-label runs, on micro-
+    and macro-F1 over labels and the share of texts with every label right."""
     run_a, run_b = store.get_run(a), store.get_run(b)
     if run_a.dataset_id != run_b.dataset_id:
         raise ValueError(f"Runs {a} and {b} were trained on different datasets, so their test texts differ; "
                          "compare runs of one dataset.")
+    several = [isinstance(load_report(run_files(store, i)), MultilabelReport) for i in (a, b)]
+    if several[0] != several[1]:
+        one, many = (a, b) if several[1] else (b, a)
+        raise ValueError(f"Run {many} gives each text several labels and run {one} one label, so their scores do not "
+                         "measure the same thing; compare runs of the same kind.")
     pairs = paired_predictions(store, a, b)
     if pairs.empty:
         raise ValueError(f"Runs {a} and {b} share no test texts to compare on.")
+    if several[0]:
+        rows = {col: [split_labels(v) for v in pairs[col]] for col in ("label", "predicted_a", "predicted_b")}
+        classes = label_names(row for column in rows.values() for row in column)
+        return compare_multilabel(*(indicator(rows[col], classes) for col in rows))
     classes = sorted(set(pairs["label"]) | set(pairs["predicted_a"]) | set(pairs["predicted_b"]))
     code = {c: i for i, c in enumerate(classes)}
     y_true, pred_a, pred_b = (pairs[col].map(code).to_numpy(dtype=int) for col in ("label", "predicted_a", "predicted_b"))
@@ -96,14 +119,15 @@ def paired_comparison(store: Store, a: int, b: int) -> Comparison:
 
 
 def compare_runs(store: Store, a: int, b: int) -> tuple[Comparison, pd.DataFrame]:
-    """Whether run `a` beats run `b` beyond chance on their shared test texts, and each class's F1 in both."""
+    """Whether run `a` beats run `b` beyond chance on their shared test texts, and each class's (label's) F1 in
+    both."""
     result = paired_comparison(store, a, b)
     per_class = []
     for run_id, column in ((a, "f1_a"), (b, "f1_b")):
         report = load_report(run_files(store, run_id))
-        rows = report.per_class if report else []
-        per_class.append(pd.DataFrame({"class": [r.class_name for r in rows], column: [r.f1 for r in rows]})
-                         if rows else pd.DataFrame(columns=["class", column]))
+        f1 = ({r.label: r.f1 for r in report.per_label} if isinstance(report, MultilabelReport)
+              else {r.class_name: r.f1 for r in report.per_class} if report else {})
+        per_class.append(pd.DataFrame({"class": list(f1), column: list(f1.values())}))
     table = per_class[0].merge(per_class[1], on="class", how="outer")
     table["difference"] = table["f1_a"] - table["f1_b"]
     return result, table.sort_values("difference", kind="stable").reset_index(drop=True)

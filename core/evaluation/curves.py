@@ -24,21 +24,25 @@ def _thin(*arrays: np.ndarray) -> list[list[float]]:
 def one_vs_rest(codes: np.ndarray, proba: np.ndarray, classes: Sequence[str]) -> list[ClassCurves]:
     """Per class (one against the rest): the ROC curve with its area, and the precision-recall curve with its
     average precision. A class absent from the test texts has neither and is left out."""
-    curves = []
-    for k, name in enumerate(classes):
-        positive = codes == k
-        if positive.all() or not positive.any():
-            continue
-        fpr, tpr, _ = roc_curve(positive, proba[:, k])
-        precision, recall, _ = precision_recall_curve(positive, proba[:, k])
-        fpr, tpr = _thin(fpr, tpr)
-        recall, precision = _thin(recall, precision)
-        curves.append(ClassCurves(
-            class_name=name, roc_auc=float(roc_auc_score(positive, proba[:, k])), fpr=fpr, tpr=tpr,
-            average_precision=float(average_precision_score(positive, proba[:, k])),
-            recall=recall, precision=precision, prevalence=float(positive.mean()),
-        ))
-    return curves
+    drawn = (binary(name, codes == k, proba[:, k]) for k, name in enumerate(classes))
+    return [curve for curve in drawn if curve is not None]
+
+
+def binary(name: str, positive: np.ndarray, scores: np.ndarray) -> ClassCurves | None:
+    """The ROC and precision-recall curves of one yes-or-no question (`positive` the texts whose answer is yes,
+    `scores` the model's probability of yes); None when every text, or none, is a yes: there is nothing to tell
+    apart."""
+    if positive.all() or not positive.any():
+        return None
+    fpr, tpr, _ = roc_curve(positive, scores)
+    precision, recall, _ = precision_recall_curve(positive, scores)
+    fpr, tpr = _thin(fpr, tpr)
+    recall, precision = _thin(recall, precision)
+    return ClassCurves(
+        class_name=name, roc_auc=float(roc_auc_score(positive, scores)), fpr=fpr, tpr=tpr,
+        average_precision=float(average_precision_score(positive, scores)),
+        recall=recall, precision=precision, prevalence=float(positive.mean()),
+    )
 
 
 def reliability(codes: np.ndarray, proba: np.ndarray, n_bins: int = CALIBRATION_BINS) -> Calibration:

@@ -11,6 +11,9 @@ from typing import Callable
 import numpy as np
 from scipy.stats import binomtest, bootstrap
 
+from core.evaluation.multilabel_scores import by_rows, micro_f1, subset_accuracy
+from core.evaluation.multilabel_scores import macro_f1 as multilabel_macro_f1
+
 RESAMPLES = 1000
 SEED = 0
 
@@ -40,14 +43,15 @@ def macro_f1(n_classes: int) -> Callable[..., np.ndarray]:
 
 
 def interval(samples: tuple[np.ndarray, ...], statistic: Callable[..., np.ndarray],
-             seed: int = SEED, resamples: int = RESAMPLES) -> tuple[float, float]:
+             seed: int = SEED, resamples: int = RESAMPLES, width: int = 1) -> tuple[float, float]:
     """The 95% percentile bootstrap interval of `statistic(*samples)`, resampling test examples (the rows of all
-    samples together). The percentile method stays defined when every resample scores the same, e.g. 100%."""
+    samples together). The percentile method stays defined when every resample scores the same, e.g. 100%.
+    `width` is how many values the statistic reads per example (a multi-label text's labels), to size batches."""
     if len(samples[0]) < 2:
         value = float(statistic(*samples))
         return value, value
     # Resamples per batch, so that one batch holds about 4 million codes (32 MB an array) however large the test set.
-    batch = max(1, min(resamples, 4_000_000 // len(samples[0])))
+    batch = max(1, min(resamples, 4_000_000 // (len(samples[0]) * max(width, 1))))
     result = bootstrap(samples, statistic, n_resamples=resamples, paired=True, vectorized=True,
                        method="percentile", rng=np.random.default_rng(seed), batch=batch)
     low, high = result.confidence_interval
@@ -66,6 +70,8 @@ class Comparison:
     only_a_right: int  # texts A gets right and B wrong
     only_b_right: int
     mcnemar_p: float  # exact McNemar test on those two counts
+    micro_f1_difference: float | None = None  # multi-label runs only; "right" is then every label of a text right
+    micro_f1_interval: tuple[float, float] | None = None
 
     @property
     def significant(self) -> bool:
@@ -86,12 +92,34 @@ def compare(y_true: np.ndarray, pred_a: np.ndarray, pred_b: np.ndarray, n_classe
         return f1(t, a, axis) - f1(t, b, axis)
 
     intervals = [interval((y_true, pred_a, pred_b), gap, seed, resamples) for gap in (accuracy_gap, f1_gap)]
-    a_right, b_right = y_true == pred_a, y_true == pred_b
-    only_a, only_b = int((a_right & ~b_right).sum()), int((b_right & ~a_right).sum())
-    p = binomtest(only_a, only_a + only_b).pvalue if only_a + only_b else 1.0
+    only_a, only_b, p = mcnemar(y_true == pred_a, y_true == pred_b)
     return Comparison(
         n=len(y_true),
         accuracy_difference=float(accuracy_gap(y_true, pred_a, pred_b)), accuracy_interval=intervals[0],
         macro_f1_difference=float(f1_gap(y_true, pred_a, pred_b)), macro_f1_interval=intervals[1],
-        only_a_right=only_a, only_b_right=only_b, mcnemar_p=float(p),
+        only_a_right=only_a, only_b_right=only_b, mcnemar_p=p,
     )
+
+
+def mcnemar(a_right: np.ndarray, b_right: np.ndarray) -> tuple[int, int, float]:
+    """The texts only A gets right, only B, and the exact McNemar p-value of that split."""
+    only_a, only_b = int((a_right & ~b_right).sum()), int((b_right & ~a_right).sum())
+    return only_a, only_b, float(binomtest(only_a, only_a + only_b).pvalue if only_a + only_b else 1.0)
+
+
+def compare_multilabel(truth: np.ndarray, pred_a: np.ndarray, pred_b: np.ndarray,
+                       seed: int = SEED, resamples: int = RESAMPLES) -> Comparison:
+    """Two multi-label runs on the same texts (0/1 matrices, a column per label): paired bootstrap of the gaps in
+    micro-F1, macro-F1 and the share of texts with every label right, and McNemar's exact test on that share."""
+    rows = np.arange(len(truth))
+
+    def gap(score):
+        value = float(by_rows(score, truth, pred_a, pred_b)(rows))
+        return value, interval((rows,), by_rows(score, truth, pred_a, pred_b), seed, resamples, truth.shape[1])
+
+    (accuracy_difference, accuracy_span), (macro, macro_span), (micro, micro_span) = (
+        gap(score) for score in (subset_accuracy, multilabel_macro_f1, micro_f1))
+    only_a, only_b, p = mcnemar((truth == pred_a).all(axis=1), (truth == pred_b).all(axis=1))
+    return Comparison(n=len(truth), accuracy_difference=accuracy_difference, accuracy_interval=accuracy_span,
+                      macro_f1_difference=macro, macro_f1_interval=macro_span, only_a_right=only_a,
+                      only_b_right=only_b, mcnemar_p=p, micro_f1_difference=micro, micro_f1_interval=micro_span)

@@ -10,8 +10,13 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
+from core.architectures.label_thresholds import LabelThresholds
 from core.evaluation import baseline, curves, intervals
-from core.evaluation.report_records import ClassScores, Intervals, Report
+from core.evaluation.multilabel_records import TASK as MULTILABEL
+from core.evaluation.multilabel_records import MultilabelReport
+from core.evaluation.multilabel_report import (MULTILABEL_VERSION, multilabel_predictions_table, probabilities,
+                                               report_from_multilabel_predictions, true_labels)
+from core.evaluation.report_records import ClassScores, Intervals, Report, probability_column
 from core.evaluation.slices import length_slices
 from core.workspace import PREDICTIONS_FILE
 
@@ -19,12 +24,6 @@ REPORT_FILE = "report.json"
 # Reports of an older version are rebuilt from the saved test predictions when opened, so runs trained before a
 # new view existed show it too.
 REPORT_VERSION = 3
-
-
-def probability_column(label: str) -> str:
-    """The column of a predictions table (the saved test predictions, a page's predictions) holding the
-    probability the model gives `label`."""
-    return f"P({label})"
 
 
 def evaluate(y_true: Sequence[str], proba: np.ndarray, classes: Sequence[str],
@@ -67,22 +66,35 @@ def evaluate(y_true: Sequence[str], proba: np.ndarray, classes: Sequence[str],
     )
 
 
-def report_from_predictions(predictions: pd.DataFrame, classes: Sequence[str]) -> Report:
+def report_from_predictions(predictions: pd.DataFrame, classes: Sequence[str],
+                            thresholds: LabelThresholds | None = None) -> Report | MultilabelReport:
+    """The report, rebuilt from a run's saved test predictions; a multi-label run's (given its `thresholds`) has
+    its true and predicted labels joined by "|"."""
+    if thresholds is not None:
+        return report_from_multilabel_predictions(predictions, classes, thresholds)
     proba = predictions[[probability_column(str(c)) for c in classes]].to_numpy(dtype=float)
     return evaluate(predictions["label"].astype(str).tolist(), proba, classes, predictions["text"].tolist())
 
 
-def save_report(report: Report, directory: Path) -> None:
+def save_report(report: Report | MultilabelReport, directory: Path) -> None:
     (directory / REPORT_FILE).write_text(json.dumps(report.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8")
 
 
-def load_report(directory: Path) -> Report | None:
-    """The run's report, rebuilt first if it predates the current version; None when the run has none."""
+def load_report(directory: Path) -> Report | MultilabelReport | None:
+    """The run's report (a MultilabelReport for a multi-label run), rebuilt first if it predates the current
+    version; None when the run has none."""
     path = directory / REPORT_FILE
     if not path.exists():
         return None
     saved = json.loads(path.read_text(encoding="utf-8"))
     predictions = directory / PREDICTIONS_FILE
+    if saved.get("task") == MULTILABEL:
+        if saved["version"] < MULTILABEL_VERSION and predictions.exists():
+            report = report_from_predictions(pd.read_parquet(predictions), saved["classes"],
+                                             LabelThresholds.from_dict(saved["thresholds"]))
+            save_report(report, directory)
+            return report
+        return MultilabelReport.from_dict(saved)
     if saved.get("version", 1) < REPORT_VERSION and predictions.exists():
         report = report_from_predictions(pd.read_parquet(predictions), saved["classes"])
         save_report(report, directory)
@@ -93,3 +105,19 @@ def load_report(directory: Path) -> Report | None:
 def load_predictions(directory: Path) -> pd.DataFrame | None:
     path = directory / PREDICTIONS_FILE
     return pd.read_parquet(path) if path.exists() else None
+
+
+def keep_thresholds(directory: Path, thresholds: LabelThresholds) -> MultilabelReport:
+    """Redo a multi-label run's test predictions and report (in its folder `directory`) at new thresholds, so the
+    Results page shows the model as it now answers. The saved model's own thresholds are
+    `core.models.loading.save_label_thresholds`'s to change."""
+    predictions, report = load_predictions(directory), load_report(directory)
+    if predictions is None or not isinstance(report, MultilabelReport):
+        raise ValueError("Only a multi-label run with its saved test predictions has thresholds to keep.")
+    proba = probabilities(predictions, report.classes)
+    table = multilabel_predictions_table(predictions["text"].tolist(), true_labels(predictions), proba,
+                                         report.classes, thresholds)
+    kept = report_from_predictions(table, report.classes, thresholds)
+    table.to_parquet(directory / PREDICTIONS_FILE, index=False)
+    save_report(kept, directory)
+    return kept

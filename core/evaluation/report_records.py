@@ -6,6 +6,12 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Self
 
 
+def probability_column(label: str) -> str:
+    """The column of a predictions table (the saved test predictions, a page's predictions) holding the
+    probability the model gives `label`."""
+    return f"P({label})"
+
+
 class Plain:
     """A part whose JSON form is its fields as they are."""
 

@@ -89,9 +89,10 @@ def trust(confidence: float, scores: Scores | None) -> Trust:
 
 
 def run_scores(folder: Path) -> Scores | None:
-    """What `trust` needs of a run's report: its test accuracy and reliability bands; None when it has no report."""
+    """What `trust` needs of a run's report: its test accuracy and reliability bands; None when it has no report, or
+    when it is a multi-label run's, whose probabilities are each label's own and have no such bands."""
     report = load_report(folder)
-    return Scores(report.accuracy, report.calibration) if report else None
+    return Scores(report.accuracy, report.calibration) if report and report.task != "multilabel" else None
 
 
 def downloaded_scores(folder: Path) -> Scores | None:
