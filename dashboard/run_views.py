@@ -90,9 +90,14 @@ def training(run: Run) -> None:
 def succeeded(store: Store, run: Run) -> None:
     r = run.result
     base = r.get("baseline")
-    trivial = f" (always answering “{escape_md(base['class'])}”: {base['accuracy']:.1%})" if base else ""
-    st.success(f"Finished in {duration(r.get('train_seconds'))}: test accuracy {r['accuracy']:.1%}{trivial}, "
-               f"macro-F1 {r['macro_f1']:.3f} on {r['n_test']:,} held-out texts.")
+    if r.get("multilabel"):
+        st.success(f"Finished in {duration(r.get('train_seconds'))}: test micro-F1 {r['micro_f1']:.3f}, macro-F1 "
+                   f"{r['macro_f1']:.3f}, every label right on {r['subset_accuracy']:.1%} of {r['n_test']:,} "
+                   "held-out texts.")
+    else:
+        trivial = f" (always answering “{escape_md(base['class'])}”: {base['accuracy']:.1%})" if base else ""
+        st.success(f"Finished in {duration(r.get('train_seconds'))}: test accuracy {r['accuracy']:.1%}{trivial}, "
+                   f"macro-F1 {r['macro_f1']:.3f} on {r['n_test']:,} held-out texts.")
     why = f"Training stopped early: {r['stop_reason']}. " if r.get("stop_reason") else ""
     best = (f"The model keeps the weights of epoch {r['best_epoch']}, the one that did best on the validation texts."
             if r.get("best_epoch") is not None else "")

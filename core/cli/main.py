@@ -20,6 +20,7 @@ from core.disk_space import disk_full_message, is_disk_full
 from core.errors import DataError, StorageError
 from core.evaluation import baseline
 from core.evaluation.comparison import candidates, compare_runs, leaderboard
+from core.evaluation.multilabel_records import MultilabelReport
 from core.evaluation.recommendation import how_often, judge_pair
 from core.evaluation.report import load_report
 from core.runs.worker import standby_main, worker_main
@@ -53,6 +54,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False))
         return 0
+    if isinstance(report, MultilabelReport):
+        print_multilabel(run.id, report)
+        return 0
     spans = report.intervals
     print(f"run {run.id}: {report.n_test:,} test texts")
     print(f"accuracy {report.accuracy:.4f} (95% interval {spans.accuracy[0]:.4f}-{spans.accuracy[1]:.4f})")
@@ -67,6 +71,17 @@ def cmd_report(args: argparse.Namespace) -> int:
     for r in sorted(report.per_class, key=lambda r: r.f1):
         print(f"{r.class_name:{width}}  {r.precision:.3f}      {r.recall:.3f}   {r.f1:.3f}  {r.support:,}")
     return 0
+
+
+def print_multilabel(run_id: int, report: MultilabelReport) -> None:
+    print(f"run {run_id}: {report.n_test:,} test texts, several labels per text")
+    for name in ("micro_f1", "macro_f1", "weighted_f1", "samples_f1", "hamming_loss", "subset_accuracy"):
+        low, high = report.intervals.get(name, (float("nan"), float("nan")))
+        print(f"{name.replace('_', ' ')} {getattr(report, name):.4f} (95% interval {low:.4f}-{high:.4f})")
+    width = max([len(r.label) for r in report.per_label] + [5])
+    print(f"{'label':{width}}  threshold  precision  recall  f1     texts")
+    for r in sorted(report.per_label, key=lambda r: r.f1):
+        print(f"{r.label:{width}}  {r.threshold:.3f}      {r.precision:.3f}      {r.recall:.3f}   {r.f1:.3f}  {r.support:,}")
 
 
 def cmd_compare(args: argparse.Namespace) -> int:

@@ -18,9 +18,11 @@ import torch
 
 from core.access.limits import Limits
 from core.architectures import TextClassifier, get_architecture
+from core.data.multilabel import split_labels
 from core.data.text_set import subset
 from core.disk_space import is_disk_full, room_kept
 from core.errors import Cancelled, StorageError
+from core.evaluation.multilabel_report import evaluate_multilabel, multilabel_predictions_table
 from core.evaluation.report import evaluate, save_report
 from core.inference.prediction import prediction_frame
 from core.runs import jobs, run_log
@@ -140,7 +142,9 @@ def follow_run(store: Store, run_id: int, world: World) -> int:
     run = store.get_run(run_id)
     try:
         model, df = build(store, run)
-        model.fit(subset(df, "train"), subset(df, "val"), time_limit(), checkpoints=run_dir(run_id, store.root))
+        multilabel = store.get_dataset(run.dataset_id).multilabel
+        model.fit(subset(df, "train", multilabel), subset(df, "val", multilabel), time_limit(),
+                  checkpoints=run_dir(run_id, store.root))
     except Cancelled:
         return 0  # the first process records why the run stopped
     except Exception as exc:
@@ -166,12 +170,13 @@ def train(store: Store, run: Run, folder: Path, log: logging.Logger, logger: Sto
     arch = get_architecture(run.arch)
     model, df = build(store, run)
     dataset = store.get_dataset(run.dataset_id)
-    train_set, val_set = subset(df, "train"), subset(df, "val")
+    train_set, val_set = subset(df, "train", dataset.multilabel), subset(df, "val", dataset.multilabel)
     log.info("Run %d: %s on dataset '%s'.", run.id, arch.title, dataset.name)
     log.info(run_log.settings_line(model.config.to_dict()))
     log.info("Data: %s, %s and %s in %s.", count(len(train_set.texts), "training text"),
              count(len(val_set.texts), "validation text"), count(int((df["split"] == "test").sum()), "test text"),
-             count(len(dataset.classes), "class", "classes"))
+             count(len(dataset.classes), "label" if dataset.multilabel else "class",
+                   "labels" if dataset.multilabel else "classes") + (", several per text" if dataset.multilabel else ""))
     log.info("Device: %s; process %d.", describe_device(run.config.get("device", "auto")), os.getpid())
     if torch.distributed.is_initialized():
         log.info("Training across %s (%s): each step's batch is shared out among them.",
@@ -213,24 +218,36 @@ def evaluate_and_save(model: TextClassifier, df: pd.DataFrame, folder: Path, log
                       report_scored: Report) -> dict:
     """Score the model on the test split (`report_scored` hears how many texts are done), save it with its report
     and test predictions; returns the result."""
-    test = df[(df["split"] == "test") & df["label"].isin(model.classes_)]
-    proba = model.predict_proba_reporting(test["text"].tolist(), report_scored)
-    report = evaluate(test["label"].tolist(), proba, model.classes_.tolist(), test["text"].tolist())
+    test = df[df["split"] == "test"]
+    if getattr(model, "multilabel_", False):
+        classes = set(model.classes_)
+        truth = [tuple(label for label in split_labels(joined) if label in classes) for joined in test["label"]]
+    else:
+        test = test[test["label"].isin(model.classes_)]
+    texts = test["text"].tolist()
+    proba = model.predict_proba_reporting(texts, report_scored)
     with folder_written_aside(folder / MODEL_DIR) as partial:
         model.save(partial)
     # Downloads made from an earlier model of this run (stopped, then resumed) no longer match it.
     shutil.rmtree(folder / EXPORT_DIR, ignore_errors=True)
     model_bytes = sum(f.stat().st_size for f in (folder / MODEL_DIR).rglob("*") if f.is_file())
+    classes = model.classes_.tolist()
+    if getattr(model, "multilabel_", False):
+        report = evaluate_multilabel(truth, proba, classes, model.label_thresholds_)
+        predictions = multilabel_predictions_table(texts, truth, proba, classes, model.label_thresholds_)
+        scores = {"micro_f1": report.micro_f1, "macro_f1": report.macro_f1, "subset_accuracy": report.subset_accuracy}
+    else:
+        report = evaluate(test["label"].tolist(), proba, classes, texts)
+        predictions = prediction_frame(texts, proba, model.classes_)
+        predictions.insert(1, "label", test["label"].to_numpy())
+        scores = {"accuracy": report.accuracy, "macro_f1": report.macro_f1}
     save_report(report, folder)
-    predictions = prediction_frame(test["text"].tolist(), proba, model.classes_)
-    predictions.insert(1, "label", test["label"].to_numpy())
     predictions.to_parquet(folder / PREDICTIONS_FILE, index=False)
-    log.info("Test split: %s.", run_log.scores({"accuracy": report.accuracy, "macro_f1": report.macro_f1}) +
-             f" on {count(report.n_test, 'text')}")
+    log.info("Test split: %s.", run_log.scores(scores) + f" on {count(report.n_test, 'text')}")
     log.info("Model saved: %.1f MB.", model_bytes / 1e6)
-    return {"accuracy": report.accuracy, "macro_f1": report.macro_f1, "n_test": report.n_test,
-            "model_bytes": model_bytes, "latency_ms": latency_ms(model, test["text"].tolist()),
-            "baseline": report.baseline.to_dict()}
+    return {**scores, "accuracy": report.accuracy, "n_test": report.n_test, "model_bytes": model_bytes, "latency_ms": latency_ms(model, texts),
+            "baseline": report.baseline.to_dict() if report.baseline else None,
+            **({"multilabel": True} if getattr(model, "multilabel_", False) else {})}
 
 
 def training_threads(cpus: int, slots: int) -> int:
