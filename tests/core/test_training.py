@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from core.architectures.neural import weighted_loss
+from core.training.losses import weighted_loss
 from core.errors import OutOfMemory
 from core.training.callbacks import Callback, CallbackList
 from core.training.checkpoints import Checkpoints
