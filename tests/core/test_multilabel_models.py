@@ -5,21 +5,23 @@ from __future__ import annotations
 import json
 import random
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import pytest
 
 from core.architectures import REGISTRY, get_architecture
-from core.architectures.base import BUNDLE_FILE, TextClassifier
+from core.architectures.base import BUNDLE_FILE, ArchConfig, TextClassifier
 from core.data.text_set import TextSet
 from core.errors import BundleError
 from core.formats.onnx_export import PARITY_TOLERANCE, export
 from core.formats.onnx_runtime import MANIFEST_FILE, OnnxClassifier
 from core.formats.thresholds import LabelThresholds
 from core.models.bundle import write_zip
+from core.models.imported import import_model, imported_folder
 from core.models.loading import load_model, save_label_thresholds
 from tests.conftest import WORDS
-from tests.core.test_architectures import small_config, small_pretrained_model  # noqa: F401 (fixture)
+from tests.core.test_architectures import small_config
 from tests.core.test_loading import model_files, zip_of
 
 ARCHS = list(REGISTRY)
@@ -50,26 +52,40 @@ class Fitted:
 
 
 @pytest.fixture(scope="module")
-def _fits() -> dict[str, Fitted]:
-    return {}
+def config(tiny_bert) -> Callable[[str], ArchConfig]:
+    """`config(name)`: small settings for architecture `name`, the pretrained ones loading the session's tiny BERT."""
+
+    def make(name: str) -> ArchConfig:
+        made = small_config(get_architecture(name))
+        if hasattr(made, "model"):
+            made.model = str(tiny_bert)
+        return made
+
+    return make
 
 
-def fit_once(name: str, fits: dict[str, Fitted]) -> Fitted:
-    if name not in fits:
-        arch = get_architecture(name)
-        fits[name] = Fitted(name, arch.model_cls(small_config(arch)).fit(TRAIN, VAL))
-    return fits[name]
+@pytest.fixture(scope="module")
+def fit_once(config) -> Callable[[str], Fitted]:
+    """`fit_once(name)`: architecture `name` fit on the tiny multi-label texts, once per module."""
+    fits: dict[str, Fitted] = {}
+
+    def fit(name: str) -> Fitted:
+        if name not in fits:
+            fits[name] = Fitted(name, get_architecture(name).model_cls(config(name)).fit(TRAIN, VAL))
+        return fits[name]
+
+    return fit
 
 
 @pytest.fixture(params=ARCHS)
-def fitted(request, _fits) -> Fitted:
-    return fit_once(request.param, _fits)
+def fitted(request, fit_once) -> Fitted:
+    return fit_once(request.param)
 
 
 @pytest.fixture
-def tfidf(_fits) -> TextClassifier:
+def tfidf(fit_once) -> TextClassifier:
     """One architecture, for what every architecture does alike (reading and writing thresholds)."""
-    return fit_once("tfidf", _fits).model
+    return fit_once("tfidf").model
 
 
 def truth(data: TextSet) -> np.ndarray:
@@ -113,8 +129,8 @@ def test_thresholds_are_tuned_on_validation_and_kept(fitted, tmp_path):
     assert loaded.predict(TEST.texts) == model.predict(TEST.texts)
 
 
-def test_without_validation_texts_every_threshold_is_one_half():
-    model = get_architecture("tfidf").model_cls(small_config(get_architecture("tfidf"))).fit(TRAIN)
+def test_without_validation_texts_every_threshold_is_one_half(config):
+    model = get_architecture("tfidf").model_cls(config("tfidf")).fit(TRAIN)
     assert model.label_thresholds_.for_classes(model.classes_).tolist() == [0.5] * len(LABELS)
 
 
@@ -131,8 +147,8 @@ def test_onnx_export_gives_each_labels_probability(fitted, tmp_path):
 
 
 @pytest.mark.parametrize("name", ["tfidf", "fasttext"])
-def test_changed_thresholds_are_written_into_the_saved_model_and_its_export(name, _fits, tmp_path):
-    model = fit_once(name, _fits).model
+def test_changed_thresholds_are_written_into_the_saved_model_and_its_export(name, fit_once, tmp_path):
+    model = fit_once(name).model
     changed = LabelThresholds({"food": 0.9, "sport": 0.1}, fallback=0.3, at_least_one=True)
     model.save(tmp_path / "model")
     save_label_thresholds(tmp_path / "model", changed)
@@ -142,6 +158,14 @@ def test_changed_thresholds_are_written_into_the_saved_model_and_its_export(name
         loaded = load_model(tmp_path / folder)  # checksums are checked: they were written anew
         assert loaded.label_thresholds_ == changed
         assert all(len(row) >= 1 for row in loaded.predict(["", "zzz qqq"] + TEST.texts))
+
+
+def test_an_imported_model_keeps_its_thresholds(tfidf, tmp_path):
+    tfidf.save(tmp_path / "model")
+    write_zip(tmp_path / "model", {"README.md": "card"}, tmp_path / "model.zip")
+    info = import_model((tmp_path / "model.zip").read_bytes(), "model.zip", root=tmp_path)
+    loaded = load_model(imported_folder(info.id, tmp_path))
+    assert loaded.multilabel_ and loaded.label_thresholds_ == tfidf.label_thresholds_
 
 
 def test_thresholds_of_a_single_label_model_cannot_be_saved(tmp_path):
@@ -188,23 +212,23 @@ def test_hostile_onnx_thresholds_are_refused(tfidf, tmp_path):
 
 @pytest.mark.parametrize("name", [n for n in ARCHS if "class_weights" in
                                   {f for f in get_architecture(n).config_cls.__dataclass_fields__}][:1])
-def test_class_weights_weigh_each_labels_positives(name):
-    arch = get_architecture(name)
-    config = small_config(arch)
-    config.class_weights = True
-    model = arch.model_cls(config).fit(TRAIN, VAL)
+def test_class_weights_weigh_each_labels_positives(name, config):
+    settings = config(name)
+    settings.class_weights = True
+    model = get_architecture(name).model_cls(settings).fit(TRAIN, VAL)
     assert model.predict_proba(TEST.texts).shape == (len(TEST.texts), len(LABELS))
 
 
-@pytest.mark.parametrize("classifier", ["logistic_regression", "linear_svm", "naive_bayes"])
-def test_a_label_every_training_text_has_is_learned_and_saved(classifier, tmp_path):
+@pytest.mark.parametrize("name, classifier", [("tfidf", "logistic_regression"), ("tfidf", "linear_svm"),
+                                              ("tfidf", "naive_bayes"), ("sentence_embeddings", None)])
+def test_a_label_every_training_text_has_is_learned_and_saved(name, classifier, config, tmp_path):
     """One-vs-rest keeps a constant answer for it, which loads again from skops and exports to ONNX."""
-    arch = get_architecture("tfidf")
-    config = small_config(arch)
-    config.classifier = classifier
+    settings = config(name)
+    if classifier:
+        settings.classifier = classifier
     everywhere = TextSet(TRAIN.texts, [tuple(sorted({*row, "news"})) for row in TRAIN.labels], multilabel=True)
     with pytest.warns(UserWarning, match="present in all training examples"):
-        model = arch.model_cls(config).fit(everywhere)
+        model = get_architecture(name).model_cls(settings).fit(everywhere)
     assert model.predict_proba(TEST.texts)[:, model.classes_.tolist().index("news")].min() == 1.0
     model.save(tmp_path / "model")
     loaded = load_model(tmp_path / "model")
@@ -212,16 +236,14 @@ def test_a_label_every_training_text_has_is_learned_and_saved(classifier, tmp_pa
     export(model, tmp_path / "onnx", TEST.texts)
 
 
-def test_the_linear_svm_names_a_label_too_rare_to_calibrate():
-    arch = get_architecture("tfidf")
-    config = small_config(arch)
-    config.classifier = "linear_svm"
+def test_the_linear_svm_names_a_label_too_rare_to_calibrate(config):
+    settings = config("tfidf")
+    settings.classifier = "linear_svm"
     rare = TextSet(TRAIN.texts, [("weather",) if i == 0 else row for i, row in enumerate(TRAIN.labels)], True)
     with pytest.raises(ValueError, match="with each label and without it; these have only one: weather"):
-        arch.model_cls(config).fit(rare)
+        get_architecture("tfidf").model_cls(settings).fit(rare)
 
 
-def test_one_label_is_not_enough():
-    arch = get_architecture("tfidf")
+def test_one_label_is_not_enough(config):
     with pytest.raises(ValueError, match="needs at least 2 labels"):
-        arch.model_cls(small_config(arch)).fit(TextSet(["a b", "c d"], [("x",), ()], multilabel=True))
+        get_architecture("tfidf").model_cls(config("tfidf")).fit(TextSet(["a b", "c d"], [("x",), ()], multilabel=True))
