@@ -114,6 +114,19 @@ def test_predict_gives_each_text_its_labels(fitted):
     assert np.mean([set(p) == set(t) for p, t in zip(predicted, TEST.labels)]) >= 0.6
 
 
+def test_word_weights_follow_one_labels_probability(fitted):
+    weighed = fitted.model.token_gradients("goal pasta laptop", LABELS.index("sport"))
+    if weighed is not None:  # a model with token vectors to take gradients of
+        spans, weights = weighed
+        assert len(spans) == len(weights) and np.isfinite(weights).all()
+
+
+def test_a_fine_tuned_model_tells_hugging_face_it_scores_each_label_alone(fit_once, tmp_path):
+    fit_once("finetune").model.save(tmp_path / "model")
+    saved = json.loads((tmp_path / "model" / "hf" / "config.json").read_text(encoding="utf-8"))
+    assert saved["problem_type"] == "multi_label_classification"
+
+
 def test_thresholds_are_tuned_on_validation_and_kept(fitted, tmp_path):
     model = fitted.model
     thresholds = model.label_thresholds_
