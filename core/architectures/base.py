@@ -9,8 +9,11 @@ from typing import Any, Callable, ClassVar, Mapping, Sequence
 import numpy as np
 from sklearn.metrics import accuracy_score, f1_score, log_loss
 
+from core.architectures.label_thresholds import multilabel_metrics, tune
+from core.data.multilabel import indicator, label_names
 from core.data.text_set import TextSet
 from core.formats.description import checked_classes, write_description
+from core.formats.thresholds import FALLBACK, LabelThresholds, description_entries, predictions, read_description
 from core.training.callbacks import Callback, CallbackList, Report, reporter
 from core.training.state import TrainState
 
@@ -115,6 +118,10 @@ class TextClassifier:
     # Whether one run may train across several processes (DistributedDataParallel); a model fit in one go
     # trains in one process whatever the server's setting.
     distributable: ClassVar[bool] = False
+    # Set by a fit on several labels per text (TextSet.multilabel): `predict_proba` then scores each label on its
+    # own and `label_thresholds_` picks a text's labels. A model saved before that existed loads as single-label.
+    multilabel_: bool = False
+    label_thresholds_: LabelThresholds | None = None
 
     def __init__(self, config: ArchConfig | None = None):
         self.config = config or self.config_cls()
@@ -142,8 +149,9 @@ class TextClassifier:
         token's character span in `text`; None for a model that has no vector per token to take gradients of."""
         return None
 
-    def predict(self, texts: Sequence[str]) -> np.ndarray:
-        return self.classes_[self.predict_proba(texts).argmax(axis=1)]
+    def predict(self, texts: Sequence[str]) -> np.ndarray | list[tuple[str, ...]]:
+        """Each text's class; for a multi-label model, each text's labels (a tuple, possibly empty)."""
+        return predictions(self.predict_proba(texts), self.classes_, self.label_thresholds_ if self.multilabel_ else None)
 
     def predict_proba_reporting(self, texts: Sequence[str], report: Report) -> np.ndarray:
         """`predict_proba` of `texts` in about a hundred parts, calling `report(done, total)` after each, so a
@@ -168,7 +176,8 @@ class TextClassifier:
         """Write the model's files, then bundle.json naming the architecture, config and classes."""
         directory.mkdir(parents=True, exist_ok=True)
         self._save_weights(directory)
-        bundle = {"arch": self.arch_name, "config": self.config.to_dict(), "classes": self.classes_.tolist()}
+        bundle = {"arch": self.arch_name, "config": self.config.to_dict(), "classes": self.classes_.tolist(),
+                  **description_entries(self.label_thresholds_ if self.multilabel_ else None)}
         write_description(directory, BUNDLE_FILE, bundle)
 
     @classmethod
@@ -176,6 +185,8 @@ class TextClassifier:
         bundle = json.loads((directory / BUNDLE_FILE).read_text(encoding="utf-8"))
         model = cls(cls.config_cls.from_saved(bundle["config"]))
         model.classes_ = np.array(checked_classes(bundle.get("classes"), BUNDLE_FILE), dtype=object)
+        model.label_thresholds_ = read_description(bundle, model.classes_, BUNDLE_FILE)
+        model.multilabel_ = model.label_thresholds_ is not None
         model._load_weights(directory)
         outputs = model._n_outputs()
         if outputs != len(model.classes_):
@@ -185,6 +196,37 @@ class TextClassifier:
     def _n_outputs(self) -> int:
         """How many classes the loaded weights score."""
         return self.predict_proba(["a"]).shape[1]
+
+    def _encode_targets(self, train: TextSet) -> np.ndarray:
+        """Set `multilabel_` and `classes_` (sorted) from `train`; return what the model learns from: each text's
+        class index, or with several labels per text a 0/1 matrix, one column per class."""
+        self.multilabel_ = train.multilabel
+        if not train.multilabel:
+            return self._encode_labels(train.labels)
+        self.classes_ = np.array(label_names(train.labels), dtype=object)
+        if len(self.classes_) < 2:
+            raise ValueError(f"A model that gives each text several labels needs at least 2 labels in the training "
+                             f"texts; they have {len(self.classes_)}. Add texts of other labels.")
+        return indicator(train.labels, self.classes_)
+
+    def _truth(self, data: TextSet) -> np.ndarray:
+        """The labels of `data` as `_encode_targets` gave the training labels."""
+        return indicator(data.labels, self.classes_) if self.multilabel_ else self._label_indices(data.labels)
+
+    def _metrics(self, truth: np.ndarray, proba: np.ndarray) -> dict[str, float]:
+        """Loss, accuracy and macro-F1 (subset accuracy, and F1 at the 0.5 threshold, for several labels)."""
+        return multilabel_metrics(truth, proba) if self.multilabel_ else classification_metrics(truth, proba)
+
+    def _tune_thresholds(self, val: TextSet | None, proba: np.ndarray | None = None) -> None:
+        """At the end of a multi-label fit, each label's threshold tuned on `val` (whose probabilities `proba` may
+        already be); 0.5 for every label without validation texts."""
+        if not self.multilabel_:
+            return
+        if val is None or not val.texts:
+            self.label_thresholds_ = LabelThresholds({str(c): FALLBACK for c in self.classes_})
+            return
+        self.label_thresholds_ = tune(self._truth(val), self.predict_proba(val.texts) if proba is None else proba,
+                                      self.classes_)
 
     def _encode_labels(self, labels: Sequence[str]) -> np.ndarray:
         """Set `classes_` (sorted) and return each label's index into it."""
@@ -212,15 +254,15 @@ class OneShotClassifier(TextClassifier):
     fit_task: ClassVar[str] = "Learning from the training texts"
 
     def _fit_once(self, texts: Sequence[str], targets: np.ndarray, report: Report) -> np.ndarray:
-        """Fit on `texts` with class-index `targets`, calling `report(done, total)` as texts are read where that
-        takes a while; return the training texts' probabilities."""
+        """Fit on `texts` with class-index `targets` (a 0/1 matrix for a multi-label model), calling
+        `report(done, total)` as texts are read where that takes a while; return the training texts' probabilities."""
         raise NotImplementedError
 
     def fit(self, train: TextSet, val: TextSet | None = None, callbacks: Sequence[Callback] = (),
             checkpoints: Path | None = None) -> "OneShotClassifier":
         # Fit in one go there is nothing to resume: fitting again with the same seed gives the same model.
         hooks = CallbackList(callbacks)
-        targets = self._encode_labels(train.labels)
+        targets = self._encode_targets(train)
         state = TrainState(epochs=1, steps_per_epoch=1)
         hooks.fire("on_train_begin", state)
         report = reporter(state, hooks, self.fit_task)
@@ -229,14 +271,16 @@ class OneShotClassifier(TextClassifier):
         report(len(train.texts), len(train.texts))
         state.start_task(None)
         state.step = 1
-        state.loss = classification_metrics(targets, train_proba)["loss"]
+        state.loss = self._metrics(targets, train_proba)["loss"]
         hooks.fire("on_step_end", state)
         state.epoch = 1
+        proba = None
         if val is not None and val.texts:
             proba = self.predict_proba_reporting(val.texts, reporter(state, hooks, "Scoring the validation texts"))
             state.start_task(None)
-            state.val_metrics = classification_metrics(self._label_indices(val.labels), proba)
+            state.val_metrics = self._metrics(self._truth(val), proba)
             hooks.fire("on_evaluate", state, state.val_metrics)
+        self._tune_thresholds(val, proba)
         hooks.fire("on_epoch_end", state)
         hooks.fire("on_train_end", state)
         return self

@@ -96,7 +96,11 @@ class FineTuneClassifier(TorchClassifier):
         return encoded["input_ids"], [tuple(span) for span in encoded["offset_mapping"]]
 
     def _build_module(self, n_classes: int) -> nn.Module:
-        return SequenceClassifier(load_classifier(self.config.model, self.classes_.tolist()))
+        model = load_classifier(self.config.model, self.classes_.tolist())
+        if self.multilabel_:
+            # Saved with the model in hf/, so Hugging Face's own tools score each label with a sigmoid, as it learned.
+            model.config.problem_type = "multi_label_classification"
+        return SequenceClassifier(model)
 
     def _embedding_layer(self) -> nn.Module | None:
         return self.module_.model.get_input_embeddings()

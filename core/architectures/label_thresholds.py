@@ -1,55 +1,18 @@
-"""How a multi-label model turns each label's probability into a yes or no: a threshold per label, tuned on the
-validation texts to maximise that label's F1, kept with the model."""
+"""How a multi-label model learns its thresholds: each label's own, tuned on the validation texts to maximise that
+label's F1, and kept with the model as a LabelThresholds (core.formats.thresholds, where saved models read them);
+and the scores its training curves show."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
 from sklearn.metrics import f1_score, log_loss, precision_recall_curve
 
-FALLBACK = 0.5
+from core.formats.thresholds import FALLBACK, LabelThresholds
+
 # A label with fewer validation texts than this keeps the fallback: a threshold tuned on two or three examples
 # follows their noise, not the label.
 MIN_TUNING_POSITIVES = 5
-
-
-@dataclass(frozen=True)
-class LabelThresholds:
-    """A threshold per label (by name), the one for labels without their own, and whether every text gets at least
-    its most likely label even when none passes its threshold."""
-
-    thresholds: dict[str, float] = field(default_factory=dict)
-    fallback: float = FALLBACK
-    at_least_one: bool = False
-
-    def for_classes(self, classes: Sequence[str]) -> np.ndarray:
-        return np.array([self.thresholds.get(str(c), self.fallback) for c in classes], dtype=np.float64)
-
-    def decide(self, proba: np.ndarray, classes: Sequence[str]) -> np.ndarray:
-        """The 0/1 matrix of chosen labels: each label whose probability reaches its threshold."""
-        chosen = (proba >= self.for_classes(classes)).astype(np.int64)
-        if self.at_least_one and len(proba) and proba.shape[1]:
-            none = chosen.sum(axis=1) == 0
-            chosen[np.flatnonzero(none), proba[none].argmax(axis=1)] = 1
-        return chosen
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"thresholds": dict(self.thresholds), "fallback": self.fallback, "at_least_one": self.at_least_one}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any] | None) -> LabelThresholds:
-        data = data or {}
-        thresholds = {str(k): _probability(v, f"the threshold of '{k}'") for k, v in data.get("thresholds", {}).items()}
-        return cls(thresholds, _probability(data.get("fallback", FALLBACK), "the fallback threshold"),
-                   bool(data.get("at_least_one", False)))
-
-
-def _probability(value: Any, what: str) -> float:
-    number = float(value)
-    if not 0.0 <= number <= 1.0:
-        raise ValueError(f"{what} must be between 0 and 1; got {value}")
-    return number
 
 
 def best_threshold(truth: np.ndarray, scores: np.ndarray, fallback: float = FALLBACK) -> float:

@@ -5,7 +5,6 @@ A family supplies a tokenizer (`_fit_tokenizer`, `_encode`), a module (`_build_m
 """
 from __future__ import annotations
 
-import functools
 import logging
 import math
 import random
@@ -15,10 +14,9 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 import torch
-from sklearn.utils.class_weight import compute_class_weight
 from torch import nn
 
-from core.architectures.base import ArchConfig, TextClassifier, classification_metrics, option
+from core.architectures.base import ArchConfig, TextClassifier, option
 from core.data.text_set import TextSet
 from core.formats.onnx_export import Probabilities, export_module
 from core.formats.onnx_runtime import ONNX_FILE
@@ -28,6 +26,7 @@ from core.training.device import DEVICE_CHOICES, pick_device
 from core.training.distributed import Sharding, World, active
 from core.training.early_stopping import EarlyStopping
 from core.training.loop import SCHEDULES, TrainOptions, make_scheduler, train_loop
+from core.training.losses import loss_for
 from core.training.state import Batch
 
 log = logging.getLogger(__name__)
@@ -89,15 +88,18 @@ def epoch_generator(seed: int, epoch: int) -> torch.Generator:
     return torch.Generator().manual_seed(int(np.random.SeedSequence([seed, epoch]).generate_state(1)[0]))
 
 
-def collate(ids: Sequence[list[int]], targets: Sequence[int] | None = None, pad_id: int = 0,
+def collate(ids: Sequence[list[int]], targets: Sequence[int] | np.ndarray | None = None, pad_id: int = 0,
             pad_to: int | None = None) -> Batch:
-    """Pad to the longest text in the batch (dynamic padding), or to `pad_to`, with a mask of real tokens."""
+    """Pad to the longest text in the batch (dynamic padding), or to `pad_to`, with a mask of real tokens. Targets
+    are class indices, or rows of 0/1 (one column per label) that become floats for binary cross-entropy."""
     longest = pad_to or max(len(x) for x in ids)
     tokens = torch.full((len(ids), longest), pad_id, dtype=torch.long)
     mask = torch.zeros((len(ids), longest), dtype=torch.bool)
     for row, seq in enumerate(ids):
         tokens[row, : len(seq)] = torch.tensor(seq, dtype=torch.long)
         mask[row, : len(seq)] = True
+    if targets is not None and np.ndim(targets) == 2:
+        return {"tokens": tokens, "mask": mask}, torch.as_tensor(np.asarray(targets), dtype=torch.float32)
     target = torch.tensor(list(targets) if targets is not None else [0] * len(ids), dtype=torch.long)
     return {"tokens": tokens, "mask": mask}, target
 
@@ -116,13 +118,6 @@ def length_bucketed(lengths: Sequence[int], batch_size: int, generator: torch.Ge
         by_length = sorted(order[start : start + pool], key=lengths.__getitem__)
         batches += [by_length[i : i + batch_size] for i in range(0, len(by_length), batch_size)]
     return [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]
-
-
-def weighted_loss(logits: torch.Tensor, targets: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
-    """Class-weighted cross-entropy averaged over rows, not over weights as torch's is: slices of a batch then add
-    up exactly when a step is split in passes. Balanced weights average 1 over the training set, so the scale
-    is that of torch's weighted mean."""
-    return nn.functional.cross_entropy(logits, targets, weight=weight, reduction="none").mean()
 
 
 def amp_dtype(device: torch.device, enabled: bool) -> torch.dtype | None:
@@ -169,8 +164,8 @@ class TorchClassifier(TextClassifier):
     def export_onnx(self, directory: Path) -> dict[str, Any]:
         inputs, _ = collate(self._encode(["an example", "a longer example text"]), pad_id=self.pad_id_)
         device = next(self.module_.parameters()).device
-        export_module(Probabilities(self._export_module()), inputs["tokens"].to(device), inputs["mask"].to(device),
-                      directory / ONNX_FILE)
+        export_module(Probabilities(self._export_module(), self.multilabel_), inputs["tokens"].to(device),
+                      inputs["mask"].to(device), directory / ONNX_FILE)
         return {"input": "tokens", "pad_id": self.pad_id_, **self._export_tokenizer(directory)}
 
     def _optimizer(self, device: torch.device) -> torch.optim.Optimizer:
@@ -188,7 +183,7 @@ class TorchClassifier(TextClassifier):
         cfg = self.config
         seed_everything(cfg.seed)
         device = pick_device(cfg.device)
-        targets = self._encode_labels(train.labels)
+        targets = self._encode_targets(train)
         self._fit_tokenizer(train.texts)
         self.module_ = self._build_module(len(self.classes_)).to(device)
         train_ids = self._encode(train.texts)
@@ -210,15 +205,12 @@ class TorchClassifier(TextClassifier):
         def evaluate() -> dict[str, float]:
             if val is None or not val.texts:
                 return {}
-            return classification_metrics(self._label_indices(val.labels), self.predict_proba(val.texts))
+            return self._metrics(self._truth(val), self.predict_proba(val.texts))
 
         optimizer = self._optimizer(device)
         total = steps_per_epoch * cfg.epochs
         scheduler = make_scheduler(optimizer, cfg.schedule, total, int(cfg.warmup_ratio * total))
-        loss_fn = nn.functional.cross_entropy
-        if cfg.class_weights:
-            balanced = compute_class_weight("balanced", classes=np.arange(len(self.classes_)), y=targets)
-            loss_fn = functools.partial(weighted_loss, weight=torch.tensor(balanced, dtype=torch.float32, device=device))
+        loss_fn = loss_for(targets, len(self.classes_), cfg.class_weights, device)
         stopper = EarlyStopping(self.module_, "macro_f1", cfg.early_stopping_patience)
         options = TrainOptions(epochs=cfg.epochs, steps_per_epoch=steps_per_epoch, device=device,
                                grad_clip=cfg.grad_clip or None, loss_fn=loss_fn,
@@ -228,12 +220,14 @@ class TorchClassifier(TextClassifier):
                                  scheduler=scheduler, checkpoints=kept,
                                  sharding=Sharding(World.from_env()) if active() else None)
         self.module_.eval()
+        self._tune_thresholds(val)
         return self
 
     def _fingerprint(self, train: TextSet) -> dict[str, Any]:
         """What a checkpoint must have been written for: these settings, classes and number of training texts."""
+        # Multi-label only where it is, so the checkpoints of single-label runs keep the fingerprint they had.
         return {"arch": self.arch_name, "config": self.config.to_dict(), "classes": self.classes_.tolist(),
-                "n_train": len(train.texts)}
+                "n_train": len(train.texts), **({"multilabel": True} if self.multilabel_ else {})}
 
     @torch.no_grad()
     def predict_proba(self, texts: Sequence[str], batch_size: int = 256) -> np.ndarray:
@@ -254,9 +248,13 @@ class TorchClassifier(TextClassifier):
                 batch_size //= 2
                 log.warning("Out of memory while predicting; now %d texts at a time.", batch_size)
                 continue
-            proba[rows] = torch.softmax(logits.double(), dim=-1).cpu().numpy()
+            proba[rows] = self._probabilities(logits.double()).cpu().numpy()
             start += len(rows)
         return proba
+
+    def _probabilities(self, logits: torch.Tensor) -> torch.Tensor:
+        """Softmax over the classes; for several labels per text, each label's own sigmoid."""
+        return torch.sigmoid(logits) if self.multilabel_ else torch.softmax(logits, dim=-1)
 
     def _n_outputs(self) -> int:
         # From the module itself: predict_proba makes room for `classes_`, whatever the module returns.
@@ -287,7 +285,9 @@ class TorchClassifier(TextClassifier):
         try:
             with torch.enable_grad(), torch.backends.cudnn.flags(enabled=False):
                 logits = self.module_(**{k: v.to(device) for k, v in inputs.items()})
-                score = torch.log_softmax(logits.double(), dim=-1)[0, target]
+                logits = logits.double()
+                log_proba = nn.functional.logsigmoid(logits) if self.multilabel_ else torch.log_softmax(logits, dim=-1)
+                score = log_proba[0, target]
                 (grad,) = torch.autograd.grad(score, vectors[0])
         finally:
             handle.remove()

@@ -8,9 +8,11 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 from sklearn.linear_model import LogisticRegression
+from sklearn.multiclass import OneVsRestClassifier
 from torch import nn
 
 from core.architectures.base import ArchConfig, Architecture, OneShotClassifier, option
+from core.architectures.tfidf import CONSTANT_TYPES
 from core.architectures.pretrained import (MINILM, SUGGESTIONS, load_encoder, load_saved_encoder, load_saved_tokenizer,
                                            load_tokenizer, mean_pool, save_model, unknown_token_warning)
 from core.formats import skops_files
@@ -22,6 +24,8 @@ from core.training.device import DEVICE_CHOICES, pick_device
 # The encoder and its tokenizer, copied next to the classifier so the model works without its original source.
 HF_FOLDER = "hf"
 HEAD_FILE = "head.skops"
+# The score of a label the training texts all had (or none had): sigmoid(40) is 1 in float32, sigmoid(-40) 4e-18.
+CONSTANT_SCORE = 40.0
 
 
 @dataclass
@@ -39,21 +43,34 @@ class SentenceEmbeddingsConfig(ArchConfig):
                          choices=list(DEVICE_CHOICES))
 
 
+def linear_scores(head: LogisticRegression | OneVsRestClassifier) -> tuple[np.ndarray, np.ndarray]:
+    """The weights and biases that give the head's scores; one row per label for a one-vs-rest head, where a label
+    every training text has (or none) scores a constant far enough out that its sigmoid is 1 (or 0) in float32."""
+    if not isinstance(head, OneVsRestClassifier):
+        return head.coef_, head.intercept_
+    rows = [(e.coef_[0], e.intercept_[0]) if hasattr(e, "coef_") else (np.zeros(head.n_features_in_),
+            CONSTANT_SCORE if e.y_[0] else -CONSTANT_SCORE) for e in head.estimators_]
+    return np.stack([w for w, _ in rows]), np.array([b for _, b in rows])
+
+
 class EmbeddingHead(nn.Module):
     """The encoder, mean pooling and the logistic regression as one module, so they export as one graph."""
 
-    def __init__(self, encoder: nn.Module, head: LogisticRegression):
+    def __init__(self, encoder: nn.Module, head: LogisticRegression | OneVsRestClassifier):
         super().__init__()
         self.encoder = encoder
-        self.weight = nn.Parameter(torch.tensor(head.coef_, dtype=torch.float32), requires_grad=False)
-        self.bias = nn.Parameter(torch.tensor(head.intercept_, dtype=torch.float32), requires_grad=False)
+        weight, bias = linear_scores(head)
+        self.weight = nn.Parameter(torch.tensor(weight, dtype=torch.float32), requires_grad=False)
+        self.bias = nn.Parameter(torch.tensor(bias, dtype=torch.float32), requires_grad=False)
+        self.multilabel = isinstance(head, OneVsRestClassifier)
 
     def forward(self, tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         hidden = self.encoder(input_ids=tokens, attention_mask=mask.long()).last_hidden_state
         scores = mean_pool(hidden.float(), mask) @ self.weight.T + self.bias
         # With two classes scikit-learn keeps one score, for the second class; softmax over (0, score) is its
-        # sigmoid.
-        return torch.cat([torch.zeros_like(scores), scores], dim=1) if scores.shape[1] == 1 else scores
+        # sigmoid. One-vs-rest keeps one per label, each its own sigmoid.
+        single = scores.shape[1] == 1 and not self.multilabel
+        return torch.cat([torch.zeros_like(scores), scores], dim=1) if single else scores
 
 
 class SentenceEmbeddingsClassifier(OneShotClassifier):
@@ -74,7 +91,8 @@ class SentenceEmbeddingsClassifier(OneShotClassifier):
         self.tokenizer_ = load_tokenizer(cfg.model)
         self.encoder_ = load_encoder(cfg.model).to(pick_device(cfg.device)).eval()
         features = self.embed(texts, report)
-        self.head_ = LogisticRegression(C=cfg.C, max_iter=2000, random_state=cfg.seed).fit(features, targets)
+        head = LogisticRegression(C=cfg.C, max_iter=2000, random_state=cfg.seed)
+        self.head_ = (OneVsRestClassifier(head) if self.multilabel_ else head).fit(features, targets)
         return self._head_proba(features)
 
     @torch.no_grad()
@@ -99,16 +117,17 @@ class SentenceEmbeddingsClassifier(OneShotClassifier):
         return self._head_proba(self.embed(texts))
 
     def _head_proba(self, features: np.ndarray) -> np.ndarray:
-        # The head was fit on class indices, so its columns are in `classes_` order. Float32 features give float32
-        # probabilities; renormalizing in float64 makes each row sum to 1 exactly.
+        # The head was fit on class indices (or label columns), so its columns are in `classes_` order. Float32
+        # features give float32 probabilities; renormalizing in float64 makes each row sum to 1 exactly, where they
+        # are one distribution over the classes rather than each label's own.
         proba = self.head_.predict_proba(features).astype(np.float64)
-        return proba / proba.sum(axis=1, keepdims=True)
+        return proba if self.multilabel_ else proba / proba.sum(axis=1, keepdims=True)
 
     def export_onnx(self, directory: Path) -> dict[str, Any]:
         limit = min(self.config.max_length, self.tokenizer_.model_max_length)
         batch = self.tokenizer_.pad(self.tokenizer_(["an example", "a longer example text"]), return_tensors="pt")
         device = next(self.encoder_.parameters()).device
-        export_module(Probabilities(EmbeddingHead(self.encoder_, self.head_)), batch["input_ids"].to(device),
+        export_module(Probabilities(EmbeddingHead(self.encoder_, self.head_), self.multilabel_), batch["input_ids"].to(device),
                       batch["attention_mask"].bool().to(device), directory / ONNX_FILE)
         export_hf_tokenizer(self.tokenizer_.backend_tokenizer, limit, directory)
         return {"input": "tokens", "pad_id": self.tokenizer_.pad_token_id or 0, "empty_id": None}
@@ -119,7 +138,7 @@ class SentenceEmbeddingsClassifier(OneShotClassifier):
 
     def _load_weights(self, directory: Path) -> None:
         # skops refuses any type outside scikit-learn's own, so a crafted file cannot run code.
-        self.head_ = skops_files.load(directory / HEAD_FILE)
+        self.head_ = skops_files.load(directory / HEAD_FILE, trusted=CONSTANT_TYPES)
         self.tokenizer_ = load_saved_tokenizer(directory / HF_FOLDER)
         self.encoder_ = load_saved_encoder(directory / HF_FOLDER).eval()
 

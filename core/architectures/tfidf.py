@@ -12,6 +12,7 @@ from sklearn.base import ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from sklearn.multiclass import OneVsRestClassifier
 from sklearn.naive_bayes import ComplementNB
 from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
@@ -28,6 +29,9 @@ CLASSIFIERS = ("logistic_regression", "linear_svm", "naive_bayes")
 # private scikit-learn classes, exactly the ones skops.io.get_untrusted_types reports for its pipeline: they hold the
 # fitted SVM and the two numbers of its sigmoid. Trusting these names lets no other type through.
 CALIBRATION_TYPES = ["sklearn.calibration._CalibratedClassifier", "sklearn.calibration._SigmoidCalibration"]
+# A multi-label model fits one classifier per label (one-vs-rest); for a label that every training text has, or
+# none, it keeps that answer in this private class, which holds nothing but the answer.
+CONSTANT_TYPES = ["sklearn.multiclass._ConstantPredictor"]
 # The linear SVM learns its probabilities from this many cross-validation folds.
 SVM_FOLDS = 5
 # The fitted pipeline, its vocabulary beside it in pipeline.vocabulary.json (see skops_files.dump_with_vocabulary).
@@ -97,24 +101,41 @@ class TfidfClassifier(OneShotClassifier):
         return self.predict_proba(texts)
 
     def _classifier(self, targets: np.ndarray) -> ClassifierMixin:
+        """The linear model; for several labels per text (a 0/1 `targets` matrix) one per label, one-vs-rest."""
         cfg = self.config
         if cfg.classifier == "naive_bayes":
-            return ComplementNB(alpha=cfg.nb_alpha)
-        if cfg.classifier == "linear_svm":
-            counts = np.bincount(targets)
-            if counts.min() < 2:
-                rare = ", ".join(map(str, self.classes_[counts < 2]))
-                raise ValueError(f"The linear SVM learns its probabilities by cross-validation, which needs at least 2 "
-                                 f"training texts of every class; these have only one: {rare}. Choose logistic "
-                                 "regression, or add texts of those classes.")
-            # One SVM on all the data, with a sigmoid fitted on cross-validated scores to turn its margins into
-            # probabilities; the default ensemble would keep one SVM per fold and make the model five times bigger.
-            svm = LinearSVC(C=cfg.svm_C, max_iter=cfg.max_iter, random_state=cfg.seed)
-            return CalibratedClassifierCV(svm, cv=min(SVM_FOLDS, int(counts.min())), ensemble=False)
-        return LogisticRegression(C=cfg.C, max_iter=cfg.max_iter, random_state=cfg.seed)
+            model = ComplementNB(alpha=cfg.nb_alpha)
+        elif cfg.classifier == "linear_svm":
+            model = self._svm(targets)
+        else:
+            model = LogisticRegression(C=cfg.C, max_iter=cfg.max_iter, random_state=cfg.seed)
+        return OneVsRestClassifier(model) if self.multilabel_ else model
+
+    def _svm(self, targets: np.ndarray) -> CalibratedClassifierCV:
+        cfg = self.config
+        if self.multilabel_:
+            # Each label's SVM is calibrated on the texts with it and those without; a label that every text has, or
+            # none, needs no SVM (one-vs-rest keeps its answer), so it sets no limit.
+            positives = targets.sum(axis=0)
+            fewer_side = np.minimum(positives, len(targets) - positives)
+            counts, which = np.where(fewer_side > 0, fewer_side, SVM_FOLDS), "with each label and without it"
+        else:
+            counts, which = np.bincount(targets), "of every class"
+        if counts.min() < 2:
+            rare = ", ".join(map(str, self.classes_[counts < 2]))
+            raise ValueError(f"The linear SVM learns its probabilities by cross-validation, which needs at least 2 "
+                             f"training texts {which}; these have only one: {rare}. Choose logistic "
+                             "regression, or add texts of those classes.")
+        # One SVM on all the data, with a sigmoid fitted on cross-validated scores to turn its margins into
+        # probabilities; the default ensemble would keep one SVM per fold and make the model five times bigger.
+        svm = LinearSVC(C=cfg.svm_C, max_iter=cfg.max_iter, random_state=cfg.seed)
+        return CalibratedClassifierCV(svm, cv=min(SVM_FOLDS, int(counts.min())), ensemble=False)
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         proba = self.pipeline_.predict_proba(list(texts))
+        if self.multilabel_:
+            # One-vs-rest scores each label on its own, in `classes_` order (the columns it was fit on).
+            return proba.astype(np.float64)
         # The pipeline was fit on class indices, so its columns are already in `classes_` order.
         full = np.zeros((len(texts), len(self.classes_)), dtype=np.float64)
         full[:, self.pipeline_.classes_] = proba
@@ -141,7 +162,8 @@ class TfidfClassifier(OneShotClassifier):
         skops_files.dump_with_vocabulary(self.pipeline_, directory / PIPELINE_FILE)
 
     def _load_weights(self, directory: Path) -> None:
-        self.pipeline_ = skops_files.load_with_vocabulary(directory / PIPELINE_FILE, trusted=CALIBRATION_TYPES)
+        self.pipeline_ = skops_files.load_with_vocabulary(directory / PIPELINE_FILE,
+                                                          trusted=CALIBRATION_TYPES + CONSTANT_TYPES)
 
     def _n_outputs(self) -> int:
         # Fit on class indices, so its own classes are 0, 1, ... in `classes_` order; predict_proba pads to

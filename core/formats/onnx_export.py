@@ -21,6 +21,7 @@ from torch import nn
 
 from core.formats.description import write_description
 from core.formats.onnx_runtime import MANIFEST_FILE, TOKENIZER_FILE, OnnxClassifier
+from core.formats.thresholds import LabelThresholds, description_entries
 from core.wording import first_line
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,8 @@ class Exportable(Protocol):
     """What `export` needs of a trained model; every architecture's model (core.architectures.base) has it."""
     arch_name: str
     classes_: Sequence[Any]
+    multilabel_: bool
+    label_thresholds_: LabelThresholds | None
 
     def export_onnx(self, directory: Path) -> dict[str, Any]: ...
 
@@ -41,14 +44,17 @@ class Exportable(Protocol):
 
 
 class Probabilities(nn.Module):
-    """A classifier's module with softmax on top, in float32: what the exported graph returns."""
+    """A classifier's module with softmax on top (each label's own sigmoid for a `multilabel` one), in float32: what
+    the exported graph returns."""
 
-    def __init__(self, module: nn.Module):
+    def __init__(self, module: nn.Module, multilabel: bool = False):
         super().__init__()
         self.module = module
+        self.multilabel = multilabel
 
     def forward(self, tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        return torch.softmax(self.module(tokens=tokens, mask=mask).float(), dim=-1)
+        logits = self.module(tokens=tokens, mask=mask).float()
+        return torch.sigmoid(logits) if self.multilabel else torch.softmax(logits, dim=-1)
 
 
 def export_module(module: nn.Module, tokens: torch.Tensor, mask: torch.Tensor, path: Path) -> None:
@@ -111,7 +117,8 @@ def export(model: Exportable, directory: Path, check_texts: Sequence[str] = ()) 
     directory.mkdir(parents=True)
     try:
         manifest = {"format": "classifier-studio-onnx", "version": 1, "arch": model.arch_name,
-                    "classes": [str(c) for c in model.classes_], **model.export_onnx(directory)}
+                    "classes": [str(c) for c in model.classes_], **model.export_onnx(directory),
+                    **description_entries(model.label_thresholds_ if model.multilabel_ else None)}
         (directory / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
         texts = list(check_texts) or PARITY_SAMPLE
         difference = float(np.abs(OnnxClassifier.load(directory).predict_proba(texts)

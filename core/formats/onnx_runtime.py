@@ -12,6 +12,7 @@ from tokenizers import Tokenizer
 
 from core.formats import skops_files
 from core.formats.description import checked_classes
+from core.formats.thresholds import predictions, read_description
 
 MANIFEST_FILE = "onnx.json"
 ONNX_FILE = "model.onnx"
@@ -33,12 +34,15 @@ def session(path: Path) -> ort.InferenceSession:
 
 
 class OnnxClassifier:
-    """An exported model with the predicting half of TextClassifier: `classes_`, `predict_proba`, `predict`."""
+    """An exported model with the predicting half of TextClassifier: `classes_`, `predict_proba`, `predict`, and
+    for a multi-label model `multilabel_` and `label_thresholds_`."""
 
     def __init__(self, manifest: dict[str, Any], session: ort.InferenceSession, reader: Any):
         self.manifest = manifest
         self.arch_name = manifest["arch"]
         self.classes_ = np.array(checked_classes(manifest.get("classes"), MANIFEST_FILE), dtype=object)
+        self.label_thresholds_ = read_description(manifest, self.classes_, MANIFEST_FILE)
+        self.multilabel_ = self.label_thresholds_ is not None
         self.session_ = session
         self.reader_ = reader
         self.inputs_ = {i.name for i in session.get_inputs()}
@@ -63,8 +67,9 @@ class OnnxClassifier:
         proba = np.zeros((len(texts), len(self.classes_)))
         for rows, feed in self._feed(texts):
             proba[rows] = self.session_.run(["probabilities"], feed)[0]
-        # Float32 probabilities, renormalized in float64 so each row sums to 1 exactly, as the models' own do.
-        return proba / proba.sum(axis=1, keepdims=True) if len(texts) else proba
+        # Float32 probabilities, renormalized in float64 so each row sums to 1 exactly, as the models' own do; a
+        # multi-label model's scores each label on its own.
+        return proba / proba.sum(axis=1, keepdims=True) if len(texts) and not self.multilabel_ else proba
 
     def _feed(self, texts: list[str]) -> list[tuple[list[int], dict[str, np.ndarray]]]:
         """The texts in batches, each with the rows it holds and the inputs ONNX Runtime takes for them."""
@@ -75,8 +80,9 @@ class OnnxClassifier:
             batches = self._token_batches(texts)
         return [(rows, {k: v for k, v in feed.items() if k in self.inputs_}) for rows, feed in batches]
 
-    def predict(self, texts: Sequence[str]) -> np.ndarray:
-        return self.classes_[self.predict_proba(texts).argmax(axis=1)]
+    def predict(self, texts: Sequence[str]) -> np.ndarray | list[tuple[str, ...]]:
+        """Each text's class; for a multi-label model, each text's labels (a tuple, possibly empty)."""
+        return predictions(self.predict_proba(texts), self.classes_, self.label_thresholds_ if self.multilabel_ else None)
 
     def token_gradients(self, text: str, target: int) -> None:
         """An exported graph computes probabilities only, so words are weighed by leaving them out instead."""

@@ -60,7 +60,8 @@ def run_zip(store: Store, run_id: int, kind: str) -> Path:
             # now refuses (a TF-IDF vocabulary kept as thousands of files inside its skops file).
             content, manifest = Path(scratch) / "model", None
             model.save(content)
-        extras = {CARD_FILE: model_card(run, dataset, df, report, name, manifest), METRICS_FILE: metrics}
+        thresholds = model.label_thresholds_ if model.multilabel_ else None
+        extras = {CARD_FILE: model_card(run, dataset, df, report, name, manifest, thresholds), METRICS_FILE: metrics}
         target.parent.mkdir(exist_ok=True)
         partial = Path(scratch) / name
         write_zip(content, extras, partial)

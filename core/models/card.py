@@ -9,7 +9,9 @@ from typing import Any
 import pandas as pd
 
 from core.architectures import get_architecture
+from core.data.multilabel import split_labels
 from core.evaluation.report_records import Report
+from core.formats.thresholds import LabelThresholds
 from core.store.records import DatasetRecord, Run
 from core.wording import count, literal_markdown as literal
 
@@ -25,27 +27,37 @@ def _interval(value: float, span: tuple[float, float]) -> str:
     return f"{value:.3f} (95% interval {low:.3f} to {high:.3f})"
 
 
-def data_summary(df: pd.DataFrame) -> pd.DataFrame:
-    """Texts per class (rows) and split (columns), with totals."""
-    table = pd.crosstab(df["label"].astype(str), df["split"]).reindex(columns=["train", "val", "test"], fill_value=0)
-    table.loc["all classes"] = table.sum()
+def data_summary(df: pd.DataFrame, multilabel: bool = False) -> pd.DataFrame:
+    """Texts per class (rows) and split (columns), with totals; with several labels per text, the texts that have
+    each label, and in the totals every text once."""
+    labels = df["label"].astype(str)
+    table = pd.crosstab(labels, df["split"]).reindex(columns=["train", "val", "test"], fill_value=0)
+    total = table.sum()
+    if multilabel:
+        each = df.assign(label=labels.map(split_labels)).explode("label").dropna(subset=["label"])
+        table = pd.crosstab(each["label"], each["split"]).reindex(columns=["train", "val", "test"], fill_value=0)
+    table.loc["all texts" if multilabel else "all classes"] = total
     return table
 
 
 def model_card(run: Run, dataset: DatasetRecord, df: pd.DataFrame, report: Report, file_name: str,
-               onnx: dict[str, Any] | None = None) -> str:
-    """The card of run `run`'s model, for the download called `file_name`; `onnx` is the export's manifest."""
+               onnx: dict[str, Any] | None = None, thresholds: LabelThresholds | None = None) -> str:
+    """The card of run `run`'s model, for the download called `file_name`; `onnx` is the export's manifest, and
+    `thresholds` those of a model that gives each text several labels."""
     arch = get_architecture(run.arch)
     classes, spans = report.classes, report.intervals
     per_class = sorted(report.per_class, key=lambda r: r.f1)
-    summary = data_summary(df)
+    summary = data_summary(df, thresholds is not None)
     max_length = run.config.get("max_length")
+    accuracy = "subset accuracy (every label of a text right)" if thresholds is not None else "accuracy"
+    gives = (f"any of {count(len(classes), 'label')} (none, one or several)" if thresholds is not None
+             else f"one of {count(len(classes), 'label')}")
     lines = [
         f"# {literal(dataset.name)}: {arch.title}",
         "",
         f"A text classifier trained with Classifier Studio (run {run.id}, "
-        f"{datetime.datetime.fromtimestamp(run.finished_at or run.created_at):%Y-%m-%d}). It gives each text one of "
-        f"{count(len(classes), 'label')}: {', '.join(literal(c) for c in classes)}.",
+        f"{datetime.datetime.fromtimestamp(run.finished_at or run.created_at):%Y-%m-%d}). It gives each text "
+        f"{gives}: {', '.join(literal(c) for c in classes)}.",
         "",
         f"**Architecture.** {arch.description}",
         "",
@@ -61,7 +73,7 @@ def model_card(run: Run, dataset: DatasetRecord, df: pd.DataFrame, report: Repor
         "",
         "## How well it does",
         "",
-        f"On {count(report.n_test, 'test text')}: accuracy {_interval(report.accuracy, spans.accuracy)}, macro-F1 "
+        f"On {count(report.n_test, 'test text')}: {accuracy} {_interval(report.accuracy, spans.accuracy)}, macro-F1 "
         f"{_interval(report.macro_f1, spans.macro_f1)}. The intervals are 95% bootstrap intervals: another test set of "
         "this size from the same data would most likely score within them.",
         "",
@@ -71,6 +83,8 @@ def model_card(run: Run, dataset: DatasetRecord, df: pd.DataFrame, report: Repor
           for r in per_class],
         "",
     ]
+    if thresholds is not None:
+        lines += threshold_lines(thresholds, classes)
     if run.status == "cancelled":
         lines += ["Training was stopped by hand; this is the best epoch reached by then.", ""]
     lines += [
@@ -81,8 +95,7 @@ def model_card(run: Run, dataset: DatasetRecord, df: pd.DataFrame, report: Repor
         "",
         "## Limitations",
         "",
-        "- It always answers with one of its labels, even for a text unlike anything it was trained on; it cannot say "
-        "\"none of these\".",
+        _answers(thresholds),
         "- It knows only what its training texts show: other topics, wording, languages or a later period may score "
         "lower than the test figures above.",
     ]
@@ -96,16 +109,48 @@ def model_card(run: Run, dataset: DatasetRecord, df: pd.DataFrame, report: Repor
                      ": their scores are uncertain.")
     if max_length:
         lines.append(f"- It reads the first {max_length} tokens of a text; the rest of a longer text is ignored.")
-    lines += ["", *usage(file_name, onnx), "", "## Settings", "", "```json", _settings(run), "```", ""]
+    lines += ["", *usage(file_name, onnx, thresholds is not None), "", "## Settings", "", "```json", _settings(run),
+              "```", ""]
     return "\n".join(lines)
 
 
-def usage_code(file_name: str) -> tuple[str, str]:
-    """How to use the file `file_name`: from Python, and from the command line (predict a table, serve it)."""
-    python = "\n".join(["from core import load_model", "", f'model = load_model("{file_name}")',
-                        'print(model.predict(["a text to classify"]))        # labels',
-                        'print(model.predict_proba(["a text to classify"]))  # one column per label, in model.classes_ '
-                        "order"])
+def threshold_lines(thresholds: LabelThresholds, classes: list[str]) -> list[str]:
+    """The card's section on how each label's probability becomes a yes or no."""
+    lines = ["## Thresholds", "",
+             "A text gets each label whose probability reaches that label's threshold, tuned on the validation texts "
+             f"for the label's best F1 ({thresholds.fallback:g} where too few validation texts had the label).",
+             "", "| label | threshold |", "|---|---:|",
+             *[f"| {literal(c)} | {t:.3f} |" for c, t in zip(classes, thresholds.for_classes(classes))], ""]
+    if thresholds.at_least_one:
+        lines += ["A text whose labels all fall below their thresholds still gets its most likely label.", ""]
+    return lines
+
+
+def _answers(thresholds: LabelThresholds | None) -> str:
+    if thresholds is None:
+        return ("- It always answers with one of its labels, even for a text unlike anything it was trained on; it "
+                "cannot say \"none of these\".")
+    if thresholds.at_least_one:
+        return ("- It always answers with at least one of its labels, even for a text unlike anything it was trained "
+                "on.")
+    return ("- It answers with no label at all for a text none of whose labels reaches its threshold; a text unlike "
+            "anything it was trained on may still get some.")
+
+
+def usage_code(file_name: str, multilabel: bool = False) -> tuple[str, str]:
+    """How to use the file `file_name`: from Python, and from the command line (predict a table, serve it); for a
+    model that gives each text several labels, how its thresholds pick them."""
+    load = ["from core import load_model", "", f'model = load_model("{file_name}")']
+    if multilabel:
+        python = "\n".join([*load, 'print(model.predict(["a text to classify"]))  # a tuple of labels per text',
+                            "# Each label's own probability; a text gets the labels that reach their thresholds.",
+                            'proba = model.predict_proba(["a text to classify"])',
+                            "thresholds = model.label_thresholds_.for_classes(model.classes_)",
+                            "print([list(model.classes_[row >= thresholds]) for row in proba])"])
+    else:
+        python = "\n".join([*load, 'print(model.predict(["a text to classify"]))        # labels',
+                            'print(model.predict_proba(["a text to classify"]))  # one column per label, in '
+                            "model.classes_ order"])
     bash = "\n".join([
         f"python -m core predict --model {file_name} --input texts.csv --text-col text --output predictions.csv",
         f"python -m core serve --model {file_name} --port 8000",
@@ -113,14 +158,16 @@ def usage_code(file_name: str) -> tuple[str, str]:
     return python, bash
 
 
-def usage(file_name: str, onnx: dict[str, Any] | None) -> list[str]:
-    python, bash = usage_code(file_name)
+def usage(file_name: str, onnx: dict[str, Any] | None, multilabel: bool = False) -> list[str]:
+    python, bash = usage_code(file_name, multilabel)
     lines = ["## How to use it", "",
              f"With Classifier Studio installed ({INSTALL}):", "", "```python", python, "```", "", "```bash", bash,
              "```", "", "In the app, open **Predict**, choose *Imported from a file* and import this file."]
     if onnx:
         lines += ["", f"**ONNX.** `model.onnx` takes {_onnx_input(onnx)} and returns `probabilities` (one column per "
-                  "label, in the order of `classes` in `onnx.json`). ONNX Runtime matched the original model to within "
+                  "label, in the order of `classes` in `onnx.json`" + ("; each label's own probability, and a text has "
+                  "the labels whose probability reaches their threshold in `label_thresholds` of `onnx.json`"
+                  if multilabel else "") + "). ONNX Runtime matched the original model to within "
                   f"{onnx['parity']['max_difference']:.1g} on {count(onnx['parity']['texts'], 'test text')}."]
         if onnx["input"] == "tokens":
             lines += ["", "To run it without Classifier Studio: pad each batch to its longest text with the pad id, "
@@ -128,7 +175,8 @@ def usage(file_name: str, onnx: dict[str, Any] | None) -> list[str]:
                       f"{onnx['empty_id']}" if onnx.get("empty_id") is not None else "") + "."]
     else:
         lines += ["", "**Files.** `bundle.json` names the architecture, its settings and the labels (the order of "
-                  "`predict_proba`'s columns); the weights are safetensors (in `hf/` in Hugging Face's layout for "
+                  "`predict_proba`'s columns)" + (" and each label's threshold" if multilabel else "") +
+                  "; the weights are safetensors (in `hf/` in Hugging Face's layout for "
                   "pretrained models) or skops for scikit-learn parts: no pickle anywhere. `metrics.json` holds the "
                   "test report."]
     return lines

@@ -18,10 +18,12 @@ from core.architectures import TextClassifier, get_architecture
 from core.architectures.base import BUNDLE_FILE
 from core.disk_space import is_disk_full
 from core.errors import BundleError, UnsafeFile
-from core.formats.description import disagreement
+from core.formats.description import checked_classes, disagreement, write_description
 from core.formats.onnx_runtime import MANIFEST_FILE, OnnxClassifier
+from core.formats.thresholds import LabelThresholds, description_entries, read_description
 from core.settings import env_name, settings
 from core.wording import first_line
+from core.workspace import EXPORT_DIR, MODEL_DIR
 
 # Data formats only. Pickle (.pkl, .bin, .pt, .ckpt) and code (.py) run when loaded, so they are refused by name
 # whatever their contents.
@@ -194,3 +196,21 @@ def model_folder(root: Path) -> Path:
             return folder
     raise BundleError(f"No model in this file: it has neither {BUNDLE_FILE} (a model bundle) nor {MANIFEST_FILE} (an "
                       "ONNX export). Choose a ZIP downloaded from Classifier Studio's Results page.")
+
+
+def save_label_thresholds(model_dir: Path, thresholds: LabelThresholds) -> None:
+    """Keep `thresholds` in the multi-label model saved in `model_dir` (a model bundle or an ONNX export), its
+    checksums written anew so it still loads. A run's downloads made with the earlier thresholds are removed, so the
+    next one (model bundle or ONNX) carries these. Raises ValueError for a single-label model, or thresholds naming
+    labels it does not have."""
+    name = MANIFEST_FILE if (model_dir / MANIFEST_FILE).exists() else BUNDLE_FILE
+    check_checksums(model_dir)
+    description = json.loads((model_dir / name).read_text(encoding="utf-8"))
+    classes = checked_classes(description.get("classes"), name)
+    if read_description(description, classes, name) is None:
+        raise ValueError("This model gives each text one label, its most likely one; only a model that gives each "
+                         "text several labels has thresholds to keep.")
+    description.update(description_entries(thresholds.checked(classes)))
+    write_description(model_dir, name, description)
+    if model_dir.name == MODEL_DIR:
+        shutil.rmtree(model_dir.parent / EXPORT_DIR, ignore_errors=True)

@@ -5,16 +5,17 @@ import functools
 import logging
 import time
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
 
-from core.architectures.neural import weighted_loss
 from core.errors import OutOfMemory
 from core.training.callbacks import Callback, CallbackList
 from core.training.checkpoints import Checkpoints
 from core.training.early_stopping import EarlyStopping
 from core.training.loop import TrainOptions, optimizer_step, train_loop
+from core.training.losses import label_pos_weight, weighted_loss, weighted_multilabel_loss
 from core.training.state import TrainState
 
 N, FEATURES, CLASSES, BATCH = 96, 4, 3, 16  # 6 steps per epoch
@@ -221,13 +222,19 @@ def test_out_of_memory_with_one_text_per_pass_is_a_plain_error():
         run(epochs=1, module=Fragile(most=0))
 
 
-def test_class_weighted_loss_adds_up_exactly_over_passes():
-    weight = torch.tensor([0.5, 1.0, 3.0])
-    loss_fn = functools.partial(weighted_loss, weight=weight)
+@pytest.mark.parametrize("multilabel", [False, True])
+def test_class_weighted_loss_adds_up_exactly_over_passes(multilabel):
+    if multilabel:
+        # Each label's positives weighed by its negatives per positive, on rows of 0/1 labels.
+        loss_fn = functools.partial(weighted_multilabel_loss, pos_weight=torch.tensor([0.5, 1.0, 3.0]))
+    else:
+        loss_fn = functools.partial(weighted_loss, weight=torch.tensor([0.5, 1.0, 3.0]))
 
     def trained(module: nn.Module) -> nn.Module:
         torch.manual_seed(6)
         x, y = separable(6)
+        if multilabel:
+            y = torch.stack([y == 0, y != 1, y == 2], dim=1).float()
         state = TrainState(epochs=1, steps_per_epoch=1)
         optimizer = torch.optim.SGD(module.parameters(), lr=0.5)
         optimizer_step(module.train(), optimizer, ({"x": x[:16]}, y[:16]), state,
@@ -240,6 +247,12 @@ def test_class_weighted_loss_adds_up_exactly_over_passes():
     split = trained(Fragile(most=3))
     for a, b in zip(whole.parameters(), split.parameters()):
         torch.testing.assert_close(a, b, atol=1e-6, rtol=0)
+
+
+def test_each_labels_positives_weigh_as_much_as_its_negatives():
+    targets = np.array([[1, 0, 1], [0, 0, 1], [0, 1, 1], [0, 0, 1]])
+    # 1 text of 4 has the first label, 1 the second, all 4 the third (which still learns, at weight 1/4).
+    np.testing.assert_allclose(label_pos_weight(targets), [3.0, 3.0, 0.25])
 
 
 def test_a_run_that_stopped_early_stays_stopped_when_resumed(tmp_path):
