@@ -19,7 +19,7 @@ from sklearn.metrics import f1_score
 from benchmarks.results import publish, table
 from core.architectures import REGISTRY
 from core.architectures.base import PRESETS
-from core.architectures.label_thresholds import LabelThresholds
+from core.formats.thresholds import LabelThresholds
 from core.data.multilabel import indicator
 from core.data.multilabel_shapes import COLUMNS, LabelShape
 from core.data.samples import get_sample

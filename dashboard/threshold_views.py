@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from core.architectures.label_thresholds import LabelThresholds
+from core.formats.thresholds import LabelThresholds
 from core.data.multilabel import indicator
 from core.evaluation.multilabel_records import MultilabelReport
 from core.evaluation.multilabel_report import probabilities, true_labels

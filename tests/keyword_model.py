@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.architectures.label_thresholds import LabelThresholds
+from core.formats.thresholds import LabelThresholds
 from tests.conftest import WORDS
 
 # One keyword (probability 0.5) is enough for sport; food and tech (the fallback) need two (0.95).

@@ -9,7 +9,8 @@ import pandas as pd
 from core.architectures import Architecture
 from core.architectures.preview import preview
 from core.data.labels import LabelOptions
-from core.data.multilabel_shapes import COLUMNS, SEPARATED, SINGLE, LabelShape, describe, detect_shape, row_labels
+from core.data.multilabel_shapes import (COLUMNS, SEPARATED, SINGLE, LabelShape, describe, detect_shape,
+                                        indicator_columns, row_labels)
 from core.data.preparation import guess_columns
 from core.data.splitting import has_validation, split_columns
 from core.errors import DataError
@@ -39,10 +40,16 @@ def choose_columns(df: pd.DataFrame, source: str, text: str | None, label: str |
 
 
 def choose_shape(df: pd.DataFrame, source: str, label_col: str | None, label_sep: str | None,
-                 label_columns: str | None, labels: LabelOptions) -> LabelShape:
+                 label_columns: str | None, labels: LabelOptions, label_col_given: bool = True) -> LabelShape:
     """How the labels are written: 0/1 columns as `label_columns` ("a,b,c") names them, one column with `label_sep`
     between the labels, else as the label column looks (lists, or "|" or ";" between labels; "," only when
-    `label_sep` says so, as prose has commas too). Says on stderr what was found."""
+    `label_sep` says so, as prose has commas too). A guessed label column that is one of several 0/1 columns
+    brings them all, as the Data page ticks them. Says on stderr what was found."""
+    yes_no = [] if label_columns or label_col_given else indicator_columns(df)
+    if len(yes_no) >= 2 and label_col in yes_no:
+        print(f"note: {len(yes_no)} columns say yes or no (1/0) for each text, each read as a label; name others "
+              "with --label-columns, or one with --label-col for one label per text.", file=sys.stderr)
+        label_columns = ",".join(map(str, yes_no))
     if label_columns:
         chosen = tuple(c.strip() for c in label_columns.split(",") if c.strip())
         if missing := [c for c in chosen if c not in df.columns]:

@@ -37,8 +37,15 @@ def describe(run: Run, places: dict[int, int]) -> str:
         return f"epoch {min(p.epoch + 1, p.epochs)} of {p.epochs}, {p.step / p.total_steps:.0%}, {duration(p.elapsed)}"
     if run.has_model:
         kept = f", epoch {run.result['best_epoch']} kept" if run.status == "cancelled" and run.result.get("best_epoch") else ""
-        return f"test accuracy {run.result['accuracy']:.3f}, macro-F1 {run.result['macro_f1']:.3f}{kept}"
+        return test_scores(run.result, 3) + kept
     return run.error or ""
+
+
+def test_scores(result: dict, digits: int) -> str:
+    """A finished run's test scores in a few words: accuracy and macro-F1, or micro- and macro-F1 for a run with
+    several labels per text."""
+    first = ("micro-F1", "micro_f1") if result.get("multilabel") else ("accuracy", "accuracy")
+    return f"test {first[0]} {result[first[1]]:.{digits}f}, macro-F1 {result['macro_f1']:.{digits}f}"
 
 
 def summary(run: Run, names: dict[str, str], places: dict[int, int]) -> dict:

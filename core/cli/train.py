@@ -11,6 +11,7 @@ from typing import Any, Sequence
 from core.architectures import REGISTRY, get_architecture
 from core.architectures.base import PRESETS
 from core.cli.choices import RANDOM_SPLIT, choose_columns, choose_shape, say_preview, split_rows
+from core.cli.runs import test_scores
 from core.data.labels import LabelOptions
 from core.data.preparation import validate
 from core.data.reading import read_file
@@ -75,7 +76,7 @@ def prepare_run(args: argparse.Namespace, store: Store, model_warnings: bool) ->
         df, name = result.table, Path(args.data).name
     text_col, label_col, split_col = choose_columns(df, name, args.text_col, args.label_col, args.split_col)
     labels = LabelOptions(casefold=args.casefold)
-    shape = choose_shape(df, name, label_col, args.label_sep, args.label_columns, labels)
+    shape = choose_shape(df, name, label_col, args.label_sep, args.label_columns, labels, args.label_col is not None)
     if label_col is None and not shape.multilabel:
         raise DataError(f"No column of {name} looks like labels; name it with --label-col. For one 0/1 column per "
                         f"label, name them with --label-columns. Columns: {', '.join(map(str, df.columns))}.")
@@ -102,14 +103,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     run = execute_run(store, run_id, [ProgressPrinter()])
     summary = {"run_id": run.id, "status": run.status, "arch": run.arch, "dataset": dataset.name,
                "test_accuracy": run.result.get("accuracy"), "test_macro_f1": run.result.get("macro_f1"),
+               **({"test_micro_f1": run.result["micro_f1"]} if run.result.get("multilabel") else {}),
                "train_seconds": run.result.get("train_seconds"), "model_bytes": run.result.get("model_bytes"),
                "error": run.error}
     if args.json:
         print(json.dumps(summary))
     else:
-        print(f"run {run.id} {run.status}" + (f": test accuracy {summary['test_accuracy']:.4f}, macro-F1 "
-              f"{summary['test_macro_f1']:.4f}, {summary['train_seconds']:.1f}s" if run.status == "succeeded"
-              else f": {run.error}"))
+        print(f"run {run.id} {run.status}" + (f": {test_scores(run.result, 4)}, {summary['train_seconds']:.1f}s"
+                                              if run.status == "succeeded" else f": {run.error}"))
     return 0 if run.status == "succeeded" else 1
 
 

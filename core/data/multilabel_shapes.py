@@ -69,14 +69,16 @@ def detect_shape(column: pd.Series) -> LabelShape:
 
 def indicator_columns(df: pd.DataFrame, exclude: tuple[str | None, ...] = ()) -> list[str]:
     """Columns whose every value reads as yes or no (1/0, yes/no, true/false, x or blank) and that say yes at least
-    once: the likely label columns of a table with one 0/1 column per label."""
+    once: the likely label columns of a table with one 0/1 column per label. The first rows rule a column out, so
+    a long text column is not read whole; a rare label may say yes only further down."""
     found = []
     for column in df.columns:
         if column in exclude:
             continue
-        values = stripped(df[column].head(10_000)).str.lower()
-        present = values.dropna()
-        if len(present) and present.isin(YES + NO).all() and present.isin(YES).any():
+        first = stripped(df[column].head(10_000)).str.lower().dropna()
+        if not len(first) or not first.isin(YES + NO).all():
+            continue
+        if first.isin(YES).any() or stripped(df[column]).str.lower().isin(YES).any():
             found.append(column)
     return found
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import f1_score, multilabel_confusion_matrix, precision_recall_fscore_support
 
-from core.architectures.label_thresholds import LabelThresholds
+from core.formats.thresholds import LabelThresholds
 from core.data.multilabel import indicator, join_labels, split_labels
 from core.evaluation import curves, intervals
 from core.evaluation.multilabel_records import LabelScores, LabelSetBaseline, MultilabelReport

@@ -11,7 +11,7 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from core.architectures.label_thresholds import LabelThresholds
+from core.formats.thresholds import LabelThresholds
 
 
 def _ratio(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
-from core.architectures.label_thresholds import LabelThresholds
+from core.formats.thresholds import LabelThresholds
 from core.evaluation import baseline, curves, intervals
 from core.evaluation.multilabel_records import TASK as MULTILABEL
 from core.evaluation.multilabel_records import MultilabelReport

@@ -66,11 +66,8 @@ def occlusion(model: TextClassifier, text: str, target: str | None = None) -> Ex
 
 def gradient(model: TextClassifier, text: str, target: str | None = None) -> Explanation | None:
     """Each word's weight: the sum over its tokens of gradient x input, the first-order estimate of how much the
-    token's vector adds to the log-probability of `target` (by default the predicted class). None for a model
-    without a vector per token, and for a multi-label one: `token_gradients` differentiates the log-softmax over
-    the classes, which is not the probability of a label judged on its own (its log-sigmoid)."""
-    if getattr(model, "multilabel_", False):
-        return None
+    token's vector adds to the log-probability of `target` (by default the predicted class; for a multi-label model
+    the label's own probability). None for a model without a vector per token."""
     index = _class_index(model, model.predict_proba([text])[0], target)
     scored = model.token_gradients(text, index)
     if scored is None:

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from core.architectures import TextClassifier
-from core.architectures.label_thresholds import LabelThresholds
+from core.formats.thresholds import LabelThresholds
 from core.data.multilabel import join_labels
 from core.evaluation.report import probability_column
 from core.models.loading import load_folder

@@ -22,6 +22,8 @@ from core.workspace import EXPORT_DIR, MODEL_DIR
 KINDS = ("bundle", "onnx")
 REPORT_KEYS = ("n_test", "classes", "accuracy", "baseline", "macro_f1", "intervals", "per_class", "confusion_matrix",
                "calibration")
+MULTILABEL_REPORT_KEYS = ("n_test", "classes", "thresholds", "micro_f1", "macro_f1", "weighted_f1", "samples_f1",
+                          "hamming_loss", "subset_accuracy", "baseline", "intervals", "per_label", "label_confusion")
 
 
 def file_name(run_id: int, arch: str, kind: str) -> str:
@@ -49,7 +51,8 @@ def run_zip(store: Store, run_id: int, kind: str) -> Path:
     df = load_dataset(store.as_viewer(None), run.dataset_id)
     dataset = store.as_viewer(None).get_dataset(run.dataset_id)
     saved = report.to_dict()
-    metrics = json.dumps({k: saved[k] for k in REPORT_KEYS}, indent=2, ensure_ascii=False)
+    keys = MULTILABEL_REPORT_KEYS if saved.get("task") == "multilabel" else REPORT_KEYS
+    metrics = json.dumps({k: saved[k] for k in keys}, indent=2, ensure_ascii=False)
     with tempfile.TemporaryDirectory(dir=folder) as scratch:
         model = load_folder(folder / MODEL_DIR)
         if kind == "onnx":

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime
 import json
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 
 from core.architectures import get_architecture
 from core.data.multilabel import split_labels
+from core.evaluation.multilabel_records import MultilabelReport
 from core.evaluation.report_records import Report
 from core.formats.thresholds import LabelThresholds
 from core.store.records import DatasetRecord, Run
@@ -40,16 +41,15 @@ def data_summary(df: pd.DataFrame, multilabel: bool = False) -> pd.DataFrame:
     return table
 
 
-def model_card(run: Run, dataset: DatasetRecord, df: pd.DataFrame, report: Report, file_name: str,
+def model_card(run: Run, dataset: DatasetRecord, df: pd.DataFrame, report: Report | MultilabelReport, file_name: str,
                onnx: dict[str, Any] | None = None, thresholds: LabelThresholds | None = None) -> str:
     """The card of run `run`'s model, for the download called `file_name`; `onnx` is the export's manifest, and
     `thresholds` those of a model that gives each text several labels."""
     arch = get_architecture(run.arch)
-    classes, spans = report.classes, report.intervals
-    per_class = sorted(report.per_class, key=lambda r: r.f1)
+    classes = report.classes
+    per_class = sorted(_label_rows(report), key=lambda r: r.f1)
     summary = data_summary(df, thresholds is not None)
     max_length = run.config.get("max_length")
-    accuracy = "subset accuracy (every label of a text right)" if thresholds is not None else "accuracy"
     gives = (f"any of {count(len(classes), 'label')} (none, one or several)" if thresholds is not None
              else f"one of {count(len(classes), 'label')}")
     lines = [
@@ -73,13 +73,12 @@ def model_card(run: Run, dataset: DatasetRecord, df: pd.DataFrame, report: Repor
         "",
         "## How well it does",
         "",
-        f"On {count(report.n_test, 'test text')}: {accuracy} {_interval(report.accuracy, spans.accuracy)}, macro-F1 "
-        f"{_interval(report.macro_f1, spans.macro_f1)}. The intervals are 95% bootstrap intervals: another test set of "
-        "this size from the same data would most likely score within them.",
+        f"On {count(report.n_test, 'test text')}: {_headline(report)}. The intervals are 95% bootstrap intervals: "
+        "another test set of this size from the same data would most likely score within them.",
         "",
         "| label | precision | recall | F1 | test texts |",
         "|---|---:|---:|---:|---:|",
-        *[f"| {literal(r.class_name)} | {r.precision:.3f} | {r.recall:.3f} | {r.f1:.3f} | {r.support:,} |"
+        *[f"| {literal(r.name)} | {r.precision:.3f} | {r.recall:.3f} | {r.f1:.3f} | {r.support:,} |"
           for r in per_class],
         "",
     ]
@@ -102,16 +101,40 @@ def model_card(run: Run, dataset: DatasetRecord, df: pd.DataFrame, report: Repor
     weak = [r for r in per_class if r.f1 < WEAK_F1]
     if weak:
         lines.append("- Weakest labels (test F1 below 0.7): " + ", ".join(
-            f"{literal(r.class_name)} ({r.f1:.2f})" for r in weak) + ". Check its answers for these with care.")
+            f"{literal(r.name)} ({r.f1:.2f})" for r in weak) + ". Check its answers for these with care.")
     few = [r for r in per_class if r.support < FEW_TEST_TEXTS]
     if few:
-        lines.append(f"- Fewer than {FEW_TEST_TEXTS} test texts for " + ", ".join(literal(r.class_name) for r in few) +
+        lines.append(f"- Fewer than {FEW_TEST_TEXTS} test texts for " + ", ".join(literal(r.name) for r in few) +
                      ": their scores are uncertain.")
     if max_length:
         lines.append(f"- It reads the first {max_length} tokens of a text; the rest of a longer text is ignored.")
     lines += ["", *usage(file_name, onnx, thresholds is not None), "", "## Settings", "", "```json", _settings(run),
               "```", ""]
     return "\n".join(lines)
+
+
+class LabelRow(NamedTuple):
+    name: str
+    precision: float
+    recall: float
+    f1: float
+    support: int
+
+
+def _label_rows(report: Report | MultilabelReport) -> list[LabelRow]:
+    if isinstance(report, MultilabelReport):
+        return [LabelRow(r.label, r.precision, r.recall, r.f1, r.support) for r in report.per_label]
+    return [LabelRow(r.class_name, r.precision, r.recall, r.f1, r.support) for r in report.per_class]
+
+
+def _headline(report: Report | MultilabelReport) -> str:
+    if isinstance(report, MultilabelReport):
+        spans = report.intervals
+        return (f"micro-F1 {_interval(report.micro_f1, spans['micro_f1'])}, macro-F1 "
+                f"{_interval(report.macro_f1, spans['macro_f1'])}, every label of a text right "
+                f"{_interval(report.subset_accuracy, spans['subset_accuracy'])}")
+    spans = report.intervals
+    return f"accuracy {_interval(report.accuracy, spans.accuracy)}, macro-F1 {_interval(report.macro_f1, spans.macro_f1)}"
 
 
 def threshold_lines(thresholds: LabelThresholds, classes: list[str]) -> list[str]:

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 import torch
 
 # The validation metrics in words, for the run log and the reasons training stopped.
-METRIC_NAMES = {"loss": "loss", "accuracy": "accuracy", "macro_f1": "macro-F1"}
+METRIC_NAMES = {"loss": "loss", "accuracy": "accuracy", "macro_f1": "macro-F1", "micro_f1": "micro-F1",
+                "subset_accuracy": "every label right"}
 
 # A batch's inputs by the module's argument names, and its class-index targets.
 Batch = tuple[dict[str, torch.Tensor], torch.Tensor]

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.architectures.label_thresholds import LabelThresholds
+from core.formats.thresholds import LabelThresholds
 from core.data.multilabel import indicator
 from core.evaluation.comparison import compare_runs
 from core.evaluation.multilabel_records import NOTHING

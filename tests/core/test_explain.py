@@ -155,6 +155,19 @@ def test_occlusion_of_a_multilabel_model_weighs_each_labels_own_words():
     assert [w.weight for w in food.weights] == pytest.approx([0.0, 0.0, 0.45, 0.45])
 
 
-def test_gradient_is_none_for_a_multilabel_model():
-    # token_gradients differentiates the log-softmax over the classes, not one label's own log-sigmoid.
-    assert gradient(KeywordModel(), "goal match") is None
+def test_gradients_of_a_multilabel_model_weigh_each_labels_own_words():
+    texts = make_texts(30)
+    both = [f"{a} {b}" for a, b in zip(texts["text"][:30], texts["text"][30:60])]
+    rows = [(label,) for label in texts["label"]] + [tuple(sorted({a, b})) for a, b in
+                                                       zip(texts["label"][:30], texts["label"][30:60])]
+    cls = get_architecture("textcnn").model_cls
+    model = cls(cls.config_cls.from_dict({k: v for k, v in SMALL.items() if k in cls.config_cls.__dataclass_fields__}))
+    model.fit(TextSet(texts["text"].tolist() + both, rows, multilabel=True))
+    text = "goal match pasta bread"
+    sport, food = gradient(model, text, "sport"), gradient(model, text, "food")
+    assert (sport.target, food.target) == ("sport", "food")
+    # Each label's own words push it up more than the other label's words do.
+    assert min(weight_of(sport, "goal"), weight_of(sport, "match")) > max(weight_of(sport, "pasta"),
+                                                                          weight_of(sport, "bread"))
+    assert min(weight_of(food, "pasta"), weight_of(food, "bread")) > max(weight_of(food, "goal"),
+                                                                         weight_of(food, "match"))

@@ -11,7 +11,7 @@ import pytest
 from sklearn.metrics import (accuracy_score, f1_score, hamming_loss, multilabel_confusion_matrix,
                              precision_recall_fscore_support)
 
-from core.architectures.label_thresholds import LabelThresholds
+from core.formats.thresholds import LabelThresholds
 from core.evaluation import intervals, multilabel_scores
 from core.evaluation.multilabel_records import MultilabelReport
 from core.evaluation.multilabel_report import evaluate_multilabel, missed_added, multilabel_predictions_table

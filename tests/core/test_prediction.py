@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.architectures.label_thresholds import LabelThresholds
+from core.formats.thresholds import LabelThresholds
 from core.inference.prediction import (NO_TEXT, csv_for_excel, label_table, model_records, predict_every_row,
                                        predict_table, prediction_frame)
 from tests.keyword_model import KeywordModel
