@@ -12,11 +12,10 @@ import argparse
 import sys
 import tempfile
 
-from benchmarks.accuracy_by_sample import train
+from benchmarks.accuracy_by_sample import SINGLE_LABEL, train
 from benchmarks.results import publish, table
 from core.architectures import REGISTRY
 from core.architectures.base import PRESETS
-from core.data.samples import SAMPLES
 
 FAST = ("tfidf", "fasttext", "textcnn")
 
@@ -30,11 +29,11 @@ def cell(result: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--arch", action="append", choices=list(REGISTRY))
-    parser.add_argument("--sample", action="append", choices=list(SAMPLES))
+    parser.add_argument("--sample", action="append", choices=SINGLE_LABEL)
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as workspace:
-        for sample in args.sample or list(SAMPLES):
+        for sample in args.sample or SINGLE_LABEL:
             for arch in args.arch or FAST:
                 results = {preset: train(sample, arch, preset, workspace) for preset in PRESETS}
                 scores = {p: r["test_accuracy"] for p, r in results.items() if r["status"] == "succeeded"}

@@ -73,16 +73,18 @@ def _statistics(recommendation: Recommendation) -> None:
     st.caption(f"Each row: the top scorer, {escape_md(best.name)}, against that model on the test texts both scored.")
 
 
-def leaderboard_table(board: pd.DataFrame, recommendation: Recommendation | None) -> None:
+def leaderboard_table(board: pd.DataFrame, recommendation: Recommendation | None, several: bool = False) -> None:
     """Best macro-F1 first, with its 95% interval in the same cell; a trophy only for a lead beyond chance. Fixed
-    column widths keep every column and whole model names in view on a 1,280-pixel screen."""
+    column widths keep every column and whole model names in view on a 1,280-pixel screen. With `several` labels
+    per text, accuracy is the share of texts with every label right, and says so."""
+    right = "Every label right" if several else "Accuracy"
     standing = [recommendation.standing(int(run)) if recommendation else "" for run in board["run"]]
     shown = pd.DataFrame({
         "Standing": [STANDING[s] for s in standing],
         "Model": [f"#{run} {model}" for run, model in zip(board["run"], board["model"])],
         "Macro-F1": [f"{f1:.3f}" if pd.isna(low) else f"{f1:.3f} ({low:.2f}–{high:.2f})"
                      for f1, low, high in zip(board["macro_f1"], board["macro_f1_low"], board["macro_f1_high"])],
-        "Accuracy": [f"{accuracy:.1%}" for accuracy in board["accuracy"]],
+        right: [f"{accuracy:.1%}" for accuracy in board["accuracy"]],
         "Training": _each(board["train_seconds"], train_time),
         "Per text": _each(board["latency_ms"], per_text),
         "Size": _each(board["model_bytes"], size),
@@ -96,7 +98,8 @@ def leaderboard_table(board: pd.DataFrame, recommendation: Recommendation | None
         "Model": text(width=290, help="The run's number and its model."),
         "Macro-F1": text(width=120, help="Every class counts the same; 1 is perfect. In brackets: where the score "
                                          "would land 95 times in 100 on another test set of this size."),
-        "Accuracy": text(width=64, help="The share of test texts the model gets right."),
+        right: text(width=64, help="The share of test texts given exactly their labels, none missing and none "
+                                   "extra." if several else "The share of test texts the model gets right."),
         "Training": text(width=82, help="How long training took."),
         "Per text": text(width=64, help="Median time to classify one text on its own, measured on the server."),
         "Size": text(width=64, help="The saved model on disk."),

@@ -55,13 +55,18 @@ def config_form(config: ArchConfig, key: str, caps: dict[str, int] | None = None
 
 
 def dataset_label(dataset: DatasetRecord) -> str:
+    if dataset.multilabel:
+        return f"{dataset.name} · {dataset.n_rows:,} rows · {len(dataset.classes)} labels, several per text"
     return f"{dataset.name} · {dataset.n_rows:,} rows · {len(dataset.classes)} classes"
 
 
 def run_label(run: Run, datasets: dict[str, DatasetRecord], status: bool = True) -> str:
     arch = REGISTRY[run.arch].title if run.arch in REGISTRY else run.arch
     data = datasets[run.dataset_id].name if run.dataset_id in datasets else run.dataset_id
-    score = f" · accuracy {run.result['accuracy']:.1%}" if "accuracy" in run.result else ""
+    if run.result.get("multilabel"):
+        score = f" · micro-F1 {run.result['micro_f1']:.3f}"
+    else:
+        score = f" · accuracy {run.result['accuracy']:.1%}" if "accuracy" in run.result else ""
     return f"#{run.id} · {arch} on {data}{f' · {run.status}' if status else ''}{score}"
 
 

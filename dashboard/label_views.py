@@ -2,6 +2,8 @@
 labels per text are written (core.data.multilabel_shapes)."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 import streamlit as st
 
@@ -14,11 +16,13 @@ from dashboard.components import escape_md
 MAX_NAMED_IDS = 50  # numeric labels offered for naming; more are ids of something else
 
 
-def label_options(df: pd.DataFrame, label_col: str, key: str, restored: dict) -> LabelOptions:
+def label_options(df: pd.DataFrame, label_col: str, key: str, restored: dict, name_ids: bool = True) -> LabelOptions:
+    """Whether capitals count, and names for numeric labels unless `name_ids` is off (each label a 0/1 column: the
+    numbers are its yes and no, not labels)."""
     casefold = st.checkbox("Ignore capitals in labels ('Spam' and 'spam' are one class)", key=f"casefold.{key}",
                            value=bool(restored.get("casefold", False)))
     names: dict[str, str] = {}
-    if is_numeric(df[label_col]):
+    if name_ids and is_numeric(df[label_col]):
         ids = sorted((i for i in label_ids(df[label_col]).dropna().unique() if i != OTHER), key=int)
         if len(ids) <= MAX_NAMED_IDS:
             st.caption("The labels are numbers. Name them, and results will show the names instead.")
@@ -51,13 +55,22 @@ def label_shape(df: pd.DataFrame, text_col: str, label_col: str | None, split_co
     if not found.multilabel:
         return SINGLE
     try:
-        seen = describe(found, row_labels(df, label_col, found))
+        joined = row_labels(df, label_col, found)
+        seen = describe(found, joined)
     except DataError as exc:
         st.warning(escape_md(f"Column '{label_col}' may hold several labels per text, but they cannot be read so: "
                              f"{exc}"))
         return SINGLE
     st.info(escape_md(f"Column '{label_col}': {seen}"))
-    earlier = kept == found if restored else not found.confirm
+    earlier = replace(kept, empty_is_none=False) == found if restored else not found.confirm
     question = (f"Yes, '{found.separator}' separates several labels of one text" if found.confirm
                 else "Read them as several labels per text (untick: each combination is one label)")
-    return found if st.checkbox(question, value=earlier, key=f"several_labels.{key}.{label_col}") else SINGLE
+    if not st.checkbox(question, value=earlier, key=f"several_labels.{key}.{label_col}"):
+        return SINGLE
+    empty = int(joined.isna().sum())
+    if empty and st.checkbox(f"An empty cell means none of these labels: keep those {empty:,} texts",
+                             value=kept.empty_is_none, key=f"empty_is_none.{key}.{label_col}",
+                             help="Ticked, they teach the model what a text with none of the labels looks like. "
+                                  "Unticked, they are left out as texts whose labels are missing (not yet labelled)."):
+        return replace(found, empty_is_none=True)
+    return found

@@ -37,27 +37,41 @@ def _score(report: MultilabelReport, name: str, shape: str) -> str:
     return f"{value} ({shape.format(low)}–{shape.format(high)})"
 
 
+def _interval(report: MultilabelReport, name: str, shape: str) -> str:
+    if name not in report.intervals:
+        return ""
+    low, high = report.intervals[name]
+    return f"95% interval {shape.format(low)}–{shape.format(high)}. "
+
+
 def headline(report: MultilabelReport) -> None:
-    """Four scores, each with its 95% interval in brackets and a plain sentence; the test texts; then how the model
-    compares with giving every text the most common set of labels."""
-    cards = [(label, _score(report, name, shape), text) for name, label, shape, text in HEADLINE]
+    """Four scores, each with a plain sentence under it that starts with its 95% interval; the test texts; then how
+    the model compares with giving every text the most common set of labels."""
+    cards = [(label, shape.format(getattr(report, name)), _interval(report, name, shape) + text)
+             for name, label, shape, text in HEADLINE]
     cards.append(("Test texts", f"{report.n_test:,}", "Held out from training: the model never saw them."))
     for column, (label, value, sentence) in zip(st.columns(len(cards)), cards):
         with column:
-            st.metric(label, value, border=True, help="In brackets: where the score would land 95 times in 100 on "
-                                                      "another test set of the same size (bootstrap).")
+            st.metric(label, value, border=True, help="The interval under it: where the score would land 95 times in "
+                                                      "100 on another test set of the same size (bootstrap).")
             st.caption(sentence)
     st.caption(" · ".join(f"{label} {_score(report, name, '{:.2f}')}: {text}" for name, label, text in MORE))
     base = report.baseline
     if base is None:
         return
     name = escape_md(f"“{base.labels.replace('|', ', ')}”" if base.labels else "no label at all")
-    sentence = (f"Giving every text {name}, the most common set of labels, would score micro-F1 {base.micro_f1:.2f} "
-                f"and get every label right on {base.subset_accuracy:.1%} of the texts.")
-    if report.micro_f1 > base.micro_f1 and report.subset_accuracy > base.subset_accuracy:
-        st.success(f"Worth it: the model beats that blind answer. {sentence}")
-    else:
-        st.warning(f"Not better than a blind answer on every score. {sentence} Check the per-label scores.")
+    blind = f"giving every text {name}, the most common set of labels, without reading it"
+    low = report.intervals.get("micro_f1", (report.micro_f1,))[0]
+    if low <= base.micro_f1:
+        st.warning(f"Not worth it as it is: {blind} would score micro-F1 {base.micro_f1:.2f}, against the model's "
+                   f"{report.micro_f1:.2f}. Try another model, or add training texts of the rarer labels.")
+        return
+    note = ""
+    if base.subset_accuracy >= report.subset_accuracy:
+        note = (f" That blind answer does get every label right on more texts ({base.subset_accuracy:.1%} against "
+                f"{report.subset_accuracy:.1%}): many texts have just that set, and the model adds or misses a label on "
+                "some of them. The Missed or added tab shows which.")
+    st.success(f"Worth it: micro-F1 {report.micro_f1:.2f}, against {base.micro_f1:.2f} for {blind}.{note}")
 
 
 def per_label(report: MultilabelReport) -> None:

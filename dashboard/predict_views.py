@@ -18,7 +18,7 @@ from core.inference.prediction import (LABELS_COLUMN, NOTE_COLUMN, PREDICTED_COL
 from core.models.imported import imported_folder
 from core.models.loading import load_folder
 from core.store.shared_storage import run_files
-from dashboard import explanations, labels_views, reading_views
+from dashboard import explanations, predicted_labels_views, reading_views
 from dashboard.charts import probabilities
 from dashboard.components import escape_md
 from dashboard.limits_views import too_big
@@ -66,7 +66,7 @@ def show_prediction(shown: Source, text: str, chart_key: str) -> None:
     model = model_of(shown)
     if is_multilabel(model):
         # No sentence on how far to trust it: that is measured for one label per text, the most probable one.
-        labels_views.show(labels_of(shown, text), model.label_thresholds_.at_least_one, chart_key)
+        predicted_labels_views.show(labels_of(shown, text), model.label_thresholds_.at_least_one, chart_key)
         return
     row = predict_table(model, [text]).iloc[0]
     classes = [str(c) for c in model.classes_]

@@ -62,7 +62,7 @@ def confusion_matrix(matrix: Sequence[Sequence[int]], classes: Sequence[str], no
                      tickangle=-45 if n > 6 else 0, tickfont=dict(size=11 if n <= 20 else 9), showgrid=False,
                      zeroline=False, range=[-0.5, n - 0.5])
     fig.update_yaxes(title_text=axes[0], tickmode="array", tickvals=list(range(n)), ticktext=ticks,
-                     autorange="reversed", tickfont=dict(size=11 if n <= 20 else 9), showgrid=False, zeroline=False)
+                     range=[n - 0.5, -0.5], tickfont=dict(size=11 if n <= 20 else 9), showgrid=False, zeroline=False)
     return fig
 
 

@@ -86,7 +86,7 @@ def live_view(store: Store, run_id: int, shown_status: str) -> None:
     run_views.status(store, run)
     metrics = new_metrics(store, run)
     if run.arch in REGISTRY and REGISTRY[run.arch].one_shot:
-        run_views.one_shot_scores(metrics)
+        run_views.one_shot_scores(metrics, bool(run.result.get("multilabel")))
     elif len(metrics):
         st.plotly_chart(training_curves(metrics), key=f"curves.{run_id}")
     elif run.active:

@@ -43,12 +43,12 @@ if len(board) < 2:
     st.info("Only one model has finished on this dataset. Train another (a different model or settings) to compare.")
     navigation.link(navigation.TRAIN, "Train another model")
     st.subheader("Leaderboard")
-    leaderboard_table(board, None)
+    leaderboard_table(board, None, datasets[dataset_id].multilabel)
     st.stop()
 recommendation = weighed(board)
 verdict(recommendation)
 st.subheader("Leaderboard")
-leaderboard_table(board, recommendation)
+leaderboard_table(board, recommendation, datasets[dataset_id].multilabel)
 
 names = {int(row.run): f"#{row.run} · {row.model}" for row in board.itertuples()}
 st.subheader("Training curves")

@@ -4,6 +4,7 @@ from pathlib import Path
 import streamlit as st
 
 from core.data.labels import LabelOptions
+from core.data.multilabel_shapes import COLUMNS
 from core.data.preparation import validate
 from core.data.quality import CASEFOLD
 from core.errors import DataError
@@ -67,10 +68,10 @@ st.subheader("Texts and labels")
 kept = drafts.restored_for(draft, options)
 text_col, label_col, split_choice = draft_views.columns(df, table_key, kept.get("columns", {}))
 split_col = None if split_choice == draft_views.RANDOM else split_choice
+shape = label_shape(df, text_col, label_col, split_col, table_key, kept.get("shape", {}))
 labels = LabelOptions()
 if label_col is not None and label_col != text_col:
-    labels = label_options(df, label_col, table_key, kept.get("labels", {}))
-shape = label_shape(df, text_col, label_col, split_col, table_key, kept.get("shape", {}))
+    labels = label_options(df, label_col, table_key, kept.get("labels", {}), name_ids=shape.kind != COLUMNS)
 choices = {"text": text_col, "label": label_col, "split": split_col, "casefold": labels.casefold,
            "names": labels.names, "shape": shape.to_dict()}
 drafts.keep(draft, {"options": options, "columns": {"text": text_col, "label": label_col, "split": split_choice},

@@ -27,3 +27,7 @@ class KeywordModel:
     def predict(self, texts: list[str]) -> list[tuple[str, ...]]:
         chosen = self.label_thresholds_.decide(self.predict_proba(texts), self.classes_)
         return [tuple(str(c) for c, on in zip(self.classes_, row) if on) for row in chosen]
+
+    def token_gradients(self, text: str, target: int) -> None:
+        """Rules have no vector per token to take gradients of."""
+        return None

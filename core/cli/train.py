@@ -5,6 +5,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -77,6 +78,8 @@ def prepare_run(args: argparse.Namespace, store: Store, model_warnings: bool) ->
     text_col, label_col, split_col = choose_columns(df, name, args.text_col, args.label_col, args.split_col)
     labels = LabelOptions(casefold=args.casefold)
     shape = choose_shape(df, name, label_col, args.label_sep, args.label_columns, labels, args.label_col is not None)
+    if args.empty_means_none and shape.multilabel:
+        shape = replace(shape, empty_is_none=True)
     if label_col is None and not shape.multilabel:
         raise DataError(f"No column of {name} looks like labels; name it with --label-col. For one 0/1 column per "
                         f"label, name them with --label-columns. Columns: {', '.join(map(str, df.columns))}.")
@@ -140,6 +143,9 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
                              "'|' and ';' and JSON lists are recognised without it")
     parser.add_argument("--label-columns", metavar="A,B,C",
                         help="several labels per text as one 0/1 (yes/no) column per label: their names")
+    parser.add_argument("--empty-means-none", action="store_true",
+                        help="with several labels per text in one column, an empty cell means none of the labels "
+                             "(kept) rather than a missing label (left out)")
     parser.add_argument("--split-col", "--split-column", metavar="NAME",
                         help="column saying which rows are for training, validation and test (default: the first "
                              f"such column found); '{RANDOM_SPLIT}' holds rows out at random instead")

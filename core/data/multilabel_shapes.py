@@ -30,10 +30,12 @@ SHOWN = 5
 class LabelShape:
     """How the labels are written: `kind` one of "single" (one label per text, as always), "separated" (one cell,
     `separator` between the labels), "columns" (`label_columns`, one 0/1 column per label) or "lists" (a JSON list
-    in a cell)."""
+    in a cell). An empty label cell is a missing label, and its row is left out, unless `empty_is_none` says the
+    person means "none of these labels" by it (a 0/1 row of zeros always means that)."""
     kind: str = SINGLE_KIND
     separator: str | None = None
     label_columns: tuple[str, ...] = ()
+    empty_is_none: bool = False
 
     @property
     def multilabel(self) -> bool:
@@ -41,12 +43,14 @@ class LabelShape:
 
     def to_dict(self) -> dict:
         """Its JSON form, as the Data page keeps a person's choices."""
-        return {"kind": self.kind, "separator": self.separator, "label_columns": list(self.label_columns)}
+        return {"kind": self.kind, "separator": self.separator, "label_columns": list(self.label_columns),
+                "empty_is_none": self.empty_is_none}
 
     @classmethod
     def from_dict(cls, data: dict) -> LabelShape:
         """A shape from its JSON form; SINGLE from choices kept before there were shapes ({})."""
-        return cls(data.get("kind", SINGLE_KIND), data.get("separator"), tuple(data.get("label_columns", ())))
+        return cls(data.get("kind", SINGLE_KIND), data.get("separator"), tuple(data.get("label_columns", ())),
+                   bool(data.get("empty_is_none", False)))
 
     @property
     def confirm(self) -> bool:
@@ -103,6 +107,8 @@ def row_labels(df: pd.DataFrame, label_col: str | None, shape: LabelShape,
     joined = cleaned.groupby(level=0, sort=False).agg(join_labels)
     out = pd.Series("", index=df.index, dtype=STRING)
     out.loc[joined.index] = joined.astype(str)
+    if shape.empty_is_none:
+        return out
     # A cell of separators only has no label in it: missing, like an empty cell. An empty list says "none of these".
     return out.mask(missing | ((out == "") & (shape.kind == SEPARATED)))
 

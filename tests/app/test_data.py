@@ -214,6 +214,16 @@ def test_several_labels_per_text_are_found_shown_and_saved(open_page, store):
     assert dataset.multilabel and dataset.classes == ["food", "money", "sport", "tech"]
 
 
+def test_texts_with_an_empty_label_cell_are_kept_when_the_person_ticks_so(open_page, store):
+    df = several().assign(tags=lambda d: d["tags"].mask(d.index % 10 == 0, ""))
+    at = upload(open_page("data"), "tags.csv", csv_bytes(df))
+    keep = at.checkbox(key="empty_is_none.tags.csv.tags")
+    assert not keep.value and "keep those 3 texts" in keep.label
+    at = save(keep.check().run())
+    (dataset,) = store.list_datasets()
+    assert dataset.multilabel and dataset.n_rows == 30
+
+
 def test_commas_wait_for_a_tick_and_yes_no_columns_are_ticked_in_a_list(open_page, store):
     at = upload(open_page("data"), "commas.csv", csv_bytes(several().assign(tags=lambda d: d["tags"].str.replace(
         "|", ","))))

@@ -55,8 +55,9 @@ def test_the_headline_shows_each_score_with_its_interval(open_page, store, multi
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
     low, high = report.intervals["micro_f1"]
-    assert metrics["Micro-F1"] == f"{report.micro_f1:.2f} ({low:.2f}–{high:.2f})"
-    assert metrics["Every label right"].startswith(f"{report.subset_accuracy:.1%} (")
+    assert metrics["Micro-F1"] == f"{report.micro_f1:.2f}"
+    assert metrics["Every label right"] == f"{report.subset_accuracy:.1%}"
+    assert any(c.value.startswith(f"95% interval {low:.2f}–{high:.2f}. Every yes-or-no decision") for c in at.caption)
     assert metrics["Test texts"] == "120"
     assert not at.get("plotly_chart") or "confusion" not in {c.key for c in at.get("plotly_chart")}
     table = at.dataframe[0].value

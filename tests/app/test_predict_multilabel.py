@@ -13,7 +13,7 @@ import pytest
 from core.inference.attributions import occlusion
 from dashboard import predict_views
 from dashboard.explanations import OCCLUSION
-from dashboard.labels_views import NO_LABEL
+from dashboard.predicted_labels_views import NO_LABEL
 from tests.app.test_predict import predict_text, upload
 from tests.keyword_model import KeywordModel
 

@@ -94,6 +94,18 @@ def test_prepare_joins_the_labels_of_a_repeated_text_and_leaves_out_empty_cells(
                                    "labels are joined to that row's).")
 
 
+def test_an_empty_cell_means_none_of_the_labels_when_the_person_says_so(workspace, tmp_path, capsys):
+    df = pd.DataFrame({"text": ["one", "two", "three"], "tags": ["sport|money", "", None]})
+    rows, left_out = prepare_counted(df, "text", "tags", shape=LabelShape(SEPARATED, "|", empty_is_none=True))
+    assert rows["label"].tolist() == ["money|sport", "", ""] and left_out.unusable == 0
+    assert LabelShape.from_dict(LabelShape(SEPARATED, "|", empty_is_none=True).to_dict()).empty_is_none
+    path = tmp_path / "tags.csv"
+    tagged().assign(tags=lambda d: d["tags"].mask(d.index % 10 == 0, "")).to_csv(path, index=False)
+    for flags, texts in (((), 54), (("--empty-means-none",), 60)):
+        dataset, _ = prepare_run(run_args("--data", str(path), "--label-col", "tags", *flags), workspace, False)
+        assert dataset.multilabel and dataset.n_rows == texts
+
+
 def test_a_text_with_no_label_stays_in_a_table_of_yes_no_columns():
     df = pd.DataFrame({"text": ["a", "b", "c"], "x": [1, 0, 0], "y": [0, 0, 1]})
     rows, _ = prepare_counted(df, "text", None, shape=LabelShape(COLUMNS, label_columns=("x", "y")))

@@ -38,12 +38,18 @@ def thresholds_chart(table: pd.DataFrame) -> go.Figure:
     return fig
 
 
+# The most characters of chosen labels the figure shows whole; more are cut there, and listed in full below it.
+WHOLE_IN_FIGURE = 40
+
+
 def show(table: pd.DataFrame, at_least_one: bool, chart_key: str) -> None:
     """The chosen labels, or that none was chosen, then every label's probability against its threshold."""
     chosen = table.loc[table["chosen"], "label"].tolist()
     st.metric("Predicted labels", escape_md(", ".join(chosen)) if chosen else "None",
               help="Every label whose probability reached its threshold; a text can have several, or none."
                    + (" This model always gives at least its most probable label." if at_least_one else ""))
+    if len(", ".join(chosen)) > WHOLE_IN_FIGURE:
+        st.markdown(f"All {len(chosen)}: " + escape_md(", ".join(chosen)))
     if not chosen:
         st.info(f"{NO_LABEL}: the model does not find any of its labels in this text. The most probable was "
                 f"{escape_md(table['label'].iloc[0])} at {percent(table['probability'].iloc[0])}, which needs "
