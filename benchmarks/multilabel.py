@@ -20,7 +20,7 @@ from benchmarks.results import publish, table
 from core.architectures import REGISTRY
 from core.architectures.base import PRESETS
 from core.formats.thresholds import LabelThresholds
-from core.data.multilabel import indicator
+from core.data.multilabel import indicator, label_names
 from core.data.multilabel_shapes import COLUMNS, LabelShape
 from core.data.samples import get_sample
 from core.data.text_set import TextSet, subset
@@ -66,7 +66,8 @@ def main() -> None:
     columns = ["architecture", "training texts", "micro-F1 at 0.5", "micro-F1 tuned", "macro-F1 at 0.5",
                "macro-F1 tuned", "macro-F1 points gained", "train s"]
     publish("multilabel", "Several labels per text: thresholds tuned per label against 0.5 (disaster messages, "
-            f"{len(classes)} labels, {len(test.texts):,} test texts, {args.preset.capitalize()} preset)",
+            f"{len(label_names(train.labels))} labels, {len(test.texts):,} test texts, {args.preset.capitalize()} "
+            "preset)",
             table(columns, rows))
 
 

@@ -75,9 +75,11 @@ def test_a_full_sample_through_the_life_of_a_model(store, datasets, sample, arch
     assert pd.Series(model.predict(texts[:5])).isin(dataset.classes).all()
 
 
-@pytest.mark.parametrize("arch_name", ("tfidf", "fasttext"))
-def test_the_full_multilabel_sample_through_the_life_of_a_model(store, arch_name):
-    """The disaster messages, 35 labels as 0/1 columns with their published split, as the Data page saves them."""
+def test_the_full_multilabel_sample_through_the_life_of_a_model(store):
+    """The disaster messages, 35 labels as 0/1 columns with their published split, as the Data page saves them, with
+    the model the Train page recommends first. (Every architecture learns several labels at full size in
+    benchmarks/multilabel.py; the tests of each at small size are in test_multilabel_models.py.)"""
+    arch_name = "tfidf"
     df = get_sample("disaster").load()
     shape = LabelShape(COLUMNS, label_columns=tuple(df.columns[2:]))
     dataset, parts, _ = create_dataset(store, df, "Disaster messages", "text", None, split_col="split", shape=shape)
