@@ -29,7 +29,8 @@ from core.store.datasets import split_table
 SLOW = ("bilstm", "sentence_embeddings", "finetune")  # read texts slowly on a CPU: fewer of them
 
 
-def scores(truth: np.ndarray, proba: np.ndarray, thresholds: LabelThresholds, classes: list[str]) -> tuple[float, float]:
+def scores(truth: np.ndarray, proba: np.ndarray, thresholds: LabelThresholds,
+           classes: list[str]) -> tuple[float, float]:
     chosen = thresholds.decide(proba, classes)
     return (float(f1_score(truth, chosen, average="micro", zero_division=0)),
             float(f1_score(truth, chosen, average="macro", zero_division=0)))

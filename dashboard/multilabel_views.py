@@ -69,8 +69,8 @@ def headline(report: MultilabelReport) -> None:
     note = ""
     if base.subset_accuracy >= report.subset_accuracy:
         note = (f" That blind answer does get every label right on more texts ({base.subset_accuracy:.1%} against "
-                f"{report.subset_accuracy:.1%}): many texts have just that set, and the model adds or misses a label on "
-                "some of them. The Missed or added tab shows which.")
+                f"{report.subset_accuracy:.1%}): many texts have just that set, and the model adds or misses a label "
+                "on some of them. The Missed or added tab shows which.")
     st.success(f"Worth it: micro-F1 {report.micro_f1:.2f}, against {base.micro_f1:.2f} for {blind}.{note}")
 
 

@@ -151,7 +151,8 @@ class TextClassifier:
 
     def predict(self, texts: Sequence[str]) -> np.ndarray | list[tuple[str, ...]]:
         """Each text's class; for a multi-label model, each text's labels (a tuple, possibly empty)."""
-        return predictions(self.predict_proba(texts), self.classes_, self.label_thresholds_ if self.multilabel_ else None)
+        chooses = self.label_thresholds_ if self.multilabel_ else None
+        return predictions(self.predict_proba(texts), self.classes_, chooses)
 
     def predict_proba_reporting(self, texts: Sequence[str], report: Report) -> np.ndarray:
         """`predict_proba` of `texts` in about a hundred parts, calling `report(done, total)` after each, so a

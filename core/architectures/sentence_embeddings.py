@@ -127,8 +127,9 @@ class SentenceEmbeddingsClassifier(OneShotClassifier):
         limit = min(self.config.max_length, self.tokenizer_.model_max_length)
         batch = self.tokenizer_.pad(self.tokenizer_(["an example", "a longer example text"]), return_tensors="pt")
         device = next(self.encoder_.parameters()).device
-        export_module(Probabilities(EmbeddingHead(self.encoder_, self.head_), self.multilabel_), batch["input_ids"].to(device),
-                      batch["attention_mask"].bool().to(device), directory / ONNX_FILE)
+        scores = Probabilities(EmbeddingHead(self.encoder_, self.head_), self.multilabel_)
+        export_module(scores, batch["input_ids"].to(device), batch["attention_mask"].bool().to(device),
+                      directory / ONNX_FILE)
         export_hf_tokenizer(self.tokenizer_.backend_tokenizer, limit, directory)
         return {"input": "tokens", "pad_id": self.tokenizer_.pad_token_id or 0, "empty_id": None}
 

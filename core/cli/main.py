@@ -81,7 +81,8 @@ def print_multilabel(run_id: int, report: MultilabelReport) -> None:
     width = max([len(r.label) for r in report.per_label] + [5])
     print(f"{'label':{width}}  threshold  precision  recall  f1     texts")
     for r in sorted(report.per_label, key=lambda r: r.f1):
-        print(f"{r.label:{width}}  {r.threshold:.3f}      {r.precision:.3f}      {r.recall:.3f}   {r.f1:.3f}  {r.support:,}")
+        print(f"{r.label:{width}}  {r.threshold:.3f}      {r.precision:.3f}      {r.recall:.3f}   {r.f1:.3f}  "
+              f"{r.support:,}")
 
 
 def cmd_compare(args: argparse.Namespace) -> int:

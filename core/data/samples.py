@@ -86,7 +86,8 @@ def _parse_disaster(path: Path) -> pd.DataFrame:
     labels = df.columns[5:]
     flags = df[labels].where(df[labels] <= 1, 0).astype(int)
     flags = flags.loc[:, flags.sum() > 0]
-    return pd.concat([df[["message", "split"]].rename(columns={"message": "text"}), flags], axis=1).reset_index(drop=True)
+    texts = df[["message", "split"]].rename(columns={"message": "text"})
+    return pd.concat([texts, flags], axis=1).reset_index(drop=True)
 
 
 SAMPLES = {

@@ -82,7 +82,8 @@ class OnnxClassifier:
 
     def predict(self, texts: Sequence[str]) -> np.ndarray | list[tuple[str, ...]]:
         """Each text's class; for a multi-label model, each text's labels (a tuple, possibly empty)."""
-        return predictions(self.predict_proba(texts), self.classes_, self.label_thresholds_ if self.multilabel_ else None)
+        chooses = self.label_thresholds_ if self.multilabel_ else None
+        return predictions(self.predict_proba(texts), self.classes_, chooses)
 
     def token_gradients(self, text: str, target: int) -> None:
         """An exported graph computes probabilities only, so words are weighed by leaving them out instead."""

@@ -134,7 +134,8 @@ def _headline(report: Report | MultilabelReport) -> str:
                 f"{_interval(report.macro_f1, spans['macro_f1'])}, every label of a text right "
                 f"{_interval(report.subset_accuracy, spans['subset_accuracy'])}")
     spans = report.intervals
-    return f"accuracy {_interval(report.accuracy, spans.accuracy)}, macro-F1 {_interval(report.macro_f1, spans.macro_f1)}"
+    return (f"accuracy {_interval(report.accuracy, spans.accuracy)}, macro-F1 "
+            f"{_interval(report.macro_f1, spans.macro_f1)}")
 
 
 def threshold_lines(thresholds: LabelThresholds, classes: list[str]) -> list[str]:

@@ -175,8 +175,8 @@ def train(store: Store, run: Run, folder: Path, log: logging.Logger, logger: Sto
     log.info(run_log.settings_line(model.config.to_dict()))
     log.info("Data: %s, %s and %s in %s.", count(len(train_set.texts), "training text"),
              count(len(val_set.texts), "validation text"), count(int((df["split"] == "test").sum()), "test text"),
-             count(len(dataset.classes), "label" if dataset.multilabel else "class",
-                   "labels" if dataset.multilabel else "classes") + (", several per text" if dataset.multilabel else ""))
+             count(len(dataset.classes), "label", "labels") + ", several per text" if dataset.multilabel
+             else count(len(dataset.classes), "class", "classes"))
     log.info("Device: %s; process %d.", describe_device(run.config.get("device", "auto")), os.getpid())
     if torch.distributed.is_initialized():
         log.info("Training across %s (%s): each step's batch is shared out among them.",
@@ -217,13 +217,15 @@ def train(store: Store, run: Run, folder: Path, log: logging.Logger, logger: Sto
 def evaluate_and_save(model: TextClassifier, df: pd.DataFrame, folder: Path, log: logging.Logger,
                       report_scored: Report) -> dict:
     """Score the model on the test split (`report_scored` hears how many texts are done), save it with its report
-    and test predictions; returns the result."""
+    and test predictions; returns the result. Test labels the model was never trained on are left out: of a
+    multi-label text, those labels; else, the text."""
     test = df[df["split"] == "test"]
-    if getattr(model, "multilabel_", False):
-        classes = set(model.classes_)
-        truth = [tuple(label for label in split_labels(joined) if label in classes) for joined in test["label"]]
+    classes = model.classes_.tolist()
+    if model.multilabel_:
+        known = set(classes)
+        truth = [tuple(label for label in split_labels(joined) if label in known) for joined in test["label"]]
     else:
-        test = test[test["label"].isin(model.classes_)]
+        test = test[test["label"].isin(classes)]
     texts = test["text"].tolist()
     proba = model.predict_proba_reporting(texts, report_scored)
     with folder_written_aside(folder / MODEL_DIR) as partial:
@@ -231,8 +233,7 @@ def evaluate_and_save(model: TextClassifier, df: pd.DataFrame, folder: Path, log
     # Downloads made from an earlier model of this run (stopped, then resumed) no longer match it.
     shutil.rmtree(folder / EXPORT_DIR, ignore_errors=True)
     model_bytes = sum(f.stat().st_size for f in (folder / MODEL_DIR).rglob("*") if f.is_file())
-    classes = model.classes_.tolist()
-    if getattr(model, "multilabel_", False):
+    if model.multilabel_:
         report = evaluate_multilabel(truth, proba, classes, model.label_thresholds_)
         predictions = multilabel_predictions_table(texts, truth, proba, classes, model.label_thresholds_)
         scores = {"micro_f1": report.micro_f1, "macro_f1": report.macro_f1, "subset_accuracy": report.subset_accuracy}
@@ -245,9 +246,9 @@ def evaluate_and_save(model: TextClassifier, df: pd.DataFrame, folder: Path, log
     predictions.to_parquet(folder / PREDICTIONS_FILE, index=False)
     log.info("Test split: %s.", run_log.scores(scores) + f" on {count(report.n_test, 'text')}")
     log.info("Model saved: %.1f MB.", model_bytes / 1e6)
-    return {**scores, "accuracy": report.accuracy, "n_test": report.n_test, "model_bytes": model_bytes, "latency_ms": latency_ms(model, texts),
-            "baseline": report.baseline.to_dict() if report.baseline else None,
-            **({"multilabel": True} if getattr(model, "multilabel_", False) else {})}
+    return {**scores, "accuracy": report.accuracy, "n_test": report.n_test, "model_bytes": model_bytes,
+            "latency_ms": latency_ms(model, texts), "baseline": report.baseline.to_dict() if report.baseline else None,
+            **({"multilabel": True} if model.multilabel_ else {})}
 
 
 def training_threads(cpus: int, slots: int) -> int:
