@@ -449,6 +449,10 @@ def test_out_of_memory_in_a_worker_retries_with_smaller_passes_and_says_so(works
     assert "Warning: Out of memory at step 1 with 8 texts at a time; each step now takes 2 smaller passes" in log
     assert "Warning: Out of memory at step 1 with 4 texts at a time; each step now takes 4 smaller passes" in log
 
+    # The finishing worker looks for queued runs as it exits; one it launched would inherit its environment.
+    deadline = time.monotonic() + 30
+    while pid_alive(run.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
     monkeypatch.setenv("INJECTED_OOM_ABOVE", "0")  # not even one text fits
     hopeless = wait_finished(workspace, jobs.start(workspace, tiny_dataset.id, "textcnn", {**config, "seed": 1})[0], 90)
     assert hopeless.status == "failed"
