@@ -9,21 +9,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
 from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
 from sklearn.model_selection import KFold, StratifiedKFold
 
-from core.architectures.base import classification_metrics
+from core.architectures.base import TextClassifier, classification_metrics
 from core.architectures.label_thresholds import multilabel_metrics
 from core.data.multilabel import indicator, label_names
 from core.data.text_set import TextSet
 from core.training.callbacks import Callback
-
-if TYPE_CHECKING:
-    from core.architectures.base import TextClassifier
 
 OUT_OF_FOLD_FILE = "out_of_fold.parquet"
 MAX_FOLDS = 20
