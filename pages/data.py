@@ -8,7 +8,7 @@ from core.data.multilabel_shapes import COLUMNS
 from core.data.preparation import validate
 from core.data.quality import CASEFOLD
 from core.errors import DataError
-from dashboard import draft_views, drafts, navigation, quality_views, reading_views
+from dashboard import draft_views, drafts, label_error_views, navigation, quality_views, reading_views
 from dashboard.components import escape_md
 from dashboard.dataset_views import label_summary, saved_datasets
 from dashboard.label_views import label_options, label_shape
@@ -111,4 +111,5 @@ dataset_name = st.text_input("Dataset name", value=Path(name).stem if sha else n
                              max_chars=200)
 draft_views.save_button(store, df, dataset_name.strip() or name, choices, labels, shares, sha)
 if current(DATASET):
+    label_error_views.for_dataset(store, current(DATASET))
     navigation.link(navigation.TRAIN, "Next: train a model")

@@ -2,10 +2,12 @@ from functools import partial
 
 import streamlit as st
 
+from core.evaluation.cross_validation import OUT_OF_FOLD_FILE
 from core.evaluation.report import load_report
 from core.store.shared_storage import run_files
 from core.workspace import PREDICTIONS_FILE
-from dashboard import diagnostics_views, model_views, multilabel_views, navigation, report_views, threshold_views
+from dashboard import (diagnostics_views, label_error_views, model_views, multilabel_views, navigation, report_views,
+                       threshold_views)
 from dashboard.components import finished_run_or_stop
 from dashboard.sharing_views import ownership
 from dashboard.state import get_store, test_predictions
@@ -55,6 +57,8 @@ MULTILABEL_VIEWS = {
 }
 if several:
     VIEWS = MULTILABEL_VIEWS
+if (folder / OUT_OF_FOLD_FILE).exists():  # trained with cross-validation
+    VIEWS[label_error_views.TITLE] = lambda: label_error_views.for_run(store, run, folder)
 names = [name for name in VIEWS if name != "Threshold" or report.task == "binary"]
 # Only the open tab is drawn (a click on another reruns the page), and it is kept in the address bar, so a refresh or a
 # shared link opens the same view.

@@ -12,6 +12,7 @@ from core.architectures import REGISTRY
 from core.cli.access import register as register_access
 from core.cli.datasets import register as register_datasets
 from core.cli.inspect import register as register_inspect
+from core.cli.label_errors import register as register_label_errors
 from core.cli.models import register as register_models
 from core.cli.runs import register as register_jobs
 from core.cli.train import register as register_training
@@ -135,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_jobs(sub)
     register_datasets(sub)
     register_inspect(sub)
+    register_label_errors(sub)
     register_access(sub)
     worker = sub.add_parser("worker", help="(internal) train one queued run")
     worker.add_argument("run_id", type=int, nargs="?")
