@@ -9,7 +9,7 @@ import json
 import re
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Sequence
@@ -154,7 +154,9 @@ class Project:
         self.save()
 
     def save(self) -> None:
-        state = {key: value for key, value in asdict(self).items() if key not in ("folder", "texts")}
+        # vars rather than asdict, which copies every answer field by field: a long project saves after each one.
+        state = {key: value for key, value in vars(self).items() if key not in ("folder", "texts")}
+        state.update(answers=[vars(a) for a in self.answers], rounds=[vars(r) for r in self.rounds])
         write_json(self.folder / PROJECT_FILE, state)
 
 
