@@ -53,7 +53,8 @@ def _undo(project_id: str) -> None:
 
 
 def ask(project: Project, query: Query | None, notes: Mapping[str, str] | None = None) -> None:
-    """The text and the buttons that answer it. `notes`: a line to show under a class's button (what the model
+    """The text and the buttons that answer it, each showing its key (no tooltips: one would cover the class buttons
+    under the pointer as the next text moves them). `notes`: a line to show under a class's button (what the model
     thinks of it)."""
     if query is None:
         st.success(f"Every text is answered: {len(project.labels):,} labels. Make a dataset below.")
@@ -63,16 +64,14 @@ def ask(project: Project, query: Query | None, notes: Mapping[str, str] | None =
         notes = notes or {}
         for i, (column, name) in enumerate(zip(st.columns(len(project.classes)), project.classes)):
             column.button(f"{name}", key=f"label.class.{i}", shortcut=str(i + 1), use_container_width=True,
-                          type="primary", on_click=_label, args=(project.id, query.row, name, query.check),
-                          help=f"Label this text '{name}' (key {i + 1})")
+                          type="primary", on_click=_label, args=(project.id, query.row, name, query.check))
             if note := notes.get(name):
                 column.caption(escape_md(note))
     skip, undo, _ = st.columns([1, 1, 4])
     skip.button("Skip", shortcut=SKIP_KEY, disabled=query is None, use_container_width=True, on_click=_skip,
-                args=(project.id, query.row if query else -1), help="Ask another text instead (key S)")
+                args=(project.id, query.row if query else -1))
     undo.button("Undo", shortcut=UNDO_KEY, disabled=not any(a.at is not None for a in project.answers),
-                use_container_width=True, on_click=_undo, args=(project.id,),
-                help="Take back the last label or skip (key U)")
+                use_container_width=True, on_click=_undo, args=(project.id,))
 
 
 def model_notes(query: Query | None) -> dict[str, str]:
