@@ -74,7 +74,8 @@ def token_lengths(lengths: Sequence[int], max_length: int) -> go.Figure:
 
 def learning_curve(points: pd.DataFrame) -> go.Figure:
     """The Label page's quick model: accuracy on the check set against the labels spent so far."""
-    fig = go.Figure(go.Scatter(x=points["labels"], y=points["accuracy"], mode="lines+markers", customdata=points["checked_on"],
+    fig = go.Figure(go.Scatter(x=points["labels"], y=points["accuracy"], mode="lines+markers",
+                               customdata=points["checked_on"],
                                hovertemplate="%{y:.1%} of %{customdata} check texts right<br>after %{x} labels"
                                              "<extra></extra>"))
     fig.update_layout(title="Accuracy on the check set", xaxis_title="labels given", height=300,

@@ -5,19 +5,15 @@ from __future__ import annotations
 import pytest
 
 from core.data.samples import get_sample
-from core.labelling.project import list_projects
+from core.labelling.project import create_project, list_projects
 from core.store.store import Store
 from dashboard.components import escape_md
 from dashboard.state import DATASET
 
-LABEL_PAGE = "../pages/label.py"
-
 
 @pytest.fixture
 def label_page(open_page):
-    at = open_page("home")
-    at.switch_page(LABEL_PAGE)
-    return at.run()
+    return open_page("label")
 
 
 def counts(at) -> dict[str, int]:
@@ -58,3 +54,16 @@ def test_labelling_a_sample_by_clicking(label_page, store: Store):
     assert not at.exception and not at.error, (at.exception, [e.value for e in at.error])
     dataset = store.get_dataset(at.session_state[DATASET])
     assert dataset.n_rows == given and set(dataset.classes) <= set(classes)
+
+
+def test_a_project_reopens_from_the_link_after_a_restart(store: Store, open_page):
+    project = create_project(["good film", "bad film", "great plot", "dull plot"], "reviews.csv",
+                             given=["good", "bad", None, None], root=store.root)
+    at = open_page("label")
+    assert escape_md("reviews.csv") not in [h.value for h in at.subheader]
+    at.query_params["project"] = project.id
+    at.run()
+    assert not at.exception, at.exception
+    assert escape_md("reviews.csv") in [h.value for h in at.subheader]
+    assert counts(at) == {"good": 1, "bad": 1}  # the file's labels are kept
+    assert next(b for b in at.button if b.label == "Undo").disabled  # and are not the person's to undo
