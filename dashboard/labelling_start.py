@@ -15,6 +15,7 @@ from core.labelling.project import Project, create_project, list_projects, load_
 from core.store.store import Store
 from dashboard import navigation
 from dashboard.components import escape_md
+from dashboard.drafts import read_sample
 from dashboard.limits_views import too_big, upload_mb
 from dashboard.reading_views import read_upload
 from dashboard.state import DATASET, VIEWER, remember
@@ -64,9 +65,8 @@ def show_error() -> None:
 
 
 def _start_sample(name: str) -> None:
-    sample = get_sample(name)
-    texts = sample.load()["text"]
-    open_project(create_project(texts, f"{sample.title}, labels hidden", owner=owner(), source=name).id)
+    texts = read_sample(name).table["text"]
+    open_project(create_project(texts, f"{get_sample(name).title}, labels hidden", owner=owner(), source=name).id)
 
 
 def start(store: Store) -> None:
@@ -139,7 +139,7 @@ def classes(project: Project) -> None:
     typed.text_input("New class", key="label.new_class", max_chars=100, placeholder="e.g. complaint")
     add.button("Add class", on_click=lambda: _add_class(project.id, [st.session_state["label.new_class"]]))
     if project.source in SAMPLES:
-        names = [n for n in sorted(SAMPLES[project.source].load()["label"].unique()) if n not in project.classes]
+        names = [n for n in sorted(read_sample(project.source).table["label"].unique()) if n not in project.classes]
         if names:
             st.button(f"Use the sample's classes: {', '.join(names)}", key="label.sample_classes",
                       on_click=_add_class, args=(project.id, names), type="primary")
