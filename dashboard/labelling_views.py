@@ -17,6 +17,7 @@ from dashboard.components import escape_md
 from dashboard.labelling_start import failed
 
 SKIP_KEY, UNDO_KEY = "s", "u"
+PER_ROW = 5  # class buttons side by side
 WHY = {
     CHECK: "Drawn at random for the **check set**: the learning curve is scored on these texts, which the model never "
            "learns from, so its accuracy is an honest estimate.",
@@ -62,9 +63,12 @@ def ask(project: Project, query: Query | None, notes: Mapping[str, str] | None =
         with st.container(border=True):
             st.markdown(f"#### {escape_md(project.texts[query.row])}")
         notes = notes or {}
-        for i, (column, name) in enumerate(zip(st.columns(len(project.classes)), project.classes)):
-            column.button(f"{name}", key=f"label.class.{i}", shortcut=str(i + 1), use_container_width=True,
-                          type="primary", on_click=_label, args=(project.id, query.row, name, query.check))
+        per_row = min(len(project.classes), PER_ROW)
+        columns = [c for _ in range(0, len(project.classes), per_row) for c in st.columns(per_row)]
+        for i, (column, name) in enumerate(zip(columns, project.classes)):
+            column.button(f"{name}", key=f"label.class.{i}", shortcut=str(i + 1) if i < 9 else None,
+                          use_container_width=True, type="primary", on_click=_label,
+                          args=(project.id, query.row, name, query.check))
             if note := notes.get(name):
                 column.caption(escape_md(note))
     skip, undo, _ = st.columns([1, 1, 4])

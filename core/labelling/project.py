@@ -22,7 +22,7 @@ from core.workspace import workspace_dir, write_json, written_aside
 PROJECT_FILE = "project.json"
 TEXTS_FILE = "texts.parquet"
 _ID = re.compile(r"[0-9a-f]{12}")
-MAX_CLASSES = 9  # one digit key per class
+MAX_CLASSES = 50  # buttons to choose from; the first nine have a digit key
 CHECK_EVERY = 5  # every fifth text asked goes to the check set
 RETRAIN_EVERY = 5  # labels between two rounds of the quick model
 
@@ -139,7 +139,8 @@ class Project:
         if name in self.classes:
             raise DataError(f"There is a class '{name}' already.")
         if len(self.classes) >= MAX_CLASSES:
-            raise DataError(f"A project has at most {MAX_CLASSES} classes, one per digit key. Remove one first.")
+            raise DataError(f"A project has at most {MAX_CLASSES} classes, too many to choose from already. Remove "
+                            "one first.")
         self.classes.append(name)
         self.save()
 
@@ -179,8 +180,8 @@ def create_project(texts: Sequence[str], name: str, classes: Sequence[str] = (),
             if label is not None and not pd.isna(label) and str(label).strip()]
     known = list(dict.fromkeys([str(c).strip() for c in classes if str(c).strip()] + [label for _, label in kept]))
     if len(known) > MAX_CLASSES:
-        raise DataError(f"The labels name {len(known)} classes; a project has at most {MAX_CLASSES}, one per digit "
-                        "key. Merge classes first, or label a file with fewer.")
+        raise DataError(f"The labels name {len(known)} classes; a project has at most {MAX_CLASSES}, to choose "
+                        "from with one click. Merge classes first, or choose the column with the labels.")
     folder = projects_dir(root) / uuid.uuid4().hex[:12]
     folder.mkdir(parents=True)
     with written_aside(folder / TEXTS_FILE) as partial:
