@@ -70,3 +70,14 @@ def token_lengths(lengths: Sequence[int], max_length: int) -> go.Figure:
     fig.update_layout(title="Tokens per training text", xaxis_title="tokens", yaxis_title="texts", height=260,
                       bargap=0.05, **LAYOUT)
     return fig
+
+
+def learning_curve(points: pd.DataFrame) -> go.Figure:
+    """The Label page's quick model: accuracy on the check set against the labels spent so far."""
+    fig = go.Figure(go.Scatter(x=points["labels"], y=points["accuracy"], mode="lines+markers",
+                               customdata=points["checked_on"],
+                               hovertemplate="%{y:.1%} of %{customdata} check texts right<br>after %{x} labels"
+                                             "<extra></extra>"))
+    fig.update_layout(title="Accuracy on the check set", xaxis_title="labels given", height=300,
+                      yaxis=dict(range=[0, 1.02], tickformat=".0%"), **LAYOUT)
+    return fig

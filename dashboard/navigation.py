@@ -8,6 +8,7 @@ import streamlit as st
 PAGES = Path(__file__).resolve().parent.parent / "pages"
 HOME = PAGES / "home.py"
 DATA = PAGES / "data.py"
+LABEL = PAGES / "label.py"
 TRAIN = PAGES / "train.py"
 RESULTS = PAGES / "results.py"
 COMPARE = PAGES / "compare.py"
@@ -15,6 +16,7 @@ PREDICT = PAGES / "predict.py"
 ICONS = {
     HOME: ":material/home:",
     DATA: ":material/table_view:",
+    LABEL: ":material/label:",
     TRAIN: ":material/model_training:",
     RESULTS: ":material/analytics:",
     COMPARE: ":material/leaderboard:",
@@ -26,6 +28,7 @@ def pages() -> list[st.Page]:
     return [
         st.Page(HOME, title="Home", icon=ICONS[HOME], default=True),
         st.Page(DATA, title="1 · Data", icon=ICONS[DATA], url_path="data"),
+        st.Page(LABEL, title="1b · Label", icon=ICONS[LABEL], url_path="label"),
         st.Page(TRAIN, title="2 · Train", icon=ICONS[TRAIN], url_path="train"),
         st.Page(RESULTS, title="3 · Results", icon=ICONS[RESULTS], url_path="results"),
         st.Page(COMPARE, title="4 · Compare", icon=ICONS[COMPARE], url_path="compare"),

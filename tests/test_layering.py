@@ -20,7 +20,7 @@ LAYERS = [
     {"training"},
     {"formats"},
     {"architectures"},
-    {"evaluation"},
+    {"evaluation", "labelling"},
     {"models"},
     {"inference"},
     {"runs"},

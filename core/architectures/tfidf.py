@@ -81,22 +81,23 @@ def uses_cjk(texts: Sequence[str], sample: int = 500) -> bool:
     return sum(bool(CJK.search(t)) for t in picked) > len(picked) / 2
 
 
+def vectorizer(cfg: TfidfConfig, texts: Sequence[str]) -> TfidfVectorizer:
+    """The features `cfg` asks for, not yet fit, with n-grams rare among `texts` left out."""
+    analyzer = cfg.analyzer if cfg.analyzer != "auto" else ("char" if uses_cjk(texts) else "word")
+    # Single-character words count: scikit-learn's default pattern drops "a", "I" and single digits, so a dataset of
+    # short codes would end up with no features at all.
+    return TfidfVectorizer(analyzer=analyzer, ngram_range=(1, cfg.max_ngram), sublinear_tf=True,
+                           token_pattern=r"(?u)\b\w+\b" if analyzer == "word" else None,
+                           min_df=min(cfg.min_df, max(1, len(texts) // 10)), max_features=cfg.max_features,
+                           dtype=np.float32)
+
+
 class TfidfClassifier(OneShotClassifier):
     config_cls = TfidfConfig
     arch_name = "tfidf"
 
     def _fit_once(self, texts: Sequence[str], targets: np.ndarray, report: Report) -> np.ndarray:
-        cfg = self.config
-        analyzer = cfg.analyzer if cfg.analyzer != "auto" else ("char" if uses_cjk(texts) else "word")
-        self.pipeline_ = Pipeline([
-            # Single-character words count: scikit-learn's default pattern drops "a", "I" and single digits, so
-            # a dataset of short codes would end up with no features at all.
-            ("tfidf", TfidfVectorizer(analyzer=analyzer, ngram_range=(1, cfg.max_ngram), sublinear_tf=True,
-                                      token_pattern=r"(?u)\b\w+\b" if analyzer == "word" else None,
-                                      min_df=min(cfg.min_df, max(1, len(texts) // 10)),
-                                      max_features=cfg.max_features, dtype=np.float32)),
-            ("clf", self._classifier(targets)),
-        ])
+        self.pipeline_ = Pipeline([("tfidf", vectorizer(self.config, texts)), ("clf", self._classifier(targets))])
         self.pipeline_.fit(texts, targets)
         return self.predict_proba(texts)
 

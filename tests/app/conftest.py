@@ -28,7 +28,7 @@ from tests.conftest import make_texts
 ROOT = Path(__file__).resolve().parents[2]
 ENTRYPOINT = ROOT / "dashboard" / "main.py"  # the script of every page view; app.py is the server around it
 # Pages by the path AppTest.switch_page expects: relative to the entrypoint's folder.
-PAGES = {name: f"../pages/{name}.py" for name in ("home", "data", "train", "results", "compare", "predict")}
+PAGES = {name: f"../pages/{name}.py" for name in ("home", "data", "label", "train", "results", "compare", "predict")}
 TIMEOUT = 60
 
 
