@@ -89,6 +89,10 @@ def leaderboard_table(board: pd.DataFrame, recommendation: Recommendation | None
         "Per text": _each(board["latency_ms"], per_text),
         "Size": _each(board["model_bytes"], size),
     })
+    crossed = board["cv_macro_f1"].notna().any()
+    if crossed:
+        shown["Cross-validated"] = ["" if pd.isna(mean) else f"{mean:.3f} ± {spread:.3f}"
+                                    for mean, spread in zip(board["cv_macro_f1"], board["cv_macro_f1_spread"])]
     text = st.column_config.TextColumn
     # Widths in pixels add up to what a 1,280-pixel screen leaves beside the sidebar; the Model column holds the
     # longest title, "#12 Sentence embeddings + logistic regression".
@@ -103,6 +107,9 @@ def leaderboard_table(board: pd.DataFrame, recommendation: Recommendation | None
         "Training": text(width=82, help="How long training took."),
         "Per text": text(width=64, help="Median time to classify one text on its own, measured on the server."),
         "Size": text(width=64, help="The saved model on disk."),
+        **({"Cross-validated": text(width=100, help="Macro-F1 of the run's cross-validation: the mean over its "
+                                    "folds ± how far they spread. Blank: trained without cross-validation.")}
+           if crossed else {}),
     })
 
 

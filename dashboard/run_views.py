@@ -68,6 +68,10 @@ def training(run: Run) -> None:
     if p.phase == "stopping":
         st.progress(min(1.0, p.step / max(p.total_steps, 1)),
                     text="Stopping: scoring the best epoch so far on the test texts, to keep it as the model…")
+    elif p.phase == "cross-validating":
+        # Counted in folds, each in parts of its own: no count of texts to show.
+        st.progress(min(1.0, p.task_done / p.task_total) if p.task_total else 0.0,
+                    text=f"{p.task} · {times(elapsed, eta)}")
     elif p.task:
         # Long work counted in texts: a model fit in one go, or the test pass.
         done, total = p.task_done, p.task_total

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from core.architectures import REGISTRY
+from core.architectures.base import ArchConfig
 from core.architectures.preview import Preview, preview
 from core.data.text_set import subset
 from core.store.datasets import load_dataset
@@ -27,6 +28,17 @@ READING = ("max_length", "vocab_size", "model")
 @st.cache_data(show_spinner=False, max_entries=4)
 def train_texts(dataset_id: str) -> list[str]:
     return subset(load_dataset(get_store(), dataset_id), "train").texts
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def validation_count(dataset_id: str) -> int:
+    return int((load_dataset(get_store(), dataset_id)["split"] == "val").sum())
+
+
+def starting_config(config_cls: type[ArchConfig], preset: str, dataset_id: str) -> ArchConfig:
+    """The preset's settings for the dataset's size, cross-validated where that is cheap (`dataset_defaults`)."""
+    return config_cls.from_dict(config_cls.dataset_defaults(preset, len(train_texts(dataset_id)),
+                                                            validation_count(dataset_id)))
 
 
 @st.cache_data(show_spinner="Reading the texts as this model would…", max_entries=16)

@@ -6,8 +6,8 @@ from core.evaluation.cross_validation import OUT_OF_FOLD_FILE
 from core.evaluation.report import load_report
 from core.store.shared_storage import run_files
 from core.workspace import PREDICTIONS_FILE
-from dashboard import (diagnostics_views, label_error_views, model_views, multilabel_views, navigation, report_views,
-                       threshold_views)
+from dashboard import (cv_views, diagnostics_views, label_error_views, model_views, multilabel_views, navigation,
+                       report_views, threshold_views)
 from dashboard.components import finished_run_or_stop
 from dashboard.sharing_views import ownership
 from dashboard.state import get_store, test_predictions
@@ -33,6 +33,7 @@ def predictions():
 
 several = report.task == "multilabel"
 (multilabel_views.headline if several else report_views.headline)(report)
+cv_views.summary(run.result.get("cv"), several)
 if run.status == "cancelled":
     st.info(f"This run was stopped before it finished (at step {run.result.get('stopped_at_step', 0):,}); these are "
             "the results of the model it had reached. Resume it on the Train page to train it to the end.")

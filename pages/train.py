@@ -42,7 +42,7 @@ def new_run_form() -> None:
                                   help=train_views.PRESET_HELP)
     with st.expander("Settings: the preset's values work well; hover over the ? of each for what it does"):
         # The widgets are keyed by preset and dataset, so choosing either starts from that preset's values.
-        settings = config_form(arch.config_cls.preset(preset, len(texts)),
+        settings = config_form(train_views.starting_config(arch.config_cls, preset, dataset_id),
                                key=f"config.{arch_name}.{preset}.{dataset_id}", caps={"epochs": server_limits().epochs})
     refused = refused_source(settings, store.viewer)
     train_views.reading(dataset_id, arch_name, settings, refused)

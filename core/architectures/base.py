@@ -21,6 +21,11 @@ BUNDLE_FILE = "bundle.json"
 # Quick trains in a minute or two for a first look; Balanced is the default; Best trades time for accuracy.
 PRESETS = ("quick", "balanced", "best")
 TRUE, FALSE = {"true", "yes", "1", "on"}, {"false", "no", "0", "off"}
+# Cross-validation (core.evaluation.cross_validation): at most this many folds, and by default this many for the
+# families cheap enough to fit again per fold (`ArchConfig.cheap_to_cross_validate`), on fewer texts than this.
+MAX_FOLDS = 20
+DEFAULT_FOLDS = 5
+CROSS_VALIDATE_BELOW = 50_000
 
 
 def to_bool(raw: Any) -> bool:
@@ -54,6 +59,13 @@ def applies(spec: Field, values: Mapping[str, Any]) -> bool:
 class ArchConfig:
     seed: int = option(42, "Random seed; the same seed on the same data gives the same model.", label="Random seed",
                        min=0, max=2**31 - 1)
+    cv_folds: int = option(1, "Also train this many models, each on all the training and validation texts but one "
+                           "share, and score each on the share it did not see: the report then gives every score as "
+                           "an average with its spread, and keeps a prediction for every text that no model trained "
+                           "on it made. 1 = no cross-validation. The model you keep trains as usual either way.",
+                           label="Cross-validation folds", min=1, max=MAX_FOLDS)
+    # Whether a fit is cheap enough to repeat once per fold by default (see `dataset_defaults`).
+    cheap_to_cross_validate: ClassVar[bool] = False
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "ArchConfig":
@@ -91,6 +103,15 @@ class ArchConfig:
     def preset_values(cls, preset: str, n_train: int) -> dict[str, Any]:
         """The settings that `preset` changes from the defaults, for a training split of `n_train` texts."""
         return {}
+
+    @classmethod
+    def dataset_defaults(cls, preset: str, n_train: int, n_val: int) -> dict[str, Any]:
+        """`preset_values`, with cross-validation on where a fit is cheap and the training and validation texts are
+        fewer than CROSS_VALIDATE_BELOW: what the Train page and `python -m core train` start from."""
+        values = cls.preset_values(preset, n_train)
+        if cls.cheap_to_cross_validate and n_train + n_val < CROSS_VALIDATE_BELOW:
+            values["cv_folds"] = DEFAULT_FOLDS
+        return values
 
     @classmethod
     def preset(cls, preset: str, n_train: int) -> "ArchConfig":

@@ -16,6 +16,7 @@ HASH_MULTIPLIER = 116_049_371
 
 @dataclass
 class FastTextConfig(ScratchConfig):
+    cheap_to_cross_validate = True
     learning_rate: float = option(0.2, "Peak step size of the Adagrad optimizer (Adagrad, unlike AdamW, takes sparse "
                                   "updates: each step changes only the vectors of the n-grams in its batch).",
                                   label="Learning rate", min=1e-6, max=10.0)

@@ -225,8 +225,10 @@ class TorchClassifier(TextClassifier):
 
     def _fingerprint(self, train: TextSet) -> dict[str, Any]:
         """What a checkpoint must have been written for: these settings, classes and number of training texts."""
-        # Multi-label only where it is, so the checkpoints of single-label runs keep the fingerprint they had.
-        return {"arch": self.arch_name, "config": self.config.to_dict(), "classes": self.classes_.tolist(),
+        # Multi-label only where it is, and no cross-validation folds (they do not change how this model trains), so
+        # the checkpoints written before either existed keep the fingerprint they had.
+        config = {name: value for name, value in self.config.to_dict().items() if name != "cv_folds"}
+        return {"arch": self.arch_name, "config": config, "classes": self.classes_.tolist(),
                 "n_train": len(train.texts), **({"multilabel": True} if self.multilabel_ else {})}
 
     @torch.no_grad()

@@ -40,6 +40,7 @@ PIPELINE_FILE = "pipeline.skops"
 
 @dataclass
 class TfidfConfig(ArchConfig):
+    cheap_to_cross_validate = True
     analyzer: str = option("auto", "Word n-grams suit English-like text; character n-grams suit Chinese, Japanese "
                            "and Korean. 'auto' picks from the data.", label="Split texts into",
                            choices=["auto", "word", "char"])

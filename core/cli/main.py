@@ -21,6 +21,7 @@ from core.disk_space import disk_full_message, is_disk_full
 from core.errors import DataError, StorageError
 from core.evaluation import baseline
 from core.evaluation.comparison import candidates, compare_runs, leaderboard
+from core.evaluation.cross_validation import headline
 from core.evaluation.multilabel_records import MultilabelReport
 from core.evaluation.recommendation import how_often, judge_pair
 from core.evaluation.report import load_report
@@ -52,11 +53,14 @@ def cmd_report(args: argparse.Namespace) -> int:
     if report is None:
         raise ValueError(f"Run {args.run} is {run.status} and has no test report; a run has one once it has "
                          "finished, or when stopped after an epoch.")
+    cv = run.result.get("cv")
     if args.json:
-        print(json.dumps(report.to_dict(), ensure_ascii=False))
+        print(json.dumps({**report.to_dict(), **({"cv": cv} if cv else {})}, ensure_ascii=False))
         return 0
     if isinstance(report, MultilabelReport):
         print_multilabel(run.id, report)
+        if cv:
+            print(headline(cv, multilabel=True, digits=4))
         return 0
     spans = report.intervals
     print(f"run {run.id}: {report.n_test:,} test texts")
@@ -66,6 +70,8 @@ def cmd_report(args: argparse.Namespace) -> int:
               f"{report.baseline.accuracy:.4f}")
         print(baseline.verdict(report)[1])
     print(f"macro-F1 {report.macro_f1:.4f} (95% interval {spans.macro_f1[0]:.4f}-{spans.macro_f1[1]:.4f})")
+    if cv:
+        print(headline(cv, digits=4))
     print(f"expected calibration error {report.calibration.ece:.4f}")
     width = max(len(r.class_name) for r in report.per_class)
     print(f"{'class':{width}}  precision  recall  f1     texts")

@@ -18,6 +18,7 @@ from core.data.preparation import validate
 from core.data.reading import read_file
 from core.data.samples import SAMPLES, get_sample
 from core.errors import DataError
+from core.evaluation.cross_validation import headline
 from core.runs import jobs, run_queue
 from core.runs.worker import execute_run, use_training_threads
 from core.store.datasets import save_dataset
@@ -65,7 +66,7 @@ def prepare_run(args: argparse.Namespace, store: Store, model_warnings: bool) ->
     """Read and check the data, save it as a dataset and complete the settings, saying on stderr what the Data and
     Train pages would show. `model_warnings`: say the model's own warnings about the texts too."""
     arch = get_architecture(args.arch)
-    settings = parse_settings(args.set)
+    settings = {**parse_settings(args.set), **({"cv_folds": args.cv} if args.cv is not None else {})}
     arch.config_cls.from_dict(settings)  # bad settings fail before any data is read
     if args.sample:
         sample = get_sample(args.sample)
@@ -90,8 +91,8 @@ def prepare_run(args: argparse.Namespace, store: Store, model_warnings: bool) ->
     parts = split_rows(df, text_col, label_col, labels, split_col, args.seed, shape)
     train_texts = parts.loc[parts["split"] == "train", "text"].tolist()
     # Stored checked and complete, as `jobs.start` stores them, not as the raw text of --set.
-    config = arch.config_cls.from_dict({**arch.config_cls.preset_values(args.preset, len(train_texts)),
-                                        **settings}).to_dict()
+    defaults = arch.config_cls.dataset_defaults(args.preset, len(train_texts), int((parts["split"] == "val").sum()))
+    config = arch.config_cls.from_dict({**defaults, **settings}).to_dict()
     say_preview(arch, config, train_texts, model_warnings)
     return save_dataset(store, parts, name, multilabel=shape.multilabel), config
 
@@ -108,12 +109,14 @@ def cmd_train(args: argparse.Namespace) -> int:
                "test_accuracy": run.result.get("accuracy"), "test_macro_f1": run.result.get("macro_f1"),
                **({"test_micro_f1": run.result["micro_f1"]} if run.result.get("multilabel") else {}),
                "train_seconds": run.result.get("train_seconds"), "model_bytes": run.result.get("model_bytes"),
-               "error": run.error}
+               "cv": run.result.get("cv"), "error": run.error}
     if args.json:
         print(json.dumps(summary))
     else:
         print(f"run {run.id} {run.status}" + (f": {test_scores(run.result, 4)}, {summary['train_seconds']:.1f}s"
                                               if run.status == "succeeded" else f": {run.error}"))
+        if run.status == "succeeded" and summary["cv"]:
+            print(headline(summary["cv"], bool(run.result.get("multilabel")), 4))
     return 0 if run.status == "succeeded" else 1
 
 
@@ -153,6 +156,10 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--preset", default="balanced", choices=list(PRESETS),
                         help="settings scaled to the data: quick, balanced (default) or best; --set overrides")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="an architecture setting")
+    parser.add_argument("--cv", type=int, metavar="K",
+                        help="also cross-validate with K folds of the training and validation texts (1 = none; by "
+                             "default 5 for tfidf and fasttext under 50,000 texts, else none): each score's mean and "
+                             "spread, and the out-of-fold predictions kept with the run; as --set cv_folds=K")
     parser.add_argument("--seed", type=int, default=42, help="seed of the rows held out at random")
     parser.add_argument("--casefold", action="store_true", help="labels differing only in capitals are one class")
     parser.add_argument("--json", action="store_true", help="print one JSON summary last")

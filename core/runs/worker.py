@@ -16,7 +16,6 @@ import pandas as pd
 import psutil
 import torch
 
-from core.access.limits import Limits
 from core.architectures import TextClassifier, get_architecture
 from core.data.multilabel import split_labels
 from core.data.text_set import subset
@@ -31,7 +30,8 @@ from core.runs.backends.choice import backend
 from core.runs.failures import explain
 from core.runs.heartbeat import beating
 from core.runs.standby import wait_for_run, warm_up
-from core.runs.worker_callbacks import PushCheckpoints, StopWatch, StoreLogger, TimeLimit, progress
+from core.runs.worker_callbacks import PushCheckpoints, StopWatch, StoreLogger, progress, time_limit
+from core.runs.worker_cv import FoldsStopped, cross_validation
 from core.store.datasets import load_dataset
 from core.store.shared_storage import fetch, push, quietly, remove, storage_url
 from core.store.store import Run, Store
@@ -160,11 +160,6 @@ def build(store: Store, run: Run) -> tuple[TextClassifier, pd.DataFrame]:
     return arch.model_cls(arch.config_cls.from_dict(run.config)), load_dataset(store, run.dataset_id)
 
 
-def time_limit() -> list[Callback]:
-    seconds = Limits.from_env().seconds_per_run
-    return [TimeLimit(seconds)] if seconds else []
-
-
 def train(store: Store, run: Run, folder: Path, log: logging.Logger, logger: StoreLogger,
           callbacks: list[Callback]) -> None:
     arch = get_architecture(run.arch)
@@ -188,6 +183,11 @@ def train(store: Store, run: Run, folder: Path, log: logging.Logger, logger: Sto
     for warning in warnings:
         log.warning("%s", warning)
         print(f"warning: {warning}", file=sys.stderr, flush=True)  # in the worker log and the CLI output
+    try:
+        cv = cross_validation(store, run, df, dataset.multilabel, folder, log, logger.stop, callbacks, warnings)
+    except FoldsStopped as stopped:
+        log.info("%s", stopped)
+        return finish(store, run.id, "cancelled")
     shared = [PushCheckpoints(folder, store.root)] if storage_url() else []
     model.fit(train_set, val_set, [logger, *time_limit(), *shared, *callbacks], checkpoints=folder)
     state = logger.final
@@ -204,7 +204,7 @@ def train(store: Store, run: Run, folder: Path, log: logging.Logger, logger: Sto
     result = evaluate_and_save(model, df, folder, log,
                                reporter(state, CallbackList([logger, *callbacks]), "Scoring the test texts"))
     result.update(train_seconds=state.elapsed, warnings=warnings, best_epoch=logger.best_epoch,
-                  stop_reason=logger.stop_reason)
+                  stop_reason=logger.stop_reason, **({"cv": cv} if cv else {}))
     if logger.cancelled:
         finish(store, run.id, "cancelled", result={**result, "stopped_at_step": state.step})
         return

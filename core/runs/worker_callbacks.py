@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import OperationalError
 
+from core.access.limits import Limits
 from core.runs import run_log
 from core.store.records import Progress
 from core.store.shared_storage import push, quietly
@@ -78,6 +79,12 @@ class TimeLimit(Callback):
     def on_step_end(self, state: TrainState) -> None:
         if state.elapsed >= self.seconds and not state.should_stop:
             state.stop(f"it reached this server's limit of {duration(self.seconds)} of training per run")
+
+
+def time_limit() -> list[Callback]:
+    """The server's time limit per run, as the callbacks to train with: none where there is no limit."""
+    seconds = Limits.from_env().seconds_per_run
+    return [TimeLimit(seconds)] if seconds else []
 
 
 class StoreLogger(Callback):

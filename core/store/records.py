@@ -22,7 +22,7 @@ class Progress:
     elapsed: float = 0.0  # seconds of training
     eta: float | None = None  # seconds left; None until a step has been timed
     accumulation: int = 1  # passes each batch is split into; more than 1 once the GPU ran short of memory
-    phase: str = ""  # "preparing", "training", "testing", or "stopping" once Stop was seen
+    phase: str = ""  # "preparing", "cross-validating", "training", "testing", or "stopping" once Stop was seen
     at: float | None = None  # when it was written, so a page can tick the times on between writes
     # Long work outside the steps (a model fit in one go, the test pass), counted in texts.
     task: str | None = None

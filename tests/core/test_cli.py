@@ -27,7 +27,7 @@ def test_train_then_predict(cli, tiny_csv, workspace):
     assert f"Scoring the test texts: {n_test:,} of {n_test:,}" in out.stderr
     assert run.status == "succeeded"
     # The stored settings are the checked, complete ones, as for a run started from the dashboard.
-    assert run.config == get_architecture("tfidf").config_cls(C=5.0).to_dict()
+    assert run.config == get_architecture("tfidf").config_cls(C=5.0, cv_folds=5).to_dict()  # few texts: 5 folds
 
     out = cli("predict", "--run", str(run.id), "--json", "goal match team league", "pasta cheese bread")
     assert out.returncode == 0, out.stderr
