@@ -2,6 +2,7 @@
 run that stopped early. Every claim here rests on the figures quoted beside it."""
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
@@ -24,6 +25,12 @@ FINETUNE_EVIDENCE = ("the most accurate model on both English samples we measure
                      "SMS spam, 95.1% against 86.4% on questions), in 2 to 3 minutes on a CPU for about 3,700 texts; "
                      "on Chinese it fell 20 points below TF-IDF")
 
+# Below this many training texts in a class, few-shot training is recommended: SetFit's paper measured 82.9% against
+# 74.3% for a frozen encoder with a linear head on AG News with 8 texts per class, a gap that closes by some 64.
+FEW_SHOT_BELOW = 50
+FEW_SHOT_EVIDENCE = ("with few labelled texts per class it learns from pairs of them, thousands from a few dozen: with "
+                     "8 per class SetFit reached 82.9% on news topics against 74.3% for the same model left as it is")
+
 
 @dataclass(frozen=True)
 class Pick:
@@ -31,9 +38,21 @@ class Pick:
     reason: str  # why, with the figures, shown with the model's description
 
 
-def recommended(train_texts: Sequence[str]) -> dict[str, Pick]:
-    """The architectures recommended for a dataset with these training texts, by name, the first to try first."""
+def fewest_per_class(train_labels: Sequence[str | tuple[str, ...]]) -> int:
+    """The number of training texts of the rarest class (of the rarest label, with several per text)."""
+    counts = Counter(label for row in train_labels for label in (row if isinstance(row, tuple) else (row,)))
+    return min(counts.values(), default=0)
+
+
+def recommended(train_texts: Sequence[str], train_labels: Sequence[str | tuple[str, ...]] = ()) -> dict[str, Pick]:
+    """The architectures recommended for a dataset with these training texts (and labels), by name, the first to
+    try first."""
     picks = {"tfidf": Pick("Recommended first", f"{TFIDF_EVIDENCE[0].upper()}{TFIDF_EVIDENCE[1:]}.")}
+    fewest = fewest_per_class(train_labels)
+    # Its pretrained model is English, as the fine-tuned one's is.
+    if train_labels and fewest < FEW_SHOT_BELOW and not uses_cjk(train_texts):
+        picks["few_shot"] = Pick("Recommended for few labels", f"A class has only {fewest} training texts, under "
+                                 f"{FEW_SHOT_BELOW}: {FEW_SHOT_EVIDENCE}.")
     if not uses_cjk(train_texts) and len(train_texts) <= FINETUNE_MOST_TEXTS:
         picks["finetune"] = Pick("Recommended for accuracy",
                                            f"Once TF-IDF has given a first result: {FINETUNE_EVIDENCE}.")
