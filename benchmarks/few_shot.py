@@ -1,7 +1,7 @@
 """Few-shot (SetFit) against sentence embeddings + logistic regression and TF-IDF, with 8 and 64 labelled texts per
 class, on the test split of an English sample.
 
-    python -m benchmarks.few_shot [--sample trec6] [--sizes 8 64] [--draws 10] [--pair-rounds 20]
+    python -m benchmarks.few_shot [--sample trec6] [--sizes 8 64] [--draws 10] [--pair-rounds 20] [--threads N]
 
 Each draw takes that many training texts of each class at random (seed = the draw's number); every model learns
 from the same draw and is scored on the whole test split. The table gives the mean test accuracy and macro-F1 over
@@ -14,6 +14,7 @@ import time
 
 import numpy as np
 import pandas as pd
+import torch
 from sklearn.metrics import accuracy_score, f1_score
 
 from benchmarks.results import publish, table
@@ -37,7 +38,10 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[8, 64])
     parser.add_argument("--draws", type=int, default=10)
     parser.add_argument("--pair-rounds", type=int, default=20, help="few-shot's rounds of pairs (SetFit's 20)")
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads(),
+                        help="torch threads; 1 is fastest on a machine other work keeps busy")
     args = parser.parse_args()
+    torch.set_num_threads(args.threads)
     parts = split(get_sample(args.sample).load(), seed=42)
     train, test = parts[parts["split"] == "train"], subset(parts, "test")
     scores: dict[tuple[int, str], list[tuple[float, float, float]]] = {}

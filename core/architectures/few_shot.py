@@ -157,8 +157,10 @@ ARCHITECTURE = Architecture(
     # Figures: benchmarks/RESULTS.md, "Few-shot against sentence embeddings and TF-IDF".
     description="For a few labelled texts per class (8 to 50): a pretrained language model is first tuned on pairs "
                 "of your texts, to put texts of the same class close together and texts of different classes "
-                "apart, then a linear model learns your labels from its vectors (the SetFit method). A few minutes "
-                "on a CPU for a few hundred texts.",
+                "apart, then a linear model learns your labels from its vectors (the SetFit method). With 8 questions "
+                "per class it was 10 points more accurate than sentence embeddings on our question-type sample "
+                "(62.9% against 52.8%), with 5 rounds of pairs in two minutes on a busy CPU; the default 20 rounds "
+                "take about four times as long.",
     model_cls=FewShotClassifier,
     summary="Tunes a pretrained model on pairs of your texts: for few labels per class.",
 )
