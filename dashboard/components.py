@@ -49,6 +49,8 @@ def config_form(config: ArchConfig, key: str, caps: dict[str, int] | None = None
                                                     max_value=meta.get("max"), value=default,
                                                     step=default / 2 if small else 0.05,
                                                     format="%.1e" if small else "%.3f", **common)
+            elif meta.get("multiline"):
+                values[spec.name] = st.text_area(meta["label"], value=str(default), **common)
             else:
                 values[spec.name] = st.text_input(meta["label"], value=str(default), **common)
     return values

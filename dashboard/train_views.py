@@ -2,12 +2,14 @@
 status and curves, live, with its metric rows read from the store a few at a time."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
 from core.architectures import REGISTRY
 from core.architectures.base import ArchConfig
 from core.architectures.preview import Preview, preview
+from core.architectures.zero_shot import zero_shot_proba
 from core.data.text_set import subset
 from core.store.datasets import load_dataset
 from core.store.store import Run, Store
@@ -39,6 +41,33 @@ def starting_config(config_cls: type[ArchConfig], preset: str, dataset_id: str) 
     """The preset's settings for the dataset's size, cross-validated where that is cheap (`dataset_defaults`)."""
     return config_cls.from_dict(config_cls.dataset_defaults(preset, len(train_texts(dataset_id)),
                                                             validation_count(dataset_id)))
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def train_labels(dataset_id: str) -> list:
+    """The training texts' labels (a tuple each, for several labels per text)."""
+    multilabel = get_store().get_dataset(dataset_id).multilabel
+    return subset(load_dataset(get_store(), dataset_id), "train", multilabel).labels
+
+
+@st.cache_data(show_spinner="Comparing the validation texts with the class names…", max_entries=4)
+def zero_shot_accuracy(dataset_id: str) -> float:
+    val = subset(load_dataset(get_store(), dataset_id), "val")
+    classes = sorted(set(train_labels(dataset_id)))
+    predicted = np.array(classes)[zero_shot_proba(val.texts, classes).argmax(axis=1)]
+    return float((predicted == np.array(val.labels)).mean())
+
+
+def zero_shot_baseline(dataset_id: str) -> None:
+    """A button that scores the zero-shot model, which knows only the class names, on the validation texts: the
+    accuracy any trained model should beat. One label per text only."""
+    if get_store().get_dataset(dataset_id).multilabel:
+        return
+    if st.button("Score the zero-shot baseline", icon=":material/target:", help="How often the validation texts are "
+                 "closest in meaning to their own class's name (the Zero-shot model): no training, so a trained "
+                 "model should do better."):
+        st.caption(f"Zero-shot baseline, from the class names alone: **{zero_shot_accuracy(dataset_id):.1%}** of "
+                   "the validation texts right.")
 
 
 @st.cache_data(show_spinner="Reading the texts as this model would…", max_entries=16)

@@ -35,7 +35,8 @@ def new_run_form() -> None:
                               format_func=lambda i: dataset_label(by_id[i]))
     remember(DATASET, dataset_id)
     texts = train_views.train_texts(dataset_id)
-    arch_name = model_choice(recommended(texts))
+    arch_name = model_choice(recommended(texts, train_views.train_labels(dataset_id)))
+    train_views.zero_shot_baseline(dataset_id)
     arch = REGISTRY[arch_name]
     preset = st.segmented_control("Preset", PRESETS, default="balanced", required=True, format_func=str.capitalize,
                                   key="train.preset", persist_state="page",

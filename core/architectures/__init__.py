@@ -7,7 +7,8 @@ architecture shares), `scratch` and `tokenization` (networks trained from nothin
 """
 from __future__ import annotations
 
-from core.architectures import bilstm, fasttext, finetune, sentence_embeddings, textcnn, tfidf, transformer
+from core.architectures import (bilstm, fasttext, few_shot, finetune, sentence_embeddings, textcnn, tfidf, transformer,
+                                zero_shot)
 from core.architectures.base import ArchConfig, Architecture, TextClassifier
 
 REGISTRY: dict[str, Architecture] = {a.name: a for a in (
@@ -18,6 +19,8 @@ REGISTRY: dict[str, Architecture] = {a.name: a for a in (
     transformer.ARCHITECTURE,
     sentence_embeddings.ARCHITECTURE,
     finetune.ARCHITECTURE,
+    few_shot.ARCHITECTURE,
+    zero_shot.ARCHITECTURE,
 )}
 
 

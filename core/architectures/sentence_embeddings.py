@@ -11,7 +11,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
 from torch import nn
 
-from core.architectures.base import ArchConfig, Architecture, OneShotClassifier, option
+from core.architectures.base import ArchConfig, Architecture, OneShotClassifier, TextClassifier, option
 from core.architectures.tfidf import CONSTANT_TYPES
 from core.architectures.pretrained import (MINILM, SUGGESTIONS, load_encoder, load_saved_encoder, load_saved_tokenizer,
                                            load_tokenizer, mean_pool, save_model, unknown_token_warning)
@@ -29,7 +29,8 @@ CONSTANT_SCORE = 40.0
 
 
 @dataclass
-class SentenceEmbeddingsConfig(ArchConfig):
+class EncoderConfig(ArchConfig):
+    """The settings of every model that reads texts through a pretrained sentence encoder."""
     model: str = option(MINILM, "The pretrained encoder: a Hugging Face Hub name, or a folder that holds a saved "
                         "model (config.json and its weights). Sentence-transformers models give the best vectors.",
                         suggestions=list(SUGGESTIONS), label="Pretrained model")
@@ -37,10 +38,14 @@ class SentenceEmbeddingsConfig(ArchConfig):
                              min=8, max=4096)
     batch_size: int = option(64, "Texts encoded at once; lower it if the server runs out of memory.",
                              label="Batch size", min=1, max=1024)
-    C: float = option(10.0, "Inverse regularization strength: higher fits the training data more closely.",
-                      label="Regularization (C)", min=0.001, max=1000.0)
     device: str = option("auto", "Where to encode: 'auto' picks a GPU when the server has one.", label="Device",
                          choices=list(DEVICE_CHOICES))
+
+
+@dataclass
+class SentenceEmbeddingsConfig(EncoderConfig):
+    C: float = option(10.0, "Inverse regularization strength: higher fits the training data more closely.",
+                      label="Regularization (C)", min=0.001, max=1000.0)
 
 
 def linear_scores(head: LogisticRegression | OneVsRestClassifier) -> tuple[np.ndarray, np.ndarray]:
@@ -54,15 +59,15 @@ def linear_scores(head: LogisticRegression | OneVsRestClassifier) -> tuple[np.nd
 
 
 class EmbeddingHead(nn.Module):
-    """The encoder, mean pooling and the logistic regression as one module, so they export as one graph."""
+    """The encoder, mean pooling and a fixed linear layer (the logistic regression's, or the zero-shot model's
+    class vectors) as one module, so they export as one graph."""
 
-    def __init__(self, encoder: nn.Module, head: LogisticRegression | OneVsRestClassifier):
+    def __init__(self, encoder: nn.Module, weight: np.ndarray, bias: np.ndarray, multilabel: bool):
         super().__init__()
         self.encoder = encoder
-        weight, bias = linear_scores(head)
         self.weight = nn.Parameter(torch.tensor(weight, dtype=torch.float32), requires_grad=False)
         self.bias = nn.Parameter(torch.tensor(bias, dtype=torch.float32), requires_grad=False)
-        self.multilabel = isinstance(head, OneVsRestClassifier)
+        self.multilabel = multilabel
 
     def forward(self, tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         hidden = self.encoder(input_ids=tokens, attention_mask=mask.long()).last_hidden_state
@@ -73,9 +78,9 @@ class EmbeddingHead(nn.Module):
         return torch.cat([torch.zeros_like(scores), scores], dim=1) if single else scores
 
 
-class SentenceEmbeddingsClassifier(OneShotClassifier):
-    config_cls = SentenceEmbeddingsConfig
-    arch_name = "sentence_embeddings"
+class EmbeddingModel(TextClassifier):
+    """What the models that read texts as one vector each share: the encoder (`encoder_`, `tokenizer_`), a head on
+    its vectors (`head_`, logistic regression), scoring, saving and ONNX export."""
 
     def check_data(self, texts: Sequence[str]) -> list[str]:
         warning = unknown_token_warning(load_tokenizer(self.config.model), texts, self.config.model)
@@ -84,16 +89,10 @@ class SentenceEmbeddingsClassifier(OneShotClassifier):
     def token_lengths(self, texts: Sequence[str]) -> list[int]:
         return [len(ids) for ids in load_tokenizer(self.config.model)(list(texts), verbose=False)["input_ids"]]
 
-    fit_task = "Turning the training texts into vectors"
-
-    def _fit_once(self, texts: Sequence[str], targets: np.ndarray, report: Report) -> np.ndarray:
-        cfg = self.config
-        self.tokenizer_ = load_tokenizer(cfg.model)
-        self.encoder_ = load_encoder(cfg.model).to(pick_device(cfg.device)).eval()
-        features = self.embed(texts, report)
-        head = LogisticRegression(C=cfg.C, max_iter=2000, random_state=cfg.seed)
+    def _fit_head(self, features: np.ndarray, targets: np.ndarray) -> None:
+        """Logistic regression on the texts' vectors (one per label, for several labels per text)."""
+        head = LogisticRegression(C=self.config.C, max_iter=2000, random_state=self.config.seed)
         self.head_ = (OneVsRestClassifier(head) if self.multilabel_ else head).fit(features, targets)
-        return self._head_proba(features)
 
     @torch.no_grad()
     def embed(self, texts: Sequence[str], report: Report | None = None) -> np.ndarray:
@@ -127,11 +126,15 @@ class SentenceEmbeddingsClassifier(OneShotClassifier):
         limit = min(self.config.max_length, self.tokenizer_.model_max_length)
         batch = self.tokenizer_.pad(self.tokenizer_(["an example", "a longer example text"]), return_tensors="pt")
         device = next(self.encoder_.parameters()).device
-        scores = Probabilities(EmbeddingHead(self.encoder_, self.head_), self.multilabel_)
+        scores = Probabilities(EmbeddingHead(self.encoder_, *self._linear_scores(), self.multilabel_), self.multilabel_)
         export_module(scores, batch["input_ids"].to(device), batch["attention_mask"].bool().to(device),
                       directory / ONNX_FILE)
         export_hf_tokenizer(self.tokenizer_.backend_tokenizer, limit, directory)
         return {"input": "tokens", "pad_id": self.tokenizer_.pad_token_id or 0, "empty_id": None}
+
+    def _linear_scores(self) -> tuple[np.ndarray, np.ndarray]:
+        """The weights and biases that turn a text's vector into the scores `predict_proba` is made from."""
+        return linear_scores(self.head_)
 
     def _save_weights(self, directory: Path) -> None:
         skops_files.dump(self.head_, directory / HEAD_FILE)
@@ -142,6 +145,19 @@ class SentenceEmbeddingsClassifier(OneShotClassifier):
         self.head_ = skops_files.load(directory / HEAD_FILE, trusted=CONSTANT_TYPES)
         self.tokenizer_ = load_saved_tokenizer(directory / HF_FOLDER)
         self.encoder_ = load_saved_encoder(directory / HF_FOLDER).eval()
+
+
+class SentenceEmbeddingsClassifier(EmbeddingModel, OneShotClassifier):
+    config_cls = SentenceEmbeddingsConfig
+    arch_name = "sentence_embeddings"
+    fit_task = "Turning the training texts into vectors"
+
+    def _fit_once(self, texts: Sequence[str], targets: np.ndarray, report: Report) -> np.ndarray:
+        self.tokenizer_ = load_tokenizer(self.config.model)
+        self.encoder_ = load_encoder(self.config.model).to(pick_device(self.config.device)).eval()
+        features = self.embed(texts, report)
+        self._fit_head(features, targets)
+        return self._head_proba(features)
 
 
 ARCHITECTURE = Architecture(

@@ -96,7 +96,8 @@ def test_the_recommendations_rest_on_the_measured_figures():
     tfidf, finetune = REGISTRY["tfidf"].title, REGISTRY["finetune"].title
     embeddings = REGISTRY["sentence_embeddings"].title
     for sample, rows in table.items():
-        assert len(rows) == len(REGISTRY), sample
+        # Zero- and few-shot are measured with few labelled texts, in the few-shot section of their own.
+        assert len(rows) == len(REGISTRY) - len({"zero_shot", "few_shot"}), sample
         fast = [accuracy for accuracy, seconds in rows.values() if seconds < 60]
         assert round(max(fast) - rows[tfidf][0], 3) <= 0.001 and rows[tfidf][1] <= 5, sample
         assert round(rows[embeddings][0] - rows[tfidf][0], 3) <= 0.001, sample
