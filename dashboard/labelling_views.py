@@ -7,6 +7,7 @@ from typing import Mapping
 import pandas as pd
 import streamlit as st
 
+from core.architectures.zero_shot import ZeroShotClassifier, zero_shot_model
 from core.errors import DataError
 from core.labelling.project import Project, load_project
 from core.labelling.rounds import Learner, curve
@@ -53,10 +54,11 @@ def _undo(project_id: str) -> None:
         failed(DataError("There is nothing to undo: no label or skip was given on this page yet."))
 
 
-def ask(project: Project, query: Query | None, notes: Mapping[str, str] | None = None) -> None:
+def ask(project: Project, query: Query | None, notes: Mapping[str, str] | None = None,
+        suggested: str | None = None) -> None:
     """The text and the buttons that answer it, each showing its key (no tooltips: one would cover the class buttons
     under the pointer as the next text moves them). `notes`: a line to show under a class's button (what the model
-    thinks of it)."""
+    thinks of it); `suggested`: the class whose button stands out, the others drawn plain."""
     if query is None:
         st.success(f"Every text is answered: {len(project.labels):,} labels. Make a dataset below.")
     else:
@@ -67,7 +69,8 @@ def ask(project: Project, query: Query | None, notes: Mapping[str, str] | None =
         columns = [c for _ in range(0, len(project.classes), per_row) for c in st.columns(per_row)]
         for i, (column, name) in enumerate(zip(columns, project.classes)):
             column.button(f"{name}", key=f"label.class.{i}", shortcut=str(i + 1) if i < 9 else None,
-                          use_container_width=True, type="primary", on_click=_label,
+                          use_container_width=True, type="primary" if suggested in (None, name) else "secondary",
+                          on_click=_label,
                           args=(project.id, query.row, name, query.check))
             if note := notes.get(name):
                 column.caption(escape_md(note))
@@ -81,6 +84,42 @@ def ask(project: Project, query: Query | None, notes: Mapping[str, str] | None =
 def model_notes(query: Query | None) -> dict[str, str]:
     """The model's probability for its two likeliest classes, under their buttons."""
     return {name: f"model: {percent(p)}" for name, p in query.top} if query is not None else {}
+
+
+@st.cache_resource(max_entries=2, show_spinner="Loading the language model that reads the class names…")
+def zero_shot(classes: tuple[str, ...]) -> ZeroShotClassifier:
+    return zero_shot_model(classes)
+
+
+def suggestion(project: Project, query: Query | None) -> tuple[str, float] | None:
+    """The class whose name the asked text is closest to in meaning (the Zero-shot model, which needs no labels) and
+    its probability; None, with a warning saying why, when the language model cannot be loaded."""
+    if query is None:
+        return None
+    try:
+        proba = zero_shot(tuple(project.classes)).predict_proba([project.texts[query.row]])[0]
+    except (OSError, ValueError) as exc:
+        st.warning(f"No suggestions: {escape_md(exc)}")
+        return None
+    best = int(proba.argmax())
+    return project.classes[best], float(proba[best])
+
+
+def suggest(project: Project, query: Query | None) -> tuple[dict[str, str], str | None]:
+    """A toggle for the zero-shot suggestion; the notes under the class buttons (the quick model's, and the
+    suggestion's) and the suggested class, if any."""
+    notes = model_notes(query)
+    if not st.toggle("Suggest a class from the class names", key=f"label.suggest.{project.id}",
+                     help="A pretrained language model (English) picks the class whose name the text is closest to "
+                          "in meaning, before any label: its button stands out, and a click accepts it. Names that "
+                          "are words work best."):
+        return notes, None
+    found = suggestion(project, query)
+    if found is None:
+        return notes, None
+    name, p = found
+    notes[name] = " · ".join(filter(None, (notes.get(name), f"suggested from the class names: {percent(p)}")))
+    return notes, name
 
 
 def why(query: Query | None, min_per_class: int) -> None:

@@ -35,7 +35,8 @@ query = next_query(project, learner.proba)
 
 asking, watching = st.columns([3, 2], gap="large")
 with asking:
-    labelling_views.ask(project, query, labelling_views.model_notes(query))
+    notes, suggested = labelling_views.suggest(project, query)
+    labelling_views.ask(project, query, notes, suggested)
     labelling_views.why(query, MIN_PER_CLASS)
 with watching:
     labelling_views.progress(project)

@@ -106,16 +106,22 @@ class ZeroShotClassifier(SentenceEmbeddingsClassifier):
         self.class_vectors_ = load_file(directory / VECTORS_FILE)[VECTORS].numpy()
 
 
-def zero_shot_proba(texts: Sequence[str], classes: Sequence[str], descriptions: dict[str, str] | None = None,
-                    model: str = MINILM) -> np.ndarray:
-    """Each text's probability of each of `classes` (columns in the order given), from how close its sentence
-    embedding is to the class's name, or its description where `descriptions` gives one; no labelled text needed."""
-    if len(set(classes)) < 2:
-        raise ValueError("Name at least two classes to choose between.")
+def zero_shot_model(classes: Sequence[str], descriptions: Mapping[str, str] | None = None,
+                    model: str = MINILM) -> ZeroShotClassifier:
+    """A zero-shot model ready to score texts against `classes` (its `classes_`, in the order given), by their names
+    or the descriptions `descriptions` gives; no labelled text needed."""
+    if len(set(classes)) < 2 or len(set(classes)) < len(classes):
+        raise ValueError("Name at least two different classes to choose between.")
     lines = "\n".join(f"{c}: {d}" for c, d in (descriptions or {}).items() if d and d.strip())
     classifier = ZeroShotClassifier(ZeroShotConfig(model=model, descriptions=lines))
     classifier.classes_ = np.array(list(classes), dtype=object)
-    classifier.start()
+    return classifier.start()
+
+
+def zero_shot_proba(texts: Sequence[str], classes: Sequence[str], descriptions: Mapping[str, str] | None = None,
+                    model: str = MINILM) -> np.ndarray:
+    """Each text's probability of each of `classes` (columns in the order given), as `zero_shot_model` scores it."""
+    classifier = zero_shot_model(classes, descriptions, model)
     return classifier.predict_proba(list(texts)) if len(texts) else np.zeros((0, len(classifier.classes_)))
 
 

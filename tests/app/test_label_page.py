@@ -67,3 +67,18 @@ def test_a_project_reopens_from_the_link_after_a_restart(store: Store, open_page
     assert escape_md("reviews.csv") in [h.value for h in at.subheader]
     assert counts(at) == {"good": 1, "bad": 1}  # the file's labels are kept
     assert next(b for b in at.button if b.label == "Undo").disabled  # and are not the person's to undo
+
+
+def test_the_class_names_suggest_a_label_before_any_is_given(store: Store, open_page):
+    texts = ["the team scored a late goal to win the match", "bake the bread dough for dinner tonight"]
+    project = create_project(texts, "news.csv", classes=["sport", "cooking"], root=store.root)
+    at = open_page("label")
+    at.query_params["project"] = project.id
+    at.run()
+    assert all(b.proto.type == "primary" for b in at.button if b.key and b.key.startswith("label.class."))
+    at.toggle(key=f"label.suggest.{project.id}").set_value(True).run()
+    assert not at.exception and not at.warning, (at.exception, [w.value for w in at.warning])
+    expected = "sport" if "goal" in shown_text(at) else "cooking"
+    kinds = {b.label: b.proto.type for b in at.button if b.key and b.key.startswith("label.class.")}
+    assert kinds == {expected: "primary", ({"sport", "cooking"} - {expected}).pop(): "secondary"}
+    assert any(c.value.startswith("suggested from the class names") for c in at.caption)
