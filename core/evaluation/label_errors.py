@@ -45,8 +45,10 @@ def find_label_errors(rows: pd.DataFrame, classes: list[str], proba: np.ndarray,
         given = [[index[c] for c in split_labels(joined)] for joined in rows["label"]]
     else:
         given = np.array([index[c] for c in rows["label"]])
-    flagged = (several_labels if multilabel else single_label).find_label_issues(given, proba,
-                                                                                 return_indices_ranked_by=ranked_by)
+    # One process: cleanlab would otherwise fork a pool per call, and a fork of the dashboard's threaded server (or
+    # of a worker holding torch's threads) can hang for good on a lock another thread held.
+    flagged = (several_labels if multilabel else single_label).find_label_issues(
+        given, proba, return_indices_ranked_by=ranked_by, n_jobs=1)
     if multilabel:
         suggested, sure = _suggested_sets(rows, classes, proba)
     else:

@@ -84,7 +84,7 @@ def test_submit_returns_at_once_and_the_queue_commands_follow_the_run(cli, capsy
     assert code == 0 and out.startswith(f"run {run_id} cancelled: test accuracy")
     assert "epoch" in out and "kept" in out
     code, out, _ = command(capsys, "logs", str(run_id))
-    assert "Settings: seed=42, epochs=200, batch_size=1" in out and "Stopped by the user at step" in out
+    assert "Settings: seed=42, cv_folds=1, epochs=200, batch_size=1" in out and "Stopped by the user at step" in out
     assert "Epoch 1 of 200 done" in out
 
     done = wait_for(workspace, waiting_id, lambda r: r.status in FINISHED)  # the freed slot went to the next run

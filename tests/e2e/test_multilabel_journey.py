@@ -57,7 +57,7 @@ def test_several_labels_per_text_from_upload_to_imported_bundle(server, open_pag
     expect(page.get_by_role("radio", name=re.compile("TF-IDF"))).to_be_checked(timeout=FIRST_LOAD_MS)
     # Five folds of 35 labels would double the run; cross-validation has its journey on the SMS sample.
     page.get_by_text("Settings: the preset's values work well").click()
-    folds = page.get_by_label("Cross-validation folds")
+    folds = page.get_by_role("spinbutton", name="Cross-validation folds")
     expect(folds).to_have_value("5")
     folds.fill("1")
     folds.press("Enter")
