@@ -111,7 +111,7 @@ def zero_shot_model(classes: Sequence[str], descriptions: Mapping[str, str] | No
     """A zero-shot model ready to score texts against `classes` (its `classes_`, in the order given), by their names
     or the descriptions `descriptions` gives; no labelled text needed."""
     if len(set(classes)) < 2 or len(set(classes)) < len(classes):
-        raise ValueError("Name at least two different classes to choose between.")
+        raise ValueError("Name at least two classes, all different, to choose between.")
     lines = "\n".join(f"{c}: {d}" for c, d in (descriptions or {}).items() if d and d.strip())
     classifier = ZeroShotClassifier(ZeroShotConfig(model=model, descriptions=lines))
     classifier.classes_ = np.array(list(classes), dtype=object)
